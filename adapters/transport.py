@@ -1,0 +1,33 @@
+"""HTTP sessions for the vendor clients that honour a configured CA bundle.
+
+``requests`` lets ``REQUESTS_CA_BUNDLE`` (and ``CURL_CA_BUNDLE``) override a session's
+``verify`` whenever the call itself does not pass one, which is how simple-salesforce calls.
+On a machine behind a TLS-inspecting proxy, or against the sandbox's own CA, the configured
+bundle must win, so this session puts its own ``verify`` back after the environment is merged.
+Proxies and the rest of the environment still apply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+
+class PinnedCASession(requests.Session):
+    """A ``requests.Session`` whose ``verify`` is not overridden by the environment."""
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
+                                   cert: Any) -> dict[str, Any]:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None or verify is True:
+            settings["verify"] = self.verify
+        return settings
+
+
+def ca_session(ca_bundle: str | None) -> requests.Session:
+    """A session that verifies TLS against ``ca_bundle``, or the default store when None."""
+    session = PinnedCASession()
+    if ca_bundle:
+        session.verify = ca_bundle
+    return session

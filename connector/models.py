@@ -1,0 +1,100 @@
+"""The records the engine moves, independent of any vendor.
+
+A ``Record`` is one object as a system holds it (vendor field names, plain Python values). A
+``Cursor`` marks how far a system's changes have been read. A ``WriteOp`` asks a system to make
+one record hold some values; a ``WriteResult`` says what happened to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+FieldValue = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    system: str
+    id: str
+    fields: Mapping[str, FieldValue]
+    modified_at: datetime
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """How far a system's changes were read.
+
+    The next read starts at ``modified_at`` inclusive; the records already seen at exactly that
+    instant (``seen_at_boundary``) are dropped by id, so a boundary is never read twice nor
+    skipped. A cursor never passes the start time of the run that wrote it.
+    """
+
+    modified_at: datetime
+    seen_at_boundary: frozenset[str] = frozenset()
+
+    def admits(self, record: Record) -> bool:
+        if record.modified_at > self.modified_at:
+            return True
+        return record.modified_at == self.modified_at and record.id not in self.seen_at_boundary
+
+    def advanced(self, records: list[Record]) -> Cursor:
+        """This cursor moved past ``records`` (already filtered by ``admits``)."""
+        if not records:
+            return self
+        latest = max(r.modified_at for r in records)
+        at_latest = {r.id for r in records if r.modified_at == latest}
+        if latest == self.modified_at:
+            return Cursor(latest, self.seen_at_boundary | at_latest)
+        return Cursor(latest, frozenset(at_latest))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"modified_at": self.modified_at.isoformat(),
+                "seen_at_boundary": sorted(self.seen_at_boundary)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Cursor:
+        return cls(datetime.fromisoformat(data["modified_at"]),
+                   frozenset(data.get("seen_at_boundary", ())))
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOp:
+    """Make the record with LeadSync key ``key`` hold ``fields``.
+
+    ``target_id`` is the system's own id when the record is known to exist there (an update);
+    without it the write is an upsert by the key (or the system's match field), so sending it
+    twice never makes two records.
+    """
+
+    key: str
+    fields: Mapping[str, FieldValue]
+    target_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    key: str
+    ok: bool
+    id: str | None = None
+    created: bool = False
+    code: str = ""
+    message: str = ""
+    fields: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInfo:
+    """A field as a system describes it."""
+
+    name: str
+    type: str
+    label: str = ""
+    length: int | None = None
+    updateable: bool = True
+    required: bool = False
+    unique: bool = False
+    options: tuple[str, ...] = ()

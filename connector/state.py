@@ -1,0 +1,376 @@
+"""The state store: cursors, links, the sync ledger, runs and parked records.
+
+SQLAlchemy 2 Core over a SQLite file by default, PostgreSQL by URL. The schema is versioned:
+``SCHEMA_VERSION`` names the newest, ``_MIGRATIONS`` the steps to reach it, run at open time.
+
+Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several can share one store):
+- ``cursors``: per system, how far its changes were read (see ``connector.models.Cursor``);
+- ``links``: one row per lead known to LeadSync, with its key and its id in each system;
+- ``ledger``: per lead, system and field, the value last read from or written to that system,
+  so an unchanged field is never written again and our own writes are recognised when read back;
+- ``runs``: every job run with its summary;
+- ``parked``: records a system refused, with the vendor's code and message, retryable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from connector.errors import ConfigError
+from connector.models import Cursor, FieldValue
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+schema_version = Table("leadsync_schema", metadata, Column("version", Integer, nullable=False))
+
+cursors = Table(
+    "cursors", metadata,
+    Column("connection", String(100), primary_key=True),
+    Column("system", String(100), primary_key=True),
+    Column("cursor", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+links = Table(
+    "links", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connection", String(100), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("marketing_id", String(64)),
+    Column("crm_id", String(64)),
+    Column("email", String(320)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("connection", "key", name="uq_links_key"),
+    UniqueConstraint("connection", "marketing_id", name="uq_links_marketing"),
+    UniqueConstraint("connection", "crm_id", name="uq_links_crm"),
+)
+
+ledger = Table(
+    "ledger", metadata,
+    Column("connection", String(100), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("system", String(100), primary_key=True),
+    Column("field", String(255), primary_key=True),
+    Column("value", JSON),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+runs = Table(
+    "runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connection", String(100), nullable=False),
+    Column("job", String(50), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),
+    Column("summary", JSON),
+)
+
+parked = Table(
+    "parked", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connection", String(100), nullable=False),
+    Column("run_id", Integer),
+    Column("system", String(100), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("record_id", String(64)),
+    Column("code", String(100), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("fields", JSON),
+    Column("payload", JSON),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("status", String(20), nullable=False, default="parked"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("connection", "system", "key", name="uq_parked_record"),
+)
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: lambda conn: metadata.create_all(conn),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    key: str
+    marketing_id: str | None
+    crm_id: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedRecord:
+    id: int
+    system: str
+    key: str
+    record_id: str | None
+    code: str
+    message: str
+    fields: tuple[str, ...]
+    payload: dict[str, Any]
+    attempts: int
+    status: str
+
+
+def new_key() -> str:
+    """A fresh LeadSync key: the external id every write is an upsert by."""
+    return uuid.uuid4().hex
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes; everything we store is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class StateStore:
+    """Where LeadSync remembers what it has seen and done, for one or more connections."""
+
+    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+        try:
+            self.engine = engine or create_engine(url, future=True, pool_pre_ping=True)
+        except (ArgumentError, ImportError) as exc:
+            raise ConfigError(f"cannot use state store URL: {exc}", "state.url") from exc
+        try:
+            self._migrate()
+        except OperationalError as exc:
+            raise ConfigError(f"cannot open the state store: {exc.orig}", "state.url") from exc
+
+    def _migrate(self) -> None:
+        with self.engine.begin() as conn:
+            schema_version.create(conn, checkfirst=True)
+            current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
+            if current > SCHEMA_VERSION:
+                raise ConfigError(
+                    f"the state store has schema version {current}, newer than this LeadSync "
+                    f"({SCHEMA_VERSION}); upgrade LeadSync", "state.url")
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                _MIGRATIONS[version](conn)
+                conn.execute(insert(schema_version).values(version=version))
+
+    @property
+    def version(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.max(schema_version.c.version))).scalar() or 0)
+
+    # cursors
+    def cursor(self, connection: str, system: str) -> Cursor | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(cursors.c.cursor).where(
+                cursors.c.connection == connection, cursors.c.system == system)).first()
+        return Cursor.from_json(row[0]) if row else None
+
+    def save_cursor(self, connection: str, system: str, cursor: Cursor,
+                    conn: Connection | None = None) -> None:
+        with self._tx(conn) as tx:
+            done = tx.execute(update(cursors).where(
+                cursors.c.connection == connection, cursors.c.system == system,
+            ).values(cursor=cursor.to_json(), updated_at=_now())).rowcount
+            if not done:
+                tx.execute(insert(cursors).values(connection=connection, system=system,
+                                                  cursor=cursor.to_json(), updated_at=_now()))
+
+    # links
+    def links_by_id(self, connection: str, role: str, ids: Iterable[str]) -> dict[str, Link]:
+        """Links whose ``role`` id ("marketing" or "crm") is among ``ids``, by that id."""
+        column = links.c.marketing_id if role == "marketing" else links.c.crm_id
+        found: dict[str, Link] = {}
+        for chunk in _chunks(list(ids), 500):
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(links).where(
+                    links.c.connection == connection, column.in_(chunk))).mappings()
+                for row in rows:
+                    found[row[column.name]] = _link(row)
+        return found
+
+    def links_by_email(self, connection: str, emails: Iterable[str]) -> dict[str, Link]:
+        found: dict[str, Link] = {}
+        for chunk in _chunks(list(emails), 500):
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(links).where(
+                    links.c.connection == connection, links.c.email.in_(chunk))).mappings()
+                found.update({row["email"]: _link(row) for row in rows})
+        return found
+
+    def link(self, connection: str, key: str) -> Link | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(links).where(
+                links.c.connection == connection, links.c.key == key)).mappings().first()
+        return _link(row) if row else None
+
+    def save_links(self, connection: str, items: Sequence[Link],
+                   conn: Connection | None = None) -> None:
+        """Insert or update links by key."""
+        now = _now()
+        with self._tx(conn) as tx:
+            for link in items:
+                values = {"marketing_id": link.marketing_id, "crm_id": link.crm_id,
+                          "email": link.email, "updated_at": now}
+                done = tx.execute(update(links).where(
+                    links.c.connection == connection, links.c.key == link.key,
+                ).values(**values)).rowcount
+                if not done:
+                    tx.execute(insert(links).values(connection=connection, key=link.key,
+                                                    created_at=now, **values))
+
+    def count_links(self, connection: str) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(links).where(
+                links.c.connection == connection)).scalar() or 0)
+
+    # ledger
+    def ledger(self, connection: str, keys: Iterable[str]
+               ) -> dict[str, dict[tuple[str, str], FieldValue]]:
+        """For each key, the last value per (system, field) LeadSync read or wrote."""
+        result: dict[str, dict[tuple[str, str], FieldValue]] = {}
+        for chunk in _chunks(list(keys), 500):
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(ledger).where(
+                    ledger.c.connection == connection, ledger.c.key.in_(chunk)))
+                for row in rows:
+                    result.setdefault(row.key, {})[(row.system, row.field)] = row.value
+        return result
+
+    def record_values(self, connection: str, system: str,
+                      values: Mapping[str, Mapping[str, FieldValue]],
+                      conn: Connection | None = None) -> None:
+        """Remember ``values`` (key -> field -> value) as what ``system`` now holds."""
+        now = _now()
+        with self._tx(conn) as tx:
+            for key, fields in values.items():
+                if not fields:
+                    continue
+                tx.execute(delete(ledger).where(
+                    ledger.c.connection == connection, ledger.c.key == key,
+                    ledger.c.system == system, ledger.c.field.in_(list(fields))))
+                tx.execute(insert(ledger), [
+                    {"connection": connection, "key": key, "system": system, "field": name,
+                     "value": value, "updated_at": now} for name, value in fields.items()])
+
+    # runs
+    def start_run(self, connection: str, job: str) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(insert(runs).values(
+                connection=connection, job=job, started_at=_now(), status="running"))
+            return int(result.inserted_primary_key[0])
+
+    def finish_run(self, run_id: int, status: str, summary: Mapping[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(
+                finished_at=_now(), status=status, summary=dict(summary)))
+
+    def runs(self, connection: str, limit: int = 20) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(runs).where(runs.c.connection == connection)
+                                .order_by(runs.c.id.desc()).limit(limit)).mappings()
+            return [{**row, "started_at": _aware(row["started_at"]),
+                     "finished_at": _aware(row["finished_at"]),
+                     "summary": row["summary"]} for row in rows]
+
+    # parked records
+    def park(self, connection: str, run_id: int | None, system: str, key: str,
+             record_id: str | None, code: str, message: str, fields: Sequence[str],
+             payload: Mapping[str, Any], conn: Connection | None = None) -> None:
+        """Park a refused record; parking it again counts another attempt."""
+        now = _now()
+        with self._tx(conn) as tx:
+            done = tx.execute(update(parked).where(
+                parked.c.connection == connection, parked.c.system == system,
+                parked.c.key == key,
+            ).values(run_id=run_id, record_id=record_id, code=code, message=message,
+                     fields=list(fields), payload=dict(payload), status="parked",
+                     attempts=parked.c.attempts + 1, updated_at=now)).rowcount
+            if not done:
+                tx.execute(insert(parked).values(
+                    connection=connection, run_id=run_id, system=system, key=key,
+                    record_id=record_id, code=code, message=message, fields=list(fields),
+                    payload=dict(payload), attempts=1, status="parked", created_at=now,
+                    updated_at=now))
+
+    def unpark(self, connection: str, system: str, keys: Iterable[str],
+               conn: Connection | None = None) -> None:
+        """Mark parked records as delivered."""
+        keys = list(keys)
+        with self._tx(conn) as tx:
+            for chunk in _chunks(keys, 500):
+                tx.execute(update(parked).where(
+                    parked.c.connection == connection, parked.c.system == system,
+                    parked.c.key.in_(chunk), parked.c.status == "parked",
+                ).values(status="delivered", updated_at=_now()))
+
+    def parked(self, connection: str, system: str | None = None) -> list[ParkedRecord]:
+        query = select(parked).where(parked.c.connection == connection,
+                                     parked.c.status == "parked")
+        if system:
+            query = query.where(parked.c.system == system)
+        with self.engine.connect() as conn:
+            return [ParkedRecord(
+                id=row.id, system=row.system, key=row.key, record_id=row.record_id,
+                code=row.code, message=row.message, fields=tuple(row.fields or ()),
+                payload=row.payload or {}, attempts=row.attempts, status=row.status,
+            ) for row in conn.execute(query.order_by(parked.c.id))]
+
+    def transaction(self) -> Any:
+        """One transaction for several writes (``with store.transaction() as conn``)."""
+        return self.engine.begin()
+
+    def _tx(self, conn: Connection | None) -> Any:
+        return _Reuse(conn) if conn is not None else self.engine.begin()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class _Reuse:
+    """A context manager that hands back a transaction already open."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _link(row: Mapping[str, Any]) -> Link:
+    return Link(key=row["key"], marketing_id=row["marketing_id"], crm_id=row["crm_id"],
+                email=row["email"])
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

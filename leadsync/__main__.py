@@ -1,0 +1,3 @@
+from leadsync.cli import app
+
+app(prog_name="leadsync")

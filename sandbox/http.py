@@ -1,0 +1,101 @@
+"""What both emulators share: the emulator port, JSON responses, fault injection and latency."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from werkzeug.wrappers import Response
+
+from sandbox.people import Owner, Person
+
+WSGIEnviron = dict[str, Any]
+
+
+class Emulator(Protocol):
+    """One vendor system: a WSGI app over an in-memory org, with its own failure answers."""
+
+    lock: threading.RLock
+    mutations: int  # incremented on every change of org data, so the server knows to save
+
+    def __call__(self, environ: WSGIEnviron, start_response: Any) -> Iterable[bytes]: ...
+
+    def throttle_response(self) -> Response:
+        """The vendor's documented answer when a rate or API limit is hit."""
+        ...
+
+    def unavailable_response(self) -> Response:
+        """The vendor's answer while it is down (HTTP 503)."""
+        ...
+
+    def dump(self) -> dict[str, Any]: ...
+
+    def restore(self, data: dict[str, Any]) -> None: ...
+
+    def seed(self, people: Sequence[Person], owners: Sequence[Owner]) -> None: ...
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    text = "" if body is None else json.dumps(body, separators=(",", ":"))
+    return Response(text, status=status, headers=headers,
+                    content_type="application/json;charset=UTF-8")
+
+
+class FaultInjector:
+    """WSGI middleware: delays every request and answers a fraction of them as trouble.
+
+    Trouble is one of: the vendor's throttle answer, a 503, or a connection dropped before any
+    byte of the response is sent.
+    """
+
+    KINDS = ("throttle", "unavailable", "drop")
+
+    def __init__(self, app: Emulator, rate: float = 0.0, latency_ms: float = 0.0,
+                 rng: random.Random | None = None) -> None:
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fault rate must be between 0 and 1, got {rate}")
+        self.app, self.rate, self.latency_ms = app, rate, latency_ms
+        self.rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnviron, start_response: Any) -> Iterable[bytes]:
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+        kind = self._draw()
+        if kind == "throttle":
+            return self.app.throttle_response()(environ, start_response)
+        if kind == "unavailable":
+            return self.app.unavailable_response()(environ, start_response)
+        if kind == "drop":
+            _drop_connection(environ)
+            return []
+        return self.app(environ, start_response)
+
+    def _draw(self) -> str | None:
+        if not self.rate:
+            return None
+        with self._rng_lock:
+            if self.rng.random() >= self.rate:
+                return None
+            return self.rng.choice(self.KINDS)
+
+
+class DroppedConnection(Exception):
+    """Raised after the socket is closed, so the server writes nothing more."""
+
+
+def _drop_connection(environ: WSGIEnviron) -> None:
+    sock = environ.get("werkzeug.socket")
+    if sock is None:
+        raise DroppedConnection("no socket to drop")
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
+    raise DroppedConnection("connection dropped by fault injection")

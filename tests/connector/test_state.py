@@ -1,0 +1,104 @@
+"""The state store keeps cursors, links, the ledger, runs and parked records, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import insert
+
+from connector.errors import ConfigError
+from connector.models import Cursor
+from connector.state import SCHEMA_VERSION, Link, StateStore, new_key, schema_version
+
+T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+def test_schema_is_created_at_open_and_reopening_keeps_data(state_url: str) -> None:
+    store = StateStore(state_url)
+    assert store.version == SCHEMA_VERSION
+    store.save_cursor("default", "hubspot", Cursor(T0, frozenset({"1", "2"})))
+    store.close()
+
+    reopened = StateStore(state_url)
+    assert reopened.version == SCHEMA_VERSION
+    assert reopened.cursor("default", "hubspot") == Cursor(T0, frozenset({"1", "2"}))
+
+
+def test_a_store_newer_than_this_leadsync_is_refused(state_url: str) -> None:
+    store = StateStore(state_url)
+    with store.engine.begin() as conn:
+        conn.execute(insert(schema_version).values(version=SCHEMA_VERSION + 1))
+    with pytest.raises(ConfigError, match="newer than this LeadSync"):
+        StateStore(state_url)
+
+
+def test_cursor_is_absent_until_saved_then_overwritten(state_url: str) -> None:
+    store = StateStore(state_url)
+    assert store.cursor("default", "salesforce") is None
+    store.save_cursor("default", "salesforce", Cursor(T0))
+    later = Cursor(T0.replace(hour=10), frozenset({"00Q1"}))
+    store.save_cursor("default", "salesforce", later)
+    assert store.cursor("default", "salesforce") == later
+    assert store.cursor("other", "salesforce") is None
+
+
+def test_links_are_found_by_either_id_and_by_email_and_updated_by_key(state_url: str) -> None:
+    store = StateStore(state_url)
+    key = new_key()
+    store.save_links("default", [Link(key, "101", None, "ada@example.com")])
+    store.save_links("default", [Link(key, "101", "00Q1", "ada@example.com")])
+
+    assert store.links_by_id("default", "marketing", ["101"])["101"].crm_id == "00Q1"
+    assert store.links_by_id("default", "crm", ["00Q1", "nope"])["00Q1"].key == key
+    assert store.links_by_email("default", ["ada@example.com"])["ada@example.com"].key == key
+    assert store.count_links("default") == 1
+    assert store.count_links("other") == 0
+
+
+def test_ledger_remembers_the_last_value_per_system_and_field(state_url: str) -> None:
+    store = StateStore(state_url)
+    store.record_values("default", "salesforce", {"k1": {"Email": "a@x.com", "Phone": None}})
+    store.record_values("default", "salesforce", {"k1": {"Email": "b@x.com"}})
+    store.record_values("default", "hubspot", {"k1": {"email": "b@x.com", "score": 12}})
+
+    assert store.ledger("default", ["k1", "k2"]) == {"k1": {
+        ("salesforce", "Email"): "b@x.com", ("salesforce", "Phone"): None,
+        ("hubspot", "email"): "b@x.com", ("hubspot", "score"): 12,
+    }}
+
+
+def test_runs_are_recorded_with_their_summary(state_url: str) -> None:
+    store = StateStore(state_url)
+    run_id = store.start_run("default", "sync")
+    store.finish_run(run_id, "ok", {"salesforce": {"created": 3}})
+    [run] = store.runs("default")
+    assert run["id"] == run_id and run["status"] == "ok" and run["job"] == "sync"
+    assert run["summary"] == {"salesforce": {"created": 3}}
+    assert run["finished_at"] >= run["started_at"]
+
+
+def test_a_refused_record_is_parked_counted_on_retry_and_unparked_when_delivered(
+        state_url: str) -> None:
+    store = StateStore(state_url)
+    args = ("default", 1, "salesforce", "k1", None, "REQUIRED_FIELD_MISSING",
+            "Required fields are missing: [LastName]", ["LastName"], {"Email": "a@x.com"})
+    store.park(*args)
+    store.park(*args)
+    [item] = store.parked("default")
+    assert (item.key, item.code, item.fields, item.attempts) == (
+        "k1", "REQUIRED_FIELD_MISSING", ("LastName",), 2)
+    assert item.payload == {"Email": "a@x.com"}
+
+    store.unpark("default", "salesforce", ["k1"])
+    assert store.parked("default") == []
+
+
+def test_a_bad_url_is_a_config_error_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"^state\.url: "):
+        StateStore("nosuchdb://x")
+
+
+def test_an_unreachable_database_is_a_config_error_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"^state\.url: cannot open"):
+        StateStore("postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2")
