@@ -1,4 +1,4 @@
-"""The state store keeps cursors, links, the ledger, runs and parked records, on SQLite and PostgreSQL."""
+"""The state store keeps cursors, links, ledger, runs and parked records (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,51 @@
+"""The port every system adapter implements: a handful of methods, nothing vendor-specific.
+
+An adapter *has* a vendor client and implements ``System``; it subclasses nothing. The engine
+only ever talks to systems through this protocol, so a new system (Marketo, Dynamics) is a new
+adapter and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
+
+
+class System(Protocol):
+    """One side of a connection: a marketing platform or a CRM."""
+
+    name: str  # the config's name for it, e.g. "hubspot"
+    kind: str  # the adapter, e.g. "hubspot", "salesforce"
+
+    def read_changes(self, since: Cursor | None, until: datetime,
+                     fields: Sequence[str]) -> Iterator[list[Record]]:
+        """Pages of records modified in [since, until], oldest first, deletes included.
+
+        Records the cursor has already seen at its boundary are not yielded. Pages are
+        confirmed by the caller one at a time, so a crash loses nothing.
+        """
+        ...
+
+    def lookup(self, field: str, values: Sequence[str], fields: Sequence[str]) -> list[Record]:
+        """Live records whose ``field`` equals one of ``values`` (matching by email)."""
+        ...
+
+    def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """Idempotent upserts, one result per op in order; a refused record is a result."""
+        ...
+
+    def describe(self) -> dict[str, FieldInfo]:
+        """The fields of the lead object, by name."""
+        ...
+
+    def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
+        """Create the fields LeadSync needs where they are missing; the names created."""
+        ...
+
+    @property
+    def calls_made(self) -> int:
+        """API calls made so far through this adapter (for summaries and budgets)."""
+        ...

@@ -1,0 +1,93 @@
+"""The small, tested registry of value transforms a mapping may name.
+
+A transform turns a value read from one system into the value to write to the other. Each
+is a plain function ``(value, context) -> value``; ``context`` carries what some of them need
+(the owner directory). Mappings choose them by name; nothing else is executable from data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from connector.models import FieldValue
+
+
+class TransformError(ValueError):
+    """A value a transform cannot turn into the other system's form."""
+
+
+@dataclass(frozen=True)
+class TransformContext:
+    """What transforms may consult: each system's users/owners as id -> email."""
+
+    source_users: Mapping[str, str] = field(default_factory=dict)
+    target_users_by_email: Mapping[str, str] = field(default_factory=dict)
+
+
+Transform = Callable[[FieldValue, TransformContext], FieldValue]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def identity(value: FieldValue, ctx: TransformContext) -> FieldValue:
+    return value
+
+
+def trim(value: FieldValue, ctx: TransformContext) -> FieldValue:
+    if isinstance(value, str):
+        value = " ".join(value.split())
+        return value or None
+    return value
+
+
+def lower(value: FieldValue, ctx: TransformContext) -> FieldValue:
+    value = trim(value, ctx)
+    return value.lower() if isinstance(value, str) else value
+
+
+def upper(value: FieldValue, ctx: TransformContext) -> FieldValue:
+    value = trim(value, ctx)
+    return value.upper() if isinstance(value, str) else value
+
+
+def email(value: FieldValue, ctx: TransformContext) -> FieldValue:
+    """Normalised email: trimmed, lower case; a malformed address is refused."""
+    value = lower(value, ctx)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _EMAIL.match(value):
+        raise TransformError(f"not an email address: {value!r}")
+    return value
+
+
+def owner(value: FieldValue, ctx: TransformContext) -> FieldValue:
+    """An owner id in the source system to the user id with the same email in the target."""
+    if value in (None, ""):
+        return None
+    address = ctx.source_users.get(str(value))
+    if address is None:
+        raise TransformError(f"owner {value} is not a known user")
+    target = ctx.target_users_by_email.get(address.lower())
+    if target is None:
+        raise TransformError(f"owner {address} has no user with that email on the other side")
+    return target
+
+
+REGISTRY: dict[str, Transform] = {
+    "identity": identity,
+    "trim": trim,
+    "lower": lower,
+    "upper": upper,
+    "email": email,
+    "owner": owner,
+}
+
+
+def normalize_email(value: object) -> str | None:
+    """The form emails are matched in: trimmed and lower-cased, or None."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip().lower()
+    return value or None
