@@ -19,6 +19,8 @@ class System(Protocol):
 
     name: str  # the config's name for it, e.g. "hubspot"
     kind: str  # the adapter, e.g. "hubspot", "salesforce"
+    key_field: str  # the unique field that holds LeadSync's key, e.g. "LeadSync_Id__c"
+    id_field: str  # the field ``lookup`` takes to find records by their own id
 
     def read_changes(self, since: Cursor | None, until: datetime,
                      fields: Sequence[str]) -> Iterator[list[Record]]:
@@ -39,6 +41,10 @@ class System(Protocol):
 
     def describe(self) -> dict[str, FieldInfo]:
         """The fields of the lead object, by name."""
+        ...
+
+    def users(self) -> dict[str, str]:
+        """The system's users or owners, id -> email (owners are matched across by email)."""
         ...
 
     def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:

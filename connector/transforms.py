@@ -85,6 +85,11 @@ REGISTRY: dict[str, Transform] = {
 }
 
 
+# Transforms that put a value in a normal form within one system; applying one to the target's
+# current value makes "unchanged" comparisons fair (``Ada@X.com`` equals ``ada@x.com``).
+NORMALIZING = frozenset({"identity", "trim", "lower", "upper", "email"})
+
+
 def normalize_email(value: object) -> str | None:
     """The form emails are matched in: trimmed and lower-cased, or None."""
     if not isinstance(value, str):

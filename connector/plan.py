@@ -1,0 +1,196 @@
+"""Sync planning: from what changed on each side to the writes that make both agree.
+
+Planning is pure: it reads records, links and the ledger and returns a ``Plan``; it calls no
+system and writes nothing, so ``--dry-run`` shows exactly what a real run would do.
+
+Rules, per linked pair of records and per mapped field:
+- a field *changed* on a side when its value differs from the ledger's last value for that side
+  (a field never seen before counts as changed);
+- a one-way field flows whenever its source record is read: the source side owns it;
+- a two-way field flows from the side that changed it; when both sides changed it, the side
+  modified last wins;
+- a write is planned only when the converted value differs from what the target holds now, so
+  our own writes, read back, are not echoed;
+- a record with no counterpart is created on the other side with every field that flows there
+  (``only_on_create`` fields included), under a key derived from its source id, so that a run
+  repeated after a crash upserts the same record instead of making a second one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from connector.mapping import FieldMapping, FieldRule, Skip
+from connector.models import FieldValue, Record, WriteOp
+from connector.state import Link
+from connector.transforms import NORMALIZING, REGISTRY, TransformContext, TransformError
+
+Side = Literal["marketing", "crm"]
+SIDES: tuple[Side, Side] = ("marketing", "crm")
+_KEY_NAMESPACE = uuid.UUID("5f1d7a52-8f0e-4c1b-9a57-2b6c1f0d9e11")
+
+
+def other(side: Side) -> Side:
+    return "crm" if side == "marketing" else "marketing"
+
+
+def derived_key(connection: str, side: Side, record_id: str) -> str:
+    """The LeadSync key for a record first seen on ``side``: the same on every run."""
+    return uuid.uuid5(_KEY_NAMESPACE, f"{connection}/{side}/{record_id}").hex
+
+
+@dataclass
+class Pair:
+    """One lead as LeadSync knows it: its key and its record on each side, where known."""
+
+    key: str
+    records: dict[Side, Record | None]
+    changed: set[Side] = field(default_factory=set)  # sides whose record changed this run
+    ledger: Mapping[tuple[str, str], FieldValue] = field(default_factory=dict)
+    link: Link | None = None  # the stored link, when the lead was seen by an earlier run
+
+    def linked_id(self, side: Side) -> str | None:
+        if self.link is None:
+            return None
+        return self.link.marketing_id if side == "marketing" else self.link.crm_id
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    side: Side  # where the write goes
+    op: WriteOp
+    source: Record  # the record it comes from
+    create: bool
+    current: Record | None = None  # the target record as read, when it exists
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A record LeadSync itself cannot write: a value no transform or value map accepts."""
+
+    side: Side
+    key: str
+    source: Record
+    field: str
+    message: str
+
+
+@dataclass
+class Plan:
+    writes: list[PlannedWrite] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+    unchanged: dict[Side, int] = field(default_factory=lambda: {"marketing": 0, "crm": 0})
+
+    def for_side(self, side: Side) -> list[PlannedWrite]:
+        return [w for w in self.writes if w.side == side]
+
+
+def plan(pairs: list[Pair], mapping: FieldMapping, contexts: Mapping[Side, TransformContext],
+         systems: Mapping[Side, str]) -> Plan:
+    """The writes for ``pairs``; ``systems`` names each side's system, as the ledger keys it."""
+    result = Plan()
+    for pair in pairs:
+        for target in SIDES:
+            _plan_side(pair, target, mapping, contexts[target], systems, result)
+    return result
+
+
+def _plan_side(pair: Pair, target: Side, mapping: FieldMapping, ctx: TransformContext,
+               systems: Mapping[Side, str], result: Plan) -> None:
+    source_side = other(target)
+    source = pair.records[source_side]
+    if source is None or source.deleted or source_side not in pair.changed:
+        return
+    current = pair.records[target]
+    create = current is None
+    fields: dict[str, FieldValue] = {}
+    for rule in mapping.rules_to(target):
+        if rule.only_on_create and not create:
+            continue
+        if not create and not _wins(pair, rule, source_side, systems):
+            continue
+        try:
+            value = rule.convert(source.fields.get(rule.source_field(target)), target, ctx)
+        except Skip:
+            continue
+        except TransformError as exc:
+            result.refusals.append(Refusal(target, pair.key, source, rule.source_field(target),
+                                           str(exc)))
+            return
+        if create or not _same(rule, value, _current(pair, rule, target, systems)):
+            fields[rule.target_field(target)] = value
+    if not fields:
+        result.unchanged[target] += 1
+        return
+    if create:
+        fields = {k: v for k, v in fields.items() if v is not None}
+    target_id = None if create else current.id  # type: ignore[union-attr]
+    result.writes.append(PlannedWrite(target, WriteOp(pair.key, fields, target_id), source,
+                                      create, current))
+
+
+def _wins(pair: Pair, rule: FieldRule, source_side: Side, systems: Mapping[Side, str]) -> bool:
+    """Whether the source side's value of this rule's field should overwrite the target's.
+
+    A one-way rule always does: the field is owned by the source. A two-way rule does when
+    the source changed the field and the target did not, or changed it earlier.
+    """
+    target = other(source_side)
+    if not rule.flows_to(source_side):
+        return True
+    source_changed = _changed(pair, source_side, rule, systems)
+    target_changed = target in pair.changed and _changed(pair, target, rule, systems)
+    if source_changed and target_changed:
+        source_record, target_record = pair.records[source_side], pair.records[target]
+        assert source_record is not None and target_record is not None
+        return source_record.modified_at >= target_record.modified_at
+    return source_changed
+
+
+def _changed(pair: Pair, side: Side, rule: FieldRule, systems: Mapping[Side, str]) -> bool:
+    record = pair.records[side]
+    if record is None:
+        return False
+    name = rule.marketing if side == "marketing" else rule.crm
+    sentinel = object()
+    last = pair.ledger.get((systems[side], name), sentinel)
+    return last is sentinel or not _equal(record.fields.get(name), last)
+
+
+def _current(pair: Pair, rule: FieldRule, target: Side,
+             systems: Mapping[Side, str]) -> FieldValue:
+    record = pair.records[target]
+    name = rule.target_field(target)
+    if record is not None and name in record.fields:
+        return record.fields[name]
+    return pair.ledger.get((systems[target], name))
+
+
+def _same(rule: FieldRule, new: FieldValue, current: FieldValue) -> bool:
+    if _equal(new, current):
+        return True
+    if rule.transform in NORMALIZING:
+        try:
+            return _equal(new, REGISTRY[rule.transform](current, TransformContext()))
+        except TransformError:
+            return False
+    return False
+
+
+def _equal(a: FieldValue, b: FieldValue) -> bool:
+    """Equal as the systems mean it: None and "" alike, "5" and 5 alike, "true" and True."""
+    if a in (None, "") and b in (None, ""):
+        return True
+    if a is None or b is None:
+        return False
+    if isinstance(a, bool) or isinstance(b, bool):
+        return str(a).lower() == str(b).lower()
+    if isinstance(a, int | float) or isinstance(b, int | float):
+        try:
+            return float(a) == float(b)
+        except ValueError:
+            return False
+    return a == b
