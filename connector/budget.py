@@ -1,0 +1,63 @@
+"""Call budgets: the connector slows itself down before the vendor has to.
+
+A ``RollingWindow`` allows ``limit`` calls in any ``window`` seconds (HubSpot: 190 per 10 s
+for private apps, and 5 searches per second); ``acquire`` waits for a free slot. A
+``DailyBudget`` counts calls against a daily allowance (Salesforce's API request limit) and
+refuses once a configured share of it is spent, so other integrations keep their part.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from connector.errors import RateLimited
+
+
+class RollingWindow:
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("a rolling window needs limit >= 1 and window > 0")
+        self.limit, self.window = limit, window
+        self._clock, self._sleep = clock, sleep
+        self._calls: deque[float] = deque()
+        self._lock = threading.Lock()
+        self.waited = 0.0  # seconds spent waiting, for reports
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._calls and now >= self._calls[0] + self.window:
+                    self._calls.popleft()
+                if len(self._calls) < self.limit:
+                    self._calls.append(now)
+                    return
+                wait = max(self._calls[0] + self.window - now, 0.001)
+            self.waited += wait
+            self._sleep(wait)
+
+
+class DailyBudget:
+    """At most ``share`` of the vendor's daily allowance, as last reported by the vendor."""
+
+    def __init__(self, share: float = 0.5) -> None:
+        if not 0 < share <= 1:
+            raise ValueError("the daily budget share must be in (0, 1]")
+        self.share = share
+        self.used: int | None = None
+        self.allowed: int | None = None
+
+    def observe(self, used: int, allowed: int) -> None:
+        self.used, self.allowed = used, allowed
+
+    def check(self) -> None:
+        if self.used is None or self.allowed is None:
+            return
+        if self.used >= self.allowed * self.share:
+            raise RateLimited(
+                f"daily API budget spent: {self.used} of {self.allowed} requests used, "
+                f"LeadSync may use {self.share:.0%}", retry_after=None)

@@ -1,0 +1,61 @@
+"""Budgets pace calls with an injected clock: no test sleeps for real."""
+
+from __future__ import annotations
+
+import pytest
+
+from connector.budget import DailyBudget, RollingWindow
+from connector.errors import RateLimited
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_rolling_window_waits_only_when_the_window_is_full() -> None:
+    t = FakeTime()
+    window = RollingWindow(3, 10.0, clock=t.clock, sleep=t.sleep)
+    for _ in range(3):
+        window.acquire()
+    assert t.slept == []
+    t.now = 4.0
+    window.acquire()  # the oldest call (t=0) leaves the window at t=10
+    assert t.slept == [6.0] and window.waited == 6.0
+
+
+def test_rolling_window_never_admits_more_than_the_limit_in_any_window() -> None:
+    t = FakeTime()
+    window = RollingWindow(5, 1.0, clock=t.clock, sleep=t.sleep)
+    stamps = []
+    for _ in range(23):
+        window.acquire()
+        stamps.append(t.now)
+        t.now += 0.05
+    for start in stamps:
+        assert sum(1 for s in stamps if start <= s < start + 1.0) <= 5
+
+
+def test_daily_budget_refuses_once_its_share_is_spent() -> None:
+    budget = DailyBudget(share=0.5)
+    budget.check()  # nothing known yet
+    budget.observe(used=499, allowed=1000)
+    budget.check()
+    budget.observe(used=500, allowed=1000)
+    with pytest.raises(RateLimited, match="500 of 1000 requests used"):
+        budget.check()
+
+
+def test_bad_budgets_are_refused() -> None:
+    with pytest.raises(ValueError):
+        RollingWindow(0, 10)
+    with pytest.raises(ValueError):
+        DailyBudget(share=0)
