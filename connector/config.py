@@ -31,6 +31,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -38,6 +39,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -47,7 +49,6 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
-    PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
@@ -79,6 +80,18 @@ def _existing_file(value: Path, info: ValidationInfo) -> Path:
     return path
 
 
+def _https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise PydanticCustomError("https_url", 'should be an https:// URL such as '
+                                  '"https://example.com" or "https://127.0.0.1:8443"')
+    return value.rstrip("/")
+
+
+SecretText = Annotated[SecretStr, Field(min_length=1)]
+"""A secret that must not be empty; never shown in repr, str or error messages."""
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+"""An https:// base URL, without a trailing slash."""
 ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
 """A path, relative to the config file's folder; absolute once validated."""
 ExistingFile = Annotated[Path, AfterValidator(_existing_file)]
@@ -255,17 +268,10 @@ def _empty_table() -> Any:
     return {}
 
 
-class Config(BaseSettings):
-    """The whole configuration. Add a section by adding a field.
+class Config(BaseModel):
+    """The whole configuration, as ``load_config`` returns it. Add a section by adding a field."""
 
-    Build it with ``load_config``: it composes the file and environment sources itself, so that
-    validation learns the file's folder. ``Config()`` alone reads the environment only.
-    """
-
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_DELIMITER, case_sensitive=False,
-        env_ignore_empty=True, extra="forbid", frozen=True, hide_input_in_errors=True,
-        validate_default=True)
+    model_config = _MODEL_CONFIG
 
     state: StateSettings = Field(default_factory=_empty_table)
     sync: SyncSettings
@@ -273,15 +279,6 @@ class Config(BaseSettings):
     logging: LoggingSettings = Field(default_factory=_empty_table)
 
     _source_path: Path | None = PrivateAttr(default=None)
-
-    @classmethod
-    def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Never read a stray ``.env`` file or secrets folder: only arguments and environment."""
-        return init_settings, env_settings
 
     @model_validator(mode="after")
     def _one_system_per_role(self, info: ValidationInfo) -> Config:
@@ -331,6 +328,19 @@ def _role_problems(roles: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]
 
 
 # --- loading -----------------------------------------------------------------------------------
+
+class _ConfigSources(BaseSettings, Config):
+    """``Config``'s fields with the settings that tell pydantic-settings' sources how to read them.
+
+    Only the sources use it: ``BaseSettings`` validation runs through ``__init__``, which reads
+    ``os.environ`` itself and cannot pass a validation context (the file's folder), so
+    ``load_config`` reads the sources, merges them and validates a plain ``Config``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_DELIMITER, case_sensitive=False,
+        env_ignore_empty=True)
+
 
 class _EnvSource(EnvSettingsSource):
     """The environment source, reading a given mapping; kind-specific keys stay strings."""
@@ -384,17 +394,18 @@ def _load(path: str | Path | None, environ: Mapping[str, str],
     if not file.is_file():
         return shown, [("", "not a file" if file.exists() else "no such file")], None
     try:
-        file_data = TomlConfigSettingsSource(Config, toml_file=file)()
+        file_data = TomlConfigSettingsSource(_ConfigSources, toml_file=file)()
     except tomllib.TOMLDecodeError as exc:
         return shown, [_toml_problem(exc)], None
     except OSError as exc:
         return shown, [("", f"cannot read the file: {exc.strerror}")], None
-    env_data = _EnvSource(Config, environ)()
+    env_data = _EnvSource(_ConfigSources, environ)()
     problems = _orphan_env_systems(file_data, env_data)
     data = _merge(file_data, env_data)
     context = {"base_dir": file.resolve().parent, "source_path": file.resolve()}
     try:
-        return shown, [], Config.model_validate(data, context=context)
+        config = Config.model_validate(data, context=context)
+        return shown, problems, None if problems else config
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
     problems += [(_dotted(error["loc"]), _message(error, data, env_data)) for error in errors]
@@ -467,7 +478,7 @@ def _message(error: Any, data: Mapping[str, Any], env_data: Mapping[str, Any]) -
     elif kind in ("too_short", "string_too_short") and ctx.get("min_length") == 1:
         message = "must not be empty"
     else:
-        message = error["msg"].removeprefix("Value error, ")
+        message = error["msg"].removeprefix("Value error, ").removeprefix("Input ")
     if _lookup(env_data, loc) is not None:
         message += f" (from {_env_names(tuple(map(str, loc)), None)[0]})"
     return message

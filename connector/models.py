@@ -22,6 +22,7 @@ class Record:
     fields: Mapping[str, FieldValue]
     modified_at: datetime
     deleted: bool = False
+    read_only: bool = False  # the system refuses updates to it (a converted Salesforce lead)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,14 @@ system and writes nothing, so ``--dry-run`` shows exactly what a real run would 
 Rules, per linked pair of records and per mapped field:
 - a field *changed* on a side when its value differs from the ledger's last value for that side
   (a field never seen before counts as changed);
-- a one-way field flows whenever its source record is read: the source side owns it;
+- a one-way field flows whenever its source record is read and holds a value (the source side
+  owns it); an empty value flows only when the source cleared the field;
 - a two-way field flows from the side that changed it; when both sides changed it, the side
   modified last wins;
 - a write is planned only when the converted value differs from what the target holds now, so
   our own writes, read back, are not echoed;
+- values a write puts on one side that a one-way rule carries back to the other go back in the
+  same run, after it (``_plan_backflow``), so a second run with nothing changed writes nothing;
 - a record with no counterpart is created on the other side with every field that flows there
   (``only_on_create`` fields included), under a key derived from its source id, so that a run
   repeated after a crash upserts the same record instead of making a second one.
@@ -65,6 +68,7 @@ class PlannedWrite:
     source: Record  # the record it comes from
     create: bool
     current: Record | None = None  # the target record as read, when it exists
+    follows: str | None = None  # a write carried back after the write of this key
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,40 @@ def plan(pairs: list[Pair], mapping: FieldMapping, contexts: Mapping[Side, Trans
     """The writes for ``pairs``; ``systems`` names each side's system, as the ledger keys it."""
     result = Plan()
     for pair in pairs:
+        start = len(result.writes)
         for target in SIDES:
             _plan_side(pair, target, mapping, contexts[target], systems, result)
+        for write in result.writes[start:]:
+            _plan_backflow(pair, write, mapping, contexts[other(write.side)], systems, result)
     return result
+
+
+def _plan_backflow(pair: Pair, write: PlannedWrite, mapping: FieldMapping,
+                   ctx: TransformContext, systems: Mapping[Side, str], result: Plan) -> None:
+    """Values a write puts on one side that one-way rules carry back to the other.
+
+    Creating a lead in the CRM gives it a status; the rule that shows the CRM status in the
+    marketing platform must see it now, not on the next run, or the next run is not a no-op.
+    These writes go after the others, and only if the write they follow was confirmed.
+    """
+    back = other(write.side)
+    record = pair.records[back]
+    if record is None or record.deleted:
+        return
+    fields: dict[str, FieldValue] = {}
+    for rule in mapping.rules_to(back):
+        name = rule.source_field(back)
+        if rule.flows_to(write.side) or name not in write.op.fields:
+            continue
+        try:
+            value = rule.convert(write.op.fields[name], back, ctx)
+        except (Skip, TransformError):
+            continue
+        if not _same(rule, value, _current(pair, rule, back, systems)):
+            fields[rule.target_field(back)] = value
+    if fields:
+        result.writes.append(PlannedWrite(back, WriteOp(pair.key, fields, record.id),
+                                          write.source, False, record, follows=write.op.key))
 
 
 def _plan_side(pair: Pair, target: Side, mapping: FieldMapping, ctx: TransformContext,
@@ -105,15 +140,18 @@ def _plan_side(pair: Pair, target: Side, mapping: FieldMapping, ctx: TransformCo
     if source is None or source.deleted or source_side not in pair.changed:
         return
     current = pair.records[target]
+    if current is not None and (current.read_only or current.deleted):
+        return  # conversion and deletion are followed by their own rules, not overwritten
     create = current is None
     fields: dict[str, FieldValue] = {}
     for rule in mapping.rules_to(target):
         if rule.only_on_create and not create:
             continue
-        if not create and not _wins(pair, rule, source_side, systems):
+        raw = source.fields.get(rule.source_field(target))
+        if not create and not _wins(pair, rule, source_side, systems, raw):
             continue
         try:
-            value = rule.convert(source.fields.get(rule.source_field(target)), target, ctx)
+            value = rule.convert(raw, target, ctx)
         except Skip:
             continue
         except TransformError as exc:
@@ -132,15 +170,17 @@ def _plan_side(pair: Pair, target: Side, mapping: FieldMapping, ctx: TransformCo
                                       create, current))
 
 
-def _wins(pair: Pair, rule: FieldRule, source_side: Side, systems: Mapping[Side, str]) -> bool:
+def _wins(pair: Pair, rule: FieldRule, source_side: Side, systems: Mapping[Side, str],
+          raw: FieldValue) -> bool:
     """Whether the source side's value of this rule's field should overwrite the target's.
 
-    A one-way rule always does: the field is owned by the source. A two-way rule does when
-    the source changed the field and the target did not, or changed it earlier.
+    A one-way rule does whenever the source holds a value (the source owns the field), and
+    with an empty value only when the source cleared it. A two-way rule does when the source
+    changed the field and the target did not, or changed it earlier.
     """
     target = other(source_side)
     if not rule.flows_to(source_side):
-        return True
+        return raw not in (None, "") or _changed(pair, source_side, rule, systems)
     source_changed = _changed(pair, source_side, rule, systems)
     target_changed = target in pair.changed and _changed(pair, target, rule, systems)
     if source_changed and target_changed:

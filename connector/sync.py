@@ -75,14 +75,20 @@ class SyncEngine:
         try:
             changes, cursors, full = self._read(until, result)
             pairs = self._pair(changes, full)
-            contexts = self._contexts()
+            contexts = self._contexts() if pairs else {}
             result.plan = plan(pairs, self.mapping, contexts, self.names)
             for side in SIDES:
                 result.sides[self.names[side]].unchanged = result.plan.unchanged[side]
             if not dry_run:
                 self._park_refusals(result)
+                failed: set[str] = set()
                 for side in SIDES:
-                    self._write(side, result.plan.for_side(side), result, progress)
+                    writes = [w for w in result.plan.for_side(side) if w.follows is None]
+                    failed |= self._write(side, writes, result, progress)
+                for side in SIDES:
+                    writes = [w for w in result.plan.for_side(side)
+                              if w.follows is not None and w.follows not in failed]
+                    self._write(side, writes, result, progress)
                 self._settle(pairs, result.plan)
                 for side in SIDES:
                     self.store.save_cursor(self.connection, self.names[side], cursors[side])
@@ -233,14 +239,18 @@ class SyncEngine:
 
     # writing
     def _write(self, side: Side, writes: list[PlannedWrite], result: SyncResult,
-               progress: Progress | None) -> None:
+               progress: Progress | None) -> set[str]:
+        """Write in batches, committing each; the keys whose write was refused."""
         system, summary = self.systems[side], result.sides[self.names[side]]
+        refused: set[str] = set()
         for start in range(0, len(writes), self.batch_size):
             batch = writes[start:start + self.batch_size]
             results = system.write([w.op for w in batch])
+            refused |= {r.key for r in results if not r.ok}
             self._commit(side, batch, results, result.run_id, summary)
             if progress:
                 progress(self.names[side], start + len(batch), len(writes))
+        return refused
 
     def _commit(self, side: Side, batch: list[PlannedWrite], results: list[WriteResult],
                 run_id: int | None, summary: SideSummary) -> None:
@@ -256,6 +266,12 @@ class SyncEngine:
                             source_id=planned.source.id, code=outcome.code,
                             message=outcome.message, fields=list(outcome.fields))
                 continue
+            before = planned.current.fields if planned.current else {}
+            written[planned.op.key] = {**_mapped(before, self._fields(side)),
+                                       **planned.op.fields}
+            if planned.follows is not None:
+                summary.updated += 1
+                continue  # a value carried back: the write it follows linked the pair
             if outcome.created or planned.create:
                 summary.created += 1
             else:
@@ -263,9 +279,6 @@ class SyncEngine:
             ids = {side: outcome.id or planned.op.target_id, other(side): planned.source.id}
             email = normalize_email(planned.source.fields.get(self._match_field(other(side))))
             links.append(Link(planned.op.key, ids["marketing"], ids["crm"], email))
-            before = planned.current.fields if planned.current else {}
-            written[planned.op.key] = {**_mapped(before, self._fields(side)),
-                                       **planned.op.fields}
             read[planned.op.key] = _mapped(planned.source.fields, self._fields(other(side)))
             delivered.append(planned.op.key)
         with self.store.transaction() as conn:

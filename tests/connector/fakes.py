@@ -37,6 +37,7 @@ class FakeSystem:
         self.records: dict[str, dict[str, FieldValue]] = {}
         self.modified: dict[str, datetime] = {}
         self.deleted: set[str] = set()
+        self.read_only: set[str] = set()
         self.user_emails: dict[str, str] = {}
         self.write_calls = 0
         self.calls = 0
@@ -60,7 +61,8 @@ class FakeSystem:
 
     def _record(self, record_id: str) -> Record:
         return Record(self.name, record_id, dict(self.records[record_id]),
-                      self.modified[record_id], record_id in self.deleted)
+                      self.modified[record_id], record_id in self.deleted,
+                      record_id in self.read_only)
 
     def read_changes(self, since: Cursor | None, until: datetime,
                      fields: Sequence[str]) -> Iterator[list[Record]]:
@@ -107,6 +109,7 @@ class FakeSystem:
         return {}
 
     def users(self) -> dict[str, str]:
+        self.calls += 1
         return dict(self.user_emails)
 
     def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:

@@ -272,6 +272,30 @@ def test_summary_counts_reads_and_calls(
     result = engine(hub, crm, mapping, store, clock).run()
     assert result.sides["hubspot"].read == 4
     assert result.sides["salesforce"].created == 4
-    assert result.sides["salesforce"].calls == 2  # two batches of 2, no lookups on a first run
+    assert result.sides["salesforce"].calls == 3  # users, then two batches of 2; no lookups
     [run] = store.runs("default")
     assert run["summary"]["salesforce"]["created"] == 4
+
+
+def test_a_read_only_target_is_not_written(
+        hub: FakeSystem, crm: FakeSystem, mapping: FieldMapping, store: StateStore,
+        clock: Clock) -> None:
+    contact = hub.add(email="ada@example.com", lastname="Lovelace", company="A")
+    clock.tick()
+    sync = engine(hub, crm, mapping, store, clock)
+    sync.run()
+    [lead_id] = crm.records
+    crm.read_only.add(lead_id)  # converted in the CRM
+    hub.edit(contact, company="B")
+    clock.tick()
+    result = sync.run()
+    assert crm.records[lead_id]["Company"] == "A"
+    assert result.sides["salesforce"].failed == 0
+
+
+def test_a_run_with_no_changes_asks_for_no_users(
+        hub: FakeSystem, crm: FakeSystem, mapping: FieldMapping, store: StateStore,
+        clock: Clock) -> None:
+    clock.tick()
+    result = engine(hub, crm, mapping, store, clock).run()
+    assert result.sides["hubspot"].calls == 0 and result.sides["salesforce"].calls == 0

@@ -1,0 +1,311 @@
+"""HubSpot contacts behind the ``System`` port, through hubspot-api-client.
+
+- Changes: CRM search sorted by ``lastmodifieddate``, 200 a page with ``after``. Search stops
+  at 10,000 results, so the window is moved forward to the last instant read (inclusive, ids
+  already read there dropped) and paging starts again.
+- Writes: batch upsert by LeadSync's unique key property for new contacts and batch update by
+  id for known ones, 100 inputs a call. A batch HubSpot refuses whole (400) is split until the
+  refused inputs are alone, so one bad record never holds back the others.
+- Calls are paced by a rolling 10-second budget and the search budget before HubSpot has to
+  answer 429, and every call goes through the retry policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from hubspot import HubSpot
+
+from adapters.hubspot.errors import body_of, translate
+from connector.budget import RollingWindow
+from connector.errors import ConfigError, LeadSyncError
+from connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
+from connector.retry import RetryPolicy
+
+T = TypeVar("T")
+BATCH = 100
+PAGE = 200
+SEARCH_CAP = 10_000
+_PROPERTY_TYPES = {"string": ("string", "text"), "textarea": ("string", "textarea"),
+                   "boolean": ("bool", "booleancheckbox"), "datetime": ("datetime", "date"),
+                   "date": ("date", "date"), "double": ("number", "number"),
+                   "int": ("number", "number"), "picklist": ("enumeration", "select")}
+
+
+def epoch_ms(value: datetime) -> str:
+    return str(int(value.timestamp() * 1000))
+
+
+def parse_timestamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+class HubSpotSystem:
+    kind = "hubspot"
+    id_field = "hs_object_id"
+
+    def __init__(self, name: str, client: HubSpot, key_field: str = "leadsync_id",
+                 retry: RetryPolicy | None = None, window: RollingWindow | None = None,
+                 search_window: RollingWindow | None = None) -> None:
+        self.name, self.client, self.key_field = name, client, key_field
+        self.retry = retry or RetryPolicy()
+        self.window = window or RollingWindow(150, 10.0)
+        self.search_window = search_window or RollingWindow(4, 1.0)
+        self._calls = 0
+
+    @property
+    def calls_made(self) -> int:
+        return self._calls
+
+    def _call(self, what: str, fn: Callable[..., T], *args: Any, search: bool = False,
+              **kwargs: Any) -> T:
+        def attempt() -> T:
+            if search:
+                self.search_window.acquire()
+            self.window.acquire()
+            self._calls += 1
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                raise translate(exc, what) from exc
+
+        return self.retry.call(attempt)
+
+    # reading
+    def read_changes(self, since: Cursor | None, until: datetime,
+                     fields: Sequence[str]) -> Iterator[list[Record]]:
+        properties = self._properties(fields)
+        cursor = since
+        while True:
+            restart = None
+            for page, next_after in self._search_window(cursor, until, properties):
+                records = [r for r in page if cursor is None or cursor.admits(r)]
+                if records:
+                    yield records
+                    cursor = (cursor or Cursor(records[0].modified_at)).advanced(records)
+                if next_after is not None and int(next_after) + PAGE > SEARCH_CAP:
+                    restart = cursor
+                    break
+            if restart is None:
+                return
+            if since is not None and restart == since:
+                raise LeadSyncError("more than 10,000 HubSpot contacts share one modification "
+                                    "instant; the search API cannot page past them")
+            since = restart
+
+    def _search_window(self, since: Cursor | None, until: datetime, properties: list[str]
+                       ) -> Iterator[tuple[list[Record], str | None]]:
+        filters = [{"propertyName": "lastmodifieddate", "operator": "LTE",
+                    "value": epoch_ms(until)}]
+        if since is not None:
+            filters.insert(0, {"propertyName": "lastmodifieddate", "operator": "GTE",
+                               "value": epoch_ms(since.modified_at)})
+        after: str | None = None
+        while True:
+            request: dict[str, Any] = {
+                "filterGroups": [{"filters": filters}], "properties": properties,
+                "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+                "limit": PAGE}
+            if after is not None:
+                request["after"] = after
+            answer = self._call("search", self.client.crm.contacts.search_api.do_search,
+                                public_object_search_request=request, search=True)
+            paging = getattr(answer, "paging", None)
+            nxt = getattr(getattr(paging, "next", None), "after", None)
+            yield [self._record(item) for item in answer.results], nxt
+            if nxt is None:
+                return
+            after = nxt
+
+    def lookup(self, field: str, values: Sequence[str], fields: Sequence[str]) -> list[Record]:
+        properties = self._properties(fields)
+        unique = list(dict.fromkeys(str(v) for v in values if v))
+        found: list[Record] = []
+        for start in range(0, len(unique), BATCH):
+            chunk = unique[start:start + BATCH]
+            request: dict[str, Any] = {"inputs": [{"id": v} for v in chunk],
+                                       "properties": properties}
+            if field != self.id_field:
+                request["idProperty"] = field
+            answer = self._call("batch read", self.client.crm.contacts.batch_api.read,
+                                batch_read_input_simple_public_object_id=request,
+                                archived=False)
+            found.extend(self._record(item) for item in answer.results)
+        return found
+
+    def _properties(self, fields: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys(["email", "lastmodifieddate", self.key_field, *fields]))
+
+    def _record(self, item: Any) -> Record:
+        properties = dict(item.properties or {})
+        stamp = properties.get("lastmodifieddate")
+        modified = parse_timestamp(stamp) if stamp else item.updated_at.astimezone(UTC)
+        properties.setdefault("hs_object_id", item.id)
+        return Record(self.name, str(item.id), properties, modified,
+                      deleted=bool(getattr(item, "archived", False)))
+
+    # writing
+    def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        results: dict[int, WriteResult] = {}
+        indexed = list(enumerate(ops))
+        updates = [(i, op) for i, op in indexed if op.target_id]
+        upserts = [(i, op) for i, op in indexed if not op.target_id]
+        for start in range(0, len(updates), BATCH):
+            results.update(self._send(updates[start:start + BATCH], upsert=False))
+        for start in range(0, len(upserts), BATCH):
+            results.update(self._send(upserts[start:start + BATCH], upsert=True))
+        return [results[i] for i in range(len(ops))]
+
+    def _send(self, chunk: list[tuple[int, WriteOp]], upsert: bool
+              ) -> dict[int, WriteResult]:
+        inputs = []
+        for _, op in chunk:
+            properties = {k: _as_property(v) for k, v in op.fields.items()}
+            properties[self.key_field] = op.key
+            if upsert:
+                inputs.append({"idProperty": self.key_field, "id": op.key,
+                               "properties": properties})
+            else:
+                inputs.append({"id": op.target_id, "properties": properties})
+        batch = self.client.crm.contacts.batch_api
+        try:
+            if upsert:
+                answer = self._call("batch upsert", batch.upsert,
+                                    batch_input_simple_public_object_batch_input_upsert={
+                                        "inputs": inputs})
+            else:
+                answer = self._call("batch update", batch.update,
+                                    batch_input_simple_public_object_batch_input={
+                                        "inputs": inputs})
+        except ConfigError as exc:
+            if " 400 " not in str(exc) and " 409 " not in str(exc):
+                raise
+            return self._split(chunk, upsert, exc)
+        return self._results(chunk, answer, upsert)
+
+    def _split(self, chunk: list[tuple[int, WriteOp]], upsert: bool,
+               exc: ConfigError) -> dict[int, WriteResult]:
+        """A refused batch: halve it until each refused input stands alone."""
+        if len(chunk) == 1:
+            index, op = chunk[0]
+            body = body_of(exc.__cause__)
+            code = body.get("category") or "VALIDATION_ERROR"
+            return {index: WriteResult(op.key, False, op.target_id, code=str(code),
+                                       message=str(body.get("message") or exc),
+                                       fields=_fields_named(body))}
+        middle = len(chunk) // 2
+        return {**self._send(chunk[:middle], upsert), **self._send(chunk[middle:], upsert)}
+
+    def _results(self, chunk: list[tuple[int, WriteOp]], answer: Any,
+                 upsert: bool) -> dict[int, WriteResult]:
+        by_key = {op.key: (index, op) for index, op in chunk}
+        by_id = {op.target_id: (index, op) for index, op in chunk if op.target_id}
+        results: dict[int, WriteResult] = {}
+        for item in answer.results or []:
+            found = by_key.get((item.properties or {}).get(self.key_field)) or by_id.get(item.id)
+            if found is None:
+                continue
+            index, op = found
+            created = bool(getattr(item, "new", False)) if upsert else False
+            results[index] = WriteResult(op.key, True, str(item.id), created=created)
+        errors = list(getattr(answer, "errors", None) or [])
+        for index, op in chunk:
+            if index in results:
+                continue
+            error = _error_for(op, errors)
+            results[index] = WriteResult(
+                op.key, False, op.target_id,
+                code=str(getattr(error, "category", None) or "VALIDATION_ERROR"),
+                message=str(getattr(error, "message", None) or "refused by HubSpot"),
+                fields=_error_fields(error))
+        return results
+
+    # schema
+    def describe(self) -> dict[str, FieldInfo]:
+        answer = self._call("properties", self.client.crm.properties.core_api.get_all,
+                            object_type="contacts")
+        return {p.name: _field_info(p) for p in answer.results}
+
+    def users(self) -> dict[str, str]:
+        users: dict[str, str] = {}
+        after = None
+        while True:
+            kwargs: dict[str, Any] = {"limit": 500, "archived": False}
+            if after:
+                kwargs["after"] = after
+            answer = self._call("owners", self.client.crm.owners.owners_api.get_page, **kwargs)
+            users.update({str(o.id): o.email for o in answer.results if o.email})
+            paging = getattr(answer, "paging", None)
+            after = getattr(getattr(paging, "next", None), "after", None)
+            if not after:
+                return users
+
+    def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
+        existing = self.describe()
+        missing = [spec for spec in specs if spec.name not in existing]
+        if not missing:
+            return []
+        groups = self._call("property groups",
+                            self.client.crm.properties.groups_api.get_all, object_type="contacts")
+        if "leadsync" not in {g.name for g in groups.results}:
+            self._call("create property group", self.client.crm.properties.groups_api.create,
+                       object_type="contacts", property_group_create={
+                           "name": "leadsync", "label": "LeadSync", "displayOrder": -1})
+        for spec in missing:
+            self._call("create property", self.client.crm.properties.core_api.create,
+                       object_type="contacts", property_create=_property_create(spec))
+        return [spec.name for spec in missing]
+
+
+def _as_property(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _error_for(op: WriteOp, errors: list[Any]) -> Any:
+    for error in errors:
+        context = getattr(error, "context", None) or {}
+        ids = [str(v) for values in context.values() for v in (values or [])]
+        if op.key in ids or (op.target_id and op.target_id in ids):
+            return error
+    return errors[0] if len(errors) == 1 else None
+
+
+def _error_fields(error: Any) -> tuple[str, ...]:
+    context = getattr(error, "context", None) or {}
+    names = context.get("propertyName") or context.get("properties") or []
+    return tuple(str(n) for n in names)
+
+
+def _fields_named(body: dict[str, Any]) -> tuple[str, ...]:
+    names = [e.get("name") for e in body.get("errors", []) if isinstance(e, dict)]
+    return tuple(str(n) for n in names if n)
+
+
+def _field_info(prop: Any) -> FieldInfo:
+    metadata = getattr(prop, "modification_metadata", None)
+    read_only = bool(getattr(metadata, "read_only_value", False)) or bool(
+        getattr(prop, "calculated", False))
+    options = tuple(o.value for o in (prop.options or [])) if prop.type == "enumeration" else ()
+    return FieldInfo(name=prop.name, type=prop.type, label=prop.label or "",
+                     updateable=not read_only, unique=bool(prop.has_unique_value),
+                     options=options)
+
+
+def _property_create(spec: FieldInfo) -> dict[str, Any]:
+    kind, field_type = _PROPERTY_TYPES.get(spec.type, ("string", "text"))
+    body: dict[str, Any] = {"name": spec.name, "label": spec.label or spec.name,
+                            "type": kind, "fieldType": field_type, "groupName": "leadsync",
+                            "hasUniqueValue": spec.unique}
+    if kind == "enumeration":
+        body["options"] = [{"label": v, "value": v, "displayOrder": i, "hidden": False}
+                           for i, v in enumerate(spec.options)]
+    elif kind == "bool":
+        body["options"] = [{"label": "Yes", "value": "true", "displayOrder": 0, "hidden": False},
+                           {"label": "No", "value": "false", "displayOrder": 1, "hidden": False}]
+    return body

@@ -1,0 +1,227 @@
+"""Salesforce Leads behind the ``System`` port, through simple-salesforce.
+
+- Changes: SOQL through ``queryAll`` (deleted leads included) on ``SystemModstamp``, ordered by
+  ``SystemModstamp, Id``, pages of up to 2,000 followed by ``nextRecordsUrl``.
+- Writes: sObject Collections, 200 records a call, never all-or-none: updates by ``Id``
+  (``PATCH composite/sobjects``) and upserts by LeadSync's external-ID field
+  (``PATCH composite/sobjects/Lead/<field>``), so a write sent twice makes one record.
+- Every call goes through the retry policy and is counted; ``Sforce-Limit-Info`` feeds the
+  daily budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from simple_salesforce import Salesforce
+
+from adapters.salesforce.errors import translate
+from connector.budget import DailyBudget
+from connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
+from connector.retry import RetryPolicy
+
+T = TypeVar("T")
+BATCH = 200
+LOOKUP_CHUNK = 100
+SYSTEM_FIELDS = ("Id", "SystemModstamp", "IsDeleted", "IsConverted", "ConvertedContactId")
+_TYPES = {"string": "Text", "textarea": "LongTextArea", "boolean": "Checkbox",
+          "datetime": "DateTime", "date": "Date", "double": "Number", "int": "Number",
+          "picklist": "Picklist", "email": "Email"}
+
+
+def soql_literal(value: Any) -> str:
+    """A value as a SOQL literal, quotes and backslashes escaped."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
+def parse_datetime(value: str) -> datetime:
+    """Salesforce's ``2024-01-15T10:30:00.000+0000`` as an aware datetime."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
+
+
+class SalesforceSystem:
+    kind = "salesforce"
+    id_field = "Id"
+
+    def __init__(self, name: str, client: Salesforce, key_field: str = "LeadSync_Id__c",
+                 sobject: str = "Lead", retry: RetryPolicy | None = None,
+                 daily_budget: DailyBudget | None = None) -> None:
+        self.name, self.client, self.key_field, self.sobject = name, client, key_field, sobject
+        self.retry = retry or RetryPolicy()
+        self.daily_budget = daily_budget or DailyBudget(share=1.0)
+        self._calls = 0
+        self._describe: dict[str, FieldInfo] | None = None
+
+    @property
+    def calls_made(self) -> int:
+        return self._calls
+
+    def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def attempt() -> T:
+            self.daily_budget.check()
+            self._calls += 1
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                raise translate(exc, what) from exc
+            finally:
+                self._observe_usage()
+
+        return self.retry.call(attempt)
+
+    def _observe_usage(self) -> None:
+        usage = (getattr(self.client, "api_usage", None) or {}).get("api-usage")
+        if usage is not None:
+            self.daily_budget.observe(usage.used, usage.total)
+
+    # reading
+    def _select(self, fields: Sequence[str]) -> str:
+        names = list(dict.fromkeys([*SYSTEM_FIELDS, self.key_field, *fields]))
+        return ", ".join(names)
+
+    def _query_pages(self, soql: str, include_deleted: bool) -> Iterator[list[dict[str, Any]]]:
+        page = self._call("query", self.client.query, soql, include_deleted=include_deleted)
+        while True:
+            yield page["records"]
+            if page.get("done", True) or not page.get("nextRecordsUrl"):
+                return
+            page = self._call("query", self.client.query_more, page["nextRecordsUrl"],
+                              identifier_is_url=True)
+
+    def read_changes(self, since: Cursor | None, until: datetime,
+                     fields: Sequence[str]) -> Iterator[list[Record]]:
+        where = [f"SystemModstamp <= {soql_literal(until)}"]
+        if since is not None:
+            where.insert(0, f"SystemModstamp >= {soql_literal(since.modified_at)}")
+        soql = (f"SELECT {self._select(fields)} FROM {self.sobject} WHERE {' AND '.join(where)} "
+                f"ORDER BY SystemModstamp, Id")
+        for rows in self._query_pages(soql, include_deleted=True):
+            records = [self._record(row) for row in rows]
+            if since is not None:
+                records = [r for r in records if since.admits(r)]
+            if records:
+                yield records
+
+    def lookup(self, field: str, values: Sequence[str], fields: Sequence[str]) -> list[Record]:
+        found: list[Record] = []
+        unique = list(dict.fromkeys(v for v in values if v))
+        for start in range(0, len(unique), LOOKUP_CHUNK):
+            chunk = unique[start:start + LOOKUP_CHUNK]
+            soql = (f"SELECT {self._select(fields)} FROM {self.sobject} WHERE {field} IN "
+                    f"({', '.join(soql_literal(v) for v in chunk)})")
+            for rows in self._query_pages(soql, include_deleted=False):
+                found.extend(self._record(row) for row in rows)
+        return found
+
+    def _record(self, row: dict[str, Any]) -> Record:
+        fields = {k: v for k, v in row.items() if k != "attributes"}
+        return Record(self.name, row["Id"], fields, parse_datetime(row["SystemModstamp"]),
+                      deleted=bool(row.get("IsDeleted")), read_only=bool(row.get("IsConverted")))
+
+    # writing
+    def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        results: dict[int, WriteResult] = {}
+        updates = [(i, op) for i, op in enumerate(ops) if op.target_id]
+        upserts = [(i, op) for i, op in enumerate(ops) if not op.target_id]
+        for start in range(0, len(updates), BATCH):
+            chunk = updates[start:start + BATCH]
+            records = [{"attributes": {"type": self.sobject}, "Id": op.target_id,
+                        **op.fields, self.key_field: op.key} for _, op in chunk]
+            answer = self._call("update", self.client.restful, "composite/sobjects",
+                                method="PATCH", json={"allOrNone": False, "records": records})
+            results.update(self._results(chunk, answer))
+        for start in range(0, len(upserts), BATCH):
+            chunk = upserts[start:start + BATCH]
+            records = [{"attributes": {"type": self.sobject}, **op.fields,
+                        self.key_field: op.key} for _, op in chunk]
+            answer = self._call("upsert", self.client.restful,
+                                f"composite/sobjects/{self.sobject}/{self.key_field}",
+                                method="PATCH", json={"allOrNone": False, "records": records})
+            results.update(self._results(chunk, answer))
+        return [results[i] for i in range(len(ops))]
+
+    @staticmethod
+    def _results(chunk: list[tuple[int, WriteOp]], answer: Any
+                 ) -> Iterator[tuple[int, WriteResult]]:
+        for (index, op), item in zip(chunk, answer or [], strict=True):
+            if item.get("success"):
+                yield index, WriteResult(op.key, True, item.get("id") or op.target_id,
+                                         created=bool(item.get("created")))
+                continue
+            error = (item.get("errors") or [{}])[0]
+            yield index, WriteResult(op.key, False, op.target_id,
+                                     code=str(error.get("statusCode", "UNKNOWN")),
+                                     message=str(error.get("message", "")),
+                                     fields=tuple(error.get("fields") or ()))
+
+    # schema
+    def describe(self) -> dict[str, FieldInfo]:
+        if self._describe is None:
+            answer = self._call("describe", self.client.restful,
+                                f"sobjects/{self.sobject}/describe/")
+            self._describe = {f["name"]: _field_info(f) for f in answer["fields"]}
+        return self._describe
+
+    def users(self) -> dict[str, str]:
+        users: dict[str, str] = {}
+        soql = "SELECT Id, Email FROM User WHERE IsActive = true"
+        for rows in self._query_pages(soql, include_deleted=False):
+            users.update({row["Id"]: row["Email"] for row in rows if row.get("Email")})
+        return users
+
+    def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
+        existing = self.describe()
+        created = []
+        for spec in specs:
+            if spec.name in existing:
+                continue
+            self._call("create field", self.client.toolingexecute, "sobjects/CustomField/",
+                       method="POST", data={"FullName": f"{self.sobject}.{spec.name}",
+                                            "Metadata": _metadata(spec)})
+            created.append(spec.name)
+        if created:
+            self._describe = None
+        return created
+
+
+def _field_info(field: dict[str, Any]) -> FieldInfo:
+    options = ()
+    if field.get("restrictedPicklist"):
+        options = tuple(v["value"] for v in field.get("picklistValues", []) if v.get("active"))
+    required = (not field.get("nillable", True) and field.get("createable", False)
+                and not field.get("defaultedOnCreate", False))
+    return FieldInfo(name=field["name"], type=field["type"], label=field.get("label", ""),
+                     length=field.get("length") or None,
+                     updateable=bool(field.get("updateable")), required=required,
+                     unique=bool(field.get("unique")), options=options)
+
+
+def _metadata(spec: FieldInfo) -> dict[str, Any]:
+    kind = _TYPES.get(spec.type, "Text")
+    metadata: dict[str, Any] = {"label": spec.label or spec.name.removesuffix("__c"),
+                                "type": kind}
+    if kind == "Text":
+        metadata["length"] = spec.length or 255
+    elif kind == "LongTextArea":
+        metadata.update(length=spec.length or 32768, visibleLines=3)
+    elif kind == "Number":
+        metadata.update(precision=18, scale=0 if spec.type == "int" else 2)
+    elif kind == "Checkbox":
+        metadata["defaultValue"] = "false"
+    elif kind == "Picklist":
+        metadata["valueSet"] = {"restricted": True, "valueSetDefinition": {
+            "value": [{"fullName": v, "label": v, "default": False} for v in spec.options]}}
+    if spec.unique:
+        metadata.update(unique=True, externalId=True, caseSensitive=False)
+    return metadata
