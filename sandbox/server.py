@@ -76,7 +76,7 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         for server in self._servers:
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                                       name=f"sandbox-{server.server_port}", daemon=True)
             thread.start()
             self._threads.append(thread)

@@ -1,0 +1,134 @@
+"""One HubSpot portal (account): its data, its limits, and the emulator port the server drives."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from sandbox.http import WSGIEnviron, json_response
+from sandbox.hubspot import properties, timestamps
+from sandbox.hubspot.app import PortalApp
+from sandbox.hubspot.associations import TYPE_IDS, Associations
+from sandbox.hubspot.errors import correlation_id
+from sandbox.hubspot.limits import Clock, RateLimits
+from sandbox.hubspot.lists import Lists
+from sandbox.hubspot.owners import Owners
+from sandbox.hubspot.properties import PropertyCatalog
+from sandbox.hubspot.store import ObjectStore
+from sandbox.people import LEAD_SOURCES, Owner, Person
+
+PORTAL_ID = 24_000_001
+LEAD_SOURCE_PROPERTY = "lead_source"
+# The sales statuses people are drawn with, as HubSpot lead statuses.
+LEAD_STATUS_OF = {"Open - Not Contacted": "OPEN", "Working - Contacted": "IN_PROGRESS"}
+# How HubSpot's tracking would have recorded where each kind of lead came from.
+ANALYTICS_SOURCE_OF = {"Web": "ORGANIC_SEARCH", "Demo Request": "DIRECT_TRAFFIC",
+                       "Webinar": "OTHER_CAMPAIGNS", "Trade Show": "OFFLINE",
+                       "Partner Referral": "REFERRALS", "Purchased List": "OFFLINE"}
+
+
+class HubSpotPortal:
+    """A HubSpot portal served over the CRM v3 API (and the v4 association reads)."""
+
+    def __init__(self, access_token: str, rate_limit: int = 190, clock: Clock = time.time,
+                 now: Callable[[], datetime] | None = None) -> None:
+        self.access_token = access_token
+        self.lock = threading.RLock()
+        self.mutations = 0
+        self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
+        stamp = self.stamp
+        self.catalog = PropertyCatalog(PORTAL_ID, stamp)
+        self.store = ObjectStore(self.catalog, lambda: self.now())
+        self.associations = Associations()
+        self.owners = Owners()
+        self.lists = Lists(self.store, stamp)
+        self.limits = RateLimits(rate_limit, clock=clock,
+                                 group_name=f"publicapi:private-app:{PORTAL_ID}")
+        self._app = PortalApp(self)
+
+    def stamp(self) -> str:
+        return timestamps.iso(self.now())
+
+    def touch(self) -> None:
+        """Note a change of portal data, so the server knows to save."""
+        self.mutations += 1
+
+    def __call__(self, environ: WSGIEnviron, start_response: Any) -> Iterable[bytes]:
+        return self._app(environ, start_response)
+
+    def throttle_response(self) -> Response:
+        with self.lock:
+            return self.limits.refusal("TEN_SECONDLY_ROLLING",
+                                       "You have reached your ten_secondly_rolling limit.")
+
+    def unavailable_response(self) -> Response:
+        return json_response({"status": "error", "message": "Service Unavailable",
+                              "correlationId": correlation_id(),
+                              "category": "SERVICE_UNAVAILABLE"}, status=503)
+
+    def dump(self) -> dict[str, Any]:
+        with self.lock:
+            return {"portalId": PORTAL_ID, "catalog": self.catalog.dump(),
+                    "store": self.store.dump(), "associations": self.associations.dump(),
+                    "owners": self.owners.dump(), "lists": self.lists.dump()}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            self.catalog.restore(data["catalog"])
+            self.store.restore(data["store"])
+            self.associations.restore(data["associations"])
+            self.owners.restore(data["owners"])
+            self.lists.restore(data["lists"])
+
+    def seed(self, people: Sequence[Person], owners: Sequence[Owner]) -> None:
+        """An owner per sales rep; a contact, with its calls and emails, per HubSpot person."""
+        with self.lock:
+            owner_ids = [self.owners.add(o.first_name, o.last_name, o.email, self.stamp())["id"]
+                         for o in owners]
+            if self.catalog.get("contacts", LEAD_SOURCE_PROPERTY) is None:
+                properties.create_property(self.catalog, "contacts", {
+                    "name": LEAD_SOURCE_PROPERTY, "label": "Lead Source", "type": "enumeration",
+                    "fieldType": "select", "groupName": "contactinformation",
+                    "description": "Where the lead came from.",
+                    "options": [{"label": s, "value": s} for s in LEAD_SOURCES]})
+            for person in people:
+                if person.in_hubspot:
+                    self._seed_person(person, owner_ids[person.owner] if owner_ids else "")
+            self.touch()
+
+    def _seed_person(self, person: Person, owner_id: str) -> None:
+        values = {
+            "email": person.email.lower(), "firstname": person.first_name,
+            "lastname": person.last_name, "company": person.company,
+            "jobtitle": person.title, "phone": person.phone, "country": person.country,
+            "state": person.state, "hs_lead_status": LEAD_STATUS_OF.get(person.lead_status, "NEW"),
+            "lifecyclestage": person.lifecycle_stage, "hubspot_owner_id": owner_id,
+            LEAD_SOURCE_PROPERTY: person.lead_source,
+            "hs_analytics_source": ANALYTICS_SOURCE_OF.get(person.lead_source, "OFFLINE"),
+            "createdate": timestamps.iso(person.created_at),
+        }
+        contact = self.store.create("contacts", {k: v for k, v in values.items() if v},
+                                    source="IMPORT", at=person.created_at)
+        for activity in person.activities:
+            at = timestamps.iso(activity.at)
+            if activity.kind == "call":
+                kind, activity_values = "calls", {
+                    "hs_timestamp": at, "hs_call_title": activity.subject,
+                    "hs_call_status": "COMPLETED" if activity.completed else "QUEUED",
+                    "hs_call_direction": "OUTBOUND", "hubspot_owner_id": owner_id,
+                    "hs_createdate": at}
+            else:
+                kind, activity_values = "emails", {
+                    "hs_timestamp": at, "hs_email_subject": activity.subject,
+                    "hs_email_direction": "EMAIL",
+                    "hs_email_status": "SENT" if activity.completed else "SCHEDULED",
+                    "hubspot_owner_id": owner_id, "hs_createdate": at}
+            record = self.store.create(kind, {k: v for k, v in activity_values.items() if v},
+                                       source="IMPORT", at=activity.at)
+            self.associations.add(kind, record["id"], "contacts", contact["id"],
+                                  TYPE_IDS[(kind, "contacts")])
