@@ -15,7 +15,18 @@ import requests
 
 
 class PinnedCASession(requests.Session):
-    """A ``requests.Session`` whose ``verify`` is not overridden by the environment."""
+    """A ``requests.Session`` whose ``verify`` is not overridden by the environment.
+
+    ``timeout`` (seconds) applies to every request that does not set its own, since
+    simple-salesforce passes none.
+    """
+
+    timeout: float | None = None
+
+    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.timeout is not None:
+            kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url, *args, **kwargs)
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
                                    cert: Any) -> dict[str, Any]:
@@ -25,9 +36,10 @@ class PinnedCASession(requests.Session):
         return settings
 
 
-def ca_session(ca_bundle: str | None) -> requests.Session:
+def ca_session(ca_bundle: str | None, timeout: float | None = None) -> PinnedCASession:
     """A session that verifies TLS against ``ca_bundle``, or the default store when None."""
     session = PinnedCASession()
     if ca_bundle:
-        session.verify = ca_bundle
+        session.verify = str(ca_bundle)
+    session.timeout = timeout
     return session

@@ -16,7 +16,13 @@ from typing import Any, Literal
 
 from connector.errors import ConfigError
 from connector.models import FieldInfo, FieldValue
-from connector.transforms import REGISTRY, Transform, TransformContext, TransformError
+from connector.transforms import (
+    REGISTRY,
+    Transform,
+    TransformContext,
+    TransformError,
+    Unmatched,
+)
 
 Direction = Literal["to_crm", "to_marketing", "both"]
 Side = Literal["marketing", "crm"]
@@ -61,7 +67,12 @@ class FieldRule:
         field is to be left out.
         """
         fn: Transform = REGISTRY[self.transform]
-        value = fn(value, ctx)
+        try:
+            value = fn(value, ctx)
+        except Unmatched:
+            if self.unmapped == "error":
+                raise
+            raise Skip() from None
         values = self.to_crm if target == "crm" else self.to_marketing
         if values and value not in (None, ""):
             if str(value) in values:

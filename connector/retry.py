@@ -16,7 +16,6 @@ from tenacity import (
     retry_if_exception_type,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
 )
 
 from connector.errors import TransientError
@@ -30,14 +29,15 @@ class RetryPolicy:
     def __init__(self, attempts: int = 6, initial: float = 0.5, maximum: float = 30.0,
                  max_seconds: float = 300.0, sleep: Callable[[float], None] | None = None) -> None:
         self.attempts, self.max_seconds = attempts, max_seconds
-        self._backoff = wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+        self.initial, self.maximum = initial, maximum
         self._sleep = sleep
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientError) and exc.retry_after is not None:
             return exc.retry_after + random.uniform(0, 0.25)
-        return float(self._backoff(state))
+        backoff = min(self.maximum, self.initial * 2 ** (state.attempt_number - 1))
+        return backoff + random.uniform(0, self.initial)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         options: dict[str, Any] = {}

@@ -91,7 +91,9 @@ class SyncEngine:
                     self._write(side, writes, result, progress)
                 self._settle(pairs, result.plan)
                 for side in SIDES:
-                    self.store.save_cursor(self.connection, self.names[side], cursors[side])
+                    cursor = cursors[side]
+                    if cursor is not None:
+                        self.store.save_cursor(self.connection, self.names[side], cursor)
         except BaseException:
             result.status = "failed"
             raise
@@ -107,19 +109,20 @@ class SyncEngine:
 
     # reading
     def _read(self, until: datetime, result: SyncResult
-              ) -> tuple[dict[Side, list[Record]], dict[Side, Cursor], dict[Side, bool]]:
+              ) -> tuple[dict[Side, list[Record]], dict[Side, Cursor | None], dict[Side, bool]]:
+        """Each side's changes; cursors move only to stamps the vendor gave, never our clock."""
         changes: dict[Side, list[Record]] = {}
-        cursors: dict[Side, Cursor] = {}
+        cursors: dict[Side, Cursor | None] = {}
         full: dict[Side, bool] = {}
         for side in SIDES:
             system = self.systems[side]
             since = self.store.cursor(self.connection, self.names[side])
             full[side] = since is None
             records: dict[str, Record] = {}
-            cursor = since or Cursor(datetime.min.replace(tzinfo=UTC))
+            cursor = since
             for page in system.read_changes(since, until, self._fields(side)):
                 records.update((r.id, r) for r in page)
-                cursor = cursor.advanced(page)
+                cursor = (cursor or Cursor(page[0].modified_at)).advanced(page)
             for record in self._parked_sources(side):
                 records.setdefault(record.id, record)
             changes[side] = list(records.values())

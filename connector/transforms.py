@@ -18,6 +18,13 @@ class TransformError(ValueError):
     """A value a transform cannot turn into the other system's form."""
 
 
+class Unmatched(TransformError):
+    """A value with no counterpart on the other side (an owner with no user there).
+
+    The rule's ``unmapped`` setting decides, as for a value missing from a value map.
+    """
+
+
 @dataclass(frozen=True)
 class TransformContext:
     """What transforms may consult: each system's users/owners as id -> email."""
@@ -68,10 +75,10 @@ def owner(value: FieldValue, ctx: TransformContext) -> FieldValue:
         return None
     address = ctx.source_users.get(str(value))
     if address is None:
-        raise TransformError(f"owner {value} is not a known user")
+        raise Unmatched(f"owner {value} is not a known user")
     target = ctx.target_users_by_email.get(address.lower())
     if target is None:
-        raise TransformError(f"owner {address} has no user with that email on the other side")
+        raise Unmatched(f"owner {address} has no user with that email on the other side")
     return target
 
 
