@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,7 +17,81 @@ app = typer.Typer(help="LeadSync: lead handoff between a marketing platform and 
                   no_args_is_help=True, add_completion=False)
 sandbox_app = typer.Typer(help="Local HTTPS emulators of Salesforce and HubSpot.",
                           no_args_is_help=True)
+config_app = typer.Typer(help="Check a LeadSync configuration file.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(config_app, name="config")
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="The TOML config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",
+    dir_okay=False)]
+LogFormat = Annotated[str, typer.Option(
+    "--log-format", help="console (readable) or json (one JSON object a line, on stderr).")]
+
+
+def _load(config: Path | None) -> Any:
+    from adapters.registry import load_builtin_kinds
+    from connector.config import load_config
+    from connector.errors import ConfigError
+
+    load_builtin_kinds()
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"configuration error:\n{exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@config_app.command("check")
+def config_check(
+    file: Annotated[Path | None, typer.Argument(
+        help="The config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",
+        dir_okay=False)] = None,
+) -> None:
+    """Report every problem in a config file with its key path; exit non-zero if any."""
+    from adapters.registry import load_builtin_kinds
+    from connector.config import check_config
+
+    load_builtin_kinds()
+    problems = check_config(file)
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("configuration is valid")
+
+
+@app.command()
+def sync(
+    config: ConfigOption = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Read both sides and print the plan; write nothing.")] = False,
+    log_format: LogFormat = "",
+) -> None:
+    """Run one bidirectional, incremental sync pass."""
+    from rich.console import Console
+
+    from connector.errors import ConfigError, LeadSyncError
+    from connector.logs import configure_logging
+    from jobs.sync import run_sync
+    from leadsync.render import plan_table, summary_table
+
+    settings = _load(config)
+    configure_logging(log_format or settings.logging.format, settings.logging.level)
+    console = Console()
+    try:
+        with _progress(console) as progress:
+            result = run_sync(settings, dry_run=dry_run, progress=progress)
+    except ConfigError as exc:
+        typer.echo(f"configuration error:\n{exc}", err=True)
+        raise typer.Exit(2) from exc
+    except LeadSyncError as exc:
+        typer.echo(f"sync failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if result.dry_run:
+        console.print(plan_table(result))
+    console.print(summary_table(result))
+    if any(side.failed for side in result.sides.values()):
+        console.print("Some records were refused and parked; they are retried on the next run.")
 
 
 @app.command()
@@ -74,10 +148,32 @@ def sandbox_serve(
 def demo(
     seed: Annotated[int, typer.Option(help="Synthetic people in the sandbox orgs.")] = 200,
 ) -> None:
-    """Start seeded sandbox orgs in-process and show what they hold (no credentials needed)."""
+    """Sync seeded sandbox orgs end to end, twice, and show the result (no credentials)."""
     from leadsync.demo import run_demo
 
     raise typer.Exit(run_demo(seed=seed))
+
+
+class _progress:
+    """A rich progress bar fed by the engine's (what, done, total) callback."""
+
+    def __init__(self, console: Any) -> None:
+        from rich.progress import Progress
+
+        self._bar = Progress(console=console, transient=True)
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> Any:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if what not in self._tasks:
+            self._tasks[what] = self._bar.add_task(f"writing to {what}", total=total)
+        self._bar.update(self._tasks[what], completed=done, total=total)
 
 
 def main() -> None:  # pragma: no cover - console entry point

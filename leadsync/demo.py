@@ -1,61 +1,123 @@
-"""``leadsync demo``: seeded sandbox orgs in-process, read through the real vendor clients."""
+"""``leadsync demo``: the main job on seeded sandbox orgs, with no credentials and no internet.
+
+Starts both sandbox orgs in-process, writes a config for them (secrets passed the way an admin
+would, through ``LEADSYNC_*`` environment variables), runs the sync, shows a few leads side by
+side in both systems, then runs it again to show that a pass with nothing changed writes nothing.
+"""
 
 from __future__ import annotations
 
-from hubspot import HubSpot
+import tempfile
+from pathlib import Path
+
 from rich.console import Console
 from rich.table import Table
-from simple_salesforce import Salesforce
 
-from adapters.transport import ca_session
+from adapters.registry import load_builtin_kinds
+from connector.config import Config, load_config
+from connector.logs import configure_logging
+from connector.state import StateStore
+from jobs.sync import prepare
+from leadsync.render import summary_table
 from sandbox.server import Sandbox
+
+MAPPING = Path(__file__).resolve().parents[1] / "mappings" / "hubspot_salesforce.toml"
+
+CONFIG = """# Written by `leadsync demo` for the sandbox orgs; secrets come from the environment.
+[state]
+url = "sqlite:///leadsync-demo.db"
+
+[sync]
+mapping = "{mapping}"
+
+[systems.hubspot]
+kind = "hubspot"
+role = "marketing"
+host = "{hubspot_host}"
+ca_bundle = "{ca_bundle}"
+
+[systems.salesforce]
+kind = "salesforce"
+role = "crm"
+auth = "session"
+instance_url = "{instance_url}"
+ca_bundle = "{ca_bundle}"
+"""
+
+
+def demo_config(sandbox: Sandbox, folder: Path) -> Config:
+    info = sandbox.info
+    path = folder / "leadsync.toml"
+    path.write_text(CONFIG.format(mapping=MAPPING.as_posix(), hubspot_host=info["hubspot"]["host"],
+                                  instance_url=info["salesforce"]["instance_url"],
+                                  ca_bundle=info["ca_bundle"]), encoding="utf-8")
+    load_builtin_kinds()
+    return load_config(path, env={
+        "LEADSYNC_SYSTEMS__HUBSPOT__ACCESS_TOKEN": info["hubspot"]["access_token"],
+        "LEADSYNC_SYSTEMS__SALESFORCE__SESSION_ID": info["salesforce"]["session_id"],
+    })
 
 
 def run_demo(seed: int = 200, console: Console | None = None) -> int:
     console = console or Console()
-    with Sandbox(seed=seed) as sandbox:
-        info = sandbox.info
-        console.print(f"[bold]Sandbox orgs up[/bold] with {seed} synthetic people: "
-                      f"Salesforce {info['salesforce']['instance_url']}, "
-                      f"HubSpot {info['hubspot']['host']}")
-        sf = Salesforce(instance_url=info["salesforce"]["instance_url"],
-                        session_id=info["salesforce"]["session_id"],
-                        version=info["salesforce"]["api_version"],
-                        session=ca_session(info["ca_bundle"]))
-        hs = HubSpot(access_token=info["hubspot"]["access_token"], host=info["hubspot"]["host"],
-                     ssl_ca_cert=info["ca_bundle"])
-        console.print(_salesforce_table(sf))
-        console.print(_hubspot_table(hs))
+    configure_logging("console", "warning")
+    with tempfile.TemporaryDirectory(prefix="leadsync-demo-") as folder, \
+            Sandbox(seed=seed) as sandbox:
+        console.print(f"[bold]Sandbox orgs up[/bold] with {seed} synthetic people: Salesforce "
+                      f"{sandbox.info['salesforce']['instance_url']}, HubSpot "
+                      f"{sandbox.info['hubspot']['host']}")
+        config = demo_config(sandbox, Path(folder))
+        engine = prepare(config)
+        first = engine.run()
+        console.print(summary_table(first))
+        console.print(side_by_side(engine.store, engine, limit=6))
+        second = engine.run()
+        console.print(summary_table(second))
+        writes = sum(s.created + s.updated for s in second.sides.values())
+        engine.store.close()
+        if writes:
+            console.print(f"[red]The second run wrote {writes} records; it should write none.")
+            return 1
+        console.print("Second run: nothing changed, so nothing was written.")
     return 0
 
 
-def _salesforce_table(sf: Salesforce) -> Table:
-    leads = sf.query("SELECT COUNT() FROM Lead")["totalSize"]
-    tasks = sf.query("SELECT COUNT() FROM Task")["totalSize"]
-    users = sf.query("SELECT COUNT() FROM User")["totalSize"]
-    table = Table(title=f"Salesforce: {leads} leads, {tasks} tasks, {users} users")
-    for column in ("Name", "Email", "Company", "Status", "Owner"):
+def side_by_side(store: StateStore, engine: object, limit: int) -> Table:
+    """A few linked leads as each system holds them now."""
+    from connector.sync import SyncEngine
+
+    assert isinstance(engine, SyncEngine)
+    links = [link for link in _links(store, engine.connection) if link.marketing_id
+             and link.crm_id][:limit]
+    marketing, crm = engine.systems["marketing"], engine.systems["crm"]
+    fields_m = ["email", "company", "hs_lead_status"]
+    fields_c = ["Email", "Company", "Status"]
+    contacts = {r.id: r for r in marketing.lookup(marketing.id_field,
+                                                  [link.marketing_id for link in links], fields_m)}
+    leads = {r.id: r for r in crm.lookup(crm.id_field, [link.crm_id for link in links], fields_c)}
+    table = Table(title="The same leads in HubSpot and in Salesforce")
+    for column in ("HubSpot email", "Salesforce email", "company (both)",
+                   "HubSpot lead status", "Salesforce Status"):
         table.add_column(column)
-    rows = sf.query("SELECT Name, Email, Company, Status, Owner.Email FROM Lead "
-                    "ORDER BY CreatedDate DESC LIMIT 5")["records"]
-    for row in rows:
-        owner = (row.get("Owner") or {}).get("Email") or ""
-        table.add_row(row["Name"], row["Email"] or "", row["Company"] or "", row["Status"], owner)
+    for link in links:
+        contact, lead = contacts.get(link.marketing_id), leads.get(link.crm_id)
+        if contact is None or lead is None:
+            continue
+        m, c = contact.fields, lead.fields
+        company = str(m.get("company") or "")
+        if company != (c.get("Company") or ""):
+            company = f"{company} / {c.get('Company') or ''}"
+        table.add_row(str(m.get("email") or ""), str(c.get("Email") or ""), company,
+                      str(m.get("hs_lead_status") or ""), str(c.get("Status") or ""))
     return table
 
 
-def _hubspot_table(hs: HubSpot) -> Table:
-    page = hs.crm.contacts.search_api.do_search(public_object_search_request={
-        "sorts": [{"propertyName": "createdate", "direction": "DESCENDING"}],
-        "properties": ["email", "firstname", "lastname", "company", "lifecyclestage"],
-        "limit": 5,
-    })
-    table = Table(title=f"HubSpot: {page.total} contacts")
-    for column in ("Name", "Email", "Company", "Lifecycle stage"):
-        table.add_column(column)
-    for contact in page.results:
-        props = contact.properties
-        table.add_row(f"{props.get('firstname') or ''} {props.get('lastname') or ''}".strip(),
-                      props.get("email") or "", props.get("company") or "",
-                      props.get("lifecyclestage") or "")
-    return table
+def _links(store: StateStore, connection: str) -> list:
+    from sqlalchemy import select
+
+    from connector.state import Link, links
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(links).where(links.c.connection == connection)
+                            .order_by(links.c.id).limit(200)).mappings()
+        return [Link(r["key"], r["marketing_id"], r["crm_id"], r["email"]) for r in rows]
