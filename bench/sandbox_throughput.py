@@ -56,8 +56,8 @@ def main() -> None:
 
 
 def salesforce_upsert(sf: Salesforce, batch: int) -> None:
-    records = [{"attributes": {"type": "Lead"}, EXT_ID: f"b{batch}-{i}",
-                "LastName": f"Last{i}", "Company": "Bench Co", "Email": f"p{batch}.{i}@bench.example"}
+    records = [{"attributes": {"type": "Lead"}, EXT_ID: f"b{batch}-{i}", "LastName": f"Last{i}",
+                "Company": "Bench Co", "Email": f"p{batch}.{i}@bench.example"}
                for i in range(200)]
     result = sf.restful(f"composite/sobjects/Lead/{EXT_ID}", method="PATCH",
                         json={"allOrNone": False, "records": records})

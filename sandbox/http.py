@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import socket
@@ -93,9 +94,7 @@ def _drop_connection(environ: WSGIEnviron) -> None:
     sock = environ.get("werkzeug.socket")
     if sock is None:
         raise DroppedConnection("no socket to drop")
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()
     raise DroppedConnection("connection dropped by fault injection")

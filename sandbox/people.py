@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from faker import Faker
 
-LEAD_SOURCES = ("Web", "Demo Request", "Webinar", "Trade Show", "Partner Referral", "Purchased List")
+LEAD_SOURCES = ("Web", "Demo Request", "Webinar", "Trade Show", "Partner Referral",
+                "Purchased List")
 TITLES = (
     "VP of Sales", "Director of Marketing", "Head of Revenue Operations", "Sales Manager",
     "Marketing Coordinator", "CTO", "Software Engineer", "Student", "Founder & CEO",

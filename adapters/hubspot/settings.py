@@ -31,10 +31,9 @@ class HubSpotSettings(SystemSettings):
     host: HttpsUrl = "https://api.hubapi.com"
     ca_bundle: ExistingFile | None = None
     key_property: str = "leadsync_id"
-    match_property: str = "email"
     timeout: float = Field(default=30.0, gt=0)
 
-    @field_validator("key_property", "match_property")
+    @field_validator("key_property")
     @classmethod
     def _check_property_name(cls, value: str) -> str:
         if not _PROPERTY_NAME.fullmatch(value):

@@ -308,8 +308,8 @@ def test_client_credentials_mode_asks_the_my_domain_for_a_token(
 def test_hubspot_defaults(tmp_path: Path) -> None:
     settings = hubspot_of(load(tmp_path, SESSION))
 
-    assert (settings.host, settings.key_property, settings.match_property, settings.timeout) == (
-        "https://api.hubapi.com", "leadsync_id", "email", 30.0)
+    assert (settings.host, settings.key_property, settings.timeout) == (
+        "https://api.hubapi.com", "leadsync_id", 30.0)
     assert settings.client_kwargs() == {"access_token": "pat-SECRET-hs",
                                         "host": "https://api.hubapi.com"}
 

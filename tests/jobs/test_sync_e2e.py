@@ -73,7 +73,7 @@ def orgs(make_sandbox: Callable[..., Sandbox], tmp_path: Path
 
 
 def test_records_created_on_either_side_appear_on_the_other_with_mapped_fields(orgs) -> None:
-    sandbox, config, sf, hs = orgs
+    _, config, sf, hs = orgs
     hs.crm.contacts.basic_api.create(simple_public_object_input_for_create={"properties": {
         "email": "ada@analytical.example", "firstname": "Ada", "lastname": "Lovelace",
         "company": "", "jobtitle": "Countess", "lifecyclestage": "lead"}})
@@ -95,7 +95,7 @@ def test_records_created_on_either_side_appear_on_the_other_with_mapped_fields(o
 
 
 def test_updates_flow_both_ways_as_the_directions_say(orgs) -> None:
-    sandbox, config, sf, hs = orgs
+    _, config, sf, hs = orgs
     created = hs.crm.contacts.basic_api.create(simple_public_object_input_for_create={
         "properties": {"email": "ada@analytical.example", "lastname": "Lovelace",
                        "company": "Analytical", "lifecyclestage": "lead"}})
@@ -172,7 +172,7 @@ def test_a_mapping_naming_an_unknown_field_stops_before_any_write(orgs, tmp_path
 
 
 def test_a_refused_record_is_parked_and_the_others_go_through(orgs) -> None:
-    sandbox, config, sf, hs = orgs
+    _, config, _, hs = orgs
     for i in range(3):
         hs.crm.contacts.basic_api.create(simple_public_object_input_for_create={"properties": {
             "email": f"p{i}@example.com", "lastname": f"P{i}", "company": "C"}})

@@ -1,0 +1,117 @@
+"""Benchmark: sync N new leads from HubSpot to Salesforce on the sandbox orgs.
+
+Seeds N contacts straight into the sandbox HubSpot portal (in-process, no HTTP), then runs one
+real sync pass through the real vendor clients over HTTPS, and reports wall time, records per
+second, API calls against the floor, and peak memory of this process (the sandbox servers run
+in their own process, so their memory is not counted).
+
+Run by hand: ``python bench/sync_10k.py [--leads 10000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from adapters.registry import load_builtin_kinds
+from connector.config import load_config
+from jobs.sync import prepare
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--leads", type=int, default=10_000)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="leadsync-bench-"))
+    state = folder / "orgs.json"
+    seed_contacts(state, args.leads)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leadsync", "sandbox", "serve", "--state", str(state),
+         "--rate-limit", "190"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        config = write_config(info, folder)
+        engine = prepare(config)
+        crm_calls, hub_calls = engine.systems["crm"].calls_made, \
+            engine.systems["marketing"].calls_made
+        tracemalloc.start()
+        started = time.perf_counter()
+        result = engine.run()
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        sf = result.sides["salesforce"]
+        hs = result.sides["hubspot"]
+        print(f"leads: {args.leads}; created in Salesforce: {sf.created}, failed: {sf.failed}")
+        print(f"wall time: {elapsed:.1f} s, {sf.created / elapsed:,.0f} leads/s")
+        print(f"Salesforce calls: {engine.systems['crm'].calls_made - crm_calls} "
+              f"(floor: {math.ceil(args.leads / 200)} writes + 1 read + 1 users)")
+        print(f"HubSpot calls: {engine.systems['marketing'].calls_made - hub_calls} "
+              f"(floor: {math.ceil(args.leads / 200)} search pages + "
+              f"{math.ceil(args.leads / 100)} back-flow writes + 1 owners)")
+        print(f"HubSpot budget waits: {engine.systems['marketing'].window.waited:.1f} s "
+              f"(rolling 10 s window), search: "
+              f"{engine.systems['marketing'].search_window.waited:.1f} s")
+        print(f"peak Python memory during the run: {peak / 2**20:.1f} MiB; "
+              f"max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        print(f"(HubSpot read {hs.read}, updated {hs.updated})")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def seed_contacts(state: Path, count: int) -> None:
+    """N marketing-only contacts, written to the sandbox state file."""
+    from sandbox.people import make_owners, make_people
+    from sandbox.server import Sandbox
+
+    sandbox = Sandbox(state=state)
+    owners = make_owners(5)
+    people = [p for p in make_people(count * 3 + 50, len(owners)) if p.in_hubspot
+              and not p.in_salesforce][:count]
+    assert len(people) == count, "not enough marketing-only people drawn"
+    sandbox.salesforce.seed([], owners)
+    sandbox.hubspot.seed(people, owners)
+    sandbox.save()
+
+
+def write_config(info: dict, folder: Path):  # type: ignore[no-untyped-def]
+    path = folder / "leadsync.toml"
+    path.write_text(f"""
+[state]
+url = "sqlite:///bench-state.db"
+[sync]
+mapping = "{(ROOT / 'mappings' / 'hubspot_salesforce.toml').as_posix()}"
+[systems.hubspot]
+kind = "hubspot"
+role = "marketing"
+host = "{info['hubspot']['host']}"
+ca_bundle = "{info['ca_bundle']}"
+[systems.salesforce]
+kind = "salesforce"
+role = "crm"
+auth = "session"
+instance_url = "{info['salesforce']['instance_url']}"
+ca_bundle = "{info['ca_bundle']}"
+""")
+    load_builtin_kinds()
+    return load_config(path, env={
+        "LEADSYNC_SYSTEMS__HUBSPOT__ACCESS_TOKEN": info["hubspot"]["access_token"],
+        "LEADSYNC_SYSTEMS__SALESFORCE__SESSION_ID": info["salesforce"]["session_id"],
+    })
+
+
+if __name__ == "__main__":
+    main()

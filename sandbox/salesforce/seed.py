@@ -1,0 +1,76 @@
+"""Fill an org with the synthetic population: a User per owner, a Lead per Salesforce person,
+a Task per logged call or email, and a few leads already converted to a Contact and Account.
+
+Seeding writes straight into the org (no API checks, no API calls counted) and keeps the
+people's own creation times, so the org looks like it has a history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sandbox.people import Owner, Person
+from sandbox.salesforce.standard import CONVERTED_STATUS
+from sandbox.salesforce.validation import format_datetime
+
+if TYPE_CHECKING:
+    from sandbox.salesforce.org import SalesforceOrg
+
+CONVERT_EVERY = 15  # one Salesforce lead in this many is already converted
+
+
+def seed_org(org: SalesforceOrg, people: Sequence[Person], owners: Sequence[Owner]) -> None:
+    owner_ids = [_user(org, owner) for owner in owners]
+    now = datetime.now(UTC)
+    for number, person in enumerate(p for p in people if p.in_salesforce):
+        owner_id = owner_ids[person.owner % len(owner_ids)] if owner_ids else org.api_user_id
+        lead_id = org.insert_raw("Lead", {
+            "FirstName": person.first_name, "LastName": person.last_name,
+            "Email": person.salesforce_email, "Company": person.company or None,
+            "Title": person.title, "Phone": person.phone, "Country": person.country or None,
+            "State": person.state or None, "LeadSource": person.lead_source,
+            "Status": person.lead_status, "OwnerId": owner_id,
+        }, created=format_datetime(person.created_at))
+        who = lead_id
+        if number % CONVERT_EVERY == CONVERT_EVERY - 1:
+            converted_at = min(person.created_at + timedelta(days=2), now)
+            who = _convert(org, lead_id, owner_id, converted_at)
+        for activity in person.activities:
+            at = format_datetime(activity.at)
+            org.insert_raw("Task", {
+                "Subject": activity.subject, "WhoId": who, "OwnerId": owner_id,
+                "TaskSubtype": "Call" if activity.kind == "call" else "Email",
+                "Type": "Call" if activity.kind == "call" else "Email",
+                "Status": "Completed" if activity.completed else "Not Started",
+                "CompletedDateTime": at if activity.completed else None,
+                "ActivityDate": activity.at.date().isoformat(),
+            }, created=at)
+
+
+def _user(org: SalesforceOrg, owner: Owner) -> str:
+    return org.insert_raw("User", {
+        "FirstName": owner.first_name, "LastName": owner.last_name, "Email": owner.email,
+        "Username": owner.email, "TimeZoneSidKey": owner.time_zone, "IsActive": True,
+    })
+
+
+def _convert(org: SalesforceOrg, lead_id: str, owner_id: str, at: datetime) -> str:
+    """Convert a seeded lead as convertLead would have: a new Account and Contact."""
+    lead = org.records["Lead"][lead_id]
+    stamp = format_datetime(at)
+    account_id = org.insert_raw("Account", {"Name": lead["Company"], "OwnerId": owner_id,
+                                            "BillingCountry": lead["Country"],
+                                            "BillingState": lead["State"]}, created=stamp)
+    contact_id = org.insert_raw("Contact", {
+        "FirstName": lead["FirstName"], "LastName": lead["LastName"], "Email": lead["Email"],
+        "Title": lead["Title"], "Phone": lead["Phone"], "AccountId": account_id,
+        "OwnerId": owner_id, "LeadSource": lead["LeadSource"],
+        "MailingCountry": lead["Country"], "MailingState": lead["State"],
+    }, created=stamp)
+    org.replace_raw("Lead", {**lead, "IsConverted": True, "Status": CONVERTED_STATUS,
+                             "ConvertedDate": at.date().isoformat(),
+                             "ConvertedAccountId": account_id, "ConvertedContactId": contact_id,
+                             "LastModifiedDate": stamp, "SystemModstamp": stamp})
+    return contact_id
