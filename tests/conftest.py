@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: sandbox orgs and the real vendor clients connected to them."""
+"""Fixtures shared by the whole suite: sandbox orgs and the real vendor clients on them."""
 
 from __future__ import annotations
 
