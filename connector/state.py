@@ -31,7 +31,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
-    delete,
     func,
     insert,
     select,
@@ -232,18 +231,17 @@ class StateStore:
 
     def save_links(self, connection: str, items: Sequence[Link],
                    conn: Connection | None = None) -> None:
-        """Insert or update links by key."""
+        """Insert or update links by key, in one statement per chunk."""
+        if not items:
+            return
         now = _now()
+        rows = [{"connection": connection, "key": link.key, "marketing_id": link.marketing_id,
+                 "crm_id": link.crm_id, "email": link.email, "created_at": now,
+                 "updated_at": now} for link in {link.key: link for link in items}.values()]
         with self._tx(conn) as tx:
-            for link in items:
-                values = {"marketing_id": link.marketing_id, "crm_id": link.crm_id,
-                          "email": link.email, "updated_at": now}
-                done = tx.execute(update(links).where(
-                    links.c.connection == connection, links.c.key == link.key,
-                ).values(**values)).rowcount
-                if not done:
-                    tx.execute(insert(links).values(connection=connection, key=link.key,
-                                                    created_at=now, **values))
+            for chunk in _chunks(rows, 500):
+                self._upsert(tx, links, chunk, ["connection", "key"],
+                             ["marketing_id", "crm_id", "email", "updated_at"])
 
     def count_links(self, connection: str) -> int:
         with self.engine.connect() as conn:
@@ -268,16 +266,25 @@ class StateStore:
                       conn: Connection | None = None) -> None:
         """Remember ``values`` (key -> field -> value) as what ``system`` now holds."""
         now = _now()
+        rows = [{"connection": connection, "key": key, "system": system, "field": name,
+                 "value": value, "updated_at": now}
+                for key, fields in values.items() for name, value in fields.items()]
         with self._tx(conn) as tx:
-            for key, fields in values.items():
-                if not fields:
-                    continue
-                tx.execute(delete(ledger).where(
-                    ledger.c.connection == connection, ledger.c.key == key,
-                    ledger.c.system == system, ledger.c.field.in_(list(fields))))
-                tx.execute(insert(ledger), [
-                    {"connection": connection, "key": key, "system": system, "field": name,
-                     "value": value, "updated_at": now} for name, value in fields.items()])
+            for chunk in _chunks(rows, 1000):
+                self._upsert(tx, ledger, chunk, ["connection", "key", "system", "field"],
+                             ["value", "updated_at"])
+
+    def _upsert(self, tx: Connection, table: Table, rows: list[dict[str, Any]],
+                keys: list[str], changing: list[str]) -> None:
+        """INSERT ... ON CONFLICT DO UPDATE, in the dialect of the store."""
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        statement = dialect_insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={name: statement.excluded[name] for name in changing})
+        tx.execute(statement, rows)
 
     # runs
     def start_run(self, connection: str, job: str) -> int:
@@ -371,6 +378,6 @@ def _link(row: Mapping[str, Any]) -> Link:
                 email=row["email"])
 
 
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
