@@ -283,8 +283,15 @@ def _error_fields(error: Any) -> tuple[str, ...]:
 
 
 def _fields_named(body: dict[str, Any]) -> tuple[str, ...]:
-    names = [e.get("name") for e in body.get("errors", []) if isinstance(e, dict)]
-    return tuple(str(n) for n in names if n)
+    """The properties a refused request names: each ``errors[]`` detail's
+    ``context.propertyName`` (HubSpot's ``ErrorDetail``), or a ``name`` where one is given."""
+    names = []
+    for detail in body.get("errors") or []:
+        if isinstance(detail, dict):
+            context = detail.get("context")
+            named = context.get("propertyName") if isinstance(context, dict) else None
+            names += named if isinstance(named, list) else [detail.get("name")]
+    return tuple(dict.fromkeys(str(n) for n in names if n))
 
 
 def _field_info(prop: Any) -> FieldInfo:

@@ -1,0 +1,346 @@
+"""The rules every adapter keeps, one suite run against each (the Singer SDK's standard tap tests,
+dlt's per-destination parametrization).
+
+Each case states one rule of the ``System`` port and runs it for every adapter through the real
+vendor client, over HTTPS, against the sandbox org. What differs between vendors (field names,
+what the vendor refuses, how records and owners are put in the org) lives in one ``Side`` per
+vendor; the cases themselves never ask which adapter they test.
+
+No test sleeps: retries use a no-op sleep, and HubSpot's rolling windows pace calls on a fake
+clock that the sandbox portal's own rate limits read too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import pytest
+
+from adapters.factory import build_system
+from adapters.hubspot.settings import HubSpotSettings
+from adapters.hubspot.system import HubSpotSystem
+from adapters.salesforce.settings import SalesforceSettings
+from adapters.salesforce.system import SalesforceSystem
+from connector.budget import RollingWindow
+from connector.errors import AuthError, ConfigError, RateLimited, TransientError
+from connector.models import Cursor, Record, WriteOp
+from connector.ports import System
+from connector.retry import RetryPolicy
+from jobs.sync import key_field_spec
+from sandbox.server import Sandbox
+from tests.conftest import hubspot_client, salesforce_client
+
+ADAPTERS = ["salesforce", "hubspot"]
+
+
+class RecordingRetry(RetryPolicy):
+    """The one retry policy with a no-op sleep, noting every transient error it saw."""
+
+    def __init__(self, attempts: int = 6) -> None:
+        super().__init__(attempts=attempts, sleep=lambda seconds: None)
+        self.seen: list[TransientError] = []
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        def noted() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except TransientError as exc:
+                self.seen.append(exc)
+                raise
+
+        return super().call(noted)
+
+
+class FakeClock:
+    """Seconds that pass only when someone waits on them."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+# -- what differs between vendors ---------------------------------------------------------------
+
+class Side(Protocol):
+    email_field: str
+    page_size: int  # records in one page of read_changes
+
+    def system(self, sandbox: Sandbox, retry: RetryPolicy) -> System: ...
+
+    def fields(self, n: int, email: str | None = None) -> dict[str, Any]:
+        """Values the vendor accepts for a new record."""
+        ...
+
+    def refused_fields(self) -> dict[str, Any]:
+        """Values the vendor refuses for one record (and only that record)."""
+        ...
+
+    def seed(self, sandbox: Sandbox, count: int) -> None:
+        """Put ``count`` records straight into the org, as if someone had made them."""
+        ...
+
+    def add_owner(self, sandbox: Sandbox, email: str) -> str:
+        """A sales rep in the org; their id there."""
+        ...
+
+    def bad_credentials(self, sandbox: Sandbox) -> Any:
+        """Settings for this org with a credential the vendor refuses."""
+        ...
+
+
+class SalesforceSide:
+    email_field = "Email"
+    page_size = 2000
+
+    def system(self, sandbox: Sandbox, retry: RetryPolicy) -> System:
+        return SalesforceSystem("salesforce", salesforce_client(sandbox), retry=retry)
+
+    def fields(self, n: int, email: str | None = None) -> dict[str, Any]:
+        return {"LastName": f"Person {n}", "Company": "Acme",
+                "Email": email or f"person{n}@example.com"}
+
+    def refused_fields(self) -> dict[str, Any]:
+        return {"LastName": "L" * 81, "Company": "Acme"}  # LastName holds 80
+
+    def seed(self, sandbox: Sandbox, count: int) -> None:
+        with sandbox.salesforce.lock:
+            for n in range(count):
+                sandbox.salesforce.create("Lead", {"LastName": f"Seed {n}", "Company": "Seeded",
+                                                   "Email": f"seed{n}@example.com"})
+
+    def add_owner(self, sandbox: Sandbox, email: str) -> str:
+        with sandbox.salesforce.lock:
+            return sandbox.salesforce.insert_raw("User", {
+                "FirstName": "Sam", "LastName": "Seller", "Email": email, "Username": email,
+                "TimeZoneSidKey": "GMT", "IsActive": True})
+
+    def bad_credentials(self, sandbox: Sandbox) -> Any:
+        info = sandbox.info
+        return SalesforceSettings(role="crm", auth="session",
+                                  instance_url=info["salesforce"]["instance_url"],
+                                  session_id="00Dxx0000000001!not-a-session",
+                                  ca_bundle=info["ca_bundle"])
+
+
+class HubSpotSide:
+    email_field = "email"
+    page_size = 200
+
+    def system(self, sandbox: Sandbox, retry: RetryPolicy) -> System:
+        clock = FakeClock()
+        sandbox.hubspot.limits.clock = clock  # the portal's rate limits run on the same clock
+        return HubSpotSystem(
+            "hubspot", hubspot_client(sandbox), retry=retry,
+            window=RollingWindow(150, 10.0, clock=clock, sleep=clock.sleep),
+            search_window=RollingWindow(4, 1.0, clock=clock, sleep=clock.sleep))
+
+    def fields(self, n: int, email: str | None = None) -> dict[str, Any]:
+        return {"lastname": f"Person {n}", "company": "Acme",
+                "email": email or f"person{n}@example.com"}
+
+    def refused_fields(self) -> dict[str, Any]:
+        return {"lastname": "Refused", "email": "not-an-email-address"}
+
+    def seed(self, sandbox: Sandbox, count: int) -> None:
+        with sandbox.hubspot.lock:
+            for n in range(count):
+                sandbox.hubspot.store.create("contacts", {"email": f"seed{n}@example.com",
+                                                          "lastname": f"Seed {n}"})
+
+    def add_owner(self, sandbox: Sandbox, email: str) -> str:
+        with sandbox.hubspot.lock:
+            owner = sandbox.hubspot.owners.add("Sam", "Seller", email, sandbox.hubspot.stamp())
+        return str(owner["id"])
+
+    def bad_credentials(self, sandbox: Sandbox) -> Any:
+        info = sandbox.info
+        return HubSpotSettings(role="marketing", host=info["hubspot"]["host"],
+                               access_token="pat-na1-00000000-0000-0000-0000-000000000000",
+                               ca_bundle=info["ca_bundle"])
+
+
+SIDES: dict[str, Side] = {"salesforce": SalesforceSide(), "hubspot": HubSpotSide()}
+
+
+@dataclass
+class Org:
+    """One adapter, ready to use, against its sandbox org."""
+
+    side: Side
+    sandbox: Sandbox
+    system: System
+    retry: RecordingRetry
+
+    def read_all(self, since: Cursor | None = None) -> list[list[Record]]:
+        return list(self.system.read_changes(since, datetime.now(UTC),
+                                             [self.side.email_field]))
+
+    def ids(self, since: Cursor | None = None) -> list[str]:
+        return [r.id for page in self.read_all(since) for r in page]
+
+
+@pytest.fixture(params=ADAPTERS)
+def kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_org(kind: str, make_sandbox: Callable[..., Sandbox]) -> Callable[..., Org]:
+    """The adapter of this kind against a new sandbox started with ``options``."""
+
+    def make(attempts: int = 6, **options: Any) -> Org:
+        side = SIDES[kind]
+        sandbox = make_sandbox(**options)
+        retry = RecordingRetry(attempts)
+        system = side.system(sandbox, retry)
+        system.ensure_fields([key_field_spec(system)])
+        return Org(side, sandbox, system, retry)
+
+    return make
+
+
+@pytest.fixture
+def org(make_org: Callable[..., Org]) -> Org:
+    return make_org()
+
+
+def advance(cursor: Cursor | None, pages: list[list[Record]]) -> Cursor | None:
+    """The cursor moved past pages as the engine moves it, one confirmed page at a time."""
+    for page in pages:
+        cursor = (cursor or Cursor(page[0].modified_at)).advanced(page)
+    return cursor
+
+
+# -- the rules ------------------------------------------------------------------------------------
+
+def test_bad_credentials_are_an_auth_error_which_is_a_config_error(
+        kind: str, make_sandbox: Callable[..., Sandbox]) -> None:
+    sandbox = make_sandbox()
+    system = build_system(kind, SIDES[kind].bad_credentials(sandbox))
+
+    with pytest.raises(AuthError) as raised:
+        system.describe()
+    assert isinstance(raised.value, ConfigError)
+    assert system.calls_made == 1  # never retried
+
+
+def test_throttling_503s_and_dropped_connections_are_retried_until_the_calls_succeed(
+        make_org: Callable[..., Org]) -> None:
+    org = make_org(attempts=30, faults=0.5, random_seed=11)
+    ops = [WriteOp(f"conf-{n}", org.side.fields(n)) for n in range(3)]
+    kinds: set[type[TransientError]] = set()
+
+    for _ in range(10):  # until the vendor has answered with each kind of trouble
+        results = org.system.write(ops)
+        assert all(r.ok for r in results)
+        assert sorted(org.ids()) == sorted(r.id for r in results)
+        kinds = {type(e) for e in org.retry.seen}
+        if {RateLimited, TransientError} <= kinds:
+            break
+
+    assert RateLimited in kinds  # the vendor's throttle answer was retried
+    assert TransientError in kinds  # and so were 503s or dropped connections
+
+
+def test_a_spent_vendor_limit_ends_in_rate_limited_never_a_config_error(
+        make_org: Callable[..., Org]) -> None:
+    org = make_org(attempts=3, rate_limit=12, daily_api_limit=12)
+
+    with pytest.raises(RateLimited):
+        for _ in range(12):
+            org.system.users()
+
+
+def test_read_changes_pages_through_to_the_end(org: Org) -> None:
+    count = org.side.page_size + 50
+    org.side.seed(org.sandbox, count)
+
+    pages = org.read_all()
+
+    assert len(pages) > 1
+    ids = [r.id for page in pages for r in page]
+    assert len(ids) == len(set(ids)) == count
+    stamps = [r.modified_at for page in pages for r in page]
+    assert stamps == sorted(stamps)  # oldest first
+
+
+def test_the_cursor_advances_past_what_was_read(org: Org) -> None:
+    first = org.system.write([WriteOp(f"conf-{n}", org.side.fields(n)) for n in range(2)])
+    pages = org.read_all()
+    cursor = advance(None, pages)
+    assert sorted(r.id for page in pages for r in page) == sorted(r.id for r in first)
+
+    [later] = org.system.write([WriteOp("conf-later", org.side.fields(9))])
+
+    assert org.ids(cursor) == [later.id]
+    assert org.ids(advance(cursor, org.read_all(cursor))) == []
+
+
+def test_writing_the_same_ops_twice_changes_nothing(org: Org) -> None:
+    ops = [WriteOp(f"conf-{n}", org.side.fields(n)) for n in range(3)]
+
+    first = org.system.write(ops)
+    second = org.system.write(ops)
+
+    assert all(r.ok and r.created for r in first)
+    assert all(r.ok and not r.created for r in second)
+    assert [r.id for r in second] == [r.id for r in first]
+    assert sorted(org.ids()) == sorted(r.id for r in first)  # no new records
+
+
+def test_a_refused_record_is_reported_not_raised_and_the_others_are_written(org: Org) -> None:
+    ops = [WriteOp("conf-0", org.side.fields(0)),
+           WriteOp("conf-bad", org.side.refused_fields()),
+           WriteOp("conf-2", org.side.fields(2))]
+
+    results = org.system.write(ops)
+
+    assert [r.key for r in results] == ["conf-0", "conf-bad", "conf-2"]
+    assert [r.ok for r in results] == [True, False, True]
+    refused = results[1]
+    assert refused.code and refused.message and refused.id is None
+    assert sorted(org.ids()) == sorted([results[0].id, results[2].id])
+
+
+def test_lookup_by_email_ignores_case(org: Org) -> None:
+    [written] = org.system.write([WriteOp("conf-grace",
+                                          org.side.fields(1, "Grace.Hopper@Navy.example"))])
+
+    found = org.system.lookup(org.side.email_field, ["grace.hopper@NAVY.EXAMPLE"],
+                              [org.side.email_field])
+
+    assert [r.id for r in found] == [written.id]
+    assert str(found[0].fields[org.side.email_field]).lower() == "grace.hopper@navy.example"
+
+
+def test_describe_lists_the_key_field_as_unique_after_ensure_fields(org: Org) -> None:
+    fields = org.system.describe()
+
+    assert fields[org.system.key_field].unique
+    assert org.system.ensure_fields([key_field_spec(org.system)]) == []  # already there
+
+
+def test_users_are_listed_by_id_with_their_email(org: Org) -> None:
+    owner_id = org.side.add_owner(org.sandbox, "sam.seller@acme.example")
+
+    users = org.system.users()
+
+    assert users[owner_id] == "sam.seller@acme.example"
+    assert all("@" in email for email in users.values())
+
+
+def test_every_call_is_counted(org: Org) -> None:
+    before = org.system.calls_made
+    org.system.users()
+    org.system.write([WriteOp("conf-0", org.side.fields(0))])
+
+    assert org.system.calls_made == before + 2
+    assert not org.retry.seen  # and with a healthy org, nothing was retried
