@@ -44,4 +44,5 @@ def _hubspot(name: str, settings: Any, kwargs: dict[str, Any]) -> System:
 
     from adapters.hubspot.system import HubSpotSystem
 
-    return HubSpotSystem(name, HubSpot(**kwargs), key_field=settings.key_property)
+    return HubSpotSystem(name, HubSpot(**kwargs), key_field=settings.key_property,
+                         timeout=settings.timeout)

@@ -52,9 +52,10 @@ def translate(exc: Exception, what: str) -> LeadSyncError:
     category = body.get("category") or body.get("errorType") or ""
     text = f"HubSpot {what}: HTTP {status} {category}: {body.get('message', '')}".strip()
     kind = ERROR_KINDS.get(status) or (TransientError if status >= 500 else ConfigError)
-    if kind is RateLimited:
-        return RateLimited(text, retry_after=_retry_after(exc))
-    return kind(text)
+    error = (RateLimited(text, retry_after=_retry_after(exc)) if kind is RateLimited
+             else kind(text))
+    error.status = status  # type: ignore[attr-defined]
+    return error
 
 
 def _retry_after(exc: Any) -> float | None:

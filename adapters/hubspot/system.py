@@ -12,9 +12,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from hubspot import HubSpot
 
@@ -24,7 +25,6 @@ from connector.errors import ConfigError, LeadSyncError
 from connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
 from connector.retry import RetryPolicy
 
-T = TypeVar("T")
 BATCH = 100
 PAGE = 200
 SEARCH_CAP = 10_000
@@ -48,8 +48,9 @@ class HubSpotSystem:
 
     def __init__(self, name: str, client: HubSpot, key_field: str = "leadsync_id",
                  retry: RetryPolicy | None = None, window: RollingWindow | None = None,
-                 search_window: RollingWindow | None = None) -> None:
-        self.name, self.client, self.key_field = name, client, key_field
+                 search_window: RollingWindow | None = None,
+                 timeout: float | None = None) -> None:
+        self.name, self.client, self.key_field, self.timeout = name, client, key_field, timeout
         self.retry = retry or RetryPolicy()
         self.window = window or RollingWindow(150, 10.0)
         self.search_window = search_window or RollingWindow(4, 1.0)
@@ -59,17 +60,28 @@ class HubSpotSystem:
     def calls_made(self) -> int:
         return self._calls
 
-    def _call(self, what: str, fn: Callable[..., T], *args: Any, search: bool = False,
-              **kwargs: Any) -> T:
-        def attempt() -> T:
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any, search: bool = False,
+              **kwargs: Any) -> Any:
+        """Call the client through the budgets and the retry policy; the JSON body, parsed.
+
+        The client's own model parsing is skipped (``_preload_content=False``): it costs more
+        than the rest of a sync pass, mostly parsing dates LeadSync reads as text anyway.
+        """
+        kwargs["_preload_content"] = False
+        if self.timeout is not None:
+            kwargs["_request_timeout"] = self.timeout
+
+        def attempt() -> Any:
             if search:
                 self.search_window.acquire()
             self.window.acquire()
             self._calls += 1
             try:
-                return fn(*args, **kwargs)
+                response = fn(*args, **kwargs)
             except Exception as exc:
                 raise translate(exc, what) from exc
+            data = response.data
+            return json.loads(data) if data else {}
 
         return self.retry.call(attempt)
 
@@ -112,9 +124,8 @@ class HubSpotSystem:
                 request["after"] = after
             answer = self._call("search", self.client.crm.contacts.search_api.do_search,
                                 public_object_search_request=request, search=True)
-            paging = getattr(answer, "paging", None)
-            nxt = getattr(getattr(paging, "next", None), "after", None)
-            yield [self._record(item) for item in answer.results], nxt
+            nxt = _next_after(answer)
+            yield [self._record(item) for item in answer.get("results", [])], nxt
             if nxt is None:
                 return
             after = nxt
@@ -130,21 +141,19 @@ class HubSpotSystem:
             if field != self.id_field:
                 request["idProperty"] = field
             answer = self._call("batch read", self.client.crm.contacts.batch_api.read,
-                                batch_read_input_simple_public_object_id=request,
-                                archived=False)
-            found.extend(self._record(item) for item in answer.results)
+                                batch_read_input_simple_public_object_id=request)
+            found.extend(self._record(item) for item in answer.get("results", []))
         return found
 
     def _properties(self, fields: Sequence[str]) -> list[str]:
         return list(dict.fromkeys(["email", "lastmodifieddate", self.key_field, *fields]))
 
-    def _record(self, item: Any) -> Record:
-        properties = dict(item.properties or {})
-        stamp = properties.get("lastmodifieddate")
-        modified = parse_timestamp(stamp) if stamp else item.updated_at.astimezone(UTC)
-        properties.setdefault("hs_object_id", item.id)
-        return Record(self.name, str(item.id), properties, modified,
-                      deleted=bool(getattr(item, "archived", False)))
+    def _record(self, item: dict[str, Any]) -> Record:
+        properties = dict(item.get("properties") or {})
+        stamp = properties.get("lastmodifieddate") or item.get("updatedAt")
+        properties.setdefault("hs_object_id", str(item["id"]))
+        return Record(self.name, str(item["id"]), properties, parse_timestamp(stamp),
+                      deleted=bool(item.get("archived", False)))
 
     # writing
     def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
@@ -180,7 +189,7 @@ class HubSpotSystem:
                                     batch_input_simple_public_object_batch_input={
                                         "inputs": inputs})
         except ConfigError as exc:
-            if " 400 " not in str(exc) and " 409 " not in str(exc):
+            if getattr(exc, "status", None) not in (400, 409):
                 raise
             return self._split(chunk, upsert, exc)
         return self._results(chunk, answer, upsert)
@@ -203,22 +212,23 @@ class HubSpotSystem:
         by_key = {op.key: (index, op) for index, op in chunk}
         by_id = {op.target_id: (index, op) for index, op in chunk if op.target_id}
         results: dict[int, WriteResult] = {}
-        for item in answer.results or []:
-            found = by_key.get((item.properties or {}).get(self.key_field)) or by_id.get(item.id)
+        for item in answer.get("results") or []:
+            found = (by_key.get((item.get("properties") or {}).get(self.key_field))
+                     or by_id.get(str(item.get("id"))))
             if found is None:
                 continue
             index, op = found
-            created = bool(getattr(item, "new", False)) if upsert else False
-            results[index] = WriteResult(op.key, True, str(item.id), created=created)
-        errors = list(getattr(answer, "errors", None) or [])
+            created = bool(item.get("new", False)) if upsert else False
+            results[index] = WriteResult(op.key, True, str(item["id"]), created=created)
+        errors = list(answer.get("errors") or [])
         for index, op in chunk:
             if index in results:
                 continue
-            error = _error_for(op, errors)
+            error = _error_for(op, errors) or {}
             results[index] = WriteResult(
                 op.key, False, op.target_id,
-                code=str(getattr(error, "category", None) or "VALIDATION_ERROR"),
-                message=str(getattr(error, "message", None) or "refused by HubSpot"),
+                code=str(error.get("category") or "VALIDATION_ERROR"),
+                message=str(error.get("message") or "refused by HubSpot"),
                 fields=_error_fields(error))
         return results
 
@@ -226,19 +236,19 @@ class HubSpotSystem:
     def describe(self) -> dict[str, FieldInfo]:
         answer = self._call("properties", self.client.crm.properties.core_api.get_all,
                             object_type="contacts")
-        return {p.name: _field_info(p) for p in answer.results}
+        return {p["name"]: _field_info(p) for p in answer.get("results", [])}
 
     def users(self) -> dict[str, str]:
         users: dict[str, str] = {}
         after = None
         while True:
-            kwargs: dict[str, Any] = {"limit": 500, "archived": False}
+            kwargs: dict[str, Any] = {"limit": 500}
             if after:
                 kwargs["after"] = after
             answer = self._call("owners", self.client.crm.owners.owners_api.get_page, **kwargs)
-            users.update({str(o.id): o.email for o in answer.results if o.email})
-            paging = getattr(answer, "paging", None)
-            after = getattr(getattr(paging, "next", None), "after", None)
+            users.update({str(o["id"]): o["email"] for o in answer.get("results", [])
+                          if o.get("email")})
+            after = _next_after(answer)
             if not after:
                 return users
 
@@ -249,7 +259,7 @@ class HubSpotSystem:
             return []
         groups = self._call("property groups",
                             self.client.crm.properties.groups_api.get_all, object_type="contacts")
-        if "leadsync" not in {g.name for g in groups.results}:
+        if "leadsync" not in {g["name"] for g in groups.get("results", [])}:
             self._call("create property group", self.client.crm.properties.groups_api.create,
                        object_type="contacts", property_group_create={
                            "name": "leadsync", "label": "LeadSync", "displayOrder": -1})
@@ -267,17 +277,22 @@ def _as_property(value: Any) -> str:
     return str(value)
 
 
-def _error_for(op: WriteOp, errors: list[Any]) -> Any:
+def _next_after(answer: dict[str, Any]) -> str | None:
+    after = ((answer.get("paging") or {}).get("next") or {}).get("after")
+    return str(after) if after is not None else None
+
+
+def _error_for(op: WriteOp, errors: list[dict[str, Any]]) -> dict[str, Any] | None:
     for error in errors:
-        context = getattr(error, "context", None) or {}
+        context = error.get("context") or {}
         ids = [str(v) for values in context.values() for v in (values or [])]
         if op.key in ids or (op.target_id and op.target_id in ids):
             return error
     return errors[0] if len(errors) == 1 else None
 
 
-def _error_fields(error: Any) -> tuple[str, ...]:
-    context = getattr(error, "context", None) or {}
+def _error_fields(error: dict[str, Any]) -> tuple[str, ...]:
+    context = error.get("context") or {}
     names = context.get("propertyName") or context.get("properties") or []
     return tuple(str(n) for n in names)
 
@@ -294,14 +309,14 @@ def _fields_named(body: dict[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(n) for n in names if n))
 
 
-def _field_info(prop: Any) -> FieldInfo:
-    metadata = getattr(prop, "modification_metadata", None)
-    read_only = bool(getattr(metadata, "read_only_value", False)) or bool(
-        getattr(prop, "calculated", False))
-    options = tuple(o.value for o in (prop.options or [])) if prop.type == "enumeration" else ()
-    return FieldInfo(name=prop.name, type=prop.type, label=prop.label or "",
-                     updateable=not read_only, unique=bool(prop.has_unique_value),
-                     options=options)
+def _field_info(prop: dict[str, Any]) -> FieldInfo:
+    metadata = prop.get("modificationMetadata") or {}
+    read_only = bool(metadata.get("readOnlyValue")) or bool(prop.get("calculated"))
+    options = (tuple(o["value"] for o in prop.get("options") or [])
+               if prop.get("type") == "enumeration" else ())
+    return FieldInfo(name=prop["name"], type=prop.get("type", "string"),
+                     label=prop.get("label") or "", updateable=not read_only,
+                     unique=bool(prop.get("hasUniqueValue")), options=options)
 
 
 def _property_create(spec: FieldInfo) -> dict[str, Any]:
