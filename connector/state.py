@@ -6,8 +6,9 @@ SQLAlchemy 2 Core over a SQLite file by default, PostgreSQL by URL. The schema i
 Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several can share one store):
 - ``cursors``: per system, how far its changes were read (see ``connector.models.Cursor``);
 - ``links``: one row per lead known to LeadSync, with its key and its id in each system;
-- ``ledger``: per lead, system and field, the value last read from or written to that system,
-  so an unchanged field is never written again and our own writes are recognised when read back;
+- ``ledger``: per lead and system, the mapped field values last read from or written to that
+  system (one JSON object), so an unchanged field is never written again and our own writes
+  are recognised when read back;
 - ``runs``: every job run with its summary;
 - ``parked``: records a system refused, with the vendor's code and message, retryable.
 """
@@ -76,8 +77,7 @@ ledger = Table(
     Column("connection", String(100), primary_key=True),
     Column("key", String(64), primary_key=True),
     Column("system", String(100), primary_key=True),
-    Column("field", String(255), primary_key=True),
-    Column("value", JSON),
+    Column("fields", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -258,21 +258,26 @@ class StateStore:
                 rows = conn.execute(select(ledger).where(
                     ledger.c.connection == connection, ledger.c.key.in_(chunk)))
                 for row in rows:
-                    result.setdefault(row.key, {})[(row.system, row.field)] = row.value
+                    entry = result.setdefault(row.key, {})
+                    entry.update({(row.system, name): value
+                                  for name, value in (row.fields or {}).items()})
         return result
 
     def record_values(self, connection: str, system: str,
                       values: Mapping[str, Mapping[str, FieldValue]],
                       conn: Connection | None = None) -> None:
-        """Remember ``values`` (key -> field -> value) as what ``system`` now holds."""
+        """Remember ``values`` (key -> every mapped field -> value) as what ``system`` holds.
+
+        Each key's fields replace what was remembered for it on that system, whole.
+        """
         now = _now()
-        rows = [{"connection": connection, "key": key, "system": system, "field": name,
-                 "value": value, "updated_at": now}
-                for key, fields in values.items() for name, value in fields.items()]
+        rows = [{"connection": connection, "key": key, "system": system,
+                 "fields": dict(fields), "updated_at": now}
+                for key, fields in values.items() if fields]
         with self._tx(conn) as tx:
-            for chunk in _chunks(rows, 1000):
-                self._upsert(tx, ledger, chunk, ["connection", "key", "system", "field"],
-                             ["value", "updated_at"])
+            for chunk in _chunks(rows, 500):
+                self._upsert(tx, ledger, chunk, ["connection", "key", "system"],
+                             ["fields", "updated_at"])
 
     def _upsert(self, tx: Connection, table: Table, rows: list[dict[str, Any]],
                 keys: list[str], changing: list[str]) -> None:
