@@ -22,11 +22,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from adapters.registry import load_builtin_kinds
-from connector.config import load_config
 from jobs.sync import prepare
-
-ROOT = Path(__file__).resolve().parents[1]
+from leadsync.demo import sandbox_config
 
 
 def main() -> None:
@@ -42,7 +39,7 @@ def main() -> None:
     try:
         assert process.stdout is not None
         info = json.loads(process.stdout.readline())
-        config = write_config(info, folder)
+        config = sandbox_config(info, folder, state="bench-state.db")
         engine = prepare(config)
         crm_calls, hub_calls = engine.systems["crm"].calls_made, \
             engine.systems["marketing"].calls_made
@@ -85,32 +82,6 @@ def seed_contacts(state: Path, count: int) -> None:
     sandbox.salesforce.seed([], owners)
     sandbox.hubspot.seed(people, owners)
     sandbox.save()
-
-
-def write_config(info: dict, folder: Path):  # type: ignore[no-untyped-def]
-    path = folder / "leadsync.toml"
-    path.write_text(f"""
-[state]
-url = "sqlite:///bench-state.db"
-[sync]
-mapping = "{(ROOT / 'mappings' / 'hubspot_salesforce.toml').as_posix()}"
-[systems.hubspot]
-kind = "hubspot"
-role = "marketing"
-host = "{info['hubspot']['host']}"
-ca_bundle = "{info['ca_bundle']}"
-[systems.salesforce]
-kind = "salesforce"
-role = "crm"
-auth = "session"
-instance_url = "{info['salesforce']['instance_url']}"
-ca_bundle = "{info['ca_bundle']}"
-""")
-    load_builtin_kinds()
-    return load_config(path, env={
-        "LEADSYNC_SYSTEMS__HUBSPOT__ACCESS_TOKEN": info["hubspot"]["access_token"],
-        "LEADSYNC_SYSTEMS__SALESFORCE__SESSION_ID": info["salesforce"]["session_id"],
-    })
 
 
 if __name__ == "__main__":

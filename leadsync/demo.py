@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -23,9 +24,9 @@ from sandbox.server import Sandbox
 
 MAPPING = Path(__file__).resolve().parents[1] / "mappings" / "hubspot_salesforce.toml"
 
-CONFIG = """# Written by `leadsync demo` for the sandbox orgs; secrets come from the environment.
+CONFIG = """# Written by LeadSync for the sandbox orgs; secrets come from the environment.
 [state]
-url = "sqlite:///leadsync-demo.db"
+url = "sqlite:///{state}"
 
 [sync]
 mapping = "{mapping}"
@@ -45,17 +46,24 @@ ca_bundle = "{ca_bundle}"
 """
 
 
-def demo_config(sandbox: Sandbox, folder: Path) -> Config:
-    info = sandbox.info
+def sandbox_config(info: dict[str, Any], folder: Path, mapping: Path = MAPPING,
+                   state: str = "leadsync.db") -> Config:
+    """A config for sandbox orgs (``Sandbox.info``), written to ``folder/leadsync.toml``.
+
+    The secrets are passed as an admin would pass them: ``LEADSYNC_*`` environment variables.
+    """
     path = folder / "leadsync.toml"
-    path.write_text(CONFIG.format(mapping=MAPPING.as_posix(), hubspot_host=info["hubspot"]["host"],
+    path.write_text(CONFIG.format(state=state, mapping=mapping.as_posix(),
+                                  hubspot_host=info["hubspot"]["host"],
                                   instance_url=info["salesforce"]["instance_url"],
                                   ca_bundle=info["ca_bundle"]), encoding="utf-8")
     load_builtin_kinds()
-    return load_config(path, env={
-        "LEADSYNC_SYSTEMS__HUBSPOT__ACCESS_TOKEN": info["hubspot"]["access_token"],
-        "LEADSYNC_SYSTEMS__SALESFORCE__SESSION_ID": info["salesforce"]["session_id"],
-    })
+    return load_config(path, env=sandbox_secrets(info))
+
+
+def sandbox_secrets(info: dict[str, Any]) -> dict[str, str]:
+    return {"LEADSYNC_SYSTEMS__HUBSPOT__ACCESS_TOKEN": info["hubspot"]["access_token"],
+            "LEADSYNC_SYSTEMS__SALESFORCE__SESSION_ID": info["salesforce"]["session_id"]}
 
 
 def run_demo(seed: int = 200, console: Console | None = None) -> int:
@@ -66,7 +74,7 @@ def run_demo(seed: int = 200, console: Console | None = None) -> int:
         console.print(f"[bold]Sandbox orgs up[/bold] with {seed} synthetic people: Salesforce "
                       f"{sandbox.info['salesforce']['instance_url']}, HubSpot "
                       f"{sandbox.info['hubspot']['host']}")
-        config = demo_config(sandbox, Path(folder))
+        config = sandbox_config(sandbox.info, Path(folder), state="leadsync-demo.db")
         engine = prepare(config)
         first = engine.run()
         console.print(summary_table(first))

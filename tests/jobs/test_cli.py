@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from leadsync.demo import sandbox_secrets
 from sandbox.server import Sandbox
 from tests.jobs.test_sync_e2e import write_config
 
@@ -19,10 +20,7 @@ def leadsync(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 
 
 def secrets_env(sandbox: Sandbox) -> dict[str, str]:
-    info = sandbox.info
-    return {"LEADSYNC_SYSTEMS__HUBSPOT__ACCESS_TOKEN": info["hubspot"]["access_token"],
-            "LEADSYNC_SYSTEMS__SALESFORCE__SESSION_ID": info["salesforce"]["session_id"],
-            "COLUMNS": "150"}
+    return {**sandbox_secrets(sandbox.info), "COLUMNS": "150"}
 
 
 def test_config_check_names_every_problem_with_its_key_path(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ import pytest
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
-from adapters.registry import load_builtin_kinds
-from connector.config import Config, load_config
+from connector.config import Config
 from connector.errors import ConfigError
 from jobs.sync import prepare
+from leadsync.demo import sandbox_config
 from sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
 
@@ -20,30 +20,7 @@ MAPPING = Path(__file__).parents[2] / "mappings" / "hubspot_salesforce.toml"
 
 
 def write_config(sandbox: Sandbox, folder: Path, mapping: Path = MAPPING) -> Config:
-    info = sandbox.info
-    path = folder / "leadsync.toml"
-    path.write_text(f"""
-[state]
-url = "sqlite:///state.db"
-[sync]
-mapping = "{mapping.as_posix()}"
-[systems.hubspot]
-kind = "hubspot"
-role = "marketing"
-host = "{info['hubspot']['host']}"
-ca_bundle = "{info['ca_bundle']}"
-[systems.salesforce]
-kind = "salesforce"
-role = "crm"
-auth = "session"
-instance_url = "{info['salesforce']['instance_url']}"
-ca_bundle = "{info['ca_bundle']}"
-""", encoding="utf-8")
-    load_builtin_kinds()
-    return load_config(path, env={
-        "LEADSYNC_SYSTEMS__HUBSPOT__ACCESS_TOKEN": info["hubspot"]["access_token"],
-        "LEADSYNC_SYSTEMS__SALESFORCE__SESSION_ID": info["salesforce"]["session_id"],
-    })
+    return sandbox_config(sandbox.info, folder, mapping=mapping, state="state.db")
 
 
 def mutations(sandbox: Sandbox) -> int:
