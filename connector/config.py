@@ -242,6 +242,15 @@ class SyncSettings(BaseModel):
     dry_run: bool = False
 
 
+class DefinitionSettings(BaseModel):
+    """``[definition]``: the shared lead definition and who it hands to the CRM."""
+
+    model_config = _MODEL_CONFIG
+
+    file: ConfigPath
+    handoff: Literal["qualified_only", "all"] = "qualified_only"
+
+
 class LoggingSettings(BaseModel):
     """``[logging]``: how run logs are written."""
 
@@ -275,6 +284,7 @@ class Config(BaseModel):
 
     state: StateSettings = Field(default_factory=_empty_table)
     sync: SyncSettings
+    definition: DefinitionSettings | None = None
     systems: dict[Annotated[str, AfterValidator(_check_system_name)], SystemSettings]
     logging: LoggingSettings = Field(default_factory=_empty_table)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from connector.errors import ConfigError
+from connector.leadview import LeadView, check_view, parse_lead_view
 from connector.models import FieldInfo, FieldValue
 from connector.transforms import (
     REGISTRY,
@@ -30,7 +31,7 @@ DIRECTIONS = ("to_crm", "to_marketing", "both")
 UNMAPPED = ("error", "skip", "keep")
 _RULE_KEYS = {"marketing", "crm", "direction", "transform", "default_to_crm",
               "default_to_marketing", "unmapped", "only_on_create", "to_crm", "to_marketing"}
-_TOP_KEYS = {"version", "objects", "match", "fields"}
+_TOP_KEYS = {"version", "objects", "match", "fields", "lead", "verdict"}
 
 
 class Skip(Exception):
@@ -95,6 +96,11 @@ class FieldMapping:
     match_marketing: str
     match_crm: str
     rules: tuple[FieldRule, ...]
+    view: LeadView = field(default_factory=lambda: LeadView((), {}))
+
+    def rule_between(self, marketing: str, crm: str) -> FieldRule | None:
+        """The rule that connects these two fields, if any."""
+        return next((r for r in self.rules if r.marketing == marketing and r.crm == crm), None)
 
     def rules_to(self, side: Side) -> list[FieldRule]:
         return [rule for rule in self.rules if rule.flows_to(side)]
@@ -106,12 +112,12 @@ class FieldMapping:
             name = rule.marketing if side == "marketing" else rule.crm
             if name not in names:
                 names.append(name)
-        return names
+        return list(dict.fromkeys([*names, *self.view.reads(side)]))
 
     def check_against(self, marketing: MappingABC[str, FieldInfo],
                       crm: MappingABC[str, FieldInfo]) -> list[str]:
         """Problems with this mapping given what the systems describe."""
-        problems = []
+        problems = check_view(self.view, {"marketing": marketing, "crm": crm}, str(self.path))
         for rule in self.rules:
             for side, name, described in (("marketing", rule.marketing, marketing),
                                           ("crm", rule.crm, crm)):
@@ -172,11 +178,15 @@ def load_mapping(path: str | Path) -> FieldMapping:
                 problems.append(f"{path}:{rule.line}: {side} field {target!r} is already "
                                 f"written by the rule at line {seen[target]}")
             seen[target] = rule.line
+    view, view_problems = parse_lead_view(data.get("lead", {}), data.get("verdict", {}),
+                                          str(path))
+    problems += view_problems
     if problems:
         raise ConfigError("\n".join(problems))
     return FieldMapping(path=path, marketing_object=objects["marketing"],
                         crm_object=objects["crm"], match_marketing=match["marketing"],
-                        match_crm=match["crm"], rules=tuple(rules))
+                        match_crm=match["crm"], rules=tuple(rules),
+                        view=view or LeadView((), {}))
 
 
 def _rule(raw: Any, line: int) -> tuple[FieldRule | None, list[str]]:

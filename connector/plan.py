@@ -24,6 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 from connector.mapping import FieldMapping, FieldRule, Skip
@@ -87,19 +88,30 @@ class Plan:
     writes: list[PlannedWrite] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     unchanged: dict[Side, int] = field(default_factory=lambda: {"marketing": 0, "crm": 0})
+    held: int = 0  # leads kept in marketing: not qualified for handoff
 
     def for_side(self, side: Side) -> list[PlannedWrite]:
         return [w for w in self.writes if w.side == side]
 
 
+Stamps = Mapping[str, Mapping[Side, Mapping[str, FieldValue]]]
+
+
 def plan(pairs: list[Pair], mapping: FieldMapping, contexts: Mapping[Side, TransformContext],
-         systems: Mapping[Side, str]) -> Plan:
-    """The writes for ``pairs``; ``systems`` names each side's system, as the ledger keys it."""
+         systems: Mapping[Side, str], stamps: Stamps | None = None,
+         hold: frozenset[str] | set[str] = frozenset()) -> Plan:
+    """The writes for ``pairs``; ``systems`` names each side's system, as the ledger keys it.
+
+    ``stamps`` are values some fields must hold, per key and side, besides what the mapping
+    carries (the lead's verdict); ``hold`` are the keys not to be created in the CRM.
+    """
     result = Plan()
+    stamps = stamps or {}
     for pair in pairs:
         start = len(result.writes)
         for target in SIDES:
-            _plan_side(pair, target, mapping, contexts[target], systems, result)
+            _plan_side(pair, target, mapping, contexts[target], systems, result,
+                       stamps.get(pair.key, {}).get(target, {}), pair.key in hold)
         for write in result.writes[start:]:
             _plan_backflow(pair, write, mapping, contexts[other(write.side)], systems, result)
     return result
@@ -134,20 +146,25 @@ def _plan_backflow(pair: Pair, write: PlannedWrite, mapping: FieldMapping,
 
 
 def _plan_side(pair: Pair, target: Side, mapping: FieldMapping, ctx: TransformContext,
-               systems: Mapping[Side, str], result: Plan) -> None:
+               systems: Mapping[Side, str], result: Plan, stamps: Mapping[str, FieldValue],
+               held: bool) -> None:
     source_side = other(target)
     source = pair.records[source_side]
-    if source is None or source.deleted or source_side not in pair.changed:
-        return
     current = pair.records[target]
     if current is not None and (current.read_only or current.deleted):
         return  # conversion and deletion are followed by their own rules, not overwritten
+    carries = source is not None and not source.deleted and source_side in pair.changed
     create = current is None
+    if create and not carries:
+        return
+    if create and held and target == "crm":
+        result.held += 1
+        return
     fields: dict[str, FieldValue] = {}
-    for rule in mapping.rules_to(target):
+    for rule in mapping.rules_to(target) if carries else ():
         if rule.only_on_create and not create:
             continue
-        raw = source.fields.get(rule.source_field(target))
+        raw = source.fields.get(rule.source_field(target))  # type: ignore[union-attr]
         if not create and not _wins(pair, rule, source_side, systems, raw):
             continue
         try:
@@ -155,19 +172,24 @@ def _plan_side(pair: Pair, target: Side, mapping: FieldMapping, ctx: TransformCo
         except Skip:
             continue
         except TransformError as exc:
-            result.refusals.append(Refusal(target, pair.key, source, rule.source_field(target),
-                                           str(exc)))
+            result.refusals.append(Refusal(target, pair.key, source,  # type: ignore[arg-type]
+                                           rule.source_field(target), str(exc)))
             return
         if create or not _same(rule, value, _current(pair, rule, target, systems)):
             fields[rule.target_field(target)] = value
+    for name, value in stamps.items():
+        if create or not _equal(value, _held_value(pair, target, name, systems)):
+            fields[name] = value
     if not fields:
-        result.unchanged[target] += 1
+        if carries or target in pair.changed:
+            result.unchanged[target] += 1
         return
     if create:
         fields = {k: v for k, v in fields.items() if v is not None}
     target_id = None if create else current.id  # type: ignore[union-attr]
-    result.writes.append(PlannedWrite(target, WriteOp(pair.key, fields, target_id), source,
-                                      create, current))
+    origin = source if carries else current
+    result.writes.append(PlannedWrite(target, WriteOp(pair.key, fields, target_id),
+                                      origin, create, current))  # type: ignore[arg-type]
 
 
 def _wins(pair: Pair, rule: FieldRule, source_side: Side, systems: Mapping[Side, str],
@@ -209,6 +231,14 @@ def _current(pair: Pair, rule: FieldRule, target: Side,
     return pair.ledger.get((systems[target], name))
 
 
+def _held_value(pair: Pair, side: Side, name: str, systems: Mapping[Side, str]) -> FieldValue:
+    """What ``side`` holds in field ``name`` now: as read, else as last remembered."""
+    record = pair.records[side]
+    if record is not None and name in record.fields:
+        return record.fields[name]
+    return pair.ledger.get((systems[side], name))
+
+
 def _same(rule: FieldRule, new: FieldValue, current: FieldValue) -> bool:
     if _equal(new, current):
         return True
@@ -233,4 +263,18 @@ def _equal(a: FieldValue, b: FieldValue) -> bool:
             return float(a) == float(b)
         except ValueError:
             return False
-    return a == b
+    if a == b:
+        return True
+    return _instant(a) is not None and _instant(a) == _instant(b)
+
+
+def _instant(value: FieldValue) -> datetime | None:
+    """An ISO-8601 timestamp as an instant: vendors write the same moment differently."""
+    text = str(value)
+    if len(text) < 19 or text[4] != "-" or text[10] != "T":
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("+0000", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -10,7 +10,8 @@ Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several ca
   system (one JSON object), so an unchanged field is never written again and our own writes
   are recognised when read back;
 - ``runs``: every job run with its summary;
-- ``parked``: records a system refused, with the vendor's code and message, retryable.
+- ``parked``: records a system refused, with the vendor's code and message, retryable;
+- ``definitions``: the lead definitions adopted, in order (schema version 2).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from connector.errors import ConfigError
 from connector.models import Cursor, FieldValue
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -111,8 +112,21 @@ parked = Table(
     UniqueConstraint("connection", "system", "key", name="uq_parked_record"),
 )
 
+definitions = Table(
+    "definitions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connection", String(100), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("agreed_by", JSON),
+    Column("agreed_on", String(10)),
+    Column("adopted_at", DateTime(timezone=True), nullable=False),
+)
+
 _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    1: lambda conn: metadata.create_all(conn),
+    1: lambda conn: metadata.create_all(conn, tables=[cursors, links, ledger, runs, parked]),
+    2: lambda conn: definitions.create(conn, checkfirst=True),
 }
 
 
@@ -353,6 +367,26 @@ class StateStore:
                 code=row.code, message=row.message, fields=tuple(row.fields or ()),
                 payload=row.payload or {}, attempts=row.attempts, status=row.status,
             ) for row in conn.execute(query.order_by(parked.c.id))]
+
+    # lead definitions
+    def adopt_definition(self, connection: str, version: str, fingerprint: str, name: str,
+                         agreed_by: Sequence[str], agreed_on: str | None) -> bool:
+        """Record a definition as in force; False if it already was (same content)."""
+        history = self.definition_history(connection)
+        if history and history[-1]["fingerprint"] == fingerprint:
+            return False
+        with self.engine.begin() as conn:
+            conn.execute(insert(definitions).values(
+                connection=connection, version=version, fingerprint=fingerprint, name=name,
+                agreed_by=list(agreed_by), agreed_on=agreed_on, adopted_at=_now()))
+        return True
+
+    def definition_history(self, connection: str) -> list[dict[str, Any]]:
+        """Every definition adopted for ``connection``, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(definitions).where(
+                definitions.c.connection == connection).order_by(definitions.c.id)).mappings()
+            return [{**row, "adopted_at": _aware(row["adopted_at"])} for row in rows]
 
     def transaction(self) -> Any:
         """One transaction for several writes (``with store.transaction() as conn``)."""

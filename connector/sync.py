@@ -24,6 +24,7 @@ from connector.mapping import FieldMapping
 from connector.models import Cursor, Record, WriteResult
 from connector.plan import SIDES, Pair, Plan, PlannedWrite, Side, derived_key, other, plan
 from connector.ports import System
+from connector.qualify import Qualifier
 from connector.state import Link, StateStore
 from connector.transforms import TransformContext, normalize_email
 
@@ -47,9 +48,17 @@ class SyncResult:
     plan: Plan
     sides: dict[str, SideSummary] = field(default_factory=dict)
     status: str = "ok"
+    evaluated: int = 0  # leads judged against the lead definition
+    qualified: int = 0
+    definition_version: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: vars(summary) for name, summary in self.sides.items()}
+        summary: dict[str, Any] = {name: vars(side) for name, side in self.sides.items()}
+        if self.definition_version is not None:
+            summary["definition"] = {"version": self.definition_version,
+                                     "evaluated": self.evaluated, "qualified": self.qualified,
+                                     "kept_in_marketing": self.plan.held}
+        return summary
 
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -60,23 +69,28 @@ class SyncEngine:
 
     def __init__(self, marketing: System, crm: System, mapping: FieldMapping,
                  store: StateStore, connection: str = "default", batch_size: int = 200,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 qualifier: Qualifier | None = None) -> None:
         self.systems: dict[Side, System] = {"marketing": marketing, "crm": crm}
         self.mapping, self.store, self.connection = mapping, store, connection
-        self.batch_size, self.clock = batch_size, clock
+        self.batch_size, self.clock, self.qualifier = batch_size, clock, qualifier
         self.names: dict[Side, str] = {side: self.systems[side].name for side in SIDES}
 
-    def run(self, dry_run: bool = False, progress: Progress | None = None) -> SyncResult:
+    def run(self, dry_run: bool = False, progress: Progress | None = None,
+            full: bool = False) -> SyncResult:
+        """One pass; ``full`` reads every record instead of the changes since the cursors
+        (a new lead definition is adopted that way: every lead is judged again)."""
         until = self.clock()
         run_id = None if dry_run else self.store.start_run(self.connection, "sync")
         calls_before = {side: self.systems[side].calls_made for side in SIDES}
         result = SyncResult(run_id, dry_run, Plan(),
                             {self.names[side]: SideSummary() for side in SIDES})
         try:
-            changes, cursors, full = self._read(until, result)
-            pairs = self._pair(changes, full)
+            changes, cursors, full_read = self._read(until, result, full)
+            pairs = self._pair(changes, full_read)
             contexts = self._contexts() if pairs else {}
-            result.plan = plan(pairs, self.mapping, contexts, self.names)
+            stamps, hold = self._judge(pairs, contexts, until, result)
+            result.plan = plan(pairs, self.mapping, contexts, self.names, stamps, hold)
             for side in SIDES:
                 result.sides[self.names[side]].unchanged = result.plan.unchanged[side]
             if not dry_run:
@@ -108,16 +122,35 @@ class SyncEngine:
         return result
 
     # reading
-    def _read(self, until: datetime, result: SyncResult
+    def _judge(self, pairs: list[Pair], contexts: dict[Side, TransformContext],
+               now: datetime, result: SyncResult) -> tuple[dict[str, Any], set[str]]:
+        """Each changed lead's verdict: the stamps to write, and who stays in marketing."""
+        stamps: dict[str, Any] = {}
+        hold: set[str] = set()
+        if self.qualifier is None:
+            return stamps, hold
+        result.definition_version = self.qualifier.definition.version
+        for pair in pairs:
+            if not pair.changed:
+                continue
+            verdict = self.qualifier.evaluate(pair.records, now, contexts.get("crm"))
+            result.evaluated += 1
+            result.qualified += verdict.qualified
+            stamps[pair.key] = self.qualifier.stamps(verdict, pair.records, now)
+            if pair.records["crm"] is None and not self.qualifier.hands_over(verdict):
+                hold.add(pair.key)
+        return stamps, hold
+
+    def _read(self, until: datetime, result: SyncResult, full: bool = False
               ) -> tuple[dict[Side, list[Record]], dict[Side, Cursor | None], dict[Side, bool]]:
         """Each side's changes; cursors move only to stamps the vendor gave, never our clock."""
         changes: dict[Side, list[Record]] = {}
         cursors: dict[Side, Cursor | None] = {}
-        full: dict[Side, bool] = {}
+        whole: dict[Side, bool] = {}  # sides read in full: what is not there does not exist
         for side in SIDES:
             system = self.systems[side]
-            since = self.store.cursor(self.connection, self.names[side])
-            full[side] = since is None
+            since = None if full else self.store.cursor(self.connection, self.names[side])
+            whole[side] = since is None
             records: dict[str, Record] = {}
             cursor = since
             for page in system.read_changes(since, until, self._fields(side)):
@@ -128,7 +161,7 @@ class SyncEngine:
             changes[side] = list(records.values())
             cursors[side] = cursor
             result.sides[self.names[side]].read = len(changes[side])
-        return changes, cursors, full
+        return changes, cursors, whole
 
     def _fields(self, side: Side) -> list[str]:
         system = self.systems[side]

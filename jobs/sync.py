@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from connector.config import Config
+from connector.definition import Definition, load_definition
 from connector.errors import ConfigError
 from connector.mapping import FieldMapping, load_mapping
 from connector.models import FieldInfo
+from connector.plan import Side
 from connector.ports import System
+from connector.qualify import Qualifier
 from connector.state import StateStore
 from connector.sync import Progress, SyncEngine, SyncResult
+
+SUPPORTED_OBJECTS = {"hubspot": "contacts", "salesforce": "Lead"}
 
 
 def key_field_spec(system: System) -> FieldInfo:
@@ -16,24 +21,35 @@ def key_field_spec(system: System) -> FieldInfo:
     return FieldInfo(system.key_field, "string", label="LeadSync Id", length=64, unique=True)
 
 
-def prepare(config: Config) -> SyncEngine:
-    """Everything a pass needs, checked: config and mapping errors stop before any write."""
+def leadsync_fields(system: System, mapping: FieldMapping, side: Side) -> list[FieldInfo]:
+    """LeadSync's own fields on one side: its key, and the verdict fields of the mapping."""
+    return [key_field_spec(system), *mapping.view.verdict_specs(side)]
+
+
+def prepare(config: Config, definition: Definition | None = None) -> SyncEngine:
+    """Everything a pass needs, checked: config, mapping and definition errors stop before any
+    write; the files are read before any call."""
     from adapters.factory import build_system
 
     mapping = load_mapping(config.sync.mapping)
+    if definition is None and config.definition is not None:
+        definition = load_definition(config.definition.file)
     store = StateStore(config.state.url)
     marketing = build_system(*config.marketing)
     crm = build_system(*config.crm)
-    for system in (marketing, crm):
-        system.ensure_fields([key_field_spec(system)])
-    check_mapping(mapping, marketing, crm)
-    return SyncEngine(marketing, crm, mapping, store, batch_size=config.sync.batch_size)
+    marketing.ensure_fields(leadsync_fields(marketing, mapping, "marketing"))
+    crm.ensure_fields(leadsync_fields(crm, mapping, "crm"))
+    check_mapping(mapping, marketing, crm, definition)
+    qualifier = None
+    if definition is not None:
+        handoff = config.definition.handoff if config.definition else "qualified_only"
+        qualifier = Qualifier(definition, mapping, handoff)
+    return SyncEngine(marketing, crm, mapping, store, batch_size=config.sync.batch_size,
+                      qualifier=qualifier)
 
 
-SUPPORTED_OBJECTS = {"hubspot": "contacts", "salesforce": "Lead"}
-
-
-def check_mapping(mapping: FieldMapping, marketing: System, crm: System) -> None:
+def check_mapping(mapping: FieldMapping, marketing: System, crm: System,
+                  definition: Definition | None = None) -> None:
     problems = [
         f"{mapping.path}: [objects] {side} = {name!r}, but LeadSync syncs only "
         f"{SUPPORTED_OBJECTS[system.kind]!r} on {system.kind}"
@@ -41,14 +57,33 @@ def check_mapping(mapping: FieldMapping, marketing: System, crm: System) -> None
                                    ("crm", mapping.crm_object, crm))
         if SUPPORTED_OBJECTS.get(system.kind, name) != name]
     problems += mapping.check_against(marketing.describe(), crm.describe())
+    if definition is not None:
+        known = {field.name for field in mapping.view.fields}
+        problems += [f"{mapping.path}: [lead] has no {name!r}, which the lead definition "
+                     f"{definition.version} uses; add {name} = {{ marketing = \"...\", "
+                     f"crm = \"...\" }}" for name in definition.field_names()
+                     if name not in known]
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def adopt(engine: SyncEngine) -> bool:
+    """Record the engine's definition as in force; True when it is new (judge every lead)."""
+    if engine.qualifier is None:
+        return False
+    definition = engine.qualifier.definition
+    return engine.store.adopt_definition(
+        engine.connection, definition.version, definition.fingerprint(), definition.name,
+        definition.agreed_by,
+        definition.agreed_on.isoformat() if definition.agreed_on else None)
 
 
 def run_sync(config: Config, dry_run: bool = False,
              progress: Progress | None = None) -> SyncResult:
     engine = prepare(config)
     try:
-        return engine.run(dry_run=dry_run or config.sync.dry_run, progress=progress)
+        dry_run = dry_run or config.sync.dry_run
+        full = False if dry_run else adopt(engine)
+        return engine.run(dry_run=dry_run, progress=progress, full=full)
     finally:
         engine.store.close()

@@ -13,14 +13,27 @@ from datetime import UTC, datetime, timedelta
 
 from faker import Faker
 
-LEAD_SOURCES = ("Web", "Demo Request", "Webinar", "Trade Show", "Partner Referral",
-                "Purchased List")
+LEAD_SOURCES = ("Web", "Demo Request", "Free Trial", "Webinar", "Content Download",
+                "Trade Show", "Partner Referral", "Purchased List", "Contact Sales")
 TITLES = (
     "VP of Sales", "Director of Marketing", "Head of Revenue Operations", "Sales Manager",
     "Marketing Coordinator", "CTO", "Software Engineer", "Student", "Founder & CEO",
     "Account Executive", "Procurement Specialist", "Chief Marketing Officer",
+    "Director of IT", "Geschäftsführer", "Directrice Commerciale", "Marketing Intern",
+    "Operations Manager", "Head of Data",
 )
-LIFECYCLE_STAGES = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead")
+# Salesforce's standard Industry picklist; HubSpot's contact "industry" is free text.
+INDUSTRIES = (
+    "Agriculture", "Apparel", "Banking", "Biotechnology", "Chemicals", "Communications",
+    "Construction", "Consulting", "Education", "Electronics", "Energy", "Engineering",
+    "Entertainment", "Environmental", "Finance", "Food & Beverage", "Government", "Healthcare",
+    "Hospitality", "Insurance", "Machinery", "Manufacturing", "Media", "Not For Profit",
+    "Recreation", "Retail", "Shipping", "Technology", "Telecommunications", "Transportation",
+    "Utilities", "Other",
+)
+EMPLOYEES = (3, 12, 40, 80, 150, 250, 400, 800, 1500, 3000, 8000, 20000)
+LIFECYCLE_STAGES = ("subscriber", "lead", "lead", "marketingqualifiedlead",
+                    "salesqualifiedlead", "customer")
 LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted")
 REGIONS = (("US", ("CA", "NY", "TX", "WA", "MA")), ("CA", ("ON", "BC")), ("GB", ("",)),
            ("DE", ("",)), ("FR", ("",)), ("AU", ("NSW",)))
@@ -60,6 +73,10 @@ class Person:
     country: str
     state: str
     lead_source: str
+    industry: str
+    employees: int
+    score: int  # the marketing platform's behavioural score, 0-100
+    last_activity: datetime | None  # last web visit, email click or form
     lifecycle_stage: str
     lead_status: str
     in_hubspot: bool
@@ -101,10 +118,15 @@ def make_people(count: int, owners: int, rng_seed: int = 0,
             _activity(rng, created, now) for _ in range(rng.choice((0, 0, 1, 2, 3, 4, 6)))
         )
         company = fake.company() if (in_salesforce or rng.random() > 0.15) else ""
+        last_activity = (None if rng.random() < 0.15 else
+                         now - timedelta(days=rng.choice((0, 1, 3, 7, 12, 20, 45, 100, 150)),
+                                         minutes=rng.randint(0, 1439)))
         people.append(Person(
             first_name=first, last_name=last, email=email, salesforce_email=sf_email,
             company=company, title=rng.choice(TITLES), phone=fake.numerify("+1 ###-###-####"),
             country=country, state=rng.choice(states), lead_source=rng.choice(LEAD_SOURCES),
+            industry=rng.choice(INDUSTRIES), employees=rng.choice(EMPLOYEES),
+            score=rng.choice((0, 5, 15, 30, 45, 60, 75, 90)), last_activity=last_activity,
             lifecycle_stage=rng.choice(LIFECYCLE_STAGES), lead_status=rng.choice(LEAD_STATUSES),
             in_hubspot=in_hubspot, in_salesforce=in_salesforce, owner=rng.randrange(owners),
             created_at=created, activities=tuple(sorted(activities, key=lambda a: a.at)),

@@ -28,8 +28,18 @@ LEAD_SOURCE_PROPERTY = "lead_source"
 LEAD_STATUS_OF = {"Open - Not Contacted": "OPEN", "Working - Contacted": "IN_PROGRESS"}
 # How HubSpot's tracking would have recorded where each kind of lead came from.
 ANALYTICS_SOURCE_OF = {"Web": "ORGANIC_SEARCH", "Demo Request": "DIRECT_TRAFFIC",
-                       "Webinar": "OTHER_CAMPAIGNS", "Trade Show": "OFFLINE",
-                       "Partner Referral": "REFERRALS", "Purchased List": "OFFLINE"}
+                       "Free Trial": "PAID_SEARCH", "Webinar": "OTHER_CAMPAIGNS",
+                       "Content Download": "EMAIL_MARKETING", "Trade Show": "OFFLINE",
+                       "Partner Referral": "REFERRALS", "Purchased List": "OFFLINE",
+                       "Contact Sales": "DIRECT_TRAFFIC"}
+
+
+def _employee_range(employees: int) -> str:
+    for upper, label in ((5, "1-5"), (25, "5-25"), (50, "25-50"), (100, "50-100"),
+                         (500, "100-500"), (1000, "500-1000")):
+        if employees <= upper:
+            return label
+    return "1000+"
 
 
 class HubSpotPortal:
@@ -50,6 +60,19 @@ class HubSpotPortal:
         self.limits = RateLimits(rate_limit, clock=clock,
                                  group_name=f"publicapi:private-app:{PORTAL_ID}")
         self._app = PortalApp(self)
+        self._add_lead_source_property()
+
+    def _add_lead_source_property(self) -> None:
+        """The custom "Lead Source" property portals create to match Salesforce's LeadSource.
+
+        HubSpot's own "Original Source" is read-only analytics, so admins who sync with
+        Salesforce add this one; the sandbox portal comes set up that way.
+        """
+        properties.create_property(self.catalog, "contacts", {
+            "name": LEAD_SOURCE_PROPERTY, "label": "Lead Source", "type": "enumeration",
+            "fieldType": "select", "groupName": "contactinformation",
+            "description": "Where the lead came from (kept in step with Salesforce).",
+            "options": [{"label": s, "value": s} for s in LEAD_SOURCES]})
 
     def stamp(self) -> str:
         return timestamps.iso(self.now())
@@ -90,12 +113,6 @@ class HubSpotPortal:
         with self.lock:
             owner_ids = [self.owners.add(o.first_name, o.last_name, o.email, self.stamp())["id"]
                          for o in owners]
-            if self.catalog.get("contacts", LEAD_SOURCE_PROPERTY) is None:
-                properties.create_property(self.catalog, "contacts", {
-                    "name": LEAD_SOURCE_PROPERTY, "label": "Lead Source", "type": "enumeration",
-                    "fieldType": "select", "groupName": "contactinformation",
-                    "description": "Where the lead came from.",
-                    "options": [{"label": s, "value": s} for s in LEAD_SOURCES]})
             for person in people:
                 if person.in_hubspot:
                     self._seed_person(person, owner_ids[person.owner] if owner_ids else "")
@@ -110,6 +127,10 @@ class HubSpotPortal:
             "lifecyclestage": person.lifecycle_stage, "hubspot_owner_id": owner_id,
             LEAD_SOURCE_PROPERTY: person.lead_source,
             "hs_analytics_source": ANALYTICS_SOURCE_OF.get(person.lead_source, "OFFLINE"),
+            "industry": person.industry, "numemployees": _employee_range(person.employees),
+            "hubspotscore": str(person.score),
+            "notes_last_updated": (timestamps.iso(person.last_activity)
+                                   if person.last_activity else ""),
             "createdate": timestamps.iso(person.created_at),
         }
         contact = self.store.create("contacts", {k: v for k, v in values.items() if v},

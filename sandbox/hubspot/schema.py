@@ -53,6 +53,10 @@ ANALYTICS_SOURCES = (("ORGANIC_SEARCH", "Organic Search"), ("PAID_SEARCH", "Paid
                      ("DIRECT_TRAFFIC", "Direct Traffic"), ("OFFLINE", "Offline Sources"),
                      ("PAID_SOCIAL", "Paid Social"))
 
+# "Number of Employees" on contacts is a range picker in HubSpot.
+EMPLOYEE_RANGES = (("1-5", "1-5"), ("5-25", "5-25"), ("25-50", "25-50"), ("50-100", "50-100"),
+                   ("100-500", "100-500"), ("500-1000", "500-1000"), ("1000+", "1000+"))
+
 LEAD_STATUSES = (
     ("NEW", "New"), ("OPEN", "Open"), ("IN_PROGRESS", "In Progress"), ("OPEN_DEAL", "Open Deal"),
     ("UNQUALIFIED", "Unqualified"), ("ATTEMPTED_TO_CONTACT", "Attempted to Contact"),
@@ -100,6 +104,12 @@ _CONTACT: tuple[_Spec, ...] = (
      ()),
     ("hs_analytics_source", "Original Source", "enumeration", "select", "contactinformation",
      "ro", ANALYTICS_SOURCES),
+    ("industry", "Industry", "string", "text", "contactinformation", "", ()),
+    ("numemployees", "Number of Employees", "enumeration", "select", "contactinformation", "",
+     EMPLOYEE_RANGES),
+    ("hubspotscore", "HubSpot Score", "number", "number", "contactinformation", "ro", ()),
+    ("notes_last_updated", "Last Activity Date", "datetime", "date", "sales_properties", "ro",
+     ()),
     ("hubspot_owner_assigneddate", "Owner Assigned Date", "datetime", "date", "sales_properties",
      "ro", ()),
     ("hs_additional_emails", "Additional email addresses", "enumeration", "checkbox",

@@ -31,7 +31,9 @@ def seed_org(org: SalesforceOrg, people: Sequence[Person], owners: Sequence[Owne
             "Email": person.salesforce_email, "Company": person.company or None,
             "Title": person.title, "Phone": person.phone, "Country": person.country or None,
             "State": person.state or None, "LeadSource": person.lead_source,
-            "Status": person.lead_status, "OwnerId": owner_id,
+            "Status": person.lead_status, "OwnerId": owner_id, "Industry": person.industry,
+            "NumberOfEmployees": person.employees,
+            "LastActivityDate": _last_activity_date(person),
         }, created=format_datetime(person.created_at))
         who = lead_id
         if number % CONVERT_EVERY == CONVERT_EVERY - 1:
@@ -47,6 +49,12 @@ def seed_org(org: SalesforceOrg, people: Sequence[Person], owners: Sequence[Owne
                 "CompletedDateTime": at if activity.completed else None,
                 "ActivityDate": activity.at.date().isoformat(),
             }, created=at)
+
+
+def _last_activity_date(person: Person) -> str | None:
+    """What Salesforce derives from the lead's completed activities (a date)."""
+    done = [a.at for a in person.activities if a.completed]
+    return max(done).date().isoformat() if done else None
 
 
 def _user(org: SalesforceOrg, owner: Owner) -> str:

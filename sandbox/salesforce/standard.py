@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.people import INDUSTRIES  # Salesforce's standard Industry picklist
 from sandbox.salesforce.schema import NAME_ENTITY, Field, SObjectType
 
 LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted",
@@ -21,8 +22,6 @@ TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone 
 CLOSED_TASK_STATUSES = frozenset({"Completed"})
 STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote",
           "Negotiation/Review", "Closed Won", "Closed Lost")
-INDUSTRIES = ("Agriculture", "Banking", "Consulting", "Education", "Electronics", "Finance",
-              "Healthcare", "Manufacturing", "Media", "Retail", "Technology", "Other")
 TIME_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
               "America/Phoenix", "America/Toronto", "America/Sao_Paulo", "Europe/London",
               "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "Asia/Kolkata", "Asia/Tokyo",

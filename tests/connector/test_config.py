@@ -16,6 +16,7 @@ from adapters.registry import load_builtin_kinds
 from adapters.salesforce.settings import SalesforceSettings
 from connector.config import (
     Config,
+    DefinitionSettings,
     LoggingSettings,
     SecretText,
     StateSettings,
@@ -289,7 +290,7 @@ def test_every_problem_is_listed_one_per_line(tmp_path: Path) -> None:
     assert found == [
         f"{path}: sync.batch_size: should be greater than or equal to 1",
         f"{path}: systems.hubspot.access_token: required key is missing",
-        f"{path}: extra: unknown key; known keys: state, sync, systems, logging"]
+        f"{path}: extra: unknown key; known keys: state, sync, definition, systems, logging"]
     assert str(caught.value).splitlines() == [f"{path}: 3 problems:", *found]
     assert caught.value.where == str(path)
 
@@ -491,7 +492,7 @@ def test_the_connector_config_imports_no_adapter_nor_vendor_sdk() -> None:
 
 
 def test_config_sections_are_added_by_adding_fields() -> None:
-    assert list(Config.model_fields) == ["state", "sync", "systems", "logging"]
+    assert list(Config.model_fields) == ["state", "sync", "definition", "systems", "logging"]
     assert Config.model_config["extra"] == "forbid"
 
 
@@ -511,6 +512,9 @@ def test_the_example_config_loads_once_the_sandbox_secrets_are_set(tmp_path: Pat
     assert salesforce(config).ca_bundle == tmp_path / ".leadsync" / "leadsync-sandbox-ca.pem"
     assert hubspot(config).ca_bundle == salesforce(config).ca_bundle
     assert config.state.url == f"sqlite:///{tmp_path}/.leadsync/leadsync.db"
+    assert config.definition is not None
+    assert config.definition.file == tmp_path / "definitions" / "example.toml"
+    assert config.definition.handoff == "qualified_only"
     assert problems(path) == [
         f"{path}: systems.hubspot.access_token: required key is missing",
         f'{path}: systems.salesforce.session_id: required when auth = "session"']
@@ -518,7 +522,8 @@ def test_the_example_config_loads_once_the_sandbox_secrets_are_set(tmp_path: Pat
 
 def test_the_example_config_documents_every_key() -> None:
     text = (REPO / "config.example.toml").read_text()
-    models = [HubSpotSettings, SalesforceSettings, StateSettings, SyncSettings, LoggingSettings]
+    models = [HubSpotSettings, SalesforceSettings, StateSettings, SyncSettings, LoggingSettings,
+              DefinitionSettings]
     keys = {key for model in models for key in model.model_fields}
 
     undocumented = [key for key in sorted(keys)

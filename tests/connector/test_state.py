@@ -102,3 +102,33 @@ def test_a_bad_url_is_a_config_error_naming_the_key() -> None:
 def test_an_unreachable_database_is_a_config_error_naming_the_key() -> None:
     with pytest.raises(ConfigError, match=r"^state\.url: cannot open"):
         StateStore("postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_adopted_definitions_are_kept_in_order_and_an_unchanged_one_is_not_adopted_twice(
+        state_url: str) -> None:
+    store = StateStore(state_url)
+    assert store.adopt_definition("default", "2026.11-1", "aaaa", "Inbound", ["Tom", "Cyndi"],
+                                  "2026-11-02")
+    assert not store.adopt_definition("default", "2026.11-1", "aaaa", "Inbound", [], None)
+    assert store.adopt_definition("default", "2026.12-1", "bbbb", "Inbound", ["Tom"], None)
+    history = store.definition_history("default")
+    assert [(h["version"], h["agreed_by"]) for h in history] == [
+        ("2026.11-1", ["Tom", "Cyndi"]), ("2026.12-1", ["Tom"])]
+    assert store.definition_history("other") == []
+
+
+def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path) -> None:
+    from sqlalchemy import create_engine
+
+    from connector.state import _MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        schema_version.create(conn)
+        _MIGRATIONS[1](conn)
+        conn.execute(insert(schema_version).values(version=1))
+    engine.dispose()
+    store = StateStore(url)
+    assert store.version == SCHEMA_VERSION == 2
+    assert store.adopt_definition("default", "v1", "f", "n", [], None)
