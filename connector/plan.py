@@ -70,6 +70,7 @@ class PlannedWrite:
     create: bool
     current: Record | None = None  # the target record as read, when it exists
     follows: str | None = None  # a write carried back after the write of this key
+    counterpart_id: str | None = None  # the lead's record on the other side, if it has one
 
 
 @dataclass(frozen=True)
@@ -188,8 +189,10 @@ def _plan_side(pair: Pair, target: Side, mapping: FieldMapping, ctx: TransformCo
         fields = {k: v for k, v in fields.items() if v is not None}
     target_id = None if create else current.id  # type: ignore[union-attr]
     origin = source if carries else current
+    counterpart = source.id if source is not None else pair.linked_id(source_side)
     result.writes.append(PlannedWrite(target, WriteOp(pair.key, fields, target_id),
-                                      origin, create, current))  # type: ignore[arg-type]
+                                      origin, create, current,  # type: ignore[arg-type]
+                                      counterpart_id=counterpart))
 
 
 def _wins(pair: Pair, rule: FieldRule, source_side: Side, systems: Mapping[Side, str],

@@ -290,7 +290,7 @@ class SyncEngine:
 
     def _commit(self, side: Side, batch: list[PlannedWrite], results: list[WriteResult],
                 run_id: int | None, summary: SideSummary) -> None:
-        target, source_side = self.names[side], self.names[other(side)]
+        target, counterpart = self.names[side], self.names[other(side)]
         links, written, read, delivered = [], {}, {}, []
         for planned, outcome in zip(batch, results, strict=True):
             if not outcome.ok:
@@ -312,15 +312,17 @@ class SyncEngine:
                 summary.created += 1
             else:
                 summary.updated += 1
-            ids = {side: outcome.id or planned.op.target_id, other(side): planned.source.id}
-            email = normalize_email(planned.source.fields.get(self._match_field(other(side))))
+            ids = {side: outcome.id or planned.op.target_id, other(side): planned.counterpart_id}
+            origin: Side = side if planned.source.system == target else other(side)
+            email = normalize_email(planned.source.fields.get(self._match_field(origin)))
             links.append(Link(planned.op.key, ids["marketing"], ids["crm"], email))
-            read[planned.op.key] = _mapped(planned.source.fields, self._fields(other(side)))
+            if origin != side:  # the values read on the other side are now in step
+                read[planned.op.key] = _mapped(planned.source.fields, self._fields(origin))
             delivered.append(planned.op.key)
         with self.store.transaction() as conn:
             self.store.save_links(self.connection, links, conn)
             self.store.record_values(self.connection, target, written, conn)
-            self.store.record_values(self.connection, source_side, read, conn)
+            self.store.record_values(self.connection, counterpart, read, conn)
             self.store.unpark(self.connection, target, delivered, conn)
 
     def _settle(self, pairs: list[Pair], planned: Plan) -> None:

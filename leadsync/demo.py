@@ -18,11 +18,13 @@ from adapters.registry import load_builtin_kinds
 from connector.config import Config, load_config
 from connector.logs import configure_logging
 from connector.state import StateStore
-from jobs.sync import prepare
+from jobs.sync import adopt, prepare
 from leadsync.render import summary_table
 from sandbox.server import Sandbox
 
-MAPPING = Path(__file__).resolve().parents[1] / "mappings" / "hubspot_salesforce.toml"
+ROOT = Path(__file__).resolve().parents[1]
+MAPPING = ROOT / "mappings" / "hubspot_salesforce.toml"
+DEFINITION = ROOT / "definitions" / "example.toml"
 
 CONFIG = """# Written by LeadSync for the sandbox orgs; secrets come from the environment.
 [state]
@@ -30,7 +32,7 @@ url = "sqlite:///{state}"
 
 [sync]
 mapping = "{mapping}"
-
+{definition}
 [systems.hubspot]
 kind = "hubspot"
 role = "marketing"
@@ -47,13 +49,16 @@ ca_bundle = "{ca_bundle}"
 
 
 def sandbox_config(info: dict[str, Any], folder: Path, mapping: Path = MAPPING,
-                   state: str = "leadsync.db") -> Config:
+                   state: str = "leadsync.db", definition: Path | None = None,
+                   handoff: str = "qualified_only") -> Config:
     """A config for sandbox orgs (``Sandbox.info``), written to ``folder/leadsync.toml``.
 
     The secrets are passed as an admin would pass them: ``LEADSYNC_*`` environment variables.
     """
     path = folder / "leadsync.toml"
-    path.write_text(CONFIG.format(state=state, mapping=mapping.as_posix(),
+    table = (f'\n[definition]\nfile = "{definition.as_posix()}"\nhandoff = "{handoff}"\n'
+             if definition else "")
+    path.write_text(CONFIG.format(state=state, mapping=mapping.as_posix(), definition=table,
                                   hubspot_host=info["hubspot"]["host"],
                                   instance_url=info["salesforce"]["instance_url"],
                                   ca_bundle=info["ca_bundle"]), encoding="utf-8")
@@ -74,9 +79,10 @@ def run_demo(seed: int = 200, console: Console | None = None) -> int:
         console.print(f"[bold]Sandbox orgs up[/bold] with {seed} synthetic people: Salesforce "
                       f"{sandbox.info['salesforce']['instance_url']}, HubSpot "
                       f"{sandbox.info['hubspot']['host']}")
-        config = sandbox_config(sandbox.info, Path(folder), state="leadsync-demo.db")
+        config = sandbox_config(sandbox.info, Path(folder), state="leadsync-demo.db",
+                                definition=DEFINITION)
         engine = prepare(config)
-        first = engine.run()
+        first = engine.run(full=adopt(engine))
         console.print(summary_table(first))
         console.print(side_by_side(engine.store, engine, limit=6))
         second = engine.run()
@@ -91,32 +97,32 @@ def run_demo(seed: int = 200, console: Console | None = None) -> int:
 
 
 def side_by_side(store: StateStore, engine: object, limit: int) -> Table:
-    """A few linked leads as each system holds them now."""
+    """A few leads as each system holds them now, with LeadSync's verdict."""
     from connector.sync import SyncEngine
 
     assert isinstance(engine, SyncEngine)
-    links = [link for link in _links(store, engine.connection) if link.marketing_id
-             and link.crm_id][:limit]
+    links = [link for link in _links(store, engine.connection) if link.marketing_id]
+    handed = [link for link in links if link.crm_id][:limit]
+    kept = [link for link in links if not link.crm_id][:max(2, limit // 2)]
     marketing, crm = engine.systems["marketing"], engine.systems["crm"]
-    fields_m = ["email", "company", "hs_lead_status"]
-    fields_c = ["Email", "Company", "Status"]
-    contacts = {r.id: r for r in marketing.lookup(marketing.id_field,
-                                                  [link.marketing_id for link in links], fields_m)}
-    leads = {r.id: r for r in crm.lookup(crm.id_field, [link.crm_id for link in links], fields_c)}
-    table = Table(title="The same leads in HubSpot and in Salesforce")
-    for column in ("HubSpot email", "Salesforce email", "company (both)",
-                   "HubSpot lead status", "Salesforce Status"):
+    fields_m = ["email", "company", "leadsync_grade", "leadsync_reason"]
+    fields_c = ["Email", "Status", "LeadSync_Grade__c", "LeadSync_Reason__c"]
+    contacts = {r.id: r for r in marketing.lookup(
+        marketing.id_field, [link.marketing_id for link in handed + kept], fields_m)}
+    leads = {r.id: r for r in crm.lookup(crm.id_field, [link.crm_id for link in handed],
+                                         fields_c)}
+    table = Table(title="Leads in HubSpot and Salesforce, with the verdict both teams see")
+    for column in ("email (HubSpot)", "in Salesforce", "grade", "why (LeadSync reason)"):
         table.add_column(column)
-    for link in links:
-        contact, lead = contacts.get(link.marketing_id), leads.get(link.crm_id)
-        if contact is None or lead is None:
+    for link in handed + kept:
+        contact = contacts.get(link.marketing_id or "")
+        if contact is None:
             continue
-        m, c = contact.fields, lead.fields
-        company = str(m.get("company") or "")
-        if company != (c.get("Company") or ""):
-            company = f"{company} / {c.get('Company') or ''}"
-        table.add_row(str(m.get("email") or ""), str(c.get("Email") or ""), company,
-                      str(m.get("hs_lead_status") or ""), str(c.get("Status") or ""))
+        m = contact.fields
+        lead = leads.get(link.crm_id or "")
+        where = f"yes, {lead.fields.get('Status')}" if lead else "no: kept in marketing"
+        table.add_row(str(m.get("email") or ""), where, str(m.get("leadsync_grade") or ""),
+                      str(m.get("leadsync_reason") or ""))
     return table
 
 

@@ -16,6 +16,10 @@ def summary_table(result: SyncResult) -> Table:
     for name, side in result.sides.items():
         table.add_row(name, str(side.read), str(side.created), str(side.updated),
                       str(side.unchanged), str(side.failed), str(side.calls))
+    if result.definition_version is not None:
+        table.caption = (f"Lead definition {result.definition_version}: {result.evaluated} leads "
+                         f"judged, {result.qualified} qualified, {result.plan.held} kept in "
+                         f"marketing for nurture (not qualified)")
     return table
 
 
