@@ -46,8 +46,8 @@ DOMAINS = ["acme-corp.com", "globex.io", "initech.de", "umbrella.co.uk", "hooli.
 FREE_MAIL = ["gmail.com", "yahoo.com", "outlook.com", "web.de", "icloud.com"]
 SOURCES = ["Demo Request", "Contact Sales", "Free Trial", "Webinar", "Content Download",
            "Event", "Organic Search", "Organic Search", "Paid Social", "Referral", "", None]
-INDUSTRIES = ["Software", "Financial Services", "Insurance", "Retail", "Healthcare",
-              "Manufacturing", "Education", "Government", "Logistics", None]
+INDUSTRIES = ["Technology", "Finance", "Insurance", "Retail", "Healthcare", "Manufacturing",
+              "Education", "Government", "Transportation", None]
 COUNTRIES = ["US", "US", "US", "CA", "GB", "DE", "FR", "NL", "SE", "AU", "BR", "IN", "JP",
              "", None]
 OFFSETS = [UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))]

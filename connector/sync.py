@@ -88,7 +88,7 @@ class SyncEngine:
         try:
             changes, cursors, full_read = self._read(until, result, full)
             pairs = self._pair(changes, full_read)
-            contexts = self._contexts() if pairs else {}
+            contexts = self.contexts() if pairs else {}
             stamps, hold = self._judge(pairs, contexts, until, result)
             result.plan = plan(pairs, self.mapping, contexts, self.names, stamps, hold)
             for side in SIDES:
@@ -122,6 +122,13 @@ class SyncEngine:
         return result
 
     # reading
+    def all_leads(self) -> list[Pair]:
+        """Every lead in both systems, paired as a pass pairs them (for what-if reports)."""
+        result = SyncResult(None, True, Plan(),
+                            {self.names[side]: SideSummary() for side in SIDES})
+        changes, _, whole = self._read(self.clock(), result, full=True)
+        return [pair for pair in self._pair(changes, whole) if pair.changed]
+
     def _judge(self, pairs: list[Pair], contexts: dict[Side, TransformContext],
                now: datetime, result: SyncResult) -> tuple[dict[str, Any], set[str]]:
         """Each changed lead's verdict: the stamps to write, and who stays in marketing."""
@@ -153,7 +160,7 @@ class SyncEngine:
             whole[side] = since is None
             records: dict[str, Record] = {}
             cursor = since
-            for page in system.read_changes(since, until, self._fields(side)):
+            for page in system.read_changes(since, until, self.fields(side)):
                 records.update((r.id, r) for r in page)
                 cursor = (cursor or Cursor(page[0].modified_at)).advanced(page)
             for record in self._parked_sources(side):
@@ -163,7 +170,8 @@ class SyncEngine:
             result.sides[self.names[side]].read = len(changes[side])
         return changes, cursors, whole
 
-    def _fields(self, side: Side) -> list[str]:
+    def fields(self, side: Side) -> list[str]:
+        """The fields of ``side`` a pass reads: mapped, lead view, verdict, LeadSync's key."""
         system = self.systems[side]
         return [*self.mapping.fields_of(side), system.key_field]
 
@@ -174,7 +182,7 @@ class SyncEngine:
         if not ids:
             return []
         system = self.systems[side]
-        return system.lookup(system.id_field, ids, self._fields(side))
+        return system.lookup(system.id_field, ids, self.fields(side))
 
     # matching
     def _pair(self, changes: dict[Side, list[Record]], full: dict[Side, bool]) -> list[Pair]:
@@ -205,7 +213,7 @@ class SyncEngine:
                         unmatched: dict[Side, list[Record]], full: dict[Side, bool]) -> None:
         emails: dict[Side, dict[str, Record]] = {side: {} for side in SIDES}
         for side in SIDES:
-            match_field = self._match_field(side)
+            match_field = self.match_field(side)
             for record in unmatched[side]:
                 email = normalize_email(record.fields.get(match_field))
                 if email:
@@ -214,7 +222,7 @@ class SyncEngine:
             self.connection, set(emails["marketing"]) | set(emails["crm"]))
         for side in SIDES:
             for record in unmatched[side]:
-                email = normalize_email(record.fields.get(self._match_field(side)))
+                email = normalize_email(record.fields.get(self.match_field(side)))
                 link = stored.get(email) if email else None
                 if link is not None and _id_of(link, side) in (None, record.id):
                     pair = pairs.setdefault(link.key, Pair(link.key, _empty(), link=link))
@@ -233,17 +241,17 @@ class SyncEngine:
             target = other(side)
             if full[target]:
                 continue  # the whole other side was read: no counterpart exists there
-            wanted = {normalize_email(p.records[side].fields.get(self._match_field(side))): p
+            wanted = {normalize_email(p.records[side].fields.get(self.match_field(side))): p
                       for p in pairs.values()
                       if p.records[side] is not None and p.records[target] is None
                       and p.linked_id(target) is None}
             wanted.pop(None, None)
             if not wanted:
                 continue
-            found = self.systems[target].lookup(self._match_field(target), list(wanted),
-                                                self._fields(target))
+            found = self.systems[target].lookup(self.match_field(target), list(wanted),
+                                                self.fields(target))
             for record in found:
-                pair = wanted.get(normalize_email(record.fields.get(self._match_field(target))))
+                pair = wanted.get(normalize_email(record.fields.get(self.match_field(target))))
                 if pair is not None and pair.records[target] is None:
                     pair.records[target] = record
 
@@ -255,18 +263,19 @@ class SyncEngine:
             if not missing:
                 continue
             system = self.systems[side]
-            for record in system.lookup(system.id_field, list(missing), self._fields(side)):
+            for record in system.lookup(system.id_field, list(missing), self.fields(side)):
                 if record.id in missing:
                     missing[record.id].records[side] = record
 
-    def _match_field(self, side: Side) -> str:
+    def match_field(self, side: Side) -> str:
         return self.mapping.match_marketing if side == "marketing" else self.mapping.match_crm
 
     def _key_for(self, side: Side, record: Record) -> str:
         key = record.fields.get(self.systems[side].key_field)
         return str(key) if key else derived_key(self.connection, side, record.id)
 
-    def _contexts(self) -> dict[Side, TransformContext]:
+    def contexts(self) -> dict[Side, TransformContext]:
+        """What transforms need going to each side: both systems' users."""
         users = {side: self.systems[side].users() for side in SIDES}
         return {target: TransformContext(
             source_users=users[other(target)],
@@ -303,7 +312,7 @@ class SyncEngine:
                             message=outcome.message, fields=list(outcome.fields))
                 continue
             before = planned.current.fields if planned.current else {}
-            written[planned.op.key] = {**_mapped(before, self._fields(side)),
+            written[planned.op.key] = {**_mapped(before, self.fields(side)),
                                        **planned.op.fields}
             if planned.follows is not None:
                 summary.updated += 1
@@ -314,10 +323,10 @@ class SyncEngine:
                 summary.updated += 1
             ids = {side: outcome.id or planned.op.target_id, other(side): planned.counterpart_id}
             origin: Side = side if planned.source.system == target else other(side)
-            email = normalize_email(planned.source.fields.get(self._match_field(origin)))
+            email = normalize_email(planned.source.fields.get(self.match_field(origin)))
             links.append(Link(planned.op.key, ids["marketing"], ids["crm"], email))
             if origin != side:  # the values read on the other side are now in step
-                read[planned.op.key] = _mapped(planned.source.fields, self._fields(origin))
+                read[planned.op.key] = _mapped(planned.source.fields, self.fields(origin))
             delivered.append(planned.op.key)
         with self.store.transaction() as conn:
             self.store.save_links(self.connection, links, conn)
@@ -343,11 +352,11 @@ class SyncEngine:
             source = records["marketing"] or records["crm"]
             assert source is not None
             side_of_source: Side = "marketing" if records["marketing"] else "crm"
-            email = normalize_email(source.fields.get(self._match_field(side_of_source)))
+            email = normalize_email(source.fields.get(self.match_field(side_of_source)))
             links.append(Link(pair.key, ids["marketing"], ids["crm"], email))
             for side, record in records.items():
                 if record is not None:
-                    values[side][pair.key] = _mapped(record.fields, self._fields(side))
+                    values[side][pair.key] = _mapped(record.fields, self.fields(side))
         with self.store.transaction() as conn:
             self.store.save_links(self.connection, links, conn)
             for side in SIDES:

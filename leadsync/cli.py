@@ -21,6 +21,12 @@ config_app = typer.Typer(help="Check a LeadSync configuration file.", no_args_is
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(config_app, name="config")
 
+
+def _add_definition_commands() -> None:
+    from leadsync.definition_cli import app as definition_app
+
+    app.add_typer(definition_app, name="definition")
+
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", "-c", help="The TOML config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",
     dir_okay=False)]
@@ -152,6 +158,9 @@ def demo(
     from leadsync.demo import run_demo
 
     raise typer.Exit(run_demo(seed=seed))
+
+
+_add_definition_commands()
 
 
 class _progress:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from adapters.registry import load_builtin_kinds
@@ -121,8 +122,9 @@ def side_by_side(store: StateStore, engine: object, limit: int) -> Table:
         m = contact.fields
         lead = leads.get(link.crm_id or "")
         where = f"yes, {lead.fields.get('Status')}" if lead else "no: kept in marketing"
-        table.add_row(str(m.get("email") or ""), where, str(m.get("leadsync_grade") or ""),
-                      str(m.get("leadsync_reason") or ""))
+        table.add_row(escape(str(m.get("email") or "")), escape(where),
+                      str(m.get("leadsync_grade") or ""),
+                      escape(str(m.get("leadsync_reason") or "")))
     return table
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from connector.sync import SyncResult
@@ -30,8 +31,8 @@ def plan_table(result: SyncResult, limit: int = 50) -> Table:
     for write in result.plan.writes[:limit]:
         action = "create" if write.create else "update"
         fields = ", ".join(f"{k}={v!r}" for k, v in write.op.fields.items())
-        table.add_row(write.side, action, write.op.key[:12], fields)
+        table.add_row(write.side, action, write.op.key[:12], escape(fields))
     for refusal in result.plan.refusals[:limit]:
         table.add_row(refusal.side, "refused", refusal.key[:12],
-                      f"{refusal.field}: {refusal.message}")
+                      escape(f"{refusal.field}: {refusal.message}"))
     return table

@@ -91,7 +91,7 @@ def test_the_shipped_definition_loads_with_its_signatures() -> None:
      "Hot MQL via senior_demo_request (A, 85): demo_request +40, senior_title +20, "
      "company_size +15, target_region +10 [v2026.11-1]"),
     ({"email": "kai@initech.de", "company": "Initech", "title": "Geschäftsführer",
-      "lead_source": "Webinar", "employees": 300, "country": "DE", "industry": "Software",
+      "lead_source": "Webinar", "employees": 300, "country": "DE", "industry": "Technology",
       "last_activity": "2026-11-19T08:00:00+01:00"},
      "MQL (A, 80): senior_title +20, target_industry +15, company_size +15, target_region +10, "
      "content_or_event +10, recent_activity +10 [v2026.11-1]"),

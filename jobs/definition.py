@@ -1,0 +1,102 @@
+"""Lead-definition jobs: explain one lead's verdict, and what-if a new definition over all leads.
+
+``diff`` reads every lead from both systems, pairs them as the sync does, and judges each with
+the definition in force and with the candidate, at the same instant, so that its counts are
+exactly what adopting the candidate then changes on the next sync.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from connector.definition import Definition, Verdict
+from connector.qualify import Qualifier
+from connector.sync import SyncEngine
+from connector.transforms import normalize_email
+
+
+@dataclass
+class Change:
+    email: str
+    source: str
+    before: Verdict
+    after: Verdict
+
+
+@dataclass
+class DefinitionDiff:
+    current: str
+    candidate: str
+    leads: int = 0
+    verdict_changes: int = 0  # qualified <-> not qualified
+    grade_changes: int = 0
+    newly_qualified: int = 0
+    no_longer_qualified: int = 0
+    by_source: Counter[str] = field(default_factory=Counter)
+    examples: list[Change] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "current": self.current, "candidate": self.candidate, "leads": self.leads,
+            "verdict_changes": self.verdict_changes, "grade_changes": self.grade_changes,
+            "newly_qualified": self.newly_qualified,
+            "no_longer_qualified": self.no_longer_qualified,
+            "verdict_changes_by_source": dict(self.by_source),
+            "examples": [{"email": c.email, "lead_source": c.source,
+                          "before": c.before.reason, "after": c.after.reason}
+                         for c in self.examples],
+        }
+
+
+def diff(engine: SyncEngine, candidate: Definition, now: datetime | None = None,
+         examples: int = 5) -> DefinitionDiff:
+    if engine.qualifier is None:
+        raise ValueError("no lead definition is in force: set [definition] file in the config")
+    now = now or engine.clock()
+    current = engine.qualifier
+    proposed = Qualifier(candidate, engine.mapping, current.handoff)
+    result = DefinitionDiff(current.definition.version, candidate.version)
+    contexts = engine.contexts()
+    for pair in engine.all_leads():
+        lead = current.lead(pair.records, contexts.get("crm"))
+        before = current.definition.evaluate(lead, now)
+        after = proposed.definition.evaluate(lead, now)
+        result.leads += 1
+        if before.grade != after.grade:
+            result.grade_changes += 1
+        if before.qualified == after.qualified:
+            continue
+        result.verdict_changes += 1
+        result.newly_qualified += after.qualified
+        result.no_longer_qualified += before.qualified
+        source = str(lead.get("lead_source") or "(none)")
+        result.by_source[source] += 1
+        if len(result.examples) < examples:
+            result.examples.append(Change(str(lead.get("email") or ""), source, before, after))
+    return result
+
+
+def explain_email(engine: SyncEngine, email: str, now: datetime | None = None
+                  ) -> tuple[Verdict, dict[str, Any], dict[str, str | None]]:
+    """The verdict for the lead with this email, as it lives in both systems now."""
+    if engine.qualifier is None:
+        raise ValueError("no lead definition is in force: set [definition] file in the config")
+    wanted = normalize_email(email)
+    records: dict[str, Any] = {"marketing": None, "crm": None}
+    for side in ("marketing", "crm"):
+        system = engine.systems[side]  # type: ignore[index]
+        match = engine.match_field(side)  # type: ignore[arg-type]
+        for record in system.lookup(match, [email], engine.fields(side)):  # type: ignore
+            if normalize_email(record.fields.get(match)) == wanted:
+                records[side] = record
+                break
+    if records["marketing"] is None and records["crm"] is None:
+        raise LookupError(f"no lead with email {email} in either system")
+    contexts = engine.contexts()
+    lead = engine.qualifier.lead(records, contexts.get("crm"))  # type: ignore[arg-type]
+    verdict = engine.qualifier.definition.evaluate(lead, now or engine.clock())
+    found = {side: (r.id if r else None) for side, r in records.items()}
+    return verdict, lead, found
