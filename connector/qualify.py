@@ -52,6 +52,9 @@ class Qualifier:
                 with contextlib.suppress(Skip, TransformError):
                     marketing = rule.convert(marketing, "crm", ctx)
             crm = record_value(field, records.get("crm"), "crm")
+            if rule is not None and rule.default_to_crm is not None and \
+                    crm == rule.default_to_crm:
+                crm = None  # the placeholder the CRM required ("[not provided]") is no value
             lead[field.name] = pick(field, marketing, crm)
         return lead
 

@@ -9,7 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from leadsync.demo import sandbox_secrets
+from leadsync.demo import DEFINITION as EXAMPLE
+from leadsync.demo import sandbox_config, sandbox_secrets
 from sandbox.server import Sandbox
 from tests.jobs.test_sync_e2e import write_config
 
@@ -84,3 +85,58 @@ def test_sync_with_a_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
     result = leadsync("sync", "--config", str(path))
     assert result.returncode == 2
     assert "sync.mapping" in result.stderr
+
+
+def test_definition_check_names_the_rule_key_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXAMPLE.read_text().replace('field = "employees", between = [200, 5000]',
+                                               'field = "employess", between = [200, 5000]'))
+    result = leadsync("definition", "check", str(bad))
+    assert result.returncode == 1
+    assert "company_size" in result.stderr and "employess" in result.stderr
+    assert "did you mean 'employees'" in result.stderr
+    ok = leadsync("definition", "check", str(EXAMPLE))
+    assert ok.returncode == 0 and "2026.11-1" in ok.stdout
+
+
+def test_definition_explain_a_json_record_in_either_form(tmp_path: Path) -> None:
+    record = tmp_path / "lead.json"
+    record.write_text(json.dumps({"email": "ada@analytical.example", "company": "AE",
+                                  "title": "VP Sales", "lead_source": "Demo Request"}))
+    result = leadsync("definition", "explain", "--record", str(record), "--definition",
+                      str(EXAMPLE), "--json", "--now", "2026-11-23T12:00:00Z")
+    assert result.returncode == 0, result.stderr
+    verdict = json.loads(result.stdout)
+    assert verdict["verdict"] == "mql" and verdict["hot"] is True
+    assert verdict["version"] == "2026.11-1" and len(verdict["reason"]) <= 255
+    assert {"name": "demo_request", "kind": "engagement", "matched": True, "points": 40,
+            "detail": "lead_source in ['Demo Request', 'Contact Sales']"} in verdict["rules"]
+
+
+def test_definition_explain_and_diff_live_against_the_orgs(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox(seed=40)
+    sandbox_config(sandbox.info, tmp_path, definition=EXAMPLE)
+    config = str(tmp_path / "leadsync.toml")
+    env = secrets_env(sandbox)
+    assert leadsync("sync", "--config", config, env=env).returncode == 0
+    email = _any_email(sandbox)
+    explained = leadsync("definition", "explain", "--email", email, "--config", config,
+                         "--json", env=env)
+    assert explained.returncode == 0, explained.stderr
+    assert json.loads(explained.stdout)["lead"]["email"].lower() == email.lower()
+    v2 = tmp_path / "v2.toml"
+    v2.write_text(EXAMPLE.read_text().replace("mql_score = 50 ", "mql_score = 65 ")
+                  .replace('version = "2026.11-1"', 'version = "2026.12-1"'))
+    diffed = leadsync("definition", "diff", str(v2), "--config", config, "--json", env=env)
+    assert diffed.returncode == 0, diffed.stderr
+    report = json.loads(diffed.stdout)
+    assert report["current"] == "2026.11-1" and report["candidate"] == "2026.12-1"
+    assert report["leads"] > 0 and report["newly_qualified"] == 0
+    history = leadsync("definition", "history", "--config", config, "--json", env=env)
+    assert [h["version"] for h in json.loads(history.stdout)] == ["2026.11-1"]
+
+
+def _any_email(sandbox: Sandbox) -> str:
+    lead = next(iter(sandbox.salesforce.records["Lead"].values()))
+    return str(lead["Email"])

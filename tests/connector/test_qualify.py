@@ -1,0 +1,153 @@
+"""Judging a lead wherever it lives: the canonical view, the stamps, the handoff rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connector.definition import load_definition
+from connector.mapping import Skip, load_mapping
+from connector.models import Record
+from connector.qualify import Qualifier
+from connector.transforms import TransformContext, TransformError
+
+ROOT = Path(__file__).parents[2]
+MAPPING = load_mapping(ROOT / "mappings" / "hubspot_salesforce.toml")
+DEFINITION = load_definition(ROOT / "definitions" / "example.toml")
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+QUALIFIER = Qualifier(DEFINITION, MAPPING)
+
+
+def hubspot(**properties: object) -> Record:
+    return Record("hubspot", "101", properties, NOW - timedelta(hours=1))
+
+
+def salesforce(**fields: object) -> Record:
+    return Record("salesforce", "00Q1", fields, NOW - timedelta(hours=1))
+
+
+def crm_form(contact: Record) -> Record:
+    """The Salesforce lead the sync would create from this contact."""
+    fields: dict[str, object] = {}
+    for rule in MAPPING.rules_to("crm"):
+        try:
+            value = rule.convert(contact.fields.get(rule.marketing), "crm", TransformContext())
+        except (Skip, TransformError):
+            continue
+        if value is not None:
+            fields[rule.crm] = value
+    return salesforce(**fields)
+
+
+HOT_CONTACT = hubspot(email="ada@analytical.example", jobtitle="VP of Engineering",
+                      company="Analytical Engines", country="GB", numemployees="100-500",
+                      industry="Technology", lead_source="Demo Request", hubspotscore="72",
+                      notes_last_updated=(NOW - timedelta(days=2)).isoformat())
+
+
+def test_the_canonical_lead_takes_marketing_values_in_their_crm_form() -> None:
+    lead = QUALIFIER.lead({"marketing": HOT_CONTACT, "crm": None})
+    assert lead["title"] == "VP of Engineering"
+    assert lead["employees"] == 300  # "100-500" through the mapping's value map
+    assert lead["score"] == "72"
+    assert lead["is_customer"] is None
+
+
+def test_true_when_reads_a_yes_no_field_from_a_picklist() -> None:
+    lead = QUALIFIER.lead({"marketing": hubspot(lifecyclestage="customer"), "crm": None})
+    assert lead["is_customer"] is True
+    lead = QUALIFIER.lead({"marketing": hubspot(lifecyclestage="lead"), "crm": None})
+    assert lead["is_customer"] is False
+
+
+def test_crm_values_fill_what_marketing_lacks_and_latest_activity_wins() -> None:
+    contact = hubspot(email="a@b.example", notes_last_updated="2026-11-01T10:00:00.000Z")
+    lead = salesforce(Email="a@b.example", Title="Director", LastActivityDate="2026-11-20")
+    canonical = QUALIFIER.lead({"marketing": contact, "crm": lead})
+    assert canonical["title"] == "Director"
+    assert canonical["last_activity"] == "2026-11-20"
+
+
+def test_a_hot_lead_is_handed_over_and_stamped_on_both_sides() -> None:
+    records = {"marketing": HOT_CONTACT, "crm": None}
+    verdict = QUALIFIER.evaluate(records, NOW)
+    assert verdict.qualified and verdict.hot and QUALIFIER.hands_over(verdict)
+    stamps = QUALIFIER.stamps(verdict, records, NOW)
+    assert stamps["crm"]["LeadSync_Qualified__c"] is True
+    assert stamps["marketing"]["leadsync_grade"] == verdict.grade
+    assert stamps["crm"]["LeadSync_Reason__c"] == verdict.reason
+    assert stamps["crm"]["LeadSync_Definition_Version__c"] == "2026.11-1"
+    assert stamps["crm"]["LeadSync_Qualified_At__c"] == "2026-11-23T12:00:00.000Z"
+    assert stamps["crm"]["LeadSync_Flag__c"] is None
+
+
+def test_an_unqualified_lead_stays_in_marketing_unless_handoff_is_all() -> None:
+    contact = hubspot(email="bob@gmail.com", company="Bob's", jobtitle="Student")
+    verdict = QUALIFIER.evaluate({"marketing": contact, "crm": None}, NOW)
+    assert not verdict.qualified and not QUALIFIER.hands_over(verdict)
+    assert Qualifier(DEFINITION, MAPPING, "all").hands_over(verdict)
+
+
+def test_qualified_at_is_kept_from_the_first_time() -> None:
+    lead = salesforce(Email="ada@analytical.example",
+                      LeadSync_Qualified_At__c="2026-10-01T09:00:00.000+0000")
+    records = {"marketing": HOT_CONTACT, "crm": lead}
+    stamps = QUALIFIER.stamps(QUALIFIER.evaluate(records, NOW), records, NOW)
+    assert stamps["crm"]["LeadSync_Qualified_At__c"] == "2026-10-01T09:00:00.000+0000"
+
+
+def test_a_handed_off_lead_that_stops_qualifying_is_flagged_not_taken_away() -> None:
+    contact = hubspot(email="ada@gmail.com", company="Analytical Engines")
+    lead = salesforce(Email="ada@gmail.com", LeadSync_Qualified__c=True,
+                      LeadSync_Qualified_At__c="2026-10-01T09:00:00.000+0000")
+    records = {"marketing": contact, "crm": lead}
+    verdict = QUALIFIER.evaluate(records, NOW)
+    stamps = QUALIFIER.stamps(verdict, records, NOW)
+    assert not verdict.qualified
+    assert stamps["crm"]["LeadSync_Flag__c"].startswith(
+        "No longer qualifies since 2026-11-23: Not qualified: free-mail address")
+    assert stamps["crm"]["LeadSync_Qualified__c"] is False
+    # the flag keeps its first date on later passes
+    flagged = salesforce(**{**lead.fields, "LeadSync_Flag__c": stamps["crm"]["LeadSync_Flag__c"]})
+    later = QUALIFIER.stamps(verdict, {"marketing": contact, "crm": flagged},
+                             NOW + timedelta(days=3))
+    assert later["crm"]["LeadSync_Flag__c"] == stamps["crm"]["LeadSync_Flag__c"]
+
+
+TITLES = ["VP Sales", "Director of IT", "Student", "Marketing Manager", "Founder & CEO",
+          "Geschäftsführer", "  head of DATA ", "Intern", "", "Account Executive"]
+DOMAINS = ["acme.example", "gmail.com", "rivalmetrics.com", "initech.de"]
+RANGES = ["1-5", "5-25", "25-50", "50-100", "100-500", "500-1000", "1000+", ""]
+SOURCES = ["Demo Request", "Free Trial", "Webinar", "Web", "Contact Sales", "Trade Show", ""]
+INDUSTRIES = ["Technology", "Finance", "Retail", "Education", " insurance ", ""]
+COUNTRIES = ["US", "DE", "FR", "IR", "BR", "", "gb"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=st.sampled_from(TITLES), domain=st.sampled_from(DOMAINS),
+       company=st.sampled_from(["Acme", "", "n/a", "Initech GmbH", "Ünïcode Ltd"]),
+       employees=st.sampled_from(RANGES), source=st.sampled_from(SOURCES),
+       industry=st.sampled_from(INDUSTRIES), country=st.sampled_from(COUNTRIES),
+       first=st.text(max_size=5), last=st.text(min_size=1, max_size=8))
+def test_a_lead_gets_the_same_verdict_from_its_hubspot_form_and_its_salesforce_form(
+        title: str, domain: str, company: str, employees: str, source: str, industry: str,
+        country: str, first: str, last: str) -> None:
+    # The fields both systems carry; the score and activity dates live on one side only.
+    properties = {"email": f"p@{domain}", "jobtitle": title, "company": company,
+                  "numemployees": employees, "lead_source": source, "industry": industry,
+                  "country": country, "firstname": first, "lastname": last}
+    contact = hubspot(**{k: v for k, v in properties.items() if v != ""})
+    from_hubspot = QUALIFIER.evaluate({"marketing": contact, "crm": None}, NOW)
+    from_salesforce = QUALIFIER.evaluate({"marketing": None, "crm": crm_form(contact)}, NOW)
+    assert from_hubspot == from_salesforce
+
+
+def test_the_placeholder_the_crm_required_counts_as_no_value() -> None:
+    lead = QUALIFIER.lead({"marketing": None,
+                           "crm": salesforce(Email="a@b.example", Company="[not provided]")})
+    assert lead["company"] is None
+    verdict = QUALIFIER.definition.evaluate(lead, NOW)
+    assert not verdict.qualified and "missing company" in verdict.reason
