@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -49,6 +49,25 @@ VERDICT_FIELDS: dict[str, tuple[str, int | None, str]] = {
 }
 
 
+# The SLA compliance fields: what a rep and a manager see on the record, and marketers on theirs.
+SLA_FIELDS: dict[str, tuple[str, int | None, str]] = {
+    "policy": ("string", 80, "SLA policy"),
+    "handoff_at": ("datetime", None, "Handed off at"),
+    "accept_by": ("datetime", None, "Accept by"),
+    "first_touch_by": ("datetime", None, "First touch by"),
+    "cadence_end": ("datetime", None, "Cadence ends"),
+    "status": ("string", 20, "SLA status"),
+    "breached_at": ("datetime", None, "SLA breached at"),
+    "first_touch_at": ("datetime", None, "First touch at"),
+    "calls": ("double", None, "Calls so far"),
+    "emails": ("double", None, "Emails so far"),
+    "recycle_reason": ("string", 255, "Recycle reason"),
+    "recycle_count": ("double", None, "Times recycled"),
+    "recycled_at": ("datetime", None, "Recycled at"),
+    "last_synced": ("datetime", None, "Last synced by LeadSync"),
+}
+
+
 @dataclass(frozen=True)
 class LeadField:
     name: str
@@ -65,6 +84,7 @@ class LeadField:
 class LeadView:
     fields: tuple[LeadField, ...]
     verdict: Mapping[str, Mapping[Side, str]]  # verdict field -> side -> field name
+    sla: Mapping[str, Mapping[Side, str]] = field(default_factory=dict)  # SLA field -> ...
 
     def reads(self, side: Side) -> list[str]:
         """Every field of ``side`` the lead view and the verdict stamps need to read."""
@@ -74,17 +94,29 @@ class LeadView:
 
     def verdict_specs(self, side: Side) -> list[FieldInfo]:
         """LeadSync's own verdict fields on ``side``, to create where missing."""
-        specs = []
-        for name, sides in self.verdict.items():
-            if side in sides:
-                kind, length, label = VERDICT_FIELDS[name]
-                specs.append(FieldInfo(sides[side], kind, label=f"LeadSync: {label}",
-                                       length=length))
-        return specs
+        return _specs(self.verdict, VERDICT_FIELDS, side)
+
+    def sla_specs(self, side: Side) -> list[FieldInfo]:
+        """LeadSync's own SLA compliance fields on ``side``, to create where missing."""
+        return _specs(self.sla, SLA_FIELDS, side)
+
+    def sla_field(self, name: str, side: Side) -> str | None:
+        return self.sla.get(name, {}).get(side)
 
 
-def parse_lead_view(lead: Any, verdict: Any, path: str) -> tuple[LeadView | None, list[str]]:
-    """The ``[lead]`` and ``[verdict]`` tables, or the problems with them."""
+def _specs(table: Mapping[str, Mapping[Side, str]],
+           known: Mapping[str, tuple[str, int | None, str]], side: Side) -> list[FieldInfo]:
+    specs = []
+    for name, sides in table.items():
+        if side in sides:
+            kind, length, label = known[name]
+            specs.append(FieldInfo(sides[side], kind, label=f"LeadSync: {label}", length=length))
+    return specs
+
+
+def parse_lead_view(lead: Any, verdict: Any, path: str,
+                    sla: Any = None) -> tuple[LeadView | None, list[str]]:
+    """The ``[lead]``, ``[verdict]`` and ``[sla_fields]`` tables, or the problems with them."""
     problems: list[str] = []
     fields: list[LeadField] = []
     if not isinstance(lead, dict):
@@ -107,37 +139,50 @@ def parse_lead_view(lead: Any, verdict: Any, path: str) -> tuple[LeadView | None
             true_when = []
         fields.append(LeadField(name, spec.get("marketing") or None, spec.get("crm") or None,
                                 prefer, tuple(true_when)))
+    stamps, stamp_problems = _stamp_table(verdict, "verdict", VERDICT_FIELDS, path)
+    slas, sla_problems = _stamp_table(sla or {}, "sla_fields", SLA_FIELDS, path)
+    problems += stamp_problems + sla_problems
+    if stamps is None or slas is None:
+        return None, problems
+    return LeadView(tuple(fields), stamps, slas), problems
+
+
+def _stamp_table(table: Any, title: str, known: Mapping[str, Any], path: str
+                 ) -> tuple[dict[str, dict[Side, str]] | None, list[str]]:
+    if not isinstance(table, dict):
+        return None, [f"{path}: [{title}] must be a table"]
     stamps: dict[str, dict[Side, str]] = {}
-    if not isinstance(verdict, dict):
-        return None, [*problems, f"{path}: [verdict] must be a table"]
-    for name, spec in verdict.items():
-        where = f"{path}: [verdict] {name}"
-        if name not in VERDICT_FIELDS:
-            problems.append(f"{where}: unknown verdict field{_hint(name, VERDICT_FIELDS)}; "
-                            f"known: {', '.join(VERDICT_FIELDS)}")
+    problems = []
+    for name, spec in table.items():
+        where = f"{path}: [{title}] {name}"
+        if name not in known:
+            problems.append(f"{where}: unknown field{_hint(name, known)}; "
+                            f"known: {', '.join(known)}")
             continue
         if not isinstance(spec, dict) or not set(spec) <= {"marketing", "crm"} or not spec:
             problems.append(f"{where}: must be {{ marketing = \"...\", crm = \"...\" }}")
             continue
         stamps[name] = {side: str(value) for side, value in spec.items()}  # type: ignore[misc]
-    return LeadView(tuple(fields), stamps), problems
+    return stamps, problems
 
 
 def check_view(view: LeadView, described: Mapping[Side, Mapping[str, FieldInfo]],
                path: str) -> list[str]:
     """Problems with the view given what each system describes."""
     problems = []
-    for field in view.fields:
+    for lead_field in view.fields:
         for side in ("marketing", "crm"):
-            name = field.source(side)  # type: ignore[arg-type]
+            name = lead_field.source(side)  # type: ignore[arg-type]
             if name and name not in described[side]:  # type: ignore[index]
-                problems.append(f"{path}: [lead] {field.name}: {side} field {name!r} does not "
+                problems.append(f"{path}: [lead] {lead_field.name}: {side} field {name!r} does not "
                                 f"exist{_hint(name, described[side])}")  # type: ignore[index]
-    for stamp, sides in view.verdict.items():
-        for side, name in sides.items():
-            info = described[side].get(name)
-            if info is not None and not info.updateable:
-                problems.append(f"{path}: [verdict] {stamp}: {side} field {name!r} is read-only")
+    for title, table in (("verdict", view.verdict), ("sla_fields", view.sla)):
+        for stamp, sides in table.items():
+            for side, name in sides.items():
+                info = described[side].get(name)
+                if info is not None and not info.updateable:
+                    problems.append(f"{path}: [{title}] {stamp}: {side} field {name!r} is "
+                                    f"read-only")
     return problems
 
 

@@ -31,7 +31,7 @@ DIRECTIONS = ("to_crm", "to_marketing", "both")
 UNMAPPED = ("error", "skip", "keep")
 _RULE_KEYS = {"marketing", "crm", "direction", "transform", "default_to_crm",
               "default_to_marketing", "unmapped", "only_on_create", "to_crm", "to_marketing"}
-_TOP_KEYS = {"version", "objects", "match", "fields", "lead", "verdict"}
+_TOP_KEYS = {"version", "objects", "match", "fields", "lead", "verdict", "sla_fields"}
 
 
 class Skip(Exception):
@@ -179,7 +179,7 @@ def load_mapping(path: str | Path) -> FieldMapping:
                                 f"written by the rule at line {seen[target]}")
             seen[target] = rule.line
     view, view_problems = parse_lead_view(data.get("lead", {}), data.get("verdict", {}),
-                                          str(path))
+                                          str(path), data.get("sla_fields", {}))
     problems += view_problems
     if problems:
         raise ConfigError("\n".join(problems))

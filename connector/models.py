@@ -99,3 +99,26 @@ class FieldInfo:
     required: bool = False
     unique: bool = False
     options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """A call, email or meeting logged on a record (a touch, once the lead is handed off)."""
+
+    id: str
+    record_id: str  # the lead (Salesforce WhoId, HubSpot contact id)
+    kind: str  # "call" | "email" | "meeting"
+    at: datetime  # when it was completed or held
+    owner_id: str | None = None
+    subject: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """A to-do for a person on a record: how an escalation reaches a manager in the CRM."""
+
+    key: str  # idempotence: the same key is never created twice by one adapter call
+    record_id: str
+    owner_id: str | None
+    subject: str
+    description: str = ""

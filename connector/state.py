@@ -11,7 +11,10 @@ Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several ca
   are recognised when read back;
 - ``runs``: every job run with its summary;
 - ``parked``: records a system refused, with the vendor's code and message, retryable;
-- ``definitions``: the lead definitions adopted, in order (schema version 2).
+- ``definitions``: the lead definitions adopted, in order (schema version 2);
+- ``sla_clocks``: each handed-off lead's SLA clock; ``audit``: every stamp, breach,
+  reassignment and recycle with its policy and reason; ``job_state``: small named values a
+  job keeps between runs, such as the round-robin position (schema version 3).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from connector.errors import ConfigError
 from connector.models import Cursor, FieldValue
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -124,9 +127,43 @@ definitions = Table(
     Column("adopted_at", DateTime(timezone=True), nullable=False),
 )
 
+clocks = Table(
+    "sla_clocks", metadata,
+    Column("connection", String(100), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("crm_id", String(64), nullable=False),
+    Column("owner_id", String(64)),
+    Column("status", String(20), nullable=False),
+    Column("handoff_at", DateTime(timezone=True), nullable=False),
+    Column("open", Integer, nullable=False),  # 1 while the clock runs
+    Column("clock", JSON, nullable=False),  # connector.sla.Clock as JSON
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connection", String(100), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("email", String(320)),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("policy", String(80)),
+    Column("reason", Text),
+    Column("details", JSON),
+)
+
+settings_table = Table(
+    "job_state", metadata,
+    Column("connection", String(100), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("value", JSON),
+)
+
 _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: metadata.create_all(conn, tables=[cursors, links, ledger, runs, parked]),
     2: lambda conn: definitions.create(conn, checkfirst=True),
+    3: lambda conn: metadata.create_all(conn, tables=[clocks, audit, settings_table]),
 }
 
 
@@ -387,6 +424,70 @@ class StateStore:
             rows = conn.execute(select(definitions).where(
                 definitions.c.connection == connection).order_by(definitions.c.id)).mappings()
             return [{**row, "adopted_at": _aware(row["adopted_at"])} for row in rows]
+
+    # SLA clocks
+    def clocks(self, connection: str, open_only: bool = True) -> dict[str, dict[str, Any]]:
+        """Clocks by lead key: ``{"crm_id", "owner_id", "status", "clock"}``."""
+        query = select(clocks).where(clocks.c.connection == connection)
+        if open_only:
+            query = query.where(clocks.c.open == 1)
+        with self.engine.connect() as conn:
+            return {row.key: {"crm_id": row.crm_id, "owner_id": row.owner_id,
+                              "status": row.status, "clock": row.clock,
+                              "handoff_at": _aware(row.handoff_at)}
+                    for row in conn.execute(query)}
+
+    def save_clocks(self, connection: str, items: Sequence[dict[str, Any]],
+                    conn: Connection | None = None) -> None:
+        """Insert or update clocks: dicts with key, crm_id, owner_id, status, handoff_at,
+        open (bool) and clock (JSON)."""
+        now = _now()
+        rows = [{"connection": connection, "key": i["key"], "crm_id": i["crm_id"],
+                 "owner_id": i.get("owner_id"), "status": i["status"],
+                 "handoff_at": i["handoff_at"], "open": 1 if i["open"] else 0,
+                 "clock": i["clock"], "updated_at": now} for i in items]
+        with self._tx(conn) as tx:
+            for chunk in _chunks(rows, 500):
+                self._upsert(tx, clocks, chunk, ["connection", "key"],
+                             ["crm_id", "owner_id", "status", "open", "clock", "updated_at"])
+
+    # audit
+    def record_events(self, connection: str, events: Sequence[dict[str, Any]],
+                      conn: Connection | None = None) -> None:
+        """Append audit events: dicts with key, email, at, event, policy, reason, details."""
+        if not events:
+            return
+        rows = [{"connection": connection, "key": e["key"], "email": e.get("email"),
+                 "at": e["at"], "event": e["event"], "policy": e.get("policy"),
+                 "reason": e.get("reason"), "details": e.get("details") or {}} for e in events]
+        with self._tx(conn) as tx:
+            tx.execute(insert(audit), rows)
+
+    def events(self, connection: str, key: str | None = None, email: str | None = None
+               ) -> list[dict[str, Any]]:
+        query = select(audit).where(audit.c.connection == connection)
+        if key is not None:
+            query = query.where(audit.c.key == key)
+        if email is not None:
+            query = query.where(audit.c.email == email)
+        with self.engine.connect() as conn:
+            return [{**row, "at": _aware(row["at"])}
+                    for row in conn.execute(query.order_by(audit.c.id)).mappings()]
+
+    # small job state
+    def job_value(self, connection: str, name: str, default: Any = None) -> Any:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(settings_table.c.value).where(
+                settings_table.c.connection == connection,
+                settings_table.c.name == name)).first()
+        return row[0] if row else default
+
+    def set_job_value(self, connection: str, name: str, value: Any,
+                      conn: Connection | None = None) -> None:
+        with self._tx(conn) as tx:
+            self._upsert(tx, settings_table, [{"connection": connection, "name": name,
+                                               "value": value}], ["connection", "name"],
+                         ["value"])
 
     def transaction(self) -> Any:
         """One transaction for several writes (``with store.transaction() as conn``)."""

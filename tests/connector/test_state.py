@@ -130,5 +130,32 @@ def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path) -> None:
         conn.execute(insert(schema_version).values(version=1))
     engine.dispose()
     store = StateStore(url)
-    assert store.version == SCHEMA_VERSION == 2
+    assert store.version == SCHEMA_VERSION == 3
     assert store.adopt_definition("default", "v1", "f", "n", [], None)
+
+
+def test_clocks_audit_events_and_job_values_are_kept(state_url: str) -> None:
+    store = StateStore(state_url)
+    clock = {"key": "k1", "crm_id": "00Q1", "owner_id": "0051", "status": "pending",
+             "handoff_at": T0, "open": True, "clock": {"calls": 0}}
+    store.save_clocks("default", [clock])
+    store.save_clocks("default", [{**clock, "status": "met", "clock": {"calls": 4}}])
+    store.save_clocks("default", [{**clock, "key": "k2", "open": False}])
+    assert store.clocks("default") == {"k1": {"crm_id": "00Q1", "owner_id": "0051",
+                                              "status": "met", "clock": {"calls": 4},
+                                              "handoff_at": T0}}
+    assert set(store.clocks("default", open_only=False)) == {"k1", "k2"}
+
+    store.record_events("default", [
+        {"key": "k1", "email": "ada@x.example", "at": T0, "event": "handoff",
+         "policy": "standard", "reason": "MQL (A, 85)", "details": {"owner": "0051"}},
+        {"key": "k1", "email": "ada@x.example", "at": T0, "event": "breach",
+         "policy": "standard", "reason": "first touch"}])
+    events = store.events("default", email="ada@x.example")
+    assert [e["event"] for e in events] == ["handoff", "breach"]
+    assert events[0]["details"] == {"owner": "0051"} and events[0]["at"] == T0
+
+    assert store.job_value("default", "round_robin", 0) == 0
+    store.set_job_value("default", "round_robin", 3)
+    store.set_job_value("default", "round_robin", 4)
+    assert store.job_value("default", "round_robin") == 4
