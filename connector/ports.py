@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
+from connector.models import (
+    Activity,
+    Cursor,
+    FieldInfo,
+    Record,
+    TaskSpec,
+    WriteOp,
+    WriteResult,
+)
+
+if TYPE_CHECKING:
+    from connector.routing import Rep
 
 
 class System(Protocol):
@@ -54,4 +65,28 @@ class System(Protocol):
     @property
     def calls_made(self) -> int:
         """API calls made so far through this adapter (for summaries and budgets)."""
+        ...
+
+
+class Activities(Protocol):
+    """The CRM side of the SLA: touches logged on leads, and tasks for people."""
+
+    def read_activities(self, record_ids: Sequence[str], since: datetime) -> list[Activity]:
+        """Completed calls, emails and meetings on these records, at or after ``since``."""
+        ...
+
+    def create_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:
+        """Open tasks (e.g. an escalation for a manager), one result per task, in order."""
+        ...
+
+    def reps(self) -> list[Rep]:
+        """The people who own leads: id, email, name, time zone, manager, active."""
+        ...
+
+
+class Lists(Protocol):
+    """The marketing side of recycling: static lists marketers nurture from."""
+
+    def add_to_list(self, list_name: str, record_ids: Sequence[str]) -> int:
+        """Add records to the static list of that name, creating it if missing; how many."""
         ...
