@@ -22,7 +22,8 @@ CONVERT_EVERY = 15  # one Salesforce lead in this many is already converted
 
 
 def seed_org(org: SalesforceOrg, people: Sequence[Person], owners: Sequence[Owner]) -> None:
-    owner_ids = [_user(org, owner) for owner in owners]
+    manager_id = _manager(org) if owners else None
+    owner_ids = [_user(org, owner, manager_id) for owner in owners]
     now = datetime.now(UTC)
     for number, person in enumerate(p for p in people if p.in_salesforce):
         owner_id = owner_ids[person.owner % len(owner_ids)] if owner_ids else org.api_user_id
@@ -57,10 +58,20 @@ def _last_activity_date(person: Person) -> str | None:
     return max(done).date().isoformat() if done else None
 
 
-def _user(org: SalesforceOrg, owner: Owner) -> str:
+def _manager(org: SalesforceOrg) -> str:
+    """The sales manager every seeded rep reports to (escalations go to a rep's manager)."""
+    return org.insert_raw("User", {
+        "FirstName": "Cyndi", "LastName": "Park", "Email": "cyndi.park@sandbox-sales.example.com",
+        "Username": "cyndi.park@sandbox-sales.example.com", "Title": "VP Sales",
+        "TimeZoneSidKey": "America/New_York", "IsActive": True,
+    })
+
+
+def _user(org: SalesforceOrg, owner: Owner, manager_id: str | None) -> str:
     return org.insert_raw("User", {
         "FirstName": owner.first_name, "LastName": owner.last_name, "Email": owner.email,
         "Username": owner.email, "TimeZoneSidKey": owner.time_zone, "IsActive": True,
+        "ManagerId": manager_id,
     })
 
 
