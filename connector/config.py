@@ -29,6 +29,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
@@ -251,6 +252,43 @@ class DefinitionSettings(BaseModel):
     handoff: Literal["qualified_only", "all"] = "qualified_only"
 
 
+class PoolSettings(BaseModel):
+    """``[sla.pool]``: the round-robin pool for new handoffs and reassignments."""
+
+    model_config = _MODEL_CONFIG
+
+    reps: list[str] = Field(min_length=1)  # the reps' emails, in turn order
+    min_compliance: float | None = Field(default=None, gt=0, le=1)
+    window_days: int = Field(default=30, ge=1)
+    out_of_office: dict[str, tuple[date, date]] = Field(default_factory=dict)
+
+
+class SlaSettings(BaseModel):
+    """``[sla]``: how handed-off leads are held to account (policies are checked by
+    ``connector.sla.parse_policies`` when a job starts)."""
+
+    model_config = _MODEL_CONFIG
+
+    default_calendar: str = "default"
+    policies: list[dict[str, Any]] = Field(min_length=1)
+    accepted_statuses: list[str] = Field(default_factory=lambda: ["Working - Contacted"])
+    disqualified_statuses: list[str] = Field(
+        default_factory=lambda: ["Closed - Not Converted"])
+    nurture_status: str = "Recycled - Nurture"
+    nurture_list: str = "LeadSync: recycled for nurture"
+    marketing_on_recycle: dict[str, str] = Field(
+        default_factory=lambda: {"hs_lead_status": "BAD_TIMING"})
+    webhook_url: str | None = None
+    pool: PoolSettings | None = None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise PydanticCustomError("webhook_url", "should be an http(s) URL")
+        return value
+
+
 class LoggingSettings(BaseModel):
     """``[logging]``: how run logs are written."""
 
@@ -285,6 +323,8 @@ class Config(BaseModel):
     state: StateSettings = Field(default_factory=_empty_table)
     sync: SyncSettings
     definition: DefinitionSettings | None = None
+    calendars: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    sla: SlaSettings | None = None
     systems: dict[Annotated[str, AfterValidator(_check_system_name)], SystemSettings]
     logging: LoggingSettings = Field(default_factory=_empty_table)
 

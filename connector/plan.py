@@ -253,6 +253,12 @@ def _same(rule: FieldRule, new: FieldValue, current: FieldValue) -> bool:
     return False
 
 
+def values_equal(a: FieldValue, b: FieldValue) -> bool:
+    """Equal as the systems mean it: None and "" alike, "5" and 5 alike, "true" and True,
+    and the same instant however a vendor writes it."""
+    return _equal(a, b)
+
+
 def _equal(a: FieldValue, b: FieldValue) -> bool:
     """Equal as the systems mean it: None and "" alike, "5" and 5 alike, "true" and True."""
     if a in (None, "") and b in (None, ""):

@@ -22,8 +22,10 @@ def key_field_spec(system: System) -> FieldInfo:
 
 
 def leadsync_fields(system: System, mapping: FieldMapping, side: Side) -> list[FieldInfo]:
-    """LeadSync's own fields on one side: its key, and the verdict fields of the mapping."""
-    return [key_field_spec(system), *mapping.view.verdict_specs(side)]
+    """LeadSync's own fields on one side: its key, the verdict and the SLA compliance fields
+    the mapping names."""
+    return [key_field_spec(system), *mapping.view.verdict_specs(side),
+            *mapping.view.sla_specs(side)]
 
 
 def prepare(config: Config, definition: Definition | None = None) -> SyncEngine:

@@ -24,8 +24,12 @@ app.add_typer(config_app, name="config")
 
 def _add_definition_commands() -> None:
     from leadsync.definition_cli import app as definition_app
+    from leadsync.sla_cli import app as sla_app
+    from leadsync.sla_cli import audit
 
     app.add_typer(definition_app, name="definition")
+    app.add_typer(sla_app, name="sla")
+    app.command("audit")(audit)
 
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", "-c", help="The TOML config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",

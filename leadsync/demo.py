@@ -51,10 +51,11 @@ ca_bundle = "{ca_bundle}"
 
 def sandbox_config(info: dict[str, Any], folder: Path, mapping: Path = MAPPING,
                    state: str = "leadsync.db", definition: Path | None = None,
-                   handoff: str = "qualified_only") -> Config:
+                   handoff: str = "qualified_only", extra: str = "") -> Config:
     """A config for sandbox orgs (``Sandbox.info``), written to ``folder/leadsync.toml``.
 
     The secrets are passed as an admin would pass them: ``LEADSYNC_*`` environment variables.
+    ``extra`` is more TOML (calendars, SLA policies) appended as it is.
     """
     path = folder / "leadsync.toml"
     table = (f'\n[definition]\nfile = "{definition.as_posix()}"\nhandoff = "{handoff}"\n'
@@ -62,7 +63,7 @@ def sandbox_config(info: dict[str, Any], folder: Path, mapping: Path = MAPPING,
     path.write_text(CONFIG.format(state=state, mapping=mapping.as_posix(), definition=table,
                                   hubspot_host=info["hubspot"]["host"],
                                   instance_url=info["salesforce"]["instance_url"],
-                                  ca_bundle=info["ca_bundle"]), encoding="utf-8")
+                                  ca_bundle=info["ca_bundle"]) + extra, encoding="utf-8")
     load_builtin_kinds()
     return load_config(path, env=sandbox_secrets(info))
 

@@ -1,0 +1,91 @@
+"""Salesforce's side of the SLA: Tasks and Events on leads, tasks for managers, the reps.
+
+Touches are completed Tasks (``TaskSubtype`` Call or Email; ``Type`` when the subtype is the
+generic "Task") and held Events, on the lead (``WhoId``), at or after a given instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.salesforce.system import SalesforceSystem, parse_datetime, soql_literal
+from connector.models import Activity, TaskSpec, WriteResult
+from connector.routing import Rep
+
+CHUNK = 150  # ids per SOQL IN list: keeps the query URL well under Salesforce's 16,000 chars
+TASK_FIELDS = "Id, WhoId, TaskSubtype, Type, CompletedDateTime, CreatedDate, OwnerId, Subject"
+EVENT_FIELDS = "Id, WhoId, StartDateTime, OwnerId, Subject"
+
+
+def task_kind(row: dict[str, Any]) -> str | None:
+    subtype = (row.get("TaskSubtype") or "").lower()
+    if subtype in ("call", "email"):
+        return subtype
+    kind = (row.get("Type") or "").lower()
+    return kind if kind in ("call", "email") else None
+
+
+class SalesforceActivities:
+    """Activities, tasks and reps of one org, through the same client and budgets."""
+
+    def __init__(self, system: SalesforceSystem) -> None:
+        self.system = system
+
+    def read_activities(self, record_ids: Sequence[str], since: datetime) -> list[Activity]:
+        found: list[Activity] = []
+        now = datetime.now(UTC)
+        for chunk in _chunks(list(dict.fromkeys(record_ids)), CHUNK):
+            ids = ", ".join(soql_literal(i) for i in chunk)
+            tasks = (f"SELECT {TASK_FIELDS} FROM Task WHERE WhoId IN ({ids}) AND IsClosed = true "
+                     f"AND CompletedDateTime >= {soql_literal(since)}")
+            for rows in self.system._query_pages(tasks, include_deleted=False):
+                for row in rows:
+                    kind = task_kind(row)
+                    if kind:
+                        found.append(Activity(row["Id"], row["WhoId"], kind,
+                                              parse_datetime(row["CompletedDateTime"]),
+                                              row.get("OwnerId"), row.get("Subject") or ""))
+            events = (f"SELECT {EVENT_FIELDS} FROM Event WHERE WhoId IN ({ids}) "
+                      f"AND StartDateTime >= {soql_literal(since)} "
+                      f"AND StartDateTime <= {soql_literal(now)}")
+            for rows in self.system._query_pages(events, include_deleted=False):
+                found += [Activity(row["Id"], row["WhoId"], "meeting",
+                                   parse_datetime(row["StartDateTime"]), row.get("OwnerId"),
+                                   row.get("Subject") or "") for row in rows]
+        return found
+
+    def create_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:
+        results: list[WriteResult] = []
+        for chunk in _chunks(list(tasks), 200):
+            records = [{"attributes": {"type": "Task"}, "WhoId": task.record_id,
+                        "Subject": task.subject[:255], "Description": task.description,
+                        "Status": "Not Started", "Priority": "High",
+                        "ActivityDate": datetime.now(UTC).date().isoformat(),
+                        **({"OwnerId": task.owner_id} if task.owner_id else {})}
+                       for task in chunk]
+            answer = self.system._call("create tasks", self.system.client.restful,
+                                       "composite/sobjects", method="POST",
+                                       json={"allOrNone": False, "records": records})
+            for task, item in zip(chunk, answer or [], strict=True):
+                error = (item.get("errors") or [{}])[0]
+                results.append(WriteResult(task.key, bool(item.get("success")), item.get("id"),
+                                           created=bool(item.get("success")),
+                                           code=str(error.get("statusCode", "")),
+                                           message=str(error.get("message", ""))))
+        return results
+
+    def reps(self) -> list[Rep]:
+        reps: list[Rep] = []
+        soql = "SELECT Id, Email, Name, TimeZoneSidKey, ManagerId, IsActive FROM User"
+        for rows in self.system._query_pages(soql, include_deleted=False):
+            reps += [Rep(row["Id"], row.get("Email") or "", row.get("Name") or "",
+                         row.get("TimeZoneSidKey"), row.get("ManagerId"),
+                         bool(row.get("IsActive", True))) for row in rows]
+        return reps
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

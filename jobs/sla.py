@@ -1,0 +1,362 @@
+"""The SLA sweep: hold every handed-off lead to its policy, on the CRM record, once a run.
+
+For every qualified lead in the CRM (and every clock still open): start its clock at handoff
+(deadlines computed once, on its policy's calendar), count new touches from CRM activities,
+judge its status, act once on each new breach (escalate to the manager, reassign), recycle it
+to marketing when its cadence ends without conversion, and write the compliance fields that
+changed. Everything it does is recorded in the audit log with the policy and the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import requests
+import structlog
+
+from connector.calendar import BusinessCalendar
+from connector.compliance import changed_fields, clock_values, iso
+from connector.config import Config
+from connector.errors import ConfigError
+from connector.models import Record, TaskSpec, WriteOp
+from connector.routing import Rep, RoundRobin, compliance
+from connector.sla import Clock, Policy, Touch, assess, deadlines, select_policy
+from connector.sync import SyncEngine
+from jobs.sla_setup import SlaContext
+
+log = structlog.get_logger("leadsync.sla")
+OPEN_STATUSES = ("pending", "at_risk", "met", "breached")
+
+
+@dataclass
+class SweepResult:
+    leads: int = 0
+    started: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    breaches: int = 0
+    escalations: int = 0
+    reassignments: int = 0
+    recycled: int = 0
+    resolved: int = 0
+    written: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**{k: v for k, v in vars(self).items() if k != "statuses"},
+                "statuses": dict(self.statuses)}
+
+
+class Sweep:
+    def __init__(self, ctx: SlaContext, now: datetime,
+                 post: Callable[..., Any] = requests.post) -> None:
+        self.ctx, self.now, self.post = ctx, now, post
+        self.engine: SyncEngine = ctx.engine
+        self.store = self.engine.store
+        self.connection = self.engine.connection
+        self.view = self.engine.mapping.view
+        self.result = SweepResult()
+        self.events: list[dict[str, Any]] = []
+        self.crm_writes: dict[str, dict[str, Any]] = defaultdict(dict)  # crm id -> fields
+        self.keys: dict[str, str] = {}  # crm id -> lead key
+        self.marketing_writes: dict[str, dict[str, Any]] = defaultdict(dict)
+        self.nurture: list[str] = []
+
+    # the run
+    def run(self) -> SweepResult:
+        leads = self._leads()
+        stored = self.store.clocks(self.connection, open_only=False)
+        reps = {rep.id: rep for rep in self.ctx.activities.reps()}
+        clocks: dict[str, tuple[Clock, Record]] = {}
+        for lead in leads.values():
+            key = self._key(lead)
+            entry = stored.get(key)
+            if entry is not None and entry["status"] not in OPEN_STATUSES:
+                if not self._handed_off_again(lead, Clock.from_json(entry["clock"])):
+                    continue  # recycled or resolved: its clock stays stopped
+                entry = None
+            clock = Clock.from_json(entry["clock"]) if entry else self._start(key, lead, reps)
+            if clock is not None:
+                clocks[key] = (clock, lead)
+        self._count_touches(clocks)
+        pool = self._pool(reps, clocks)
+        saved = []
+        for key, (clock, lead) in clocks.items():
+            status = self._judge(key, clock, lead, reps, pool)
+            saved.append({"key": key, "crm_id": lead.id, "owner_id": clock.owner_id,
+                          "status": status, "handoff_at": clock.deadlines.handoff_at,
+                          "open": status in OPEN_STATUSES, "clock": clock.to_json()})
+            self.result.statuses[status] += 1
+        self._write()
+        with self.store.transaction() as conn:
+            self.store.save_clocks(self.connection, saved, conn)
+            self.store.record_events(self.connection, self.events, conn)
+            if pool is not None:
+                self.store.set_job_value(self.connection, "round_robin", pool.position, conn)
+        self.result.leads = len(clocks)
+        log.info("sla sweep finished", **self.result.as_dict())
+        return self.result
+
+    # reading
+    def _leads(self) -> dict[str, Record]:
+        """Qualified leads in the CRM, and the leads of clocks still open."""
+        crm = self.engine.systems["crm"]
+        fields = self.ctx.crm_fields
+        qualified = self.view.verdict.get("qualified", {}).get("crm")
+        found = {r.id: r for r in crm.lookup(qualified, [True], fields)} if qualified else {}
+        missing = [c["crm_id"] for c in self.store.clocks(self.connection).values()
+                   if c["crm_id"] not in found]  # open clocks of leads no longer qualified
+        if missing:
+            found.update({r.id: r for r in crm.lookup(crm.id_field, missing, fields)})
+        return found
+
+    def _key(self, lead: Record) -> str:
+        key = lead.fields.get(self.engine.systems["crm"].key_field)
+        self.keys[lead.id] = str(key or lead.id)
+        return self.keys[lead.id]
+
+    def _start(self, key: str, lead: Record, reps: dict[str, Rep]) -> Clock | None:
+        facts = {"grade": self._verdict(lead, "grade"), "hot": self._verdict(lead, "hot"),
+                 "lead_source": lead.fields.get("LeadSource"),
+                 "country": lead.fields.get("Country")}
+        policy = select_policy(self.ctx.policies, facts)
+        if policy is None:
+            return None
+        handoff = _instant(self._verdict(lead, "qualified_at")) or self.now
+        owner = lead.fields.get("OwnerId")
+        calendar = self._calendar(policy, reps.get(str(owner)))
+        clock = Clock(key=key, policy=policy.name, calendar=calendar.name,
+                      deadlines=deadlines(policy, calendar, handoff),
+                      owner_id=str(owner) if owner else None)
+        self.result.started += 1
+        self._event(key, lead, "handoff", policy.name,
+                    f"SLA {policy.name} started at {iso(handoff)} on calendar {calendar.name}",
+                    {"first_touch_by": iso(clock.deadlines.first_touch_by),
+                     "cadence_end": iso(clock.deadlines.cadence_end), "owner": owner})
+        return clock
+
+    def _handed_off_again(self, lead: Record, clock: Clock) -> bool:
+        """A stopped clock's lead qualified again after the clock stopped: a new handoff."""
+        stopped = clock.recycled_at or clock.resolved_at
+        qualified_at = _instant(self._verdict(lead, "qualified_at"))
+        return bool(stopped and qualified_at and qualified_at > stopped)
+
+    def _calendar(self, policy: Policy, rep: Rep | None) -> BusinessCalendar:
+        if policy.calendar == "rep":
+            base = self.ctx.calendars[self.ctx.settings.default_calendar]
+            return base.with_time_zone(rep.time_zone) if rep and rep.time_zone else base
+        return self.ctx.calendars[policy.calendar]
+
+    def _verdict(self, lead: Record, name: str) -> Any:
+        field_name = self.view.verdict.get(name, {}).get("crm")
+        return lead.fields.get(field_name) if field_name else None
+
+    def _count_touches(self, clocks: dict[str, tuple[Clock, Record]]) -> None:
+        running = [(c, lead) for c, lead in clocks.values() if c.status in OPEN_STATUSES]
+        if not running:
+            return
+        since = min(c.deadlines.handoff_at for c, _ in running)
+        by_lead: dict[str, list[Touch]] = defaultdict(list)
+        for activity in self.ctx.activities.read_activities([lead.id for _, lead in running],
+                                                             since):
+            if activity.at <= self.now:
+                by_lead[activity.record_id].append(Touch(activity.id, activity.kind,
+                                                         activity.at))
+        for clock, lead in running:
+            for touch in clock.count(by_lead.get(lead.id, [])):
+                self._event(clock.key, lead, "touch", clock.policy,
+                            f"{touch.kind} at {iso(touch.at)}", {"activity": touch.id})
+
+    # judging and acting
+    def _judge(self, key: str, clock: Clock, lead: Record, reps: dict[str, Rep],
+               pool: RoundRobin | None) -> str:
+        policy = self.ctx.policy(clock.policy)
+        status_value = str(lead.fields.get("Status") or "")
+        if status_value in self.ctx.settings.accepted_statuses:
+            clock.accept(self.now)
+        converted = bool(lead.fields.get("IsConverted"))
+        disqualified = status_value in self.ctx.settings.disqualified_statuses or lead.deleted
+        before = clock.status
+        assessment = assess(clock, policy, self.now, converted=converted,
+                            disqualified=disqualified)
+        if assessment.status == "resolved" and before != "resolved":
+            self.result.resolved += 1
+            self._event(key, lead, "resolved", policy.name,
+                        "converted" if converted else f"disqualified: {status_value}", {})
+        for kind in assessment.new_breaches:
+            self._breach(clock, lead, policy, kind, reps, pool)
+        status = assessment.status
+        if assessment.exhausted and policy.on_exhausted == "recycle" and \
+                clock.recycled_at is None and status != "resolved":
+            self._recycle(clock, lead, assessment.recycle_reason or "cadence ended")
+            status = "recycled"
+        count = int(float(self._sla_value(lead, "recycle_count") or 0))
+        if status == "recycled" and clock.recycled_at == self.now:
+            count += 1
+        wanted = clock_values(clock, status, count if clock.recycled_at else None)
+        changes = changed_fields(wanted, self.ctx.sla_fields("crm"), lead.fields, self.now)
+        if changes:
+            self.crm_writes[lead.id].update(changes)
+        return status
+
+    def _sla_value(self, lead: Record, name: str) -> Any:
+        field_name = self.view.sla_field(name, "crm")
+        return lead.fields.get(field_name) if field_name else None
+
+    def _breach(self, clock: Clock, lead: Record, policy: Policy, kind: str,
+                reps: dict[str, Rep], pool: RoundRobin | None) -> None:
+        if kind in clock.acted:
+            return
+        clock.acted.add(kind)
+        self.result.breaches += 1
+        reason = f"{kind.replace('_', ' ')} deadline missed ({_deadline(clock, kind)})"
+        self._event(clock.key, lead, "breach", policy.name, reason, {"owner": clock.owner_id})
+        if "escalate" in policy.on_breach:
+            self._escalate(clock, lead, policy, kind, reason, reps)
+        if "reassign" in policy.on_breach and pool is not None:
+            self._reassign(clock, lead, policy, reason, pool)
+
+    def _escalate(self, clock: Clock, lead: Record, policy: Policy, kind: str, reason: str,
+                  reps: dict[str, Rep]) -> None:
+        owner = reps.get(clock.owner_id or "")
+        manager = owner.manager_id if owner else None
+        name = lead.fields.get("Name") or lead.fields.get("Email") or lead.id
+        task = TaskSpec(f"{clock.key}:{kind}", lead.id, manager or clock.owner_id,
+                        f"SLA breach: {kind.replace('_', ' ')} on {name}"[:255],
+                        f"{reason}. Policy {policy.name}; owner "
+                        f"{owner.email if owner else clock.owner_id}.")
+        [result] = self.ctx.activities.create_tasks([task])
+        if self.ctx.settings.webhook_url:
+            self._webhook(clock, lead, policy, kind, reason)
+        self.result.escalations += 1
+        self._event(clock.key, lead, "escalated", policy.name, reason,
+                    {"task": result.id, "to": manager or clock.owner_id, "ok": result.ok})
+
+    def _webhook(self, clock: Clock, lead: Record, policy: Policy, kind: str,
+                 reason: str) -> None:
+        body = {"event": "sla.breach", "kind": kind, "policy": policy.name, "reason": reason,
+                "lead": {"crm_id": lead.id, "key": clock.key,
+                         "email": lead.fields.get("Email")},
+                "owner_id": clock.owner_id, "at": iso(self.now)}
+        try:
+            response = self.post(self.ctx.settings.webhook_url, data=json.dumps(body),
+                                 headers={"Content-Type": "application/json"}, timeout=10)
+            ok = 200 <= int(getattr(response, "status_code", 0)) < 300
+        except requests.RequestException as exc:
+            ok, reason = False, f"{reason}; webhook failed: {type(exc).__name__}"
+        self._event(clock.key, lead, "webhook", policy.name, reason, {"ok": ok})
+
+    def _reassign(self, clock: Clock, lead: Record, policy: Policy, reason: str,
+                  pool: RoundRobin) -> None:
+        pick = pool.pick(self.now, self.ctx.compliance, self.ctx.out_of_office,
+                         exclude={clock.owner_id} if clock.owner_id else set())
+        skipped = [f"{rep.email}: {why}" for rep, why in pick.skipped]
+        if pick.rep is None:
+            self._event(clock.key, lead, "reassign_failed", policy.name,
+                        "no eligible rep in the pool", {"skipped": skipped})
+            return
+        self.crm_writes[lead.id]["OwnerId"] = pick.rep.id
+        self._event(clock.key, lead, "reassigned", policy.name, reason,
+                    {"from": clock.owner_id, "to": pick.rep.id, "skipped": skipped})
+        clock.owner_id = pick.rep.id
+        self.result.reassignments += 1
+
+    def _recycle(self, clock: Clock, lead: Record, reason: str) -> None:
+        settings = self.ctx.settings
+        clock.recycle(self.now, reason)
+        self.crm_writes[lead.id]["Status"] = settings.nurture_status
+        link = self.store.links_by_id(self.connection, "crm", [lead.id]).get(lead.id)
+        if link is not None and link.marketing_id:
+            count = int(float(self._sla_value(lead, "recycle_count") or 0)) + 1
+            fields = dict(settings.marketing_on_recycle)
+            for name, value in (("recycle_reason", reason), ("recycled_at", iso(self.now)),
+                                ("recycle_count", count)):
+                target = self.view.sla_field(name, "marketing")
+                if target:
+                    fields[target] = value
+            self.marketing_writes[link.marketing_id].update(fields)
+            self.nurture.append(link.marketing_id)
+        self.result.recycled += 1
+        self._event(clock.key, lead, "recycled", clock.policy, reason,
+                    {"crm_status": settings.nurture_status,
+                     "marketing": link.marketing_id if link else None,
+                     "list": settings.nurture_list})
+
+    def _pool(self, reps: dict[str, Rep], clocks: dict[str, tuple[Clock, Record]]
+              ) -> RoundRobin | None:
+        pool = self.ctx.settings.pool
+        if pool is None:
+            return None
+        by_email = {rep.email.lower(): rep for rep in reps.values()}
+        members = [by_email[email.lower()] for email in pool.reps if email.lower() in by_email]
+        history = [Clock.from_json(c["clock"]) for c in
+                   self.store.clocks(self.connection, open_only=False).values()]
+        self.ctx.compliance = compliance(history, self.now, pool.window_days)
+        self.ctx.out_of_office = {by_email[e.lower()].id: dates for e, dates in
+                                  pool.out_of_office.items() if e.lower() in by_email}
+        position = int(self.store.job_value(self.connection, "round_robin", 0) or 0)
+        return RoundRobin(members, position, pool.min_compliance, window_days=pool.window_days)
+
+    # writing
+    def _write(self) -> None:
+        crm, marketing = self.engine.systems["crm"], self.engine.systems["marketing"]
+        ops = [WriteOp(self.keys[crm_id], fields, crm_id)
+               for crm_id, fields in self.crm_writes.items() if fields]
+        for result in crm.write(ops) if ops else []:
+            self._count(result, "salesforce")
+        links = self.store.links_by_id(self.connection, "marketing", list(self.marketing_writes))
+        ops = [WriteOp(links[mid].key if mid in links else mid, fields, mid)
+               for mid, fields in self.marketing_writes.items()]
+        for result in marketing.write(ops) if ops else []:
+            self._count(result, "hubspot")
+        if self.nurture:
+            self.ctx.lists.add_to_list(self.ctx.settings.nurture_list, self.nurture)
+
+    def _count(self, result: Any, system: str) -> None:
+        if result.ok:
+            self.result.written += 1
+            return
+        self.result.failed += 1
+        log.warning("sla write refused", system=system, key=result.key, code=result.code,
+                    message=result.message)
+
+    def _event(self, key: str, lead: Record, event: str, policy: str | None, reason: str,
+               details: dict[str, Any]) -> None:
+        email = lead.fields.get("Email")
+        self.events.append({"key": key, "email": str(email).lower() if email else None,
+                            "at": self.now, "event": event, "policy": policy,
+                            "reason": reason, "details": details})
+
+
+def _instant(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")
+                                      .replace("+0000", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _deadline(clock: Clock, kind: str) -> str:
+    moment = {"accept": clock.deadlines.accept_by,
+              "first_touch": clock.deadlines.first_touch_by,
+              "cadence": clock.deadlines.cadence_end}.get(kind)
+    return f"due {iso(moment)}" if moment else kind
+
+
+def run_sweep(config: Config, now: datetime) -> SweepResult:
+    from jobs.sla_setup import prepare_sla
+
+    ctx = prepare_sla(config)
+    try:
+        return Sweep(ctx, now).run()
+    finally:
+        ctx.engine.store.close()
+
+
+__all__ = ["ConfigError", "Sweep", "SweepResult", "run_sweep"]

@@ -1,0 +1,184 @@
+"""``leadsync sla ...`` and ``leadsync audit``: calendars, the sweep, ghosts, a lead's history."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from connector.errors import ConfigError, LeadSyncError
+
+app = typer.Typer(help="SLA clocks: test calendars, run the sweep, find ghost leads.",
+                  no_args_is_help=True)
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="The TOML config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",
+    dir_okay=False)]
+NowOption = Annotated[str | None, typer.Option(
+    "--now", help="Act as of this instant (ISO-8601): what-if runs and tests.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def parse_instant(value: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise _fail(f"{option}: not an ISO-8601 instant: {value!r}") from exc
+    if moment.tzinfo is None:
+        raise _fail(f"{option}: give a time zone offset (e.g. Z or +01:00): {value!r}")
+    return moment
+
+
+def _now(value: str | None) -> datetime:
+    return parse_instant(value, "--now") if value else datetime.now(UTC)
+
+
+def _config(config: Path | None) -> Any:
+    from leadsync.cli import _load
+
+    return _load(config)
+
+
+@app.command("calc")
+def calc(
+    calendar: Annotated[str, typer.Option(help="A calendar name from [calendars], or 24x7.")],
+    start: Annotated[str | None, typer.Option(help="Start instant (ISO-8601).")] = None,
+    add: Annotated[str | None, typer.Option(
+        help="A business duration: 90m, 4h, 10d, 1d 4h, 2w.")] = None,
+    between: Annotated[tuple[str, str] | None, typer.Option(
+        help="Two instants: print the business time elapsed between them.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Business-time arithmetic on a configured calendar, to test it."""
+    from connector.calendar import format_duration, parse_duration
+    from jobs.sla_setup import load_calendars
+
+    try:
+        calendars = load_calendars(_config(config))
+    except ConfigError as exc:
+        raise _fail(f"configuration error:\n{exc}") from exc
+    if calendar not in calendars:
+        raise _fail(f"--calendar: no calendar {calendar!r}; known: {', '.join(sorted(calendars))}")
+    cal = calendars[calendar]
+    if between is not None:
+        first, second = (parse_instant(v, "--between") for v in between)
+        elapsed = cal.elapsed(first, second)
+        typer.echo(f"{format_duration(elapsed)} of business time "
+                   f"({cal.elapsed_minutes(first, second):g} minutes) on {calendar}")
+        return
+    if start is None or add is None:
+        raise _fail("give --start and --add, or --between START END")
+    try:
+        duration = parse_duration(add)
+    except ValueError as exc:
+        raise _fail(f"--add: {exc}") from exc
+    due = cal.add(parse_instant(start, "--start"), duration)
+    typer.echo(f"{due.isoformat()} ({due.astimezone(UTC).isoformat()})")
+
+
+@app.command("sweep")
+def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False,
+          log_format: Annotated[str, typer.Option("--log-format")] = "") -> None:
+    """Hold every handed-off lead to its SLA: stamp, count touches, escalate, recycle."""
+    from connector.logs import configure_logging
+    from jobs.sla import run_sweep
+
+    settings = _config(config)
+    configure_logging(log_format or settings.logging.format, settings.logging.level)
+    try:
+        result = run_sweep(settings, _now(now))
+    except ConfigError as exc:
+        raise _fail(f"configuration error:\n{exc}") from exc
+    except LeadSyncError as exc:
+        raise _fail(f"sweep failed: {exc}", 1) from exc
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    table = Table(title="SLA sweep")
+    table.add_column("")
+    table.add_column("leads", justify="right")
+    rows = [("open leads judged", result.leads), ("clocks started", result.started),
+            *((f"status {k}", v) for k, v in sorted(result.statuses.items())),
+            ("new breaches", result.breaches), ("escalations", result.escalations),
+            ("reassignments", result.reassignments), ("recycled", result.recycled),
+            ("resolved", result.resolved), ("records written", result.written),
+            ("writes refused", result.failed)]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    Console().print(table)
+
+
+@app.command("ghosts")
+def ghosts(config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False
+           ) -> None:
+    """Handed-off leads untouched past their deadline, and leads never resolved, by rep."""
+    from connector.sla import Clock
+    from connector.state import StateStore
+
+    settings = _config(config)
+    moment = _now(now)
+    store = StateStore(settings.state.url)
+    rows = []
+    for key, entry in store.clocks("default").items():
+        clock = Clock.from_json(entry["clock"])
+        untouched = clock.first_touch_at is None and moment > clock.deadlines.first_touch_by
+        unresolved = moment > clock.deadlines.cadence_end
+        if untouched or unresolved:
+            rows.append({"key": key, "crm_id": entry["crm_id"], "owner": clock.owner_id,
+                         "policy": clock.policy, "status": entry["status"],
+                         "kind": "untouched" if untouched else "unresolved",
+                         "age_days": round((moment - clock.deadlines.handoff_at)
+                                           .total_seconds() / 86400, 1),
+                         "calls": clock.calls, "emails": clock.emails})
+    store.close()
+    rows.sort(key=lambda r: (str(r["owner"]), -r["age_days"]))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    by_rep: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_rep[str(row["owner"])].append(row)
+    table = Table(title=f"Ghost leads as of {moment.isoformat()}: {len(rows)}")
+    for column in ("rep", "lead", "kind", "age (days)", "status", "calls", "emails", "policy"):
+        table.add_column(column)
+    for rep, items in by_rep.items():
+        for row in items:
+            table.add_row(escape(rep), row["crm_id"], row["kind"], str(row["age_days"]),
+                          row["status"], str(row["calls"]), str(row["emails"]), row["policy"])
+    Console().print(table)
+
+
+def audit(email: Annotated[str, typer.Option(help="The lead's email.")],
+          config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """A lead's history: every handoff, touch, breach, reassignment and recycle, with reasons."""
+    from connector.state import StateStore
+
+    settings = _config(config)
+    store = StateStore(settings.state.url)
+    events = store.events("default", email=email.strip().lower())
+    store.close()
+    if as_json:
+        typer.echo(json.dumps(events, default=str, indent=2))
+        return
+    if not events:
+        raise _fail(f"no history for {email}", 1)
+    table = Table(title=f"History of {escape(email)}")
+    for column in ("at", "event", "policy", "reason", "details"):
+        table.add_column(column)
+    for event in events:
+        table.add_row(str(event["at"])[:19], event["event"], event["policy"] or "",
+                      escape(event["reason"] or ""),
+                      escape(json.dumps(event["details"], default=str)))
+    Console().print(table)

@@ -1,0 +1,201 @@
+"""The SLA sweep end to end on the sandbox orgs, stepping ``now`` through time.
+
+Clocks here run on the 24x7 calendar so that deadlines do not depend on the day the suite
+runs; business calendars are covered by tests/connector/test_calendar.py and test_sla.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from simple_salesforce import Salesforce
+
+from jobs.sla import run_sweep
+from jobs.sync import run_sync
+from leadsync.demo import DEFINITION, sandbox_config
+from sandbox.server import Sandbox
+from tests.conftest import hubspot_client, salesforce_client
+
+SLA = """
+[calendars.us_sales]
+time_zone = "America/New_York"
+holidays = { country = "US" }
+
+[calendars.us_sales.hours]
+mon = ["09:00-17:00"]
+tue = ["09:00-17:00"]
+wed = ["09:00-17:00"]
+thu = ["09:00-17:00"]
+fri = ["09:00-17:00"]
+
+[sla]
+default_calendar = "us_sales"
+nurture_list = "Recycled by LeadSync"
+
+[[sla.policies]]
+name = "hot_inbound"
+priority = 10
+match = { hot = true }
+calendar = "24x7"
+first_touch_within = "1h"
+cadence = { calls = 2, emails = 1, within = "3d" }
+on_breach = ["escalate"]
+on_exhausted = "recycle"
+
+[[sla.policies]]
+name = "standard"
+calendar = "24x7"
+first_touch_within = "24h"
+cadence = { calls = 2, emails = 1, within = "5d" }
+on_breach = ["escalate"]
+on_exhausted = "recycle"
+"""
+
+HOT = {"email": "ada@analytical.example", "firstname": "Ada", "lastname": "Lovelace",
+       "jobtitle": "VP of Engineering", "company": "Analytical Engines", "country": "GB",
+       "numemployees": "100-500", "industry": "Technology", "lead_source": "Demo Request"}
+LEAD_FIELDS = ("Id, Status, OwnerId, LeadSync_SLA_Policy__c, LeadSync_Handoff_At__c, "
+               "LeadSync_First_Touch_By__c, LeadSync_Cadence_End__c, LeadSync_SLA_Status__c, "
+               "LeadSync_Breached_At__c, LeadSync_First_Touch_At__c, LeadSync_Calls__c, "
+               "LeadSync_Emails__c, LeadSync_Recycle_Reason__c, LeadSync_Recycle_Count__c")
+
+
+@pytest.fixture
+def handed_off(make_sandbox: Callable[..., Sandbox], tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A hot lead handed to a rep (who has a manager) by a real sync pass."""
+    sandbox = make_sandbox()
+    manager = sandbox.salesforce.insert_raw("User", {
+        "FirstName": "Cyndi", "LastName": "Park", "Email": "cyndi@sales.example",
+        "Username": "cyndi@sales.example", "TimeZoneSidKey": "America/New_York",
+        "IsActive": True})
+    rep = sandbox.salesforce.insert_raw("User", {
+        "FirstName": "Rick", "LastName": "Rep", "Email": "rick@sales.example",
+        "Username": "rick@sales.example", "TimeZoneSidKey": "America/New_York",
+        "IsActive": True, "ManagerId": manager})
+    owner = sandbox.hubspot.owners.add("Rick", "Rep", "rick@sales.example",
+                                       sandbox.hubspot.stamp())["id"]
+    hs = hubspot_client(sandbox)
+    hs.crm.contacts.basic_api.create(simple_public_object_input_for_create={
+        "properties": {**HOT, "hubspot_owner_id": str(owner)}})
+    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=SLA)
+    run_sync(config)
+    sf = salesforce_client(sandbox)
+    [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]
+    assert lead["OwnerId"] == rep
+    return sandbox, config, sf, hs, lead, rep, manager
+
+
+def lead_now(sf: Salesforce, lead_id: str) -> dict:
+    return sf.query(f"SELECT {LEAD_FIELDS} FROM Lead WHERE Id = '{lead_id}'")["records"][0]
+
+
+def handoff_of(lead: dict) -> datetime:
+    return datetime.fromisoformat(lead["LeadSync_Handoff_At__c"].replace("+0000", "+00:00"))
+
+
+def log(sf: Salesforce, lead_id: str, kind: str) -> None:
+    sf.Task.create({"WhoId": lead_id, "Subject": kind, "TaskSubtype": kind.title(),
+                    "Status": "Completed"})
+
+
+def test_handoff_stamps_the_policy_and_deadlines_on_the_lead(handed_off) -> None:
+    _, config, sf, _, lead, _, _ = handed_off
+    result = run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    stamped = lead_now(sf, lead["Id"])
+    assert result.started == 1
+    assert stamped["LeadSync_SLA_Policy__c"] == "hot_inbound"
+    assert stamped["LeadSync_SLA_Status__c"] == "pending"
+    first_touch_by = datetime.fromisoformat(
+        stamped["LeadSync_First_Touch_By__c"].replace("+0000", "+00:00"))
+    assert first_touch_by - handoff_of(stamped) == timedelta(hours=1)
+    assert stamped["LeadSync_Calls__c"] == 0
+
+
+def test_calls_and_emails_logged_in_salesforce_flip_the_lead_to_met(handed_off) -> None:
+    _, config, sf, _, lead, _, _ = handed_off
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    log(sf, lead["Id"], "call")
+    log(sf, lead["Id"], "call")
+    log(sf, lead["Id"], "email")
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=5))
+    stamped = lead_now(sf, lead["Id"])
+    assert stamped["LeadSync_SLA_Status__c"] == "met"
+    assert (stamped["LeadSync_Calls__c"], stamped["LeadSync_Emails__c"]) == (2, 1)
+    assert stamped["LeadSync_First_Touch_At__c"]
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=10))
+    assert lead_now(sf, lead["Id"])["LeadSync_Calls__c"] == 2  # one activity counts once
+
+
+def test_an_untouched_lead_breaches_and_is_escalated_to_the_manager_exactly_once(
+        handed_off) -> None:
+    _, config, sf, _, lead, rep, manager = handed_off
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    handoff = handoff_of(lead_now(sf, lead["Id"]))
+    run_sweep(config, handoff + timedelta(minutes=30))
+    first = run_sweep(config, handoff + timedelta(hours=2))
+    second = run_sweep(config, handoff + timedelta(hours=3))
+    stamped = lead_now(sf, lead["Id"])
+    assert stamped["LeadSync_SLA_Status__c"] == "breached"
+    assert stamped["LeadSync_Breached_At__c"]
+    assert first.escalations == 1 and second.escalations == 0
+    tasks = sf.query(f"SELECT Id, OwnerId, Subject FROM Task WHERE WhoId = '{lead['Id']}'")
+    escalations = [t for t in tasks["records"] if t["Subject"].startswith("SLA breach")]
+    assert len(escalations) == 1 and escalations[0]["OwnerId"] == manager
+    assert stamped["OwnerId"] == rep  # escalated, not reassigned: the policy says escalate
+
+
+def test_a_lead_that_finishes_its_cadence_unconverted_is_recycled_to_the_nurture_list(
+        handed_off) -> None:
+    _, config, sf, hs, lead, _, _ = handed_off
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    for kind in ("call", "call", "email"):
+        log(sf, lead["Id"], kind)
+    handoff = handoff_of(lead_now(sf, lead["Id"]))
+    run_sweep(config, handoff + timedelta(days=3, minutes=1))
+    stamped = lead_now(sf, lead["Id"])
+    assert stamped["Status"] == "Recycled - Nurture"
+    assert stamped["LeadSync_SLA_Status__c"] == "recycled"
+    assert stamped["LeadSync_Recycle_Count__c"] == 1
+    assert stamped["LeadSync_Recycle_Reason__c"].startswith("Cadence complete")
+    contact = hs.crm.contacts.basic_api.get_by_id(
+        HOT["email"], id_property="email",
+        properties=["hs_lead_status", "leadsync_recycle_reason", "leadsync_recycled_at"])
+    assert contact.properties["hs_lead_status"] == "BAD_TIMING"
+    assert contact.properties["leadsync_recycle_reason"] == stamped["LeadSync_Recycle_Reason__c"]
+    assert contact.properties["leadsync_recycled_at"]
+    nurture = hs.crm.lists.lists_api.get_by_name(list_name="Recycled by LeadSync",
+                                                object_type_id="0-1")
+    members = hs.crm.lists.memberships_api.get_page(list_id=nurture.list.list_id)
+    assert [m.record_id for m in members.results] == [contact.id]
+    again = run_sweep(config, handoff + timedelta(days=4))
+    assert again.recycled == 0  # recycled once
+
+
+def test_a_disqualified_lead_is_resolved_and_its_clock_stops(handed_off) -> None:
+    _, config, sf, _, lead, _, _ = handed_off
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    sf.Lead.update(lead["Id"], {"Status": "Closed - Not Converted"})
+    handoff = handoff_of(lead_now(sf, lead["Id"]))
+    resolved = run_sweep(config, handoff + timedelta(minutes=30))
+    later = run_sweep(config, handoff + timedelta(days=10))
+    stamped = lead_now(sf, lead["Id"])
+    assert resolved.resolved == 1
+    assert stamped["LeadSync_SLA_Status__c"] == "resolved"
+    assert later.breaches == 0 and later.leads == 0 and later.recycled == 0
+
+
+def test_every_step_is_in_the_audit_log(handed_off) -> None:
+    _, config, sf, _, lead, _, _ = handed_off
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    handoff = handoff_of(lead_now(sf, lead["Id"]))
+    run_sweep(config, handoff + timedelta(hours=2))
+    from connector.state import StateStore
+
+    store = StateStore(config.state.url)
+    events = [e["event"] for e in store.events("default", email=HOT["email"])]
+    assert events[:3] == ["handoff", "breach", "escalated"]
+    assert all(e["policy"] == "hot_inbound" for e in store.events("default",
+                                                                   email=HOT["email"]))
