@@ -71,6 +71,7 @@ class Sweep:
         leads = self._leads()
         stored = self.store.clocks(self.connection, open_only=False)
         reps = {rep.id: rep for rep in self.ctx.activities.reps()}
+        pool = self._pool(reps, stored)
         clocks: dict[str, tuple[Clock, Record]] = {}
         for lead in leads.values():
             key = self._key(lead)
@@ -79,11 +80,11 @@ class Sweep:
                 if not self._handed_off_again(lead, Clock.from_json(entry["clock"])):
                     continue  # recycled or resolved: its clock stays stopped
                 entry = None
-            clock = Clock.from_json(entry["clock"]) if entry else self._start(key, lead, reps)
+            clock = (Clock.from_json(entry["clock"]) if entry
+                     else self._start(key, lead, reps, pool))
             if clock is not None:
                 clocks[key] = (clock, lead)
         self._count_touches(clocks)
-        pool = self._pool(reps, clocks)
         saved = []
         for key, (clock, lead) in clocks.items():
             status = self._judge(key, clock, lead, reps, pool)
@@ -119,7 +120,8 @@ class Sweep:
         self.keys[lead.id] = str(key or lead.id)
         return self.keys[lead.id]
 
-    def _start(self, key: str, lead: Record, reps: dict[str, Rep]) -> Clock | None:
+    def _start(self, key: str, lead: Record, reps: dict[str, Rep],
+               pool: RoundRobin | None) -> Clock | None:
         facts = {"grade": self._verdict(lead, "grade"), "hot": self._verdict(lead, "hot"),
                  "lead_source": lead.fields.get("LeadSource"),
                  "country": lead.fields.get("Country")}
@@ -128,6 +130,8 @@ class Sweep:
             return None
         handoff = _instant(self._verdict(lead, "qualified_at")) or self.now
         owner = lead.fields.get("OwnerId")
+        if pool is not None and str(owner) not in {rep.id for rep in pool.pool}:
+            owner = self._assign(key, lead, policy, pool) or owner
         calendar = self._calendar(policy, reps.get(str(owner)))
         clock = Clock(key=key, policy=policy.name, calendar=calendar.name,
                       deadlines=deadlines(policy, calendar, handoff),
@@ -250,6 +254,21 @@ class Sweep:
             ok, reason = False, f"{reason}; webhook failed: {type(exc).__name__}"
         self._event(clock.key, lead, "webhook", policy.name, reason, {"ok": ok})
 
+    def _assign(self, key: str, lead: Record, policy: Policy, pool: RoundRobin) -> str | None:
+        """A new handoff owned by nobody in the pool (a queue, the integration user) goes to
+        the next eligible rep."""
+        pick = pool.pick(self.now, self.ctx.compliance, self.ctx.out_of_office)
+        skipped = [f"{rep.email}: {why}" for rep, why in pick.skipped]
+        if pick.rep is None:
+            self._event(key, lead, "assign_failed", policy.name, "no eligible rep in the pool",
+                        {"skipped": skipped})
+            return None
+        self.crm_writes[lead.id]["OwnerId"] = pick.rep.id
+        self._event(key, lead, "assigned", policy.name, f"round robin: {pick.rep.email}",
+                    {"from": lead.fields.get("OwnerId"), "to": pick.rep.id,
+                     "skipped": skipped})
+        return pick.rep.id
+
     def _reassign(self, clock: Clock, lead: Record, policy: Policy, reason: str,
                   pool: RoundRobin) -> None:
         pick = pool.pick(self.now, self.ctx.compliance, self.ctx.out_of_office,
@@ -286,15 +305,14 @@ class Sweep:
                      "marketing": link.marketing_id if link else None,
                      "list": settings.nurture_list})
 
-    def _pool(self, reps: dict[str, Rep], clocks: dict[str, tuple[Clock, Record]]
+    def _pool(self, reps: dict[str, Rep], stored: dict[str, dict[str, Any]]
               ) -> RoundRobin | None:
         pool = self.ctx.settings.pool
         if pool is None:
             return None
         by_email = {rep.email.lower(): rep for rep in reps.values()}
         members = [by_email[email.lower()] for email in pool.reps if email.lower() in by_email]
-        history = [Clock.from_json(c["clock"]) for c in
-                   self.store.clocks(self.connection, open_only=False).values()]
+        history = [Clock.from_json(c["clock"]) for c in stored.values()]
         self.ctx.compliance = compliance(history, self.now, pool.window_days)
         self.ctx.out_of_office = {by_email[e.lower()].id: dates for e, dates in
                                   pool.out_of_office.items() if e.lower() in by_email}

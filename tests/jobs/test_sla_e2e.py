@@ -199,3 +199,46 @@ def test_every_step_is_in_the_audit_log(handed_off) -> None:
     assert events[:3] == ["handoff", "breach", "escalated"]
     assert all(e["policy"] == "hot_inbound" for e in store.events("default",
                                                                    email=HOT["email"]))
+
+
+def test_a_pool_takes_new_handoffs_and_reassigns_breaches_skipping_reps_out_of_office(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox()
+    ids = {}
+    for name in ("amy", "bob", "cara"):
+        ids[name] = sandbox.salesforce.insert_raw("User", {
+            "FirstName": name.title(), "LastName": "Rep", "Email": f"{name}@sales.example",
+            "Username": f"{name}@sales.example", "TimeZoneSidKey": "America/New_York",
+            "IsActive": True})
+    today = datetime.now(UTC).date()
+    away = f"[{today - timedelta(days=1)}, {today + timedelta(days=7)}]"
+    pool = f"""
+[sla.pool]
+reps = ["amy@sales.example", "bob@sales.example", "cara@sales.example"]
+out_of_office = {{ "bob@sales.example" = {away} }}
+"""
+    sla = SLA.replace('on_breach = ["escalate"]', 'on_breach = ["reassign"]', 1)
+    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=sla + pool)
+    hubspot_client(sandbox).crm.contacts.basic_api.create(
+        simple_public_object_input_for_create={"properties": HOT})
+    run_sync(config)
+    sf = salesforce_client(sandbox)
+
+    started = run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]
+    assert started.started == 1 and lead["OwnerId"] == ids["amy"]
+
+    breached = run_sweep(config, handoff_of(lead) + timedelta(hours=2))
+    assert breached.reassignments == 1
+    assert lead_now(sf, lead["Id"])["OwnerId"] == ids["cara"]
+    from connector.state import StateStore
+
+    events = {e["event"]: e for e in StateStore(config.state.url).events(
+        "default", email=HOT["email"])}
+    assert events["assigned"]["details"]["to"] == ids["amy"]
+    reassigned = events["reassigned"]
+    assert reassigned["details"]["from"] == ids["amy"]
+    assert reassigned["details"]["to"] == ids["cara"]
+    assert any("bob@sales.example: out of office until" in s
+               for s in reassigned["details"]["skipped"])
+    assert "first touch deadline missed" in reassigned["reason"]
