@@ -57,17 +57,43 @@ def config_check(
         help="The config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",
         dir_okay=False)] = None,
 ) -> None:
-    """Report every problem in a config file with its key path; exit non-zero if any."""
+    """Report every problem in a config file (and the mapping, definition, calendars and SLA
+    policies it names) with its key path; exit non-zero if any. Calls no system."""
     from adapters.registry import load_builtin_kinds
-    from connector.config import check_config
+    from connector.config import check_config, load_config
 
     load_builtin_kinds()
     problems = check_config(file)
+    if not problems:
+        problems = _check_named_files(load_config(file))
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
         raise typer.Exit(1)
     typer.echo("configuration is valid")
+
+
+def _check_named_files(config: Any) -> list[str]:
+    """Problems in what the config names: mapping, definition, calendars, SLA policies."""
+    from connector.definition import load_definition
+    from connector.errors import ConfigError
+    from connector.mapping import load_mapping
+    from jobs.sla_setup import check_sla, load_calendars
+
+    problems: list[str] = []
+    checks = [lambda: load_mapping(config.sync.mapping)]
+    if config.definition is not None:
+        checks.append(lambda: load_definition(config.definition.file))
+    if config.sla is not None:
+        checks.append(lambda: check_sla(config))
+    elif config.calendars:
+        checks.append(lambda: load_calendars(config))
+    for check in checks:
+        try:
+            check()
+        except ConfigError as exc:
+            problems += str(exc).splitlines()
+    return problems
 
 
 @app.command()

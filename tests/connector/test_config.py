@@ -18,7 +18,9 @@ from connector.config import (
     Config,
     DefinitionSettings,
     LoggingSettings,
+    PoolSettings,
     SecretText,
+    SlaSettings,
     StateSettings,
     SyncSettings,
     SystemSettings,
@@ -525,9 +527,10 @@ def test_the_example_config_loads_once_the_sandbox_secrets_are_set(tmp_path: Pat
 def test_the_example_config_documents_every_key() -> None:
     text = (REPO / "config.example.toml").read_text()
     models = [HubSpotSettings, SalesforceSettings, StateSettings, SyncSettings, LoggingSettings,
-              DefinitionSettings]
+              DefinitionSettings, SlaSettings, PoolSettings]
     keys = {key for model in models for key in model.model_fields}
 
     undocumented = [key for key in sorted(keys)
-                    if not re.search(rf"^#? ?{key} = .*$", text, re.MULTILINE)]
+                    if not re.search(rf"^#? ?{key} = .*$|^\[+[a-z_.]*\.{key}\]+$", text,
+                                     re.MULTILINE)]
     assert undocumented == []
