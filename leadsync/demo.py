@@ -8,6 +8,7 @@ side in both systems, then runs it again to show that a pass with nothing change
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from adapters.registry import load_builtin_kinds
 from connector.config import Config, load_config
 from connector.logs import configure_logging
 from connector.state import StateStore
+from jobs.sla import Sweep
+from jobs.sla_setup import prepare_sla
 from jobs.sync import adopt, prepare
 from leadsync.render import summary_table
 from sandbox.server import Sandbox
@@ -26,6 +29,40 @@ from sandbox.server import Sandbox
 ROOT = Path(__file__).resolve().parents[1]
 MAPPING = ROOT / "mappings" / "hubspot_salesforce.toml"
 DEFINITION = ROOT / "definitions" / "example.toml"
+
+DEMO_SLA = """
+[calendars.us_sales]
+time_zone = "America/New_York"
+holidays = { country = "US" }
+
+[calendars.us_sales.hours]
+mon = ["09:00-17:00"]
+tue = ["09:00-17:00"]
+wed = ["09:00-17:00"]
+thu = ["09:00-17:00"]
+fri = ["09:00-17:00"]
+
+[sla]
+default_calendar = "us_sales"
+
+[[sla.policies]]
+name = "hot_inbound"
+priority = 10
+match = { hot = true }
+calendar = "24x7"
+first_touch_within = "1h"
+cadence = { calls = 4, emails = 2, within = "10d" }
+on_breach = ["escalate"]
+on_exhausted = "recycle"
+
+[[sla.policies]]
+name = "standard"
+calendar = "rep"
+first_touch_within = "24h"
+cadence = { calls = 4, emails = 2, within = "10d" }
+on_breach = ["escalate"]
+on_exhausted = "recycle"
+"""
 
 CONFIG = """# Written by LeadSync for the sandbox orgs; secrets come from the environment.
 [state]
@@ -82,11 +119,16 @@ def run_demo(seed: int = 200, console: Console | None = None) -> int:
                       f"{sandbox.info['salesforce']['instance_url']}, HubSpot "
                       f"{sandbox.info['hubspot']['host']}")
         config = sandbox_config(sandbox.info, Path(folder), state="leadsync-demo.db",
-                                definition=DEFINITION)
+                                definition=DEFINITION, extra=DEMO_SLA)
         engine = prepare(config)
         first = engine.run(full=adopt(engine))
         console.print(summary_table(first))
         console.print(side_by_side(engine.store, engine, limit=6))
+        swept = Sweep(prepare_sla(config), datetime.now(UTC)).run()
+        console.print(f"[bold]SLA sweep[/bold]: {swept.started} clocks started on handed-off "
+                      f"leads; deadlines and status written to {swept.written} Salesforce "
+                      f"records")
+        console.print(sla_table(engine, limit=6))
         second = engine.run()
         console.print(summary_table(second))
         writes = sum(s.created + s.updated for s in second.sides.values())
@@ -126,6 +168,29 @@ def side_by_side(store: StateStore, engine: object, limit: int) -> Table:
         table.add_row(escape(str(m.get("email") or "")), escape(where),
                       str(m.get("leadsync_grade") or ""),
                       escape(str(m.get("leadsync_reason") or "")))
+    return table
+
+
+def sla_table(engine: Any, limit: int) -> Table:
+    """What a rep sees on a few handed-off leads in Salesforce."""
+    crm = engine.systems["crm"]
+    fields = ["Email", "LeadSync_Grade__c", "LeadSync_SLA_Policy__c",
+              "LeadSync_First_Touch_By__c", "LeadSync_SLA_Status__c", "LeadSync_Calls__c",
+              "LeadSync_Emails__c"]
+    leads = [r for r in crm.lookup("LeadSync_Qualified__c", [True], fields)
+             if r.fields.get("LeadSync_SLA_Policy__c")][:limit]
+    table = Table(title="On the Salesforce lead: the SLA a rep works to")
+    for column in ("email", "grade", "policy", "first touch by (UTC)", "status", "calls",
+                   "emails"):
+        table.add_column(column)
+    for lead in leads:
+        f = lead.fields
+        table.add_row(escape(str(f.get("Email") or "")), str(f.get("LeadSync_Grade__c") or ""),
+                      str(f.get("LeadSync_SLA_Policy__c")),
+                      str(f.get("LeadSync_First_Touch_By__c") or "")[:16],
+                      str(f.get("LeadSync_SLA_Status__c")),
+                      str(int(f.get("LeadSync_Calls__c") or 0)),
+                      str(int(f.get("LeadSync_Emails__c") or 0)))
     return table
 
 
