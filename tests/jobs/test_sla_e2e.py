@@ -242,3 +242,54 @@ out_of_office = {{ "bob@sales.example" = {away} }}
     assert any("bob@sales.example: out of office until" in s
                for s in reassigned["details"]["skipped"])
     assert "first touch deadline missed" in reassigned["reason"]
+
+
+def test_a_held_meeting_counts_as_a_touch_and_a_breach_posts_to_the_webhook(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sandbox = make_sandbox()
+        sla = SLA.replace('[sla]\n', f'[sla]\nwebhook_url = "http://127.0.0.1:'
+                                     f'{server.server_port}/sla"\n')
+        config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=sla)
+        hubspot_client(sandbox).crm.contacts.basic_api.create(
+            simple_public_object_input_for_create={"properties": HOT})
+        hubspot_client(sandbox).crm.contacts.basic_api.create(
+            simple_public_object_input_for_create={"properties": {
+                **HOT, "email": "grace@analytical.example", "lastname": "Hopper"}})
+        run_sync(config)
+        sf = salesforce_client(sandbox)
+        run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+        leads = {r["Email"]: r for r in sf.query(f"SELECT Email, {LEAD_FIELDS} FROM Lead")
+                 ["records"]}
+        met = leads["grace@analytical.example"]
+        start = datetime.now(UTC)  # after the handoff; held (started) by the time of the sweep
+        sf.Event.create({"WhoId": met["Id"], "Subject": "Discovery call",
+                         "StartDateTime": start.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+                         "EndDateTime": (start + timedelta(minutes=30))
+                         .strftime("%Y-%m-%dT%H:%M:%S.000+0000")})
+        run_sweep(config, handoff_of(lead_now(sf, met["Id"])) + timedelta(hours=2))
+        touched = lead_now(sf, met["Id"])
+        assert touched["LeadSync_Calls__c"] == 1 and touched["LeadSync_First_Touch_At__c"]
+        assert touched["LeadSync_SLA_Status__c"] != "breached"
+        [hook] = received
+        assert hook["event"] == "sla.breach" and hook["kind"] == "first_touch"
+        assert hook["lead"]["email"] == HOT["email"] and hook["policy"] == "hot_inbound"
+    finally:
+        server.shutdown()
