@@ -71,8 +71,9 @@ class System(Protocol):
 class Activities(Protocol):
     """The CRM side of the SLA: touches logged on leads, and tasks for people."""
 
-    def read_activities(self, record_ids: Sequence[str], since: datetime) -> list[Activity]:
-        """Completed calls, emails and meetings on these records, at or after ``since``."""
+    def read_activities(self, record_ids: Sequence[str], since: datetime,
+                        until: datetime) -> list[Activity]:
+        """Completed calls, emails and meetings held on these records in [since, until]."""
         ...
 
     def create_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:

@@ -165,11 +165,9 @@ class Sweep:
             return
         since = min(c.deadlines.handoff_at for c, _ in running)
         by_lead: dict[str, list[Touch]] = defaultdict(list)
-        for activity in self.ctx.activities.read_activities([lead.id for _, lead in running],
-                                                             since):
-            if activity.at <= self.now:
-                by_lead[activity.record_id].append(Touch(activity.id, activity.kind,
-                                                         activity.at))
+        ids = [lead.id for _, lead in running]
+        for activity in self.ctx.activities.read_activities(ids, since, self.now):
+            by_lead[activity.record_id].append(Touch(activity.id, activity.kind, activity.at))
         for clock, lead in running:
             for touch in clock.count(by_lead.get(lead.id, [])):
                 self._event(clock.key, lead, "touch", clock.policy,

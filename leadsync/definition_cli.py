@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,32 +14,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from connector.errors import ConfigError
+from leadsync.options import (
+    ConfigOption,
+    JsonOption,
+    NowOption,
+    fail,
+    now_option,
+)
 
 app = typer.Typer(help="The shared lead definition: check it, explain verdicts, what-if a new "
                        "version, list adopted versions.", no_args_is_help=True)
-
-ConfigOption = Annotated[Path | None, typer.Option(
-    "--config", "-c", help="The TOML config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",
-    dir_okay=False)]
-NowOption = Annotated[str | None, typer.Option(
-    "--now", help="Judge as of this instant (ISO-8601), for repeatable what-if runs.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
-
-
-def _now(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise _fail(f"--now: not an ISO-8601 instant: {value!r}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
 
 def _engine(config: Path | None) -> Any:
     from jobs.sync import prepare
@@ -48,7 +32,7 @@ def _engine(config: Path | None) -> Any:
     try:
         return prepare(_load(config))
     except ConfigError as exc:
-        raise _fail(f"configuration error:\n{exc}") from exc
+        raise fail(f"configuration error:\n{exc}") from exc
 
 
 @app.command("check")
@@ -60,7 +44,7 @@ def check(file: Annotated[Path, typer.Argument(help="The definition file.", dir_
     try:
         definition = load_definition(file)
     except ConfigError as exc:
-        raise _fail(str(exc), 1) from exc
+        raise fail(str(exc), 1) from exc
     typer.echo(f"{file}: valid: {definition.name}, version {definition.version}, "
                f"{len(definition.rules)} rules, fingerprint {definition.fingerprint()}")
 
@@ -77,8 +61,8 @@ def explain(
 ) -> None:
     """Explain one lead's verdict: every rule, matched or not, its points, and the reason."""
     if (email is None) == (record is None):
-        raise _fail("give either --email ADDRESS or --record FILE")
-    moment = _now(now)
+        raise fail("give either --email ADDRESS or --record FILE")
+    moment = now_option(now)
     if email is not None:
         from jobs.definition import explain_email
 
@@ -88,7 +72,7 @@ def explain(
         try:
             verdict, lead, found = explain_email(engine, email, moment)
         except (LookupError, ValueError) as exc:
-            raise _fail(str(exc), 1) from exc
+            raise fail(str(exc), 1) from exc
     else:
         verdict, lead, found = _explain_record(record or "-", definition, config, moment)
     if as_json:
@@ -105,7 +89,7 @@ def _qualifier(mapping: Any, file: Path) -> Any:
     try:
         return Qualifier(load_definition(file), mapping)
     except ConfigError as exc:
-        raise _fail(str(exc), 1) from exc
+        raise fail(str(exc), 1) from exc
 
 
 def _explain_record(source: str, definition: Path | None, config: Path | None,
@@ -120,21 +104,21 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
     try:
         data = json.loads(sys.stdin.read() if source == "-" else Path(source).read_text())
     except (OSError, ValueError) as exc:
-        raise _fail(f"--record {source}: cannot read a JSON object: {exc}") from exc
+        raise fail(f"--record {source}: cannot read a JSON object: {exc}") from exc
     if not isinstance(data, dict):
-        raise _fail(f"--record {source}: must be a JSON object")
+        raise fail(f"--record {source}: must be a JSON object")
     forms = {side: data[side] for side in ("marketing", "crm") if isinstance(data.get(side), dict)}
     if definition is None or forms:
         settings = _load_config_only(config)
         file = definition or (settings.definition.file if settings.definition else None)
         if file is None:
-            raise _fail("no definition: pass --definition FILE or set [definition] file")
+            raise fail("no definition: pass --definition FILE or set [definition] file")
         definition = file
         mapping = load_mapping(settings.sync.mapping)
     try:
         judge = load_definition(definition)
     except ConfigError as exc:
-        raise _fail(str(exc), 1) from exc
+        raise fail(str(exc), 1) from exc
     if not forms:
         return judge.evaluate(data, moment), data, {}
     records = {side: Record(side, "record", fields, datetime.now(utc))
@@ -180,12 +164,12 @@ def diff_command(
     try:
         candidate = load_definition(new_file)
     except ConfigError as exc:
-        raise _fail(str(exc), 1) from exc
+        raise fail(str(exc), 1) from exc
     engine = _engine(config)
     try:
-        result = diff(engine, candidate, _now(now) if now else None, examples)
+        result = diff(engine, candidate, now_option(now) if now else None, examples)
     except ValueError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     finally:
         engine.store.close()
     if as_json:

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MAPPING = ROOT / "mappings" / "hubspot_salesforce.toml"
 DEFINITION = ROOT / "definitions" / "example.toml"
 
-DEMO_SLA = """
+US_SALES_CALENDAR = """
 [calendars.us_sales]
 time_zone = "America/New_York"
 holidays = { country = "US" }
@@ -41,7 +41,9 @@ tue = ["09:00-17:00"]
 wed = ["09:00-17:00"]
 thu = ["09:00-17:00"]
 fri = ["09:00-17:00"]
+"""
 
+DEMO_SLA = US_SALES_CALENDAR + """
 [sla]
 default_calendar = "us_sales"
 

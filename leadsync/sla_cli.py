@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,36 +14,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from connector.errors import ConfigError, LeadSyncError
+from leadsync.options import (
+    ConfigOption,
+    JsonOption,
+    NowOption,
+    fail,
+    now_option,
+    parse_instant,
+)
 
 app = typer.Typer(help="SLA clocks: test calendars, run the sweep, find ghost leads.",
                   no_args_is_help=True)
-
-ConfigOption = Annotated[Path | None, typer.Option(
-    "--config", "-c", help="The TOML config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",
-    dir_okay=False)]
-NowOption = Annotated[str | None, typer.Option(
-    "--now", help="Act as of this instant (ISO-8601): what-if runs and tests.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
-
-
-def parse_instant(value: str, option: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise _fail(f"{option}: not an ISO-8601 instant: {value!r}") from exc
-    if moment.tzinfo is None:
-        raise _fail(f"{option}: give a time zone offset (e.g. Z or +01:00): {value!r}")
-    return moment
-
-
-def _now(value: str | None) -> datetime:
-    return parse_instant(value, "--now") if value else datetime.now(UTC)
-
 
 def _config(config: Path | None) -> Any:
     from leadsync.cli import _load
@@ -68,9 +49,9 @@ def calc(
     try:
         calendars = load_calendars(_config(config))
     except ConfigError as exc:
-        raise _fail(f"configuration error:\n{exc}") from exc
+        raise fail(f"configuration error:\n{exc}") from exc
     if calendar not in calendars:
-        raise _fail(f"--calendar: no calendar {calendar!r}; known: {', '.join(sorted(calendars))}")
+        raise fail(f"--calendar: no calendar {calendar!r}; known: {', '.join(sorted(calendars))}")
     cal = calendars[calendar]
     if between is not None:
         first, second = (parse_instant(v, "--between") for v in between)
@@ -79,11 +60,11 @@ def calc(
                    f"({cal.elapsed_minutes(first, second):g} minutes) on {calendar}")
         return
     if start is None or add is None:
-        raise _fail("give --start and --add, or --between START END")
+        raise fail("give --start and --add, or --between START END")
     try:
         duration = parse_duration(add)
     except ValueError as exc:
-        raise _fail(f"--add: {exc}") from exc
+        raise fail(f"--add: {exc}") from exc
     due = cal.add(parse_instant(start, "--start"), duration)
     typer.echo(f"{due.isoformat()} ({due.astimezone(UTC).isoformat()})")
 
@@ -98,11 +79,11 @@ def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOptio
     settings = _config(config)
     configure_logging(log_format or settings.logging.format, settings.logging.level)
     try:
-        result = run_sweep(settings, _now(now))
+        result = run_sweep(settings, now_option(now))
     except ConfigError as exc:
-        raise _fail(f"configuration error:\n{exc}") from exc
+        raise fail(f"configuration error:\n{exc}") from exc
     except LeadSyncError as exc:
-        raise _fail(f"sweep failed: {exc}", 1) from exc
+        raise fail(f"sweep failed: {exc}", 1) from exc
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
         return
@@ -128,7 +109,7 @@ def ghosts(config: ConfigOption = None, now: NowOption = None, as_json: JsonOpti
     from connector.state import StateStore
 
     settings = _config(config)
-    moment = _now(now)
+    moment = now_option(now)
     store = StateStore(settings.state.url)
     rows = []
     for key, entry in store.clocks("default").items():
@@ -173,7 +154,7 @@ def audit(email: Annotated[str, typer.Option(help="The lead's email.")],
         typer.echo(json.dumps(events, default=str, indent=2))
         return
     if not events:
-        raise _fail(f"no history for {email}", 1)
+        raise fail(f"no history for {email}", 1)
     table = Table(title=f"History of {escape(email)}")
     for column in ("at", "event", "policy", "reason", "details"):
         table.add_column(column)

@@ -33,13 +33,14 @@ class SalesforceActivities:
     def __init__(self, system: SalesforceSystem) -> None:
         self.system = system
 
-    def read_activities(self, record_ids: Sequence[str], since: datetime) -> list[Activity]:
+    def read_activities(self, record_ids: Sequence[str], since: datetime,
+                        until: datetime) -> list[Activity]:
         found: list[Activity] = []
-        now = datetime.now(UTC)
         for chunk in _chunks(list(dict.fromkeys(record_ids)), CHUNK):
             ids = ", ".join(soql_literal(i) for i in chunk)
             tasks = (f"SELECT {TASK_FIELDS} FROM Task WHERE WhoId IN ({ids}) AND IsClosed = true "
-                     f"AND CompletedDateTime >= {soql_literal(since)}")
+                     f"AND CompletedDateTime >= {soql_literal(since)} "
+                     f"AND CompletedDateTime <= {soql_literal(until)}")
             for rows in self.system._query_pages(tasks, include_deleted=False):
                 for row in rows:
                     kind = task_kind(row)
@@ -49,7 +50,7 @@ class SalesforceActivities:
                                               row.get("OwnerId"), row.get("Subject") or ""))
             events = (f"SELECT {EVENT_FIELDS} FROM Event WHERE WhoId IN ({ids}) "
                       f"AND StartDateTime >= {soql_literal(since)} "
-                      f"AND StartDateTime <= {soql_literal(now)}")
+                      f"AND StartDateTime <= {soql_literal(until)}")
             for rows in self.system._query_pages(events, include_deleted=False):
                 found += [Activity(row["Id"], row["WhoId"], "meeting",
                                    parse_datetime(row["StartDateTime"]), row.get("OwnerId"),

@@ -15,22 +15,11 @@ from simple_salesforce import Salesforce
 
 from jobs.sla import run_sweep
 from jobs.sync import run_sync
-from leadsync.demo import DEFINITION, sandbox_config
+from leadsync.demo import DEFINITION, US_SALES_CALENDAR, sandbox_config
 from sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
 
-SLA = """
-[calendars.us_sales]
-time_zone = "America/New_York"
-holidays = { country = "US" }
-
-[calendars.us_sales.hours]
-mon = ["09:00-17:00"]
-tue = ["09:00-17:00"]
-wed = ["09:00-17:00"]
-thu = ["09:00-17:00"]
-fri = ["09:00-17:00"]
-
+SLA = US_SALES_CALENDAR + """
 [sla]
 default_calendar = "us_sales"
 nurture_list = "Recycled by LeadSync"
@@ -279,7 +268,7 @@ def test_a_held_meeting_counts_as_a_touch_and_a_breach_posts_to_the_webhook(
         leads = {r["Email"]: r for r in sf.query(f"SELECT Email, {LEAD_FIELDS} FROM Lead")
                  ["records"]}
         met = leads["grace@analytical.example"]
-        start = datetime.now(UTC)  # after the handoff; held (started) by the time of the sweep
+        start = handoff_of(lead_now(sf, met["Id"])) + timedelta(minutes=20)
         sf.Event.create({"WhoId": met["Id"], "Subject": "Discovery call",
                          "StartDateTime": start.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
                          "EndDateTime": (start + timedelta(minutes=30))

@@ -1,0 +1,36 @@
+"""Options and helpers the command groups share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="The TOML config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",
+    dir_okay=False)]
+NowOption = Annotated[str | None, typer.Option(
+    "--now", help="Act as of this instant (ISO-8601 with an offset): what-if runs and tests.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print to stderr; the Exit to raise (2: usage or configuration, 1: the work failed)."""
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def parse_instant(value: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise fail(f"{option}: not an ISO-8601 instant: {value!r}") from exc
+    if moment.tzinfo is None:
+        raise fail(f"{option}: give a time zone offset (e.g. Z or +01:00): {value!r}")
+    return moment
+
+
+def now_option(value: str | None) -> datetime:
+    return parse_instant(value, "--now") if value else datetime.now(UTC)
