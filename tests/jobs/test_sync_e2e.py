@@ -161,3 +161,19 @@ def test_a_refused_record_is_parked_and_the_others_go_through(orgs) -> None:
     [parked] = engine.store.parked("default")
     assert (parked.system, parked.code, parked.fields) == (
         "salesforce", "STRING_TOO_LONG", ("LastName",))
+
+
+def test_the_sync_keeps_its_state_in_postgresql_when_configured(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path, postgres_url: str) -> None:
+    sandbox = make_sandbox(seed=30)
+    config = write_config(sandbox, tmp_path)
+    config = config.model_copy(update={"state": config.state.model_copy(
+        update={"url": postgres_url})})
+    first = prepare(config).run()
+    assert first.sides["salesforce"].created > 0
+    prepare(config).run()  # reads back its own writes
+    before = mutations(sandbox)
+    again = prepare(config).run()
+    assert mutations(sandbox) == before
+    assert again.sides["salesforce"].read == 0 and again.sides["hubspot"].read == 0
+    assert prepare(config).store.engine.dialect.name == "postgresql"
