@@ -65,6 +65,8 @@ class Sweep:
         self.keys: dict[str, str] = {}  # crm id -> lead key
         self.marketing_writes: dict[str, dict[str, Any]] = defaultdict(dict)
         self.nurture: list[str] = []
+        self.refused: set[str] = set()  # record ids whose write was refused
+        self.recycling: dict[str, tuple[Any, Any, str]] = {}  # key -> clock state before
 
     # the run
     def run(self) -> SweepResult:
@@ -85,14 +87,22 @@ class Sweep:
             if clock is not None:
                 clocks[key] = (clock, lead)
         self._count_touches(clocks)
+        statuses = {key: self._judge(key, clock, lead, reps, pool)
+                    for key, (clock, lead) in clocks.items()}
+        self._write()
         saved = []
         for key, (clock, lead) in clocks.items():
-            status = self._judge(key, clock, lead, reps, pool)
+            status = statuses[key]
+            if lead.id in self.refused and key in self.recycling:
+                # the CRM refused the recycle: the clock runs on, and the next sweep recycles
+                # again with the config as it is then (the refusal is parked, with its code)
+                clock.recycled_at, clock.recycle_reason, clock.status = self.recycling[key]
+                status = clock.status
+                self.result.recycled -= 1
             saved.append({"key": key, "crm_id": lead.id, "owner_id": clock.owner_id,
                           "status": status, "handoff_at": clock.deadlines.handoff_at,
                           "open": status in OPEN_STATUSES, "clock": clock.to_json()})
             self.result.statuses[status] += 1
-        self._write()
         with self.store.transaction() as conn:
             self.store.save_clocks(self.connection, saved, conn)
             self.store.record_events(self.connection, self.events, conn)
@@ -284,6 +294,7 @@ class Sweep:
 
     def _recycle(self, clock: Clock, lead: Record, reason: str) -> None:
         settings = self.ctx.settings
+        self.recycling[clock.key] = (clock.recycled_at, clock.recycle_reason, clock.status)
         clock.recycle(self.now, reason)
         self.crm_writes[lead.id]["Status"] = settings.nurture_status
         link = self.store.links_by_id(self.connection, "crm", [lead.id]).get(lead.id)
@@ -319,26 +330,36 @@ class Sweep:
 
     # writing
     def _write(self) -> None:
+        """Write what changed, in batches; a refused write is parked (``<system>:sla``) and
+        unparked when a later sweep gets it through (each sweep recomputes what to write)."""
         crm, marketing = self.engine.systems["crm"], self.engine.systems["marketing"]
         ops = [WriteOp(self.keys[crm_id], fields, crm_id)
                for crm_id, fields in self.crm_writes.items() if fields]
-        for result in crm.write(ops) if ops else []:
-            self._count(result, "salesforce")
+        self._send(crm, ops)
         links = self.store.links_by_id(self.connection, "marketing", list(self.marketing_writes))
         ops = [WriteOp(links[mid].key if mid in links else mid, fields, mid)
                for mid, fields in self.marketing_writes.items()]
-        for result in marketing.write(ops) if ops else []:
-            self._count(result, "hubspot")
+        self._send(marketing, ops)
         if self.nurture:
             self.ctx.lists.add_to_list(self.ctx.settings.nurture_list, self.nurture)
 
-    def _count(self, result: Any, system: str) -> None:
-        if result.ok:
-            self.result.written += 1
+    def _send(self, system: Any, ops: list[WriteOp]) -> None:
+        if not ops:
             return
-        self.result.failed += 1
-        log.warning("sla write refused", system=system, key=result.key, code=result.code,
-                    message=result.message)
+        parked_as = f"{system.name}:sla"
+        delivered = []
+        for op, result in zip(ops, system.write(ops), strict=True):
+            if result.ok:
+                self.result.written += 1
+                delivered.append(op.key)
+                continue
+            self.result.failed += 1
+            self.refused.add(str(op.target_id))
+            self.store.park(self.connection, None, parked_as, op.key, op.target_id, result.code,
+                            result.message, result.fields, {"fields": dict(op.fields)})
+            log.warning("sla write refused", system=system.name, key=result.key,
+                        code=result.code, message=result.message)
+        self.store.unpark(self.connection, parked_as, delivered)
 
     def _event(self, key: str, lead: Record, event: str, policy: str | None, reason: str,
                details: dict[str, Any]) -> None:

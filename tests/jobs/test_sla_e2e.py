@@ -282,3 +282,34 @@ def test_a_held_meeting_counts_as_a_touch_and_a_breach_posts_to_the_webhook(
         assert hook["lead"]["email"] == HOT["email"] and hook["policy"] == "hot_inbound"
     finally:
         server.shutdown()
+
+
+def test_a_write_the_crm_refuses_is_parked_with_its_code_and_the_sweep_goes_on(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox()
+    sla = SLA.replace('[sla]\n', '[sla]\nnurture_status = "Gone Fishing"\n')
+    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=sla)
+    hubspot_client(sandbox).crm.contacts.basic_api.create(
+        simple_public_object_input_for_create={"properties": HOT})
+    run_sync(config)
+    sf = salesforce_client(sandbox)
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]
+
+    result = run_sweep(config, handoff_of(lead) + timedelta(days=3, minutes=1))
+
+    assert result.recycled == 0 and result.failed == 1
+    from connector.state import StateStore
+
+    [parked] = StateStore(config.state.url).parked("default", "salesforce:sla")
+    assert parked.code == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+    assert parked.record_id == lead["Id"]
+    assert parked.payload["fields"]["Status"] == "Gone Fishing"
+    assert lead_now(sf, lead["Id"])["Status"] != "Gone Fishing"
+
+    # The admin fixes the config: the next sweep recycles the lead and clears the refusal.
+    fixed = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=SLA)
+    retried = run_sweep(fixed, handoff_of(lead) + timedelta(days=3, minutes=5))
+    assert retried.recycled == 1 and retried.failed == 0
+    assert lead_now(sf, lead["Id"])["Status"] == "Recycled - Nurture"
+    assert StateStore(config.state.url).parked("default", "salesforce:sla") == []
