@@ -275,6 +275,7 @@ class SlaSettings(BaseModel):
     disqualified_statuses: list[str] = Field(
         default_factory=lambda: ["Closed - Not Converted"])
     nurture_status: str = "Recycled - Nurture"
+    reopen_status: str = "Open - Not Contacted"  # a recycled lead handed off again
     nurture_list: str = "LeadSync: recycled for nurture"
     marketing_on_recycle: dict[str, str] = Field(
         default_factory=lambda: {"hs_lead_status": "BAD_TIMING"})

@@ -87,9 +87,11 @@ class LeadView:
     sla: Mapping[str, Mapping[Side, str]] = field(default_factory=dict)  # SLA field -> ...
 
     def reads(self, side: Side) -> list[str]:
-        """Every field of ``side`` the lead view and the verdict stamps need to read."""
+        """Every field of ``side`` the lead view and the verdict stamps need to read (with
+        the recycle stamp: a recycled lead waits for new engagement to qualify again)."""
         names = [f.source(side) for f in self.fields if f.source(side)]
         names += [sides[side] for sides in self.verdict.values() if side in sides]
+        names.append(self.sla_field("recycled_at", side) or "")
         return list(dict.fromkeys(n for n in names if n))
 
     def verdict_specs(self, side: Side) -> list[FieldInfo]:

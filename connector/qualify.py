@@ -5,12 +5,20 @@ the same person gets the same verdict from HubSpot and from Salesforce. The verd
 to both sides into LeadSync's own fields; ``handoff`` decides who reaches the CRM:
 ``qualified_only`` (the default) hands over only qualified leads, ``all`` hands over every lead.
 A lead already with sales that stops qualifying is not taken away from its rep: it is flagged.
+
+A lead the SLA sweep recycled to marketing (its ``recycled_at`` stamp, on either side) does not
+qualify again on the facts that qualified it the first time: it waits in nurture until it
+engages again, i.e. until its ``engaged_at`` lead field (``last_activity`` when the view has no
+``engaged_at``) is later than the recycle. Then, if the definition still qualifies it, it is
+stamped with a new ``qualified_at`` and the sweep hands it off again on a new clock. Clearing
+the recycle stamp by hand releases a lead at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -60,7 +68,29 @@ class Qualifier:
 
     def evaluate(self, records: Mapping[Side, Record | None], now: datetime,
                  ctx: TransformContext | None = None) -> Verdict:
-        return self.definition.evaluate(self.lead(records, ctx), now)
+        lead = self.lead(records, ctx)
+        verdict = self.definition.evaluate(lead, now)
+        recycled = self.recycled_since_qualified(records)
+        if verdict.qualified and recycled is not None and not _engaged_after(lead, recycled):
+            return replace(verdict, qualified=False, hot=False, reason=(
+                f"Recycled for nurture on {recycled.date().isoformat()}; qualifies again "
+                f"when it engages again ({verdict.reason})")[:255])
+        return verdict
+
+    def recycled_since_qualified(self, records: Mapping[Side, Record | None]
+                                 ) -> datetime | None:
+        """When the lead was last recycled, if that was after it last qualified."""
+        recycled: datetime | None = None
+        for side in ("crm", "marketing"):
+            record = records.get(side)  # type: ignore[call-overload]
+            field = self.view.sla_field("recycled_at", side)  # type: ignore[arg-type]
+            moment = instant(record.fields.get(field)) if record and field else None
+            if moment and (recycled is None or moment > recycled):
+                recycled = moment
+        qualified_at = instant(self._existing(records).get("qualified_at"))
+        if recycled is None or (qualified_at and qualified_at > recycled):
+            return None
+        return recycled
 
     def hands_over(self, verdict: Verdict) -> bool:
         """Whether a lead only marketing has goes to the CRM."""
@@ -71,10 +101,11 @@ class Qualifier:
         """What each side's verdict fields should hold for this verdict."""
         existing = self._existing(records)
         qualified_at = existing.get("qualified_at")
-        if verdict.qualified and not qualified_at:
-            qualified_at = iso(now)
+        recycled = self.recycled_since_qualified(records)
+        if verdict.qualified and (not qualified_at or recycled is not None):
+            qualified_at = iso(now)  # first qualified, or qualified again after a recycle
         flag = None
-        if not verdict.qualified and records.get("crm") is not None and (
+        if not verdict.qualified and records.get("crm") is not None and recycled is None and (
                 existing.get("qualified") in (True, "true") or qualified_at):
             flag = existing.get("flag") or (
                 f"No longer qualifies since {now.date().isoformat()}: {verdict.reason}")[:255]
@@ -102,3 +133,28 @@ class Qualifier:
                 if value not in (None, "") and name not in found:
                     found[name] = value
         return found
+
+
+def instant(value: Any) -> datetime | None:
+    """A stamp as an aware instant (ISO text, Salesforce's +0000, a bare date at midnight UTC)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).replace("Z", "+00:00").replace("+0000", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _engaged_after(lead: Mapping[str, Any], moment: datetime) -> bool:
+    """Whether the lead engaged after ``moment``; a bare date counts from the next day."""
+    value = lead.get("engaged_at", lead.get("last_activity"))
+    engaged = instant(value)
+    if engaged is None:
+        return False
+    if len(str(value)) == 10:  # a bare date: only a later day is surely after
+        return engaged.date() > moment.date()
+    return engaged > moment

@@ -147,8 +147,14 @@ class Sweep:
                       deadlines=deadlines(policy, calendar, handoff),
                       owner_id=str(owner) if owner else None)
         self.result.started += 1
+        again = ""
+        if lead.fields.get("Status") == self.ctx.settings.nurture_status:
+            # recycled, engaged again and qualified again: back to sales as a new lead
+            self.crm_writes[lead.id]["Status"] = self.ctx.settings.reopen_status
+            again = f" (handed off again after a recycle; status {self.ctx.settings.reopen_status})"
         self._event(key, lead, "handoff", policy.name,
-                    f"SLA {policy.name} started at {iso(handoff)} on calendar {calendar.name}",
+                    f"SLA {policy.name} started at {iso(handoff)} on calendar {calendar.name}"
+                    f"{again}",
                     {"first_touch_by": iso(clock.deadlines.first_touch_by),
                      "cadence_end": iso(clock.deadlines.cadence_end), "owner": owner})
         return clock

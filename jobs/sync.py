@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from connector.config import Config
 from connector.definition import Definition, load_definition
 from connector.errors import ConfigError
@@ -80,9 +82,12 @@ def adopt(engine: SyncEngine) -> bool:
         definition.agreed_on.isoformat() if definition.agreed_on else None)
 
 
-def run_sync(config: Config, dry_run: bool = False,
-             progress: Progress | None = None) -> SyncResult:
+def run_sync(config: Config, dry_run: bool = False, progress: Progress | None = None,
+             now: datetime | None = None) -> SyncResult:
+    """One pass; ``now`` (tests, what-ifs) stands in for the clock that stamps verdicts."""
     engine = prepare(config)
+    if now is not None:
+        engine.clock = lambda: now
     try:
         dry_run = dry_run or config.sync.dry_run
         full = False if dry_run else adopt(engine)

@@ -74,7 +74,8 @@ EMAIL_STATUSES = (("BOUNCED", "Bounced"), ("FAILED", "Failed"), ("SCHEDULED", "S
 GROUPS = {
     "contacts": (("contactinformation", "Contact information"),
                  ("sales_properties", "Sales properties"),
-                 ("emailinformation", "Email information")),
+                 ("emailinformation", "Email information"),
+                 ("conversioninformation", "Conversion information")),
     "calls": (("call", "Call information"),),
     "emails": (("email", "Email information"),),
 }
@@ -110,6 +111,8 @@ _CONTACT: tuple[_Spec, ...] = (
     ("hubspotscore", "HubSpot Score", "number", "number", "contactinformation", "ro", ()),
     ("notes_last_updated", "Last Activity Date", "datetime", "date", "sales_properties", "ro",
      ()),
+    ("recent_conversion_date", "Recent Conversion Date", "datetime", "date",
+     "conversioninformation", "ro", ()),
     ("hubspot_owner_assigneddate", "Owner Assigned Date", "datetime", "date", "sales_properties",
      "ro", ()),
     ("hs_additional_emails", "Additional email addresses", "enumeration", "checkbox",

@@ -151,3 +151,61 @@ def test_the_placeholder_the_crm_required_counts_as_no_value() -> None:
     assert lead["company"] is None
     verdict = QUALIFIER.definition.evaluate(lead, NOW)
     assert not verdict.qualified and "missing company" in verdict.reason
+
+
+def recycled(contact: Record, at: datetime, qualified_at: datetime, **more: object) -> dict:
+    lead = crm_form(contact)
+    lead.fields.update(LeadSync_Qualified__c=True, LeadSync_Recycled_At__c=at.isoformat(),
+                       LeadSync_Qualified_At__c=qualified_at.isoformat())
+    marketing = hubspot(**{**contact.fields, **more})
+    return {"marketing": marketing, "crm": lead}
+
+
+def test_a_recycled_lead_does_not_qualify_again_on_the_same_facts() -> None:
+    records = recycled(HOT_CONTACT, NOW - timedelta(days=1), NOW - timedelta(days=12))
+    verdict = QUALIFIER.evaluate(records, NOW)
+    assert not verdict.qualified and not verdict.hot
+    assert verdict.reason.startswith("Recycled for nurture on 2026-11-22")
+    stamps = QUALIFIER.stamps(verdict, records, NOW)
+    assert stamps["crm"]["LeadSync_Flag__c"] is None  # recycled, not a lead that went cold
+    assert stamps["crm"]["LeadSync_Qualified_At__c"] == (NOW - timedelta(days=12)).isoformat()
+    assert not QUALIFIER.hands_over(verdict)
+
+
+def test_engaging_after_the_recycle_qualifies_it_again_with_a_new_qualified_at() -> None:
+    records = recycled(HOT_CONTACT, NOW - timedelta(days=1), NOW - timedelta(days=12),
+                       recent_conversion_date=(NOW - timedelta(hours=3)).isoformat())
+    verdict = QUALIFIER.evaluate(records, NOW)
+    assert verdict.qualified
+    stamps = QUALIFIER.stamps(verdict, records, NOW)
+    assert stamps["crm"]["LeadSync_Qualified_At__c"] == "2026-11-23T12:00:00.000Z"
+    assert stamps["marketing"]["leadsync_qualified_at"] == "2026-11-23T12:00:00.000Z"
+
+
+def test_engagement_before_the_recycle_does_not_count_nor_does_a_date_of_the_same_day() -> None:
+    at = NOW - timedelta(hours=2)
+    for engaged in ((at - timedelta(minutes=1)).isoformat(), at.date().isoformat()):
+        records = recycled(HOT_CONTACT, at, NOW - timedelta(days=12),
+                           recent_conversion_date=engaged)
+        assert not QUALIFIER.evaluate(records, NOW).qualified, engaged
+
+
+def test_a_lead_handed_off_again_after_its_recycle_is_not_held_back_by_the_old_recycle() -> None:
+    records = recycled(HOT_CONTACT, NOW - timedelta(days=5), NOW - timedelta(days=2))
+    verdict = QUALIFIER.evaluate(records, NOW)
+    assert verdict.qualified
+    stamps = QUALIFIER.stamps(verdict, records, NOW)
+    assert stamps["crm"]["LeadSync_Qualified_At__c"] == (NOW - timedelta(days=2)).isoformat()
+
+
+def test_without_engaged_at_the_last_activity_tells_engagement(tmp_path: Path) -> None:
+    text = (ROOT / "mappings" / "hubspot_salesforce.toml").read_text()
+    line = 'engaged_at = { marketing = "recent_conversion_date" }\n'
+    assert line in text
+    path = tmp_path / "no_engaged_at.toml"
+    path.write_text(text.replace(line, ""))
+    qualifier = Qualifier(DEFINITION, load_mapping(path))
+    at = NOW - timedelta(days=3)
+    old = recycled(HOT_CONTACT, at, NOW - timedelta(days=12))  # active 2 days ago: after it
+    assert qualifier.evaluate(old, NOW).qualified
+    assert not QUALIFIER.evaluate(old, NOW).qualified  # engaged_at is what counts when mapped

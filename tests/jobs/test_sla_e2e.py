@@ -313,3 +313,42 @@ def test_a_write_the_crm_refuses_is_parked_with_its_code_and_the_sweep_goes_on(
     assert retried.recycled == 1 and retried.failed == 0
     assert lead_now(sf, lead["Id"])["Status"] == "Recycled - Nurture"
     assert StateStore(config.state.url).parked("default", "salesforce:sla") == []
+
+
+def test_a_recycled_lead_waits_in_nurture_until_it_engages_again_then_is_handed_off_anew(
+        handed_off) -> None:
+    sandbox, config, sf, hs, lead, _, _ = handed_off
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    for kind in ("call", "call", "email"):
+        log(sf, lead["Id"], kind)
+    handoff = handoff_of(lead_now(sf, lead["Id"]))
+    run_sweep(config, handoff + timedelta(days=3, minutes=1))
+    assert lead_now(sf, lead["Id"])["Status"] == "Recycled - Nurture"
+
+    run_sync(config, now=handoff + timedelta(days=3, hours=1))  # the facts have not changed
+    waiting = sf.query(f"SELECT LeadSync_Qualified__c, LeadSync_Reason__c, LeadSync_Flag__c "
+                       f"FROM Lead WHERE Id = '{lead['Id']}'")["records"][0]
+    assert waiting["LeadSync_Qualified__c"] is False
+    assert waiting["LeadSync_Reason__c"].startswith("Recycled for nurture on ")
+    assert waiting["LeadSync_Flag__c"] is None  # not a lead that stopped qualifying
+    assert run_sweep(config, handoff + timedelta(days=3, hours=2)).started == 0
+
+    contact = hs.crm.contacts.basic_api.get_by_id(HOT["email"], id_property="email")
+    with sandbox.hubspot.lock:  # a new form submission, as HubSpot's forms would stamp it
+        record = sandbox.hubspot.store.get("contacts", contact.id)
+        sandbox.hubspot.store.update("contacts", record, {
+            "recent_conversion_date": (handoff + timedelta(days=3, hours=5)).isoformat()})
+    again_at = handoff + timedelta(days=4)
+    run_sync(config, now=again_at)
+    swept = run_sweep(config, again_at + timedelta(minutes=1))
+    stamped = lead_now(sf, lead["Id"])
+    assert swept.started == 1
+    assert stamped["Status"] == "Open - Not Contacted"
+    assert stamped["LeadSync_SLA_Status__c"] == "pending"
+    assert handoff_of(stamped) == again_at
+    assert stamped["LeadSync_Calls__c"] == 0 and stamped["LeadSync_Recycle_Count__c"] == 1
+    from connector.state import StateStore
+
+    events = [e for e in StateStore(config.state.url).events("default", email=HOT["email"])
+              if e["event"] == "handoff"]
+    assert len(events) == 2 and "handed off again" in events[-1]["reason"]
