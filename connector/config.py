@@ -257,10 +257,18 @@ class PoolSettings(BaseModel):
 
     model_config = _MODEL_CONFIG
 
-    reps: list[str] = Field(min_length=1)  # the reps' emails, in turn order
+    reps: list[str] = Field(default_factory=list)  # the reps' emails, in turn order
+    queue: str | None = None  # or the members of this CRM queue (Salesforce) or team (HubSpot)
     min_compliance: float | None = Field(default=None, gt=0, le=1)
     window_days: int = Field(default=30, ge=1)
     out_of_office: dict[str, tuple[date, date]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _reps_or_queue(self) -> PoolSettings:
+        if bool(self.reps) == bool(self.queue):
+            raise PydanticCustomError("pool", "name the reps (reps = [emails]) or a CRM queue "
+                                      "(queue = \"name\"), one of the two")
+        return self
 
 
 class SlaSettings(BaseModel):
@@ -271,14 +279,14 @@ class SlaSettings(BaseModel):
 
     default_calendar: str = "default"
     policies: list[dict[str, Any]] = Field(min_length=1)
-    accepted_statuses: list[str] = Field(default_factory=lambda: ["Working - Contacted"])
-    disqualified_statuses: list[str] = Field(
-        default_factory=lambda: ["Closed - Not Converted"])
-    nurture_status: str = "Recycled - Nurture"
-    reopen_status: str = "Open - Not Contacted"  # a recycled lead handed off again
-    nurture_list: str = "LeadSync: recycled for nurture"
-    marketing_on_recycle: dict[str, str] = Field(
-        default_factory=lambda: {"hs_lead_status": "BAD_TIMING"})
+    # CRM status values; unset: the CRM's standard ones (see the adapters' SalesProcess)
+    accepted_statuses: list[str] | None = None
+    disqualified_statuses: list[str] | None = None
+    nurture_status: str | None = None
+    reopen_status: str | None = None  # a recycled lead handed off again
+    nurture_list: str | None = "LeadSync: recycled for nurture"
+    marketing_on_recycle: dict[str, str] | None = None  # unset: the marketing system's standard
+    escalate_to: str | None = None  # who gets escalations for owners without a manager (email)
     webhook_url: str | None = None
     pool: PoolSettings | None = None
 

@@ -122,3 +122,35 @@ class TaskSpec:
     owner_id: str | None
     subject: str
     description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SalesProcess:
+    """How a CRM keeps the sales side of a lead, as the SLA reads and sets it: who owns it, its
+    working status and the status values that mean accepted, disqualified, recycled and reopened,
+    and whether it converted. Each adapter gives its CRM's standard; ``[sla]`` overrides the
+    status values (every org names its own)."""
+
+    owner: str  # the field with the owner's user id
+    status: str  # the field with the sales status
+    email: str
+    name: tuple[str, ...]  # the fields that name the lead, joined with spaces
+    converted: str  # the field that tells conversion
+    converted_when: tuple[str, ...]  # its values that mean converted ("true" for a checkbox)
+    accepted_statuses: tuple[str, ...]
+    disqualified_statuses: tuple[str, ...]
+    nurture_status: str  # set when the lead is recycled to marketing
+    reopen_status: str  # set when a recycled lead is handed off again
+
+    def fields(self) -> list[str]:
+        return list(dict.fromkeys([self.owner, self.status, self.email, *self.name,
+                                   self.converted]))
+
+    def is_converted(self, record: Record) -> bool:
+        value = record.fields.get(self.converted)
+        return value not in (None, "") and str(value).lower() in {
+            v.lower() for v in self.converted_when}
+
+    def display_name(self, record: Record) -> str:
+        parts = [str(record.fields.get(f) or "").strip() for f in self.name]
+        return " ".join(p for p in parts if p) or str(record.fields.get(self.email) or record.id)

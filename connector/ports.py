@@ -7,7 +7,7 @@ adapter and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,6 +16,7 @@ from connector.models import (
     Cursor,
     FieldInfo,
     Record,
+    SalesProcess,
     TaskSpec,
     WriteOp,
     WriteResult,
@@ -69,7 +70,9 @@ class System(Protocol):
 
 
 class Activities(Protocol):
-    """The CRM side of the SLA: touches logged on leads, and tasks for people."""
+    """The CRM side of the SLA: touches logged on leads, tasks for people, the reps."""
+
+    process: SalesProcess  # where the CRM keeps owner, status and conversion on a lead
 
     def read_activities(self, record_ids: Sequence[str], since: datetime,
                         until: datetime) -> list[Activity]:
@@ -84,9 +87,16 @@ class Activities(Protocol):
         """The people who own leads: id, email, name, time zone, manager, active."""
         ...
 
+    def queue_members(self, name: str) -> list[str]:
+        """The user ids of a CRM queue or team (by name or API name), in a stable order;
+        ``ConfigError`` naming the queue when there is none of that name."""
+        ...
+
 
 class Lists(Protocol):
     """The marketing side of recycling: static lists marketers nurture from."""
+
+    on_recycle: Mapping[str, str]  # what a recycled record is set to by default (lead status)
 
     def add_to_list(self, list_name: str, record_ids: Sequence[str]) -> int:
         """Add records to the static list of that name, creating it if missing; how many."""

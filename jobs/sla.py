@@ -59,6 +59,7 @@ class Sweep:
         self.store = self.engine.store
         self.connection = self.engine.connection
         self.view = self.engine.mapping.view
+        self.process = ctx.process
         self.result = SweepResult()
         self.events: list[dict[str, Any]] = []
         self.crm_writes: dict[str, dict[str, Any]] = defaultdict(dict)  # crm id -> fields
@@ -133,13 +134,13 @@ class Sweep:
     def _start(self, key: str, lead: Record, reps: dict[str, Rep],
                pool: RoundRobin | None) -> Clock | None:
         facts = {"grade": self._verdict(lead, "grade"), "hot": self._verdict(lead, "hot"),
-                 "lead_source": lead.fields.get("LeadSource"),
-                 "country": lead.fields.get("Country")}
+                 "lead_source": self._lead_value(lead, "lead_source"),
+                 "country": self._lead_value(lead, "country")}
         policy = select_policy(self.ctx.policies, facts)
         if policy is None:
             return None
         handoff = _instant(self._verdict(lead, "qualified_at")) or self.now
-        owner = lead.fields.get("OwnerId")
+        owner = lead.fields.get(self.process.owner)
         if pool is not None and str(owner) not in {rep.id for rep in pool.pool}:
             owner = self._assign(key, lead, policy, pool) or owner
         calendar = self._calendar(policy, reps.get(str(owner)))
@@ -148,10 +149,11 @@ class Sweep:
                       owner_id=str(owner) if owner else None)
         self.result.started += 1
         again = ""
-        if lead.fields.get("Status") == self.ctx.settings.nurture_status:
+        process = self.process
+        if lead.fields.get(process.status) == process.nurture_status:
             # recycled, engaged again and qualified again: back to sales as a new lead
-            self.crm_writes[lead.id]["Status"] = self.ctx.settings.reopen_status
-            again = f" (handed off again after a recycle; status {self.ctx.settings.reopen_status})"
+            self.crm_writes[lead.id][process.status] = process.reopen_status
+            again = f" (handed off again after a recycle; status {process.reopen_status})"
         self._event(key, lead, "handoff", policy.name,
                     f"SLA {policy.name} started at {iso(handoff)} on calendar {calendar.name}"
                     f"{again}",
@@ -170,6 +172,11 @@ class Sweep:
             base = self.ctx.calendars[self.ctx.settings.default_calendar]
             return base.with_time_zone(rep.time_zone) if rep and rep.time_zone else base
         return self.ctx.calendars[policy.calendar]
+
+    def _lead_value(self, lead: Record, name: str) -> Any:
+        """A [lead] field of the mapping, as the CRM record holds it."""
+        field_name = next((f.crm for f in self.view.fields if f.name == name), None)
+        return lead.fields.get(field_name) if field_name else None
 
     def _verdict(self, lead: Record, name: str) -> Any:
         field_name = self.view.verdict.get(name, {}).get("crm")
@@ -193,11 +200,11 @@ class Sweep:
     def _judge(self, key: str, clock: Clock, lead: Record, reps: dict[str, Rep],
                pool: RoundRobin | None) -> str:
         policy = self.ctx.policy(clock.policy)
-        status_value = str(lead.fields.get("Status") or "")
-        if status_value in self.ctx.settings.accepted_statuses:
+        status_value = str(lead.fields.get(self.process.status) or "")
+        if status_value in self.process.accepted_statuses:
             clock.accept(self.now)
-        converted = bool(lead.fields.get("IsConverted"))
-        disqualified = status_value in self.ctx.settings.disqualified_statuses or lead.deleted
+        converted = self.process.is_converted(lead)
+        disqualified = status_value in self.process.disqualified_statuses or lead.deleted
         before = clock.status
         assessment = assess(clock, policy, self.now, converted=converted,
                             disqualified=disqualified)
@@ -241,8 +248,8 @@ class Sweep:
     def _escalate(self, clock: Clock, lead: Record, policy: Policy, kind: str, reason: str,
                   reps: dict[str, Rep]) -> None:
         owner = reps.get(clock.owner_id or "")
-        manager = owner.manager_id if owner else None
-        name = lead.fields.get("Name") or lead.fields.get("Email") or lead.id
+        manager = (owner.manager_id if owner else None) or self._escalate_to(reps)
+        name = self.process.display_name(lead)
         task = TaskSpec(f"{clock.key}:{kind}", lead.id, manager or clock.owner_id,
                         f"SLA breach: {kind.replace('_', ' ')} on {name}"[:255],
                         f"{reason}. Policy {policy.name}; owner "
@@ -254,11 +261,17 @@ class Sweep:
         self._event(clock.key, lead, "escalated", policy.name, reason,
                     {"task": result.id, "to": manager or clock.owner_id, "ok": result.ok})
 
+    def _escalate_to(self, reps: dict[str, Rep]) -> str | None:
+        """The user ``[sla] escalate_to`` names, for owners without a manager."""
+        email = (self.ctx.settings.escalate_to or "").lower()
+        return next((rep.id for rep in reps.values() if email and rep.email.lower() == email),
+                    None)
+
     def _webhook(self, clock: Clock, lead: Record, policy: Policy, kind: str,
                  reason: str) -> None:
         body = {"event": "sla.breach", "kind": kind, "policy": policy.name, "reason": reason,
                 "lead": {"crm_id": lead.id, "key": clock.key,
-                         "email": lead.fields.get("Email")},
+                         "email": lead.fields.get(self.process.email)},
                 "owner_id": clock.owner_id, "at": iso(self.now)}
         try:
             response = self.post(self.ctx.settings.webhook_url, data=json.dumps(body),
@@ -277,9 +290,9 @@ class Sweep:
             self._event(key, lead, "assign_failed", policy.name, "no eligible rep in the pool",
                         {"skipped": skipped})
             return None
-        self.crm_writes[lead.id]["OwnerId"] = pick.rep.id
+        self.crm_writes[lead.id][self.process.owner] = pick.rep.id
         self._event(key, lead, "assigned", policy.name, f"round robin: {pick.rep.email}",
-                    {"from": lead.fields.get("OwnerId"), "to": pick.rep.id,
+                    {"from": lead.fields.get(self.process.owner), "to": pick.rep.id,
                      "skipped": skipped})
         return pick.rep.id
 
@@ -292,7 +305,7 @@ class Sweep:
             self._event(clock.key, lead, "reassign_failed", policy.name,
                         "no eligible rep in the pool", {"skipped": skipped})
             return
-        self.crm_writes[lead.id]["OwnerId"] = pick.rep.id
+        self.crm_writes[lead.id][self.process.owner] = pick.rep.id
         self._event(clock.key, lead, "reassigned", policy.name, reason,
                     {"from": clock.owner_id, "to": pick.rep.id, "skipped": skipped})
         clock.owner_id = pick.rep.id
@@ -302,11 +315,11 @@ class Sweep:
         settings = self.ctx.settings
         self.recycling[clock.key] = (clock.recycled_at, clock.recycle_reason, clock.status)
         clock.recycle(self.now, reason)
-        self.crm_writes[lead.id]["Status"] = settings.nurture_status
+        self.crm_writes[lead.id][self.process.status] = self.process.nurture_status
         link = self.store.links_by_id(self.connection, "crm", [lead.id]).get(lead.id)
         if link is not None and link.marketing_id:
             count = int(float(self._sla_value(lead, "recycle_count") or 0)) + 1
-            fields = dict(settings.marketing_on_recycle)
+            fields = dict(self.ctx.on_recycle)
             for name, value in (("recycle_reason", reason), ("recycled_at", iso(self.now)),
                                 ("recycle_count", count)):
                 target = self.view.sla_field(name, "marketing")
@@ -316,9 +329,9 @@ class Sweep:
             self.nurture.append(link.marketing_id)
         self.result.recycled += 1
         self._event(clock.key, lead, "recycled", clock.policy, reason,
-                    {"crm_status": settings.nurture_status,
+                    {"crm_status": self.process.nurture_status,
                      "marketing": link.marketing_id if link else None,
-                     "list": settings.nurture_list})
+                     "list": settings.nurture_list if self.ctx.lists else None})
 
     def _pool(self, reps: dict[str, Rep], stored: dict[str, dict[str, Any]]
               ) -> RoundRobin | None:
@@ -326,7 +339,11 @@ class Sweep:
         if pool is None:
             return None
         by_email = {rep.email.lower(): rep for rep in reps.values()}
-        members = [by_email[email.lower()] for email in pool.reps if email.lower() in by_email]
+        if pool.queue:  # the queue's members as the CRM has them now, in a stable order
+            members = [reps[i] for i in self.ctx.activities.queue_members(pool.queue)
+                       if i in reps]
+        else:
+            members = [by_email[e.lower()] for e in pool.reps if e.lower() in by_email]
         history = [Clock.from_json(c["clock"]) for c in stored.values()]
         self.ctx.compliance = compliance(history, self.now, pool.window_days)
         self.ctx.out_of_office = {by_email[e.lower()].id: dates for e, dates in
@@ -346,7 +363,7 @@ class Sweep:
         ops = [WriteOp(links[mid].key if mid in links else mid, fields, mid)
                for mid, fields in self.marketing_writes.items()]
         self._send(marketing, ops)
-        if self.nurture:
+        if self.nurture and self.ctx.lists and self.ctx.settings.nurture_list:
             self.ctx.lists.add_to_list(self.ctx.settings.nurture_list, self.nurture)
 
     def _send(self, system: Any, ops: list[WriteOp]) -> None:
@@ -369,7 +386,7 @@ class Sweep:
 
     def _event(self, key: str, lead: Record, event: str, policy: str | None, reason: str,
                details: dict[str, Any]) -> None:
-        email = lead.fields.get("Email")
+        email = lead.fields.get(self.process.email)
         self.events.append({"key": key, "email": str(email).lower() if email else None,
                             "at": self.now, "event": event, "policy": policy,
                             "reason": reason, "details": details})

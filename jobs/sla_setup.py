@@ -9,11 +9,10 @@ from typing import Any
 from connector.calendar import BusinessCalendar, always_open
 from connector.config import Config, SlaSettings
 from connector.errors import ConfigError
+from connector.models import SalesProcess
 from connector.ports import Activities, Lists
 from connector.sla import Policy, parse_policies
 from connector.sync import SyncEngine
-
-CRM_FIELDS = ("Name", "Email", "OwnerId", "Status", "IsConverted", "LeadSource", "Country")
 
 
 @dataclass
@@ -23,8 +22,10 @@ class SlaContext:
     calendars: dict[str, BusinessCalendar]
     policies: list[Policy]
     activities: Activities
-    lists: Lists
+    lists: Lists | None  # None: the marketing system keeps no lists (no nurture list)
     crm_fields: list[str]
+    process: SalesProcess  # the CRM's, with [sla]'s status values
+    on_recycle: dict[str, str]  # marketing fields set on a recycled lead
     compliance: dict[str, float] = field(default_factory=dict)
     out_of_office: dict[str, tuple[date, date]] = field(default_factory=dict)
 
@@ -76,11 +77,29 @@ def prepare_sla(config: Config) -> SlaContext:
     settings, calendars, policies = check_sla(config)
     engine = prepare(config)
     marketing, crm = engine.systems["marketing"], engine.systems["crm"]  # fields ensured
+    activities = _activities(crm)
+    lists = _lists(marketing, settings)
+    process = sales_process(activities.process, settings)
     view = engine.mapping.view
-    crm_fields = list(dict.fromkeys([*engine.fields("crm"), *CRM_FIELDS,
+    facts = [f.crm for f in view.fields if f.name in ("lead_source", "country") and f.crm]
+    crm_fields = list(dict.fromkeys([*engine.fields("crm"), *process.fields(), *facts,
                                      *(s.name for s in view.sla_specs("crm"))]))
-    return SlaContext(engine, settings, calendars, policies, _activities(crm),
-                      _lists(marketing), crm_fields)
+    on_recycle = (settings.marketing_on_recycle if settings.marketing_on_recycle is not None
+                  else dict(lists.on_recycle) if lists else {})
+    return SlaContext(engine, settings, calendars, policies, activities, lists, crm_fields,
+                      process, on_recycle)
+
+
+def sales_process(standard: SalesProcess, settings: SlaSettings) -> SalesProcess:
+    """The CRM's standard sales process with the status values ``[sla]`` sets."""
+    changes: dict[str, Any] = {}
+    for name in ("accepted_statuses", "disqualified_statuses"):
+        if getattr(settings, name) is not None:
+            changes[name] = tuple(getattr(settings, name))
+    for name in ("nurture_status", "reopen_status"):
+        if getattr(settings, name) is not None:
+            changes[name] = getattr(settings, name)
+    return replace(standard, **changes)
 
 
 def _activities(crm: Any) -> Activities:
@@ -88,14 +107,19 @@ def _activities(crm: Any) -> Activities:
         from adapters.salesforce.activities import SalesforceActivities
 
         return SalesforceActivities(crm)
-    raise ConfigError(f"SLA touches are read from Salesforce only for now, not {crm.kind}",
-                      "systems")
+    if crm.kind == "hubspot":
+        from adapters.hubspot.activities import HubSpotActivities
+
+        return HubSpotActivities(crm)
+    raise ConfigError(f"the SLA cannot read touches from {crm.kind} yet", "systems")
 
 
-def _lists(marketing: Any) -> Lists:
+def _lists(marketing: Any, settings: SlaSettings) -> Lists | None:
     if marketing.kind == "hubspot":
         from adapters.hubspot.lists import HubSpotLists
 
         return HubSpotLists(marketing)
-    raise ConfigError(f"nurture lists are kept in HubSpot only for now, not {marketing.kind}",
-                      "systems")
+    if settings.nurture_list is not None and "nurture_list" in settings.model_fields_set:
+        raise ConfigError(f"nurture lists are kept in HubSpot only for now, not in "
+                          f"{marketing.kind}; remove nurture_list", "sla.nurture_list")
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from adapters.hubspot.system import HubSpotSystem
 from connector.errors import ConfigError
@@ -12,6 +13,8 @@ CHUNK = 100
 
 
 class HubSpotLists:
+    on_recycle: ClassVar[dict[str, str]] = {"hs_lead_status": "BAD_TIMING"}  # "Bad timing"
+
     def __init__(self, system: HubSpotSystem) -> None:
         self.system = system
         self._ids: dict[str, str] = {}

@@ -11,12 +11,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.salesforce.system import SalesforceSystem, parse_datetime, soql_literal
-from connector.models import Activity, TaskSpec, WriteResult
+from connector.errors import ConfigError
+from connector.models import Activity, SalesProcess, TaskSpec, WriteResult
 from connector.routing import Rep
 
 CHUNK = 150  # ids per SOQL IN list: keeps the query URL well under Salesforce's 16,000 chars
 TASK_FIELDS = "Id, WhoId, TaskSubtype, Type, CompletedDateTime, CreatedDate, OwnerId, Subject"
 EVENT_FIELDS = "Id, WhoId, StartDateTime, OwnerId, Subject"
+USER_PREFIX = "005"  # queue members that are users (not nested groups or roles)
+
+# The Lead object's standard fields, and the status values of the standard sales process; an
+# org's own Lead Status values are set in [sla].
+LEAD_PROCESS = SalesProcess(
+    owner="OwnerId", status="Status", email="Email", name=("Name",),
+    converted="IsConverted", converted_when=("true",),
+    accepted_statuses=("Working - Contacted",),
+    disqualified_statuses=("Closed - Not Converted",),
+    nurture_status="Recycled - Nurture", reopen_status="Open - Not Contacted")
 
 
 def task_kind(row: dict[str, Any]) -> str | None:
@@ -29,6 +40,8 @@ def task_kind(row: dict[str, Any]) -> str | None:
 
 class SalesforceActivities:
     """Activities, tasks and reps of one org, through the same client and budgets."""
+
+    process = LEAD_PROCESS
 
     def __init__(self, system: SalesforceSystem) -> None:
         self.system = system
@@ -85,6 +98,21 @@ class SalesforceActivities:
                          row.get("TimeZoneSidKey"), row.get("ManagerId"),
                          bool(row.get("IsActive", True))) for row in rows]
         return reps
+
+    def queue_members(self, name: str) -> list[str]:
+        """The active and inactive users of the queue with that API name or label, by id."""
+        soql = (f"SELECT Id, Name, DeveloperName FROM Group WHERE Type = 'Queue' AND "
+                f"(DeveloperName = {soql_literal(name)} OR Name = {soql_literal(name)})")
+        queues = [row for rows in self.system._query_pages(soql, include_deleted=False)
+                  for row in rows]
+        if not queues:
+            raise ConfigError(f"Salesforce has no queue named {name!r} (API name or label)",
+                              "sla.pool.queue")
+        members = (f"SELECT UserOrGroupId FROM GroupMember "
+                   f"WHERE GroupId = {soql_literal(queues[0]['Id'])}")
+        ids = {row["UserOrGroupId"] for rows in self.system._query_pages(
+            members, include_deleted=False) for row in rows}
+        return sorted(i for i in ids if str(i).startswith(USER_PREFIX))
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -1,0 +1,166 @@
+"""HubSpot's side of the SLA, when HubSpot is the CRM: calls and emails on contacts, tasks for
+managers, owners as reps, teams as queues.
+
+Touches are calls whose ``hs_call_status`` is COMPLETED and emails sent by the team
+(``hs_email_direction`` EMAIL, not bounced, failed or still scheduled), associated with the
+contact, their ``hs_timestamp`` in the window. The contact's associations are read in batches
+(v4 associations batch read), then the activities themselves (v3 batch read), so a sweep costs
+a few calls per thousand leads whatever the portal holds. Meetings are not read yet.
+
+HubSpot owners carry no manager and no time zone: escalations go to ``[sla] escalate_to`` and
+"rep" calendars use the default calendar's zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.hubspot.system import HubSpotSystem, epoch_ms, parse_timestamp
+from connector.errors import AuthError, ConfigError
+from connector.models import Activity, SalesProcess, TaskSpec, WriteResult
+from connector.routing import Rep
+
+ASSOCIATION_BATCH = 1000  # inputs per v4 associations batch read
+READ_BATCH = 100  # inputs per v3 batch read or create
+TASK_TO_CONTACT = 204  # HUBSPOT_DEFINED association type
+SENT = {"", "SENT"}  # email statuses that reached the lead (a logged email may carry none)
+
+# HubSpot's standard lead statuses; a portal's own values are set in [sla].
+CONTACT_PROCESS = SalesProcess(
+    owner="hubspot_owner_id", status="hs_lead_status", email="email",
+    name=("firstname", "lastname"), converted="lifecyclestage",
+    converted_when=("opportunity", "customer", "evangelist"),
+    accepted_statuses=("IN_PROGRESS", "ATTEMPTED_TO_CONTACT", "CONNECTED"),
+    disqualified_statuses=("UNQUALIFIED",), nurture_status="BAD_TIMING", reopen_status="NEW")
+
+_KINDS = {"calls": ("call", ["hs_timestamp", "hs_call_status", "hs_call_title",
+                             "hubspot_owner_id"]),
+          "emails": ("email", ["hs_timestamp", "hs_email_status", "hs_email_direction",
+                               "hs_email_subject", "hubspot_owner_id"])}
+
+
+def counts(object_type: str, properties: dict[str, Any]) -> bool:
+    """Whether a call or email is a touch: completed, or sent by the team."""
+    if object_type == "calls":
+        return (properties.get("hs_call_status") or "").upper() == "COMPLETED"
+    return ((properties.get("hs_email_direction") or "").upper() == "EMAIL"
+            and (properties.get("hs_email_status") or "").upper() in SENT)
+
+
+class HubSpotActivities:
+    """Activities, tasks, owners and teams of one portal, through the same client and budgets."""
+
+    process = CONTACT_PROCESS
+
+    def __init__(self, system: HubSpotSystem) -> None:
+        self.system = system
+
+    def read_activities(self, record_ids: Sequence[str], since: datetime,
+                        until: datetime) -> list[Activity]:
+        found: list[Activity] = []
+        ids = list(dict.fromkeys(str(i) for i in record_ids))
+        for object_type, (kind, properties) in _KINDS.items():
+            owners = self._associated(ids, object_type)  # activity id -> contact ids
+            for rows in self._read(object_type, list(owners), properties):
+                for row in rows:
+                    props = row.get("properties") or {}
+                    if not counts(object_type, props) or not props.get("hs_timestamp"):
+                        continue
+                    at = parse_timestamp(props["hs_timestamp"])
+                    if not since <= at <= until:
+                        continue
+                    subject = props.get("hs_call_title") or props.get("hs_email_subject") or ""
+                    found += [Activity(str(row["id"]), contact, kind, at,
+                                       props.get("hubspot_owner_id"), subject)
+                              for contact in owners.get(str(row["id"]), [])]
+        return found
+
+    def _associated(self, contact_ids: list[str], object_type: str) -> dict[str, list[str]]:
+        batch_api = self.system.client.crm.associations.v4.batch_api
+        found: dict[str, list[str]] = {}
+        for chunk in _chunks(contact_ids, ASSOCIATION_BATCH):
+            answer = self.system._call(
+                f"contacts to {object_type}", batch_api.get_page, from_object_type="contacts",
+                to_object_type=object_type,
+                batch_input_public_fetch_associations_batch_request={
+                    "inputs": [{"id": i} for i in chunk]})
+            for result in answer.get("results", []):
+                contact = str(result["from"]["id"])
+                for target in result.get("to", []):
+                    found.setdefault(str(target["toObjectId"]), []).append(contact)
+        return found
+
+    def _read(self, object_type: str, ids: list[str], properties: list[str]
+              ) -> Iterator[list[dict[str, Any]]]:
+        batch_api = getattr(self.system.client.crm.objects, object_type).batch_api
+        for chunk in _chunks(ids, READ_BATCH):
+            answer = self.system._call(
+                f"read {object_type}", batch_api.read,
+                batch_read_input_simple_public_object_id={
+                    "inputs": [{"id": i} for i in chunk], "properties": properties})
+            yield answer.get("results", [])
+
+    def create_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:
+        results: list[WriteResult] = []
+        batch_api = self.system.client.crm.objects.tasks.batch_api
+        for chunk in _chunks(list(tasks), READ_BATCH):
+            inputs = [{"properties": {
+                "hs_timestamp": epoch_ms(datetime.now(UTC)),
+                "hs_task_subject": task.subject[:255], "hs_task_body": task.description,
+                "hs_task_status": "NOT_STARTED", "hs_task_priority": "HIGH",
+                "hs_task_type": "TODO",
+                **({"hubspot_owner_id": task.owner_id} if task.owner_id else {})},
+                "associations": [{"to": {"id": task.record_id}, "types": [{
+                    "associationCategory": "HUBSPOT_DEFINED",
+                    "associationTypeId": TASK_TO_CONTACT}]}]} for task in chunk]
+            try:
+                answer = self.system._call("create tasks", batch_api.create,
+                                           batch_input_simple_public_object_batch_input_for_create=
+                                           {"inputs": inputs})
+            except ConfigError as exc:  # a refused batch: every task in it failed, with why
+                if isinstance(exc, AuthError):
+                    raise
+                results += [WriteResult(t.key, False, code=str(getattr(exc, "status", "")),
+                                        message=exc.message) for t in chunk]
+                continue
+            created = answer.get("results", [])  # batch create answers in input order
+            results += [WriteResult(task.key, True, str(item["id"]), created=True)
+                        for task, item in zip(chunk, created, strict=False)]
+            results += [WriteResult(task.key, False, code="MISSING",
+                                    message="HubSpot did not answer for this task")
+                        for task in chunk[len(created):]]
+        return results
+
+    def reps(self) -> list[Rep]:
+        return [Rep(str(o["id"]), o.get("email") or "",
+                    f"{o.get('firstName') or ''} {o.get('lastName') or ''}".strip(),
+                    active=not o.get("archived", False)) for o in self._owners()]
+
+    def queue_members(self, name: str) -> list[str]:
+        """The owners on the team of that name (HubSpot's teams are its queues)."""
+        owners = self._owners()
+        teams = {str(t.get("name")) for o in owners for t in o.get("teams") or []}
+        if name not in teams:
+            raise ConfigError(f"HubSpot has no team named {name!r} (teams: "
+                              f"{', '.join(sorted(teams)) or 'none'})", "sla.pool.queue")
+        return sorted({str(o["id"]) for o in owners
+                       if any(t.get("name") == name for t in o.get("teams") or [])})
+
+    def _owners(self) -> list[dict[str, Any]]:
+        owners: list[dict[str, Any]] = []
+        after = None
+        owners_api = self.system.client.crm.owners.owners_api
+        while True:
+            kwargs: dict[str, Any] = {"limit": 500, **({"after": after} if after else {})}
+            answer = self.system._call("owners", owners_api.get_page, **kwargs)
+            owners += answer.get("results", [])
+            after = ((answer.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                return owners
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
