@@ -2,7 +2,7 @@
 
 Each association is kept in both directions, as HubSpot reports it from either side: a call
 associated to a contact with type 194 (call to contact) is also the contact's association to the
-call with type 193 (contact to call).
+call with type 193 (contact to call). Emails use 198/197 and tasks 204/203 the same way.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from sandbox.hubspot.errors import validation_error
 
 # (from type, to type) -> HUBSPOT_DEFINED type id, and the name v3 reads show for it.
 TYPE_IDS = {("contacts", "calls"): 193, ("calls", "contacts"): 194,
-            ("contacts", "emails"): 197, ("emails", "contacts"): 198}
+            ("contacts", "emails"): 197, ("emails", "contacts"): 198,
+            ("contacts", "tasks"): 203, ("tasks", "contacts"): 204}
 TYPE_NAMES = {193: "contact_to_call", 194: "call_to_contact",
-              197: "contact_to_email", 198: "email_to_contact"}
-INVERSE = {193: 194, 194: 193, 197: 198, 198: 197}
+              197: "contact_to_email", 198: "email_to_contact",
+              203: "contact_to_task", 204: "task_to_contact"}
+INVERSE = {193: 194, 194: 193, 197: 198, 198: 197, 203: 204, 204: 203}
 
 # from type -> from id -> to type -> to id -> type ids
 Edges = dict[str, dict[str, dict[str, dict[str, list[int]]]]]

@@ -1,5 +1,5 @@
-"""The CRM object endpoints for contacts, calls and emails: basic, batch, search, merge, and the
-v4 association reads.
+"""The CRM object endpoints for contacts, calls, emails and tasks: basic, batch, search, merge,
+and the v4 association reads.
 
 Batch semantics follow HubSpot's documentation: at most 100 inputs; batch read answers 207 with
 ``OBJECT_NOT_FOUND`` for ids it cannot find; batch create is all-or-nothing unless every input
@@ -31,7 +31,7 @@ Reply = tuple[int, Any]
 MAX_BATCH = 100
 MAX_ASSOCIATION_BATCH = 1000
 MAX_PAGE = 100
-SINGULAR = {"contacts": "contact", "calls": "call", "emails": "email"}
+SINGULAR = {"contacts": "contact", "calls": "call", "emails": "email", "tasks": "task"}
 
 
 class ObjectsApi:

@@ -78,7 +78,12 @@ class PropertyCatalog:
         return {"properties": self.properties, "groups": self.groups}
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.properties, self.groups = data["properties"], data["groups"]
+        """Saved definitions; an object type the saved state predates gets its built-in ones."""
+        at = self.now()
+        self.properties = {t: data["properties"].get(t) or schema.built_in_properties(t, at)
+                           for t in schema.OBJECT_TYPES}
+        self.groups = {t: data["groups"].get(t) or schema.built_in_groups(t)
+                       for t in schema.OBJECT_TYPES}
 
 
 def _normalise(prop: dict[str, Any], raw: Any, owner_ids: Collection[str],

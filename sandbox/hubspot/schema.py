@@ -1,4 +1,4 @@
-"""The portal's built-in property groups and properties for contacts, calls and emails.
+"""The portal's built-in property groups and properties for contacts, calls, emails and tasks.
 
 Names, types and option values are HubSpot's internal ones, as its property documentation lists
 them. Each property is written compactly here and expanded into the ``Property`` model the
@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-OBJECT_TYPES = ("contacts", "calls", "emails")
+OBJECT_TYPES = ("contacts", "calls", "emails", "tasks")
 
 # Everything a request may call an object type, mapped to the name used here.
 OBJECT_TYPE_ALIASES = {
     "contacts": "contacts", "contact": "contacts", "0-1": "contacts",
     "calls": "calls", "call": "calls", "0-48": "calls",
     "emails": "emails", "email": "emails", "0-49": "emails",
+    "tasks": "tasks", "task": "tasks", "0-27": "tasks",
 }
-OBJECT_TYPE_IDS = {"contacts": "0-1", "calls": "0-48", "emails": "0-49"}
+OBJECT_TYPE_IDS = {"contacts": "0-1", "calls": "0-48", "emails": "0-49", "tasks": "0-27"}
 
 # Properties returned when a read names none.
 DEFAULT_PROPERTIES = {
@@ -25,20 +26,24 @@ DEFAULT_PROPERTIES = {
                  "lastname"),
     "calls": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
     "emails": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+    "tasks": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
 }
 # Maintained by the portal on every write.
-CREATED_PROPERTY = {"contacts": "createdate", "calls": "hs_createdate", "emails": "hs_createdate"}
+CREATED_PROPERTY = {"contacts": "createdate", "calls": "hs_createdate", "emails": "hs_createdate",
+                    "tasks": "hs_createdate"}
 MODIFIED_PROPERTY = {"contacts": "lastmodifieddate", "calls": "hs_lastmodifieddate",
-                     "emails": "hs_lastmodifieddate"}
+                     "emails": "hs_lastmodifieddate", "tasks": "hs_lastmodifieddate"}
 # Searched by a search request's free-text ``query``.
 QUERY_PROPERTIES = {
     "contacts": ("firstname", "lastname", "email", "hs_additional_emails", "phone", "mobilephone",
                  "company"),
     "calls": ("hs_call_title", "hs_call_body"),
     "emails": ("hs_email_subject", "hs_email_text"),
+    "tasks": ("hs_task_subject", "hs_task_body"),
 }
 # Properties that must be given when a record is created.
-REQUIRED_ON_CREATE = {"contacts": (), "calls": ("hs_timestamp",), "emails": ("hs_timestamp",)}
+REQUIRED_ON_CREATE = {"contacts": (), "calls": ("hs_timestamp",), "emails": ("hs_timestamp",),
+                      "tasks": ("hs_timestamp",)}
 
 LIFECYCLE_STAGES = (
     ("subscriber", "Subscriber"), ("lead", "Lead"),
@@ -70,6 +75,10 @@ EMAIL_DIRECTIONS = (("EMAIL", "Email sent from CRM"), ("INCOMING_EMAIL", "Reply"
                     ("FORWARDED_EMAIL", "Forwarded"))
 EMAIL_STATUSES = (("BOUNCED", "Bounced"), ("FAILED", "Failed"), ("SCHEDULED", "Scheduled"),
                   ("SENDING", "Sending"), ("SENT", "Sent"))
+TASK_STATUSES = (("NOT_STARTED", "Not started"), ("IN_PROGRESS", "In progress"),
+                 ("WAITING", "Waiting"), ("COMPLETED", "Completed"), ("DEFERRED", "Deferred"))
+TASK_PRIORITIES = (("LOW", "Low"), ("MEDIUM", "Medium"), ("HIGH", "High"), ("NONE", "None"))
+TASK_TYPES = (("EMAIL", "Email"), ("CALL", "Call"), ("TODO", "To-do"))
 
 GROUPS = {
     "contacts": (("contactinformation", "Contact information"),
@@ -78,6 +87,7 @@ GROUPS = {
                  ("conversioninformation", "Conversion information")),
     "calls": (("call", "Call information"),),
     "emails": (("email", "Email information"),),
+    "tasks": (("task", "Task information"),),
 }
 
 # name, label, type, fieldType, groupName, flags ("ro": read-only value), options
@@ -152,7 +162,19 @@ _EMAIL: tuple[_Spec, ...] = (
     ("hs_lastmodifieddate", "Last modified date", "datetime", "date", "email", "ro", ()),
     ("hs_object_id", "Record ID", "number", "number", "email", "ro", ()),
 )
-_SPECS = {"contacts": _CONTACT, "calls": _CALL, "emails": _EMAIL}
+_TASK: tuple[_Spec, ...] = (
+    ("hs_timestamp", "Due date", "datetime", "date", "task", "", ()),
+    ("hs_task_subject", "Task Title", "string", "text", "task", "", ()),
+    ("hs_task_body", "Notes", "string", "html", "task", "", ()),
+    ("hs_task_status", "Task Status", "enumeration", "select", "task", "", TASK_STATUSES),
+    ("hs_task_priority", "Priority", "enumeration", "select", "task", "", TASK_PRIORITIES),
+    ("hs_task_type", "Task Type", "enumeration", "select", "task", "", TASK_TYPES),
+    ("hubspot_owner_id", "Assigned to", "enumeration", "select", "task", "owner", ()),
+    ("hs_createdate", "Created at", "datetime", "date", "task", "ro", ()),
+    ("hs_lastmodifieddate", "Last modified date", "datetime", "date", "task", "ro", ()),
+    ("hs_object_id", "Record ID", "number", "number", "task", "ro", ()),
+)
+_SPECS = {"contacts": _CONTACT, "calls": _CALL, "emails": _EMAIL, "tasks": _TASK}
 
 
 def options(pairs: tuple[tuple[str, str], ...] | list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The portal's records: contacts, calls and emails, with ids, timestamps and property history.
+"""The portal's records (contacts, calls, emails, tasks), with ids, timestamps and history.
 
 A record is a plain JSON-ready dict: ``id``, ``properties`` (all strings), ``history`` (newest
 first per property), ``createdAt``, ``updatedAt``, ``archived`` and, once merged away,

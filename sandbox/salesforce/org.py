@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from sandbox.http import WSGIEnviron
 from sandbox.people import Owner, Person
-from sandbox.salesforce import ids
+from sandbox.salesforce import groups, ids
 from sandbox.salesforce.app import App
 from sandbox.salesforce.errors import MultipleChoices, RecordError, RecordRefused
 from sandbox.salesforce.limits import ApiUsage
@@ -168,6 +168,9 @@ class SalesforceOrg:
         errors += self._check_unique(t, record, values, None)
         if errors:
             raise RecordRefused(errors)
+        existing = groups.existing_member(self, sobject, record)
+        if existing is not None:
+            return existing
         self._stamp_new(sobject, record, self.clock.stamp())
         self._derive(t, record, None)
         self._put(sobject, record)
@@ -210,7 +213,8 @@ class SalesforceOrg:
         return self.create(sobject, values, refused), True
 
     def delete(self, sobject: str, record_id: str, master_id: str | None = None) -> None:
-        """Move a record (and the activities on it) to the recycle bin."""
+        """Move a record (and the activities on it, or a group's memberships) to the recycle
+        bin; objects without ``IsDeleted`` keep the flag for Get Deleted only (see ``groups``)."""
         record = dict(self._live(sobject, record_id))
         record["IsDeleted"] = True
         if master_id is not None:
@@ -223,6 +227,9 @@ class SalesforceOrg:
                 for child in list(self.records[activity].values()):
                     if child.get("WhoId") == record["Id"] and not child.get("IsDeleted"):
                         self._put(activity, {**child, "IsDeleted": True, "SystemModstamp": stamp})
+        if sobject == "Group":
+            for member in groups.memberships(self, record["Id"]):
+                self._put("GroupMember", {**member, "IsDeleted": True, "SystemModstamp": stamp})
 
     def insert_raw(self, sobject: str, values: dict[str, Any], created: str | None = None) -> str:
         """Store a record without the API's checks (seeding): defaults, ids and stamps only."""
@@ -303,7 +310,8 @@ class SalesforceOrg:
         record["LastModifiedById"] = self.api_user_id or record["Id"]
 
     def _derive(self, t: SObjectType, record: dict[str, Any], old: dict[str, Any] | None) -> None:
-        """Fields the org computes: names, closed flags, activity times."""
+        """Fields the org computes: names, closed flags, activity times, API names."""
+        groups.derive(t.name, record)
         if t.name in PERSON_OBJECTS:
             record["Name"] = " ".join(p for p in (record.get("FirstName"),
                                                   record.get("LastName")) if p) or None
@@ -326,9 +334,10 @@ class SalesforceOrg:
 
     def _rules(self, t: SObjectType, record: dict[str, Any],
                old: dict[str, Any] | None) -> list[RecordError]:
-        """Object-specific requirements beyond required fields."""
+        """Object-specific requirements beyond required fields (owners, groups, events)."""
+        errors = groups.check(self, t.name, record, old)
         if t.name != "Event":
-            return []
+            return errors
         missing = []
         if not (record.get("StartDateTime") or record.get("ActivityDateTime")
                 or (record.get("IsAllDayEvent") and record.get("ActivityDate"))):
@@ -337,9 +346,10 @@ class SalesforceOrg:
                 or record.get("IsAllDayEvent")):
             missing.append("DurationInMinutes")
         if missing:
-            return [RecordError("REQUIRED_FIELD_MISSING",
-                                f"Required fields are missing: [{', '.join(missing)}]", missing)]
-        return []
+            errors.append(RecordError("REQUIRED_FIELD_MISSING",
+                                      f"Required fields are missing: [{', '.join(missing)}]",
+                                      missing))
+        return errors
 
     def _check_unique(self, t: SObjectType, record: dict[str, Any], written: Iterable[str],
                       own_id: str | None) -> list[RecordError]:

@@ -164,7 +164,8 @@ def _related(source: Source, f: Field, record_id: Any) -> Record | None:
         return {"attributes": attributes, **record}
     entity = source.target(f)
     nested = {name: record.get(name) for name in entity.fields}
-    nested["Type"] = sobject
+    # The Name entity's Type: the object's name, or "Queue" for a queue (a Group).
+    nested["Type"] = "Queue" if sobject == "Group" and record.get("Type") == "Queue" else sobject
     return {"attributes": attributes, **nested}
 
 
@@ -201,7 +202,9 @@ def org_source(org: SalesforceOrg) -> Source:
     """The org's data records as a query source."""
     def rows(name: str, include_deleted: bool) -> Iterable[Record]:
         records = org.records[name].values()
-        return records if include_deleted else [r for r in records if not r.get("IsDeleted")]
+        if include_deleted and "IsDeleted" in org.objects[name].fields:
+            return records
+        return [r for r in records if not r.get("IsDeleted")]  # setup objects: gone for good
 
     def target(f: Field) -> SObjectType:
         name = target_of(f)

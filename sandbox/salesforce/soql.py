@@ -295,7 +295,8 @@ class _Parser:
                     break
                 self.take()
         self.word("FROM")
-        obj = self.name(dotted=False)
+        # GROUP is reserved (GROUP BY) yet names the Group object, as SOQL allows.
+        obj = self.take() if self.is_word(self.peek(), "GROUP") else self.name(dotted=False)
         where = None
         if self.is_word(self.peek(), "WHERE"):
             self.take()

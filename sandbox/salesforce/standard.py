@@ -3,6 +3,7 @@
 Field lengths and flags follow the Object Reference for Salesforce (Lead.LastName 80,
 Company 255, Email 80, Title 128, Phone 40, ...). Lead Status is a restricted picklist carrying
 the org-specific values LeadSync works with, including a nurture value for recycled leads.
+Group and GroupMember hold public groups and queues (Group.Name 40, DeveloperName 80).
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone 
 CLOSED_TASK_STATUSES = frozenset({"Completed"})
 STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Quote",
           "Negotiation/Review", "Closed Won", "Closed Lost")
+# Group.Type as describe lists it; public groups are "Regular", queues "Queue".
+GROUP_TYPES = ("AllCustomerPortal", "CollaborationGroup", "Manager",
+               "ManagerAndSubordinatesInternal", "Organization", "PRMOrganization", "Queue",
+               "Regular", "Role", "RoleAndSubordinates", "RoleAndSubordinatesInternal",
+               "SharingRuleGroup", "Territory", "TerritoryAndSubordinates")
 TIME_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
               "America/Phoenix", "America/Toronto", "America/Sao_Paulo", "Europe/London",
               "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "Asia/Kolkata", "Asia/Tokyo",
@@ -281,6 +287,37 @@ def user() -> SObjectType:
     ], deletable=False)
 
 
+def group() -> SObjectType:
+    """Public groups and queues (a queue is a Group whose Type is Queue)."""
+    ro: dict[str, Any] = {"createable": False, "updateable": False}
+    return _obj("Group", "Group", "Groups", "00G", [
+        _id(),
+        Field("Name", "Name", "string", length=40, nillable=False, name_field=True),
+        _text("DeveloperName", "Developer Name", 80, defaulted_on_create=True),
+        _pick("Type", "Type", GROUP_TYPES, nillable=False, default="Regular", restricted=True,
+              defaulted_on_create=True, updateable=False),
+        _text("Email", "Email", 255, "email"),
+        _ref("OwnerId", "Owner ID", ("User",), "Owner", nillable=False,
+             defaulted_on_create=True, **ro),
+        _bool("DoesSendEmailToMembers", "Send Email to Members"),
+        _bool("DoesIncludeBosses", "Include Bosses", default=True),
+        *_audit(),
+    ])
+
+
+def group_member() -> SObjectType:
+    """A direct member (a User or another Group) of a public group or queue."""
+    return _obj("GroupMember", "Group Member", "Group Members", "011", [
+        _id(),
+        _ref("GroupId", "Group ID", ("Group",), "Group", nillable=False, updateable=False,
+             child_relationship="GroupMembers"),
+        _ref("UserOrGroupId", "User/Group ID", ("Group", "User"), "UserOrGroup",
+             nillable=False, updateable=False),
+        Field("SystemModstamp", "System Modstamp", "datetime", nillable=False,
+              defaulted_on_create=True, createable=False, updateable=False),
+    ], updateable=False)
+
+
 def name_entity() -> SObjectType:
     """What a polymorphic relationship (Owner, Who, What) exposes: the ``Name`` entity."""
     ro: dict[str, Any] = {"createable": False, "updateable": False}
@@ -300,5 +337,6 @@ def name_entity() -> SObjectType:
 
 def standard_objects() -> dict[str, SObjectType]:
     """A fresh copy of every standard object, keyed by API name."""
-    objects = [lead(), contact(), account(), opportunity(), task(), event(), user()]
+    objects = [lead(), contact(), account(), opportunity(), task(), event(), user(), group(),
+               group_member()]
     return {o.name: o for o in objects}

@@ -9,6 +9,7 @@ from pathlib import Path
 from hubspot.crm.contacts import PublicMergeInput
 from hubspot.crm.lists import ListCreateRequest
 from hubspot.crm.objects.calls import SimplePublicObjectInputForCreate as CallInput
+from hubspot.crm.objects.tasks import SimplePublicObjectInputForCreate as TaskInput
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 
 from sandbox.hubspot import HubSpotPortal
@@ -67,3 +68,26 @@ def test_dump_is_json_and_restore_reproduces_it_in_a_fresh_portal(
     before = fresh.mutations
     fresh.seed([], [])
     assert fresh.mutations > before
+
+
+def test_a_state_saved_before_tasks_existed_restores_with_tasks(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    state = tmp_path / "s.json"
+    first = make_sandbox(state=state, seed=10)
+    first.stop()
+    data = json.loads(state.read_text())
+    hubspot = data["hubspot"]
+    for part in (hubspot["catalog"]["properties"], hubspot["catalog"]["groups"],
+                 hubspot["store"]["records"]):
+        del part["tasks"]
+    state.write_text(json.dumps(data))
+
+    hs = hubspot_client(make_sandbox(state=state))
+    contact = hs.crm.contacts.basic_api.get_page(limit=1).results[0]
+    task = hs.crm.objects.tasks.basic_api.create(TaskInput(
+        properties={"hs_timestamp": "1705314600000", "hs_task_status": "NOT_STARTED"},
+        associations=[{"to": {"id": contact.id}, "types": [
+            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 204}]}]))
+
+    assert task.properties["hs_task_status"] == "NOT_STARTED"
+    assert [g.name for g in hs.crm.properties.groups_api.get_all("tasks").results] == ["task"]
