@@ -61,13 +61,16 @@ def check_sla(config: Config) -> tuple[SlaSettings, dict[str, BusinessCalendar],
         raise ConfigError("no [sla] section: add SLA policies to hold handed-off leads to",
                           "sla")
     calendars = load_calendars(config)
-    if config.sla.default_calendar not in calendars:
-        raise ConfigError(f"{config.sla.default_calendar!r} is not a calendar; define "
+    names = {*calendars, "rep", "default"}
+    parsed = parse_policies(config.sla.policies, names)
+    uses_default = [p.name for p in parsed if p.calendar in ("default", "rep")]
+    if uses_default and config.sla.default_calendar not in calendars:
+        raise ConfigError(f"{config.sla.default_calendar!r} is not a calendar, and policy "
+                          f"{uses_default[0]!r} counts on it; define "
                           f"[calendars.{config.sla.default_calendar}] or name one of "
                           f"{sorted(calendars)}", "sla.default_calendar")
-    names = {*calendars, "rep", "default"}
     policies = [replace(p, calendar=config.sla.default_calendar) if p.calendar == "default"
-                else p for p in parse_policies(config.sla.policies, names)]
+                else p for p in parsed]
     return config.sla, calendars, policies
 
 

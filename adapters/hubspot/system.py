@@ -131,8 +131,12 @@ class HubSpotSystem:
             after = nxt
 
     def lookup(self, field: str, values: Sequence[str], fields: Sequence[str]) -> list[Record]:
+        """By id or a unique property: batch reads. By any other property (every qualified
+        lead): search, paged by record id so that HubSpot's 10,000-result cap never bites."""
         properties = self._properties(fields)
-        unique = list(dict.fromkeys(str(v) for v in values if v))
+        unique = list(dict.fromkeys(_as_property(v) for v in values if v not in (None, "")))
+        if field not in (self.id_field, self.key_field, "email"):
+            return self._search_equal(field, unique, properties)
         found: list[Record] = []
         for start in range(0, len(unique), BATCH):
             chunk = unique[start:start + BATCH]
@@ -143,6 +147,29 @@ class HubSpotSystem:
             answer = self._call("batch read", self.client.crm.contacts.batch_api.read,
                                 batch_read_input_simple_public_object_id=request)
             found.extend(self._record(item) for item in answer.get("results", []))
+        return found
+
+    def _search_equal(self, field: str, values: list[str], properties: list[str]
+                      ) -> list[Record]:
+        found: list[Record] = []
+        for start in range(0, len(values), BATCH):
+            chunk = values[start:start + BATCH]
+            match = ({"propertyName": field, "operator": "EQ", "value": chunk[0]}
+                     if len(chunk) == 1 else
+                     {"propertyName": field, "operator": "IN", "values": chunk})
+            last = "0"
+            while True:
+                request = {"filterGroups": [{"filters": [match, {
+                    "propertyName": "hs_object_id", "operator": "GT", "value": last}]}],
+                    "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+                    "properties": properties, "limit": PAGE}
+                answer = self._call("search", self.client.crm.contacts.search_api.do_search,
+                                    public_object_search_request=request, search=True)
+                results = answer.get("results", [])
+                found.extend(self._record(item) for item in results)
+                if len(results) < PAGE:
+                    break
+                last = str(results[-1]["id"])
         return found
 
     def _properties(self, fields: Sequence[str]) -> list[str]:

@@ -26,12 +26,14 @@ from adapters.salesforce.settings import SalesforceSettings
 from adapters.salesforce.system import SalesforceSystem
 from connector.budget import RollingWindow
 from connector.errors import AuthError, ConfigError, RateLimited, TransientError
-from connector.models import Cursor, Record, WriteOp
+from connector.models import Cursor, FieldInfo, Record, WriteOp
 from connector.ports import System
 from connector.retry import RetryPolicy
 from jobs.sync import key_field_spec
 from sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
+
+FLAG = {"Email": "LeadSync_Flag_Test__c", "email": "leadsync_flag_test"}  # by email field
 
 ADAPTERS = ["salesforce", "hubspot"]
 
@@ -344,3 +346,16 @@ def test_every_call_is_counted(org: Org) -> None:
 
     assert org.system.calls_made == before + 2
     assert not org.retry.seen  # and with a healthy org, nothing was retried
+
+
+def test_lookup_by_a_field_many_records_share_finds_every_one(org: Org) -> None:
+    """How the SLA finds every qualified lead: a yes/no field of LeadSync's own."""
+    org.system.ensure_fields([FieldInfo(FLAG[org.side.email_field], "boolean", "Flag")])
+    flag = FLAG[org.side.email_field]
+    ops = [WriteOp(f"conf-{n}", {**org.side.fields(n), flag: n % 3 == 0}) for n in range(7)]
+    written = org.system.write(ops)
+
+    found = org.system.lookup(flag, [True], [flag])  # type: ignore[list-item]
+
+    assert sorted(r.id for r in found) == sorted(w.id for w in written[::3])
+    assert all(r.fields[flag] in (True, "true") for r in found)

@@ -310,6 +310,28 @@ def test_lookup_reads_by_the_property_in_batches_of_100(
     assert all("archived" not in r.query for r in http.sent(READ))
 
 
+def test_lookup_by_a_shared_property_searches_page_by_page_keyed_on_the_record_id(
+        http: FakeHubSpotHttp, time: FakeTime) -> None:
+    qualified = [contact(n, leadsync_qualified="true") for n in range(450)]
+
+    def answer(body: dict[str, Any]) -> Answer:
+        match, after = body["filterGroups"][0]["filters"]
+        assert match == {"propertyName": "leadsync_qualified", "operator": "EQ",
+                         "value": "true"}
+        rows = [c for c in qualified if int(c["id"]) > int(after["value"])][:body["limit"]]
+        return 200, {"total": len(rows), "results": rows}, {}
+
+    http.on_call("POST", SEARCH, answer)
+
+    found = make_system(http, time).lookup("leadsync_qualified", [True], ["leadsync_qualified"])
+
+    assert [r.id for r in found] == [c["id"] for c in qualified]
+    bodies = [r.body for r in http.sent(SEARCH)]
+    assert [b["filterGroups"][0]["filters"][1]["value"] for b in bodies] == ["0", "1199", "1399"]
+    assert all(b["sorts"] == [{"propertyName": "hs_object_id", "direction": "ASCENDING"}]
+               and "after" not in b for b in bodies)  # never near the 10,000-result cap
+
+
 # -- writing ------------------------------------------------------------------------------------
 
 def test_upserts_by_the_key_property_report_new_as_created(

@@ -534,3 +534,44 @@ def test_the_example_config_documents_every_key() -> None:
                     if not re.search(rf"^#? ?{key} = .*$|^\[+[a-z_.]*\.{key}\]+$", text,
                                      re.MULTILINE)]
     assert undocumented == []
+
+
+# --- the SLA section ---------------------------------------------------------------------------
+
+SLA = """
+[sla]
+[[sla.policies]]
+name = "standard"
+calendar = "24x7"
+first_touch_within = "1h"
+"""
+
+
+def test_a_pool_names_its_reps_or_a_crm_queue_not_both_nor_neither(tmp_path: Path) -> None:
+    for pool, ok in (('reps = ["a@x.example"]', True), ('queue = "Inbound_SDRs"', True),
+                     ('reps = ["a@x.example"]\nqueue = "Inbound_SDRs"', False),
+                     ("min_compliance = 0.8", False)):
+        path = write(tmp_path, VALID + SLA + f"\n[sla.pool]\n{pool}\n")
+        found = problems(path)
+        if ok:
+            assert found == [], pool
+        else:
+            assert len(found) == 1 and "sla.pool" in found[0], found
+            assert "name the reps" in found[0] and "or a CRM queue" in found[0]
+
+
+def test_crm_statuses_default_to_the_crms_own_and_the_config_overrides_them() -> None:
+    from adapters.hubspot.activities import CONTACT_PROCESS
+    from adapters.salesforce.activities import LEAD_PROCESS
+    from connector.config import SlaSettings
+    from jobs.sla_setup import sales_process
+
+    standard = SlaSettings(policies=[{"name": "p"}])
+    assert sales_process(LEAD_PROCESS, standard) == LEAD_PROCESS
+    assert sales_process(CONTACT_PROCESS, standard).nurture_status == "BAD_TIMING"
+    custom = SlaSettings(policies=[{"name": "p"}], accepted_statuses=["Contacted"],
+                         nurture_status="Nurture", reopen_status="New")
+    process = sales_process(LEAD_PROCESS, custom)
+    assert (process.accepted_statuses, process.nurture_status, process.reopen_status) == (
+        ("Contacted",), "Nurture", "New")
+    assert process.disqualified_statuses == LEAD_PROCESS.disqualified_statuses

@@ -77,6 +77,14 @@ def handed_off(make_sandbox: Callable[..., Sandbox], tmp_path: Path):  # type: i
     return sandbox, config, sf, hs, lead, rep, manager
 
 
+def reps(sandbox: Sandbox, *names: str) -> dict[str, str]:
+    """Salesforce users for these first names (name@sales.example), by name."""
+    return {name: sandbox.salesforce.insert_raw("User", {
+        "FirstName": name.title(), "LastName": "Rep", "Email": f"{name}@sales.example",
+        "Username": f"{name}@sales.example", "TimeZoneSidKey": "America/New_York",
+        "IsActive": True}) for name in names}
+
+
 def lead_now(sf: Salesforce, lead_id: str) -> dict:
     return sf.query(f"SELECT {LEAD_FIELDS} FROM Lead WHERE Id = '{lead_id}'")["records"][0]
 
@@ -193,12 +201,7 @@ def test_every_step_is_in_the_audit_log(handed_off) -> None:
 def test_a_pool_takes_new_handoffs_and_reassigns_breaches_skipping_reps_out_of_office(
         make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
     sandbox = make_sandbox()
-    ids = {}
-    for name in ("amy", "bob", "cara"):
-        ids[name] = sandbox.salesforce.insert_raw("User", {
-            "FirstName": name.title(), "LastName": "Rep", "Email": f"{name}@sales.example",
-            "Username": f"{name}@sales.example", "TimeZoneSidKey": "America/New_York",
-            "IsActive": True})
+    ids = reps(sandbox, "amy", "bob", "cara")
     today = datetime.now(UTC).date()
     away = f"[{today - timedelta(days=1)}, {today + timedelta(days=7)}]"
     pool = f"""
@@ -352,3 +355,45 @@ def test_a_recycled_lead_waits_in_nurture_until_it_engages_again_then_is_handed_
     events = [e for e in StateStore(config.state.url).events("default", email=HOT["email"])
               if e["event"] == "handoff"]
     assert len(events) == 2 and "handed off again" in events[-1]["reason"]
+
+
+def test_a_pool_from_a_salesforce_queue_takes_the_leads_the_queue_owns(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox()
+    sf = salesforce_client(sandbox)
+    queue = sf.Group.create({"Name": "Inbound SDRs", "DeveloperName": "Inbound_SDRs",
+                             "Type": "Queue"})["id"]
+    ids = reps(sandbox, "amy", "bob", "otto")
+    for name in ("amy", "bob"):  # otto is not in the queue
+        sf.GroupMember.create({"GroupId": queue, "UserOrGroupId": ids[name]})
+    sla = SLA.replace('on_breach = ["escalate"]', 'on_breach = ["reassign"]', 1)
+    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION,
+                            extra=sla + '\n[sla.pool]\nqueue = "Inbound_SDRs"\n')
+    hubspot_client(sandbox).crm.contacts.basic_api.create(
+        simple_public_object_input_for_create={"properties": HOT})
+    run_sync(config)
+    [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]
+    sf.Lead.update(lead["Id"], {"OwnerId": queue})  # assignment rules parked it in the queue
+
+    started = run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    first = lead_now(sf, lead["Id"])["OwnerId"]
+    assert started.started == 1 and first in (ids["amy"], ids["bob"])
+    breached = run_sweep(config, handoff_of(lead_now(sf, lead["Id"])) + timedelta(hours=2))
+    second = lead_now(sf, lead["Id"])["OwnerId"]
+    assert breached.reassignments == 1
+    assert {first, second} == {ids["amy"], ids["bob"]}  # never otto, who is not in the queue
+
+
+def test_an_unknown_queue_stops_the_sweep_naming_the_queue(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox()
+    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION,
+                            extra=SLA + '\n[sla.pool]\nqueue = "Nobody_Home"\n')
+    hubspot_client(sandbox).crm.contacts.basic_api.create(
+        simple_public_object_input_for_create={"properties": HOT})
+    run_sync(config)
+    from connector.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no queue named 'Nobody_Home'") as caught:
+        run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    assert caught.value.where == "sla.pool.queue"
