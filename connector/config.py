@@ -286,6 +286,7 @@ class SlaSettings(BaseModel):
     reopen_status: str | None = None  # a recycled lead handed off again
     nurture_list: str | None = "LeadSync: recycled for nurture"
     marketing_on_recycle: dict[str, str] | None = None  # unset: the marketing system's standard
+    regions: dict[str, list[str]] = Field(default_factory=dict)  # region -> country values
     escalate_to: str | None = None  # who gets escalations for owners without a manager (email)
     webhook_url: str | None = None
     pool: PoolSettings | None = None

@@ -23,7 +23,7 @@ REP_CALENDAR, DEFAULT_CALENDAR = "rep", "default"
 _WHERE = "sla.policies"
 _KEYS = ("name", "priority", "match", "calendar", "accept_within", "first_touch_within",
          "cadence", "warn_at", "on_breach", "on_exhausted")
-_MATCH_KEYS = ("grade", "source", "country", "hot")
+_MATCH_KEYS = ("grade", "source", "country", "region", "hot")
 _CADENCE_KEYS = ("calls", "emails", "within")
 
 
@@ -78,13 +78,15 @@ class Policy:
         default_factory=dict, init=False, repr=False, compare=False)
 
 
-def parse_policies(raw: Sequence[Mapping[str, Any]], calendars: Collection[str]) -> list[Policy]:
+def parse_policies(raw: Sequence[Mapping[str, Any]], calendars: Collection[str],
+                   regions: Mapping[str, Sequence[str]] | None = None) -> list[Policy]:
     """Read the ``[[sla.policies]]`` tables; every problem is reported at once in one ConfigError.
 
     Each problem reads ``sla.policies[<i>] (<name>).<key>: <what>``. ``calendars`` are the
     configured calendar names; ``calendar`` defaults to ``"default"``, and ``"rep"`` needs a
     calendar named ``"default"`` (its hours are used). ``on_exhausted`` is absent by default:
-    an exhausted lead is reported, not recycled.
+    an exhausted lead is reported, not recycled. ``regions`` (``[sla.regions]``) name groups
+    of countries that ``match.region`` stands for.
     """
     if isinstance(raw, str | bytes | Mapping) or not isinstance(raw, Sequence):
         raise ConfigError("should be an array of tables, one [[sla.policies]] per policy", _WHERE)
@@ -94,7 +96,7 @@ def parse_policies(raw: Sequence[Mapping[str, Any]], calendars: Collection[str])
     policies: list[Policy] = []
     first_index: dict[str, int] = {}
     for index, table in enumerate(raw):
-        policy = _read_policy(index, table, frozenset(calendars), problems)
+        policy = _read_policy(index, table, frozenset(calendars), problems, regions or {})
         name = table.get("name") if isinstance(table, Mapping) else None
         if isinstance(name, str) and name in first_index:
             problems.append((f"{_WHERE}[{index}] ({name}).name",
@@ -113,7 +115,8 @@ def parse_policies(raw: Sequence[Mapping[str, Any]], calendars: Collection[str])
 
 
 def _read_policy(index: int, table: Any, calendars: frozenset[str],
-                 problems: list[tuple[str, str]]) -> Policy | None:
+                 problems: list[tuple[str, str]], regions: Mapping[str, Sequence[str]]
+                 ) -> Policy | None:
     if not isinstance(table, Mapping):
         problems.append((f"{_WHERE}[{index}]", "should be a table"))
         return None
@@ -132,7 +135,7 @@ def _read_policy(index: int, table: Any, calendars: frozenset[str],
     priority = table.get("priority", 0)
     if isinstance(priority, bool) or not isinstance(priority, int):
         bad("priority", "should be a whole number")
-    selector = _read_selector(table.get("match", {}), bad)
+    selector = _read_selector(table.get("match", {}), bad, regions)
     calendar = table.get("calendar", DEFAULT_CALENDAR)
     if not isinstance(calendar, str):
         bad("calendar", "should be a calendar name")
@@ -190,13 +193,14 @@ def _unknown_keys(table: Mapping[str, Any], known: Sequence[str], prefix: str, b
                 + did_you_mean(str(key), known))
 
 
-def _read_selector(match: Any, bad: Any) -> Selector | None:
+def _read_selector(match: Any, bad: Any, regions: Mapping[str, Sequence[str]]
+                   ) -> Selector | None:
     if not isinstance(match, Mapping):
         bad("match", 'should be a table like { grade = ["A", "B"], hot = true }')
         return None
     _unknown_keys(match, _MATCH_KEYS, "match.", bad)
     values: dict[str, frozenset[str]] = {}
-    for key in ("grade", "source", "country"):
+    for key in ("grade", "source", "country", "region"):
         given = match.get(key, [])
         items = [given] if isinstance(given, str) else given
         if not isinstance(items, list) or not all(isinstance(v, str) and v.strip()
@@ -208,7 +212,14 @@ def _read_selector(match: Any, bad: Any) -> Selector | None:
     if hot is not None and not isinstance(hot, bool):
         bad("match.hot", "should be true or false")
         hot = None
-    return Selector(values["grade"], values["source"], values["country"], hot)
+    countries = set(values["country"])
+    for region in sorted(values["region"]):
+        if region not in regions:
+            bad("match.region", f"unknown region {region!r}; define it in [sla.regions]"
+                + (f" (known: {', '.join(regions)})" if regions else "")
+                + did_you_mean(region, list(regions)))
+        countries.update(regions.get(region, ()))
+    return Selector(values["grade"], values["source"], frozenset(countries), hot)
 
 
 def _read_duration(table: Mapping[str, Any], key: str, bad: Any, *, required: bool,

@@ -62,7 +62,7 @@ def check_sla(config: Config) -> tuple[SlaSettings, dict[str, BusinessCalendar],
                           "sla")
     calendars = load_calendars(config)
     names = {*calendars, "rep", "default"}
-    parsed = parse_policies(config.sla.policies, names)
+    parsed = parse_policies(config.sla.policies, names, config.sla.regions)
     uses_default = [p.name for p in parsed if p.calendar in ("default", "rep")]
     if uses_default and config.sla.default_calendar not in calendars:
         raise ConfigError(f"{config.sla.default_calendar!r} is not a calendar, and policy "

@@ -113,7 +113,7 @@ def test_a_minimal_policy_gets_the_defaults() -> None:
     ({"match": {"grade": 5}}, "sla.policies[0] (standard).match.grade: should be text or a list"),
     ({"match": {"hot": "yes"}}, "sla.policies[0] (standard).match.hot: should be true or false"),
     ({"match": {"regoin": "EU"}}, "sla.policies[0] (standard).match.regoin: unknown key; "
-     "known: grade, source, country, hot"),
+     "known: grade, source, country, region, hot (did you mean 'region'?)"),
     ({"match": {"source": ["Webinar", ""]}}, "sla.policies[0] (standard).match.source: should be"),
     ({"match": "hot"}, "sla.policies[0] (standard).match: should be a table"),
     ({"cadence": {"calls": -1, "emails": 2, "within": "10d"}},
@@ -566,3 +566,22 @@ def test_a_breached_status_never_goes_back_as_time_passes(
         breached = seen.status == "breached"
         assert breached == bool(c.breaches)
     assert len(reported) == len(set(reported)) == len(c.breaches)
+
+
+def test_a_region_matches_the_countries_it_names() -> None:
+    regions = {"EMEA": ["GB", "Germany"], "NA": ["US", "CA"]}
+    emea, rest = parse_policies([{**STANDARD, "name": "emea", "priority": 5,
+                                  "match": {"region": "EMEA", "country": "FR"}},
+                                 {**STANDARD, "name": "rest"}], CALENDARS, regions)
+    for country, chosen in (("gb", "emea"), ("Germany", "emea"), ("FR", "emea"),
+                            ("US", "rest"), (None, "rest")):
+        assert select_policy([emea, rest], {"country": country}).name == chosen, country
+
+
+def test_an_unknown_region_is_named_with_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_policies([{**STANDARD, "match": {"region": ["EMAE"]}}], CALENDARS,
+                       {"EMEA": ["GB"]})
+    message = str(caught.value)
+    assert "sla.policies[0] (standard).match.region" in message
+    assert "unknown region 'EMAE'" in message and "did you mean 'EMEA'" in message
