@@ -4,8 +4,10 @@
   at 10,000 results, so the window is moved forward to the last instant read (inclusive, ids
   already read there dropped) and paging starts again.
 - Writes: batch upsert by LeadSync's unique key property for new contacts and batch update by
-  id for known ones, 100 inputs a call. A batch HubSpot refuses whole (400) is split until the
-  refused inputs are alone, so one bad record never holds back the others.
+  id for known ones, 100 inputs a call. An update that sets a lifecycle stage clears it first,
+  since HubSpot otherwise ignores a stage earlier than the current one. A batch HubSpot
+  refuses whole (400) is split until the refused inputs are alone, so one bad record never
+  holds back the others.
 - Calls are paced by a rolling 10-second budget and the search budget before HubSpot has to
   answer 429, and every call goes through the retry policy.
 """
@@ -28,6 +30,7 @@ from connector.retry import RetryPolicy
 BATCH = 100
 PAGE = 200
 SEARCH_CAP = 10_000
+LIFECYCLE = "lifecyclestage"
 _PROPERTY_TYPES = {"string": ("string", "text"), "textarea": ("string", "textarea"),
                    "boolean": ("bool", "booleancheckbox"), "datetime": ("datetime", "date"),
                    "date": ("date", "date"), "double": ("number", "number"),
@@ -189,10 +192,25 @@ class HubSpotSystem:
         updates = [(i, op) for i, op in indexed if op.target_id]
         upserts = [(i, op) for i, op in indexed if not op.target_id]
         for start in range(0, len(updates), BATCH):
+            self._clear_lifecycle(updates[start:start + BATCH])
             results.update(self._send(updates[start:start + BATCH], upsert=False))
         for start in range(0, len(upserts), BATCH):
             results.update(self._send(upserts[start:start + BATCH], upsert=True))
         return [results[i] for i in range(len(ops))]
+
+    def _clear_lifecycle(self, chunk: list[tuple[int, WriteOp]]) -> None:
+        """HubSpot moves a lifecycle stage only forward; LeadSync setting one means it (a
+        recycled lead back to "lead"), so the stage is cleared first, as HubSpot documents."""
+        ids = [op.target_id for _, op in chunk if op.fields.get(LIFECYCLE)]
+        if not ids:
+            return
+        try:
+            self._call("clear lifecycle stage", self.client.crm.contacts.batch_api.update,
+                       batch_input_simple_public_object_batch_input={"inputs": [
+                           {"id": i, "properties": {LIFECYCLE: ""}} for i in ids]})
+        except ConfigError as exc:  # the update itself then says what is wrong, per record
+            if getattr(exc, "status", None) not in (400, 409):
+                raise
 
     def _send(self, chunk: list[tuple[int, WriteOp]], upsert: bool
               ) -> dict[int, WriteResult]:

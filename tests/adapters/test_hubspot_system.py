@@ -371,6 +371,23 @@ def test_known_records_are_updated_by_id_and_new_ones_upserted_results_in_op_ord
         {"id": "1005", "properties": {"firstname": "Known", "leadsync_id": "ls-5"}}]}
 
 
+def test_an_update_that_sets_a_lifecycle_stage_clears_it_first(
+        http: FakeHubSpotHttp, time: FakeTime) -> None:
+    def answer(body: dict[str, Any]) -> Answer:
+        return batch([written(i, int(i["id"]) - 1000) for i in body["inputs"]])
+
+    http.on_call("POST", UPDATE, answer)
+    ops = [WriteOp("ls-5", {"lifecyclestage": "lead"}, target_id="1005"),
+           WriteOp("ls-6", {"firstname": "Kept"}, target_id="1006")]
+
+    results = make_system(http, time).write(ops)
+
+    assert [r.ok for r in results] == [True, True]
+    clear, update = [r.body for r in http.sent(UPDATE)]
+    assert clear == {"inputs": [{"id": "1005", "properties": {"lifecyclestage": ""}}]}
+    assert update["inputs"][0]["properties"]["lifecyclestage"] == "lead"
+
+
 def test_writes_go_100_inputs_a_call(http: FakeHubSpotHttp, time: FakeTime) -> None:
     def answer(body: dict[str, Any]) -> Answer:
         return batch([written(i, int(i["id"][3:]), new=True) for i in body["inputs"]])

@@ -397,3 +397,24 @@ def test_an_unknown_queue_stops_the_sweep_naming_the_queue(
     with pytest.raises(ConfigError, match="no queue named 'Nobody_Home'") as caught:
         run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
     assert caught.value.where == "sla.pool.queue"
+
+
+def test_a_recycle_can_move_the_hubspot_lifecycle_stage_back_to_lead(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox()
+    sla = SLA.replace("[sla]\n", '[sla]\nmarketing_on_recycle = { lifecyclestage = "lead", '
+                      'hs_lead_status = "BAD_TIMING" }\n')
+    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=sla)
+    hs = hubspot_client(sandbox)
+    hs.crm.contacts.basic_api.create(simple_public_object_input_for_create={
+        "properties": {**HOT, "lifecyclestage": "marketingqualifiedlead"}})
+    run_sync(config)
+    sf = salesforce_client(sandbox)
+    [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    recycled = run_sweep(config, handoff_of(lead_now(sf, lead["Id"])) + timedelta(days=4))
+    contact = hs.crm.contacts.basic_api.get_by_id(
+        HOT["email"], id_property="email", properties=["lifecyclestage", "hs_lead_status"])
+    assert recycled.recycled == 1
+    assert contact.properties["lifecyclestage"] == "lead"  # back, although HubSpot moves forward
+    assert contact.properties["hs_lead_status"] == "BAD_TIMING"
