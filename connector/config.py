@@ -291,6 +291,15 @@ class SlaSettings(BaseModel):
     webhook_url: str | None = None
     pool: PoolSettings | None = None
 
+    @field_validator("regions")
+    @classmethod
+    def _check_regions(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, countries in value.items():
+            if not [c for c in countries if c.strip()]:
+                raise PydanticCustomError("regions", "region {name} names no country",
+                                          {"name": name})
+        return value
+
     @field_validator("webhook_url")
     @classmethod
     def _check_webhook(cls, value: str | None) -> str | None:

@@ -74,6 +74,9 @@ class WriteOp:
     key: str
     fields: Mapping[str, FieldValue]
     target_id: str | None = None
+    # fields whose value is meant even if it goes backwards (a recycle's lifecycle stage): a
+    # system that only moves such a field forward clears it first
+    reset: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,7 @@ class TaskSpec:
     owner_id: str | None
     subject: str
     description: str = ""
+    due: datetime | None = None  # None: now
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,13 @@ _MATCH_KEYS = ("grade", "source", "country", "region", "hot")
 _CADENCE_KEYS = ("calls", "emails", "within")
 
 
+def truthy(value: Any) -> bool:
+    """A yes/no value as systems hold it: HubSpot answers "true"/"false" as text."""
+    if isinstance(value, str):
+        return value.strip().casefold() in ("true", "1", "yes")
+    return bool(value)
+
+
 def _norm(value: Any) -> str | None:
     return value.strip().casefold() if isinstance(value, str) else None
 
@@ -57,7 +64,7 @@ class Selector:
             return False
         if self.countries and _norm(facts.get("country")) not in self.countries:
             return False
-        return self.hot is None or bool(facts.get("hot")) is self.hot
+        return self.hot is None or truthy(facts.get("hot")) is self.hot
 
 
 @dataclass(frozen=True, slots=True)

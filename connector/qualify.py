@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from connector.definition import Definition, Verdict
@@ -150,11 +150,11 @@ def instant(value: Any) -> datetime | None:
 
 
 def _engaged_after(lead: Mapping[str, Any], moment: datetime) -> bool:
-    """Whether the lead engaged after ``moment``; a bare date counts from the next day."""
+    """Whether the lead engaged after ``moment``; a bare date only when it is surely later."""
     value = lead.get("engaged_at", lead.get("last_activity"))
     engaged = instant(value)
     if engaged is None:
         return False
-    if len(str(value)) == 10:  # a bare date: only a later day is surely after
-        return engaged.date() > moment.date()
+    if len(str(value)) == 10:  # a bare date, in some zone from UTC-12 to UTC+14: the day
+        return engaged - timedelta(hours=14) > moment  # must begin after it in every zone
     return engaged > moment

@@ -68,6 +68,7 @@ class Sweep:
         self.nurture: list[str] = []
         self.refused: set[str] = set()  # record ids whose write was refused
         self.recycling: dict[str, tuple[Any, Any, str]] = {}  # key -> clock state before
+        self.told: dict[str, str] = {}  # crm id -> marketing id told of its recycle
 
     # the run
     def run(self) -> SweepResult:
@@ -253,7 +254,7 @@ class Sweep:
         task = TaskSpec(f"{clock.key}:{kind}", lead.id, manager or clock.owner_id,
                         f"SLA breach: {kind.replace('_', ' ')} on {name}"[:255],
                         f"{reason}. Policy {policy.name}; owner "
-                        f"{owner.email if owner else clock.owner_id}.")
+                        f"{owner.email if owner else clock.owner_id}.", due=self.now)
         [result] = self.ctx.activities.create_tasks([task])
         if self.ctx.settings.webhook_url:
             self._webhook(clock, lead, policy, kind, reason)
@@ -327,6 +328,7 @@ class Sweep:
                     fields[target] = value
             self.marketing_writes[link.marketing_id].update(fields)
             self.nurture.append(link.marketing_id)
+            self.told[lead.id] = link.marketing_id
         self.result.recycled += 1
         self._event(clock.key, lead, "recycled", clock.policy, reason,
                     {"crm_status": self.process.nurture_status,
@@ -359,8 +361,12 @@ class Sweep:
         ops = [WriteOp(self.keys[crm_id], fields, crm_id)
                for crm_id, fields in self.crm_writes.items() if fields]
         self._send(crm, ops)
+        for crm_id in self.refused & set(self.told):  # not recycled after all: marketing waits
+            self.marketing_writes.pop(self.told[crm_id], None)
+            self.nurture.remove(self.told[crm_id])
         links = self.store.links_by_id(self.connection, "marketing", list(self.marketing_writes))
-        ops = [WriteOp(links[mid].key if mid in links else mid, fields, mid)
+        reset = tuple(self.ctx.on_recycle)  # the recycle's values are meant, even backwards
+        ops = [WriteOp(links[mid].key if mid in links else mid, fields, mid, reset=reset)
                for mid, fields in self.marketing_writes.items()]
         self._send(marketing, ops)
         if self.nurture and self.ctx.lists and self.ctx.settings.nurture_list:

@@ -23,7 +23,7 @@ from connector.models import Activity, SalesProcess, TaskSpec, WriteResult
 from connector.routing import Rep
 
 ASSOCIATION_BATCH = 1000  # inputs per v4 associations batch read
-READ_BATCH = 100  # inputs per v3 batch read or create
+READ_BATCH = 100  # inputs per v3 batch read
 TASK_TO_CONTACT = 204  # HUBSPOT_DEFINED association type
 SENT = {"", "SENT"}  # email statuses that reached the lead (a logged email may carry none)
 
@@ -80,16 +80,22 @@ class HubSpotActivities:
     def _associated(self, contact_ids: list[str], object_type: str) -> dict[str, list[str]]:
         batch_api = self.system.client.crm.associations.v4.batch_api
         found: dict[str, list[str]] = {}
-        for chunk in _chunks(contact_ids, ASSOCIATION_BATCH):
-            answer = self.system._call(
-                f"contacts to {object_type}", batch_api.get_page, from_object_type="contacts",
-                to_object_type=object_type,
-                batch_input_public_fetch_associations_batch_request={
-                    "inputs": [{"id": i} for i in chunk]})
-            for result in answer.get("results", []):
-                contact = str(result["from"]["id"])
-                for target in result.get("to", []):
-                    found.setdefault(str(target["toObjectId"]), []).append(contact)
+        pending: list[dict[str, str]] = [{"id": i} for i in contact_ids]
+        while pending:  # each contact's list is paged on its own: ask again from "after"
+            more: list[dict[str, str]] = []
+            for chunk in _chunks(pending, ASSOCIATION_BATCH):
+                answer = self.system._call(
+                    f"contacts to {object_type}", batch_api.get_page,
+                    from_object_type="contacts", to_object_type=object_type,
+                    batch_input_public_fetch_associations_batch_request={"inputs": chunk})
+                for result in answer.get("results", []):
+                    contact = str(result["from"]["id"])
+                    for target in result.get("to", []):
+                        found.setdefault(str(target["toObjectId"]), []).append(contact)
+                    after = ((result.get("paging") or {}).get("next") or {}).get("after")
+                    if after:
+                        more.append({"id": contact, "after": str(after)})
+            pending = more
         return found
 
     def _read(self, object_type: str, ids: list[str], properties: list[str]
@@ -103,34 +109,30 @@ class HubSpotActivities:
             yield answer.get("results", [])
 
     def create_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:
+        """One call per task: HubSpot's batch create does not answer in input order, and a
+        task has no key to match it by (escalations are few)."""
         results: list[WriteResult] = []
-        batch_api = self.system.client.crm.objects.tasks.batch_api
-        for chunk in _chunks(list(tasks), READ_BATCH):
-            inputs = [{"properties": {
-                "hs_timestamp": epoch_ms(datetime.now(UTC)),
+        basic_api = self.system.client.crm.objects.tasks.basic_api
+        for task in tasks:
+            body = {"properties": {
+                "hs_timestamp": epoch_ms(task.due or datetime.now(UTC)),
                 "hs_task_subject": task.subject[:255], "hs_task_body": task.description,
                 "hs_task_status": "NOT_STARTED", "hs_task_priority": "HIGH",
                 "hs_task_type": "TODO",
                 **({"hubspot_owner_id": task.owner_id} if task.owner_id else {})},
                 "associations": [{"to": {"id": task.record_id}, "types": [{
                     "associationCategory": "HUBSPOT_DEFINED",
-                    "associationTypeId": TASK_TO_CONTACT}]}]} for task in chunk]
+                    "associationTypeId": TASK_TO_CONTACT}]}]}
             try:
-                answer = self.system._call("create tasks", batch_api.create,
-                                           batch_input_simple_public_object_batch_input_for_create=
-                                           {"inputs": inputs})
-            except ConfigError as exc:  # a refused batch: every task in it failed, with why
+                answer = self.system._call("create task", basic_api.create,
+                                           simple_public_object_input_for_create=body)
+            except ConfigError as exc:  # refused: the task failed, with why
                 if isinstance(exc, AuthError):
                     raise
-                results += [WriteResult(t.key, False, code=str(getattr(exc, "status", "")),
-                                        message=exc.message) for t in chunk]
+                results.append(WriteResult(task.key, False, code=str(getattr(exc, "status", "")),
+                                           message=exc.message))
                 continue
-            created = answer.get("results", [])  # batch create answers in input order
-            results += [WriteResult(task.key, True, str(item["id"]), created=True)
-                        for task, item in zip(chunk, created, strict=False)]
-            results += [WriteResult(task.key, False, code="MISSING",
-                                    message="HubSpot did not answer for this task")
-                        for task in chunk[len(created):]]
+            results.append(WriteResult(task.key, True, str(answer["id"]), created=True))
         return results
 
     def reps(self) -> list[Rep]:

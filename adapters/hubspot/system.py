@@ -4,8 +4,8 @@
   at 10,000 results, so the window is moved forward to the last instant read (inclusive, ids
   already read there dropped) and paging starts again.
 - Writes: batch upsert by LeadSync's unique key property for new contacts and batch update by
-  id for known ones, 100 inputs a call. An update that sets a lifecycle stage clears it first,
-  since HubSpot otherwise ignores a stage earlier than the current one. A batch HubSpot
+  id for known ones, 100 inputs a call. An update that resets a lifecycle stage clears it
+  first, since HubSpot otherwise ignores a stage earlier than the current one. A batch HubSpot
   refuses whole (400) is split until the refused inputs are alone, so one bad record never
   holds back the others.
 - Calls are paced by a rolling 10-second budget and the search budget before HubSpot has to
@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from hubspot import HubSpot
 
 from adapters.hubspot.errors import body_of, translate
@@ -27,6 +28,7 @@ from connector.errors import ConfigError, LeadSyncError
 from connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
 from connector.retry import RetryPolicy
 
+log = structlog.get_logger("leadsync.hubspot")
 BATCH = 100
 PAGE = 200
 SEARCH_CAP = 10_000
@@ -192,25 +194,47 @@ class HubSpotSystem:
         updates = [(i, op) for i, op in indexed if op.target_id]
         upserts = [(i, op) for i, op in indexed if not op.target_id]
         for start in range(0, len(updates), BATCH):
-            self._clear_lifecycle(updates[start:start + BATCH])
-            results.update(self._send(updates[start:start + BATCH], upsert=False))
+            chunk = updates[start:start + BATCH]
+            before = self._clear_lifecycle(chunk)
+            sent = self._send(chunk, upsert=False)
+            self._set_lifecycle({str(op.target_id): before[str(op.target_id)]
+                                 for i, op in chunk if not sent[i].ok
+                                 and before.get(str(op.target_id))})  # put back
+            results.update(sent)
         for start in range(0, len(upserts), BATCH):
             results.update(self._send(upserts[start:start + BATCH], upsert=True))
         return [results[i] for i in range(len(ops))]
 
-    def _clear_lifecycle(self, chunk: list[tuple[int, WriteOp]]) -> None:
-        """HubSpot moves a lifecycle stage only forward; LeadSync setting one means it (a
-        recycled lead back to "lead"), so the stage is cleared first, as HubSpot documents."""
-        ids = [op.target_id for _, op in chunk if op.fields.get(LIFECYCLE)]
+    def _clear_lifecycle(self, chunk: list[tuple[int, WriteOp]]) -> dict[str, str]:
+        """HubSpot moves a lifecycle stage only forward; a write that resets it (a recycled
+        lead back to "lead") clears it first, as HubSpot documents. The stages before, by id,
+        to put back where the update is then refused."""
+        ids = [str(op.target_id) for _, op in chunk
+               if LIFECYCLE in op.reset and op.fields.get(LIFECYCLE)]
         if not ids:
+            return {}
+        batch = self.client.crm.contacts.batch_api
+        answer = self._call("read lifecycle stage", batch.read,
+                            batch_read_input_simple_public_object_id={
+                                "inputs": [{"id": i} for i in ids], "properties": [LIFECYCLE]})
+        before = {str(item["id"]): (item.get("properties") or {}).get(LIFECYCLE) or ""
+                  for item in answer.get("results", [])}
+        self._set_lifecycle({i: "" for i, stage in before.items() if stage})
+        return before
+
+    def _set_lifecycle(self, stages: dict[str, str]) -> None:
+        if not stages:
             return
         try:
-            self._call("clear lifecycle stage", self.client.crm.contacts.batch_api.update,
+            self._call("set lifecycle stage", self.client.crm.contacts.batch_api.update,
                        batch_input_simple_public_object_batch_input={"inputs": [
-                           {"id": i, "properties": {LIFECYCLE: ""}} for i in ids]})
-        except ConfigError as exc:  # the update itself then says what is wrong, per record
+                           {"id": i, "properties": {LIFECYCLE: stage}}
+                           for i, stage in stages.items()]})
+        except ConfigError as exc:  # the update then fails to move it back: said per record
             if getattr(exc, "status", None) not in (400, 409):
                 raise
+            log.warning("hubspot lifecycle stage not reset", contacts=sorted(stages),
+                        error=str(exc))
 
     def _send(self, chunk: list[tuple[int, WriteOp]], upsert: bool
               ) -> dict[int, WriteResult]:

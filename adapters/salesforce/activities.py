@@ -76,7 +76,7 @@ class SalesforceActivities:
             records = [{"attributes": {"type": "Task"}, "WhoId": task.record_id,
                         "Subject": task.subject[:255], "Description": task.description,
                         "Status": "Not Started", "Priority": "High",
-                        "ActivityDate": datetime.now(UTC).date().isoformat(),
+                        "ActivityDate": (task.due or datetime.now(UTC)).date().isoformat(),
                         **({"OwnerId": task.owner_id} if task.owner_id else {})}
                        for task in chunk]
             answer = self.system._call("create tasks", self.system.client.restful,

@@ -128,3 +128,42 @@ def test_escalation_tasks_are_created_on_the_contact_for_the_manager(
         "NOT_STARTED", "HIGH")
     assert task.properties["hubspot_owner_id"] == owner
     assert [a.id for a in task.associations["contacts"].results] == [ada]
+
+
+def test_a_contact_with_more_associations_than_a_page_is_read_to_the_end() -> None:
+    """HubSpot pages each contact's associations on its own (``paging.next.after`` per
+    result); the sandbox never does, so this one is faked at the HTTP boundary."""
+    from tests.adapters.test_hubspot_system import FakeHubSpotHttp, FakeTime, batch, make_system
+
+    http = FakeHubSpotHttp()
+    pages = {None: (["9001", "9002"], "MjAw"), "MjAw": (["9003"], None)}
+
+    def associations(body: dict) -> tuple:
+        results = []
+        for given in body["inputs"]:
+            ids, after = pages[given.get("after")]
+            result = {"from": {"id": given["id"]}, "to": [
+                {"toObjectId": int(i), "associationTypes": [
+                    {"category": "HUBSPOT_DEFINED", "typeId": 193,
+                     "label": None}]} for i in ids]}
+            if after:
+                result["paging"] = {"next": {"after": after, "link": None}}
+            results.append(result)
+        return batch(results)
+
+    http.on_call("POST", "/crm/v4/associations/contacts/calls/batch/read", associations)
+    http.on_call("POST", "/crm/v4/associations/contacts/emails/batch/read",
+                 lambda body: batch([]))
+    http.on_call("POST", "/crm/v3/objects/calls/batch/read", lambda body: batch([
+        {"id": i["id"], "properties": {"hs_timestamp": "2026-11-02T15:00:00Z",
+                                       "hs_call_status": "COMPLETED"},
+         "createdAt": "2026-11-02T15:00:00Z", "updatedAt": "2026-11-02T15:00:00Z",
+         "archived": False} for i in body["inputs"]]))
+
+    found = HubSpotActivities(make_system(http, FakeTime())).read_activities(
+        ["501"], T0, T0 + timedelta(days=1))
+
+    assert sorted(a.id for a in found) == ["9001", "9002", "9003"]
+    asked = [r.body["inputs"] for r in http.sent(
+        "/crm/v4/associations/contacts/calls/batch/read")]
+    assert asked == [[{"id": "501"}], [{"id": "501", "after": "MjAw"}]]

@@ -371,21 +371,32 @@ def test_known_records_are_updated_by_id_and_new_ones_upserted_results_in_op_ord
         {"id": "1005", "properties": {"firstname": "Known", "leadsync_id": "ls-5"}}]}
 
 
-def test_an_update_that_sets_a_lifecycle_stage_clears_it_first(
+def test_an_update_that_resets_a_lifecycle_stage_clears_it_first_and_puts_it_back_if_refused(
         http: FakeHubSpotHttp, time: FakeTime) -> None:
-    def answer(body: dict[str, Any]) -> Answer:
+    def update(body: dict[str, Any]) -> Answer:
+        refused = [i for i in body["inputs"] if i["properties"].get("industry") == "bad"]
+        if refused:
+            return error(400, "VALIDATION_ERROR", "Property values were not valid: industry")
         return batch([written(i, int(i["id"]) - 1000) for i in body["inputs"]])
 
-    http.on_call("POST", UPDATE, answer)
-    ops = [WriteOp("ls-5", {"lifecyclestage": "lead"}, target_id="1005"),
-           WriteOp("ls-6", {"firstname": "Kept"}, target_id="1006")]
+    http.on_call("POST", UPDATE, update)
+    http.on_call("POST", READ, lambda body: batch([
+        contact(int(i["id"]) - 1000, lifecyclestage="salesqualifiedlead")
+        for i in body["inputs"]]))
+    ops = [WriteOp("ls-5", {"lifecyclestage": "lead"}, target_id="1005",
+                   reset=("lifecyclestage",)),
+           WriteOp("ls-6", {"lifecyclestage": "lead"}, target_id="1006"),  # no reset asked
+           WriteOp("ls-7", {"lifecyclestage": "lead", "industry": "bad"}, target_id="1007",
+                   reset=("lifecyclestage",))]
 
     results = make_system(http, time).write(ops)
 
-    assert [r.ok for r in results] == [True, True]
-    clear, update = [r.body for r in http.sent(UPDATE)]
-    assert clear == {"inputs": [{"id": "1005", "properties": {"lifecyclestage": ""}}]}
-    assert update["inputs"][0]["properties"]["lifecyclestage"] == "lead"
+    assert [r.ok for r in results] == [True, True, False]
+    bodies = [r.body["inputs"] for r in http.sent(UPDATE)]
+    assert bodies[0] == [{"id": "1005", "properties": {"lifecyclestage": ""}},
+                         {"id": "1007", "properties": {"lifecyclestage": ""}}]
+    assert bodies[-1] == [{"id": "1007", "properties": {"lifecyclestage": "salesqualifiedlead"}}]
+    assert [i["id"] for i in http.sent(READ)[0].body["inputs"]] == ["1005", "1007"]
 
 
 def test_writes_go_100_inputs_a_call(http: FakeHubSpotHttp, time: FakeTime) -> None:

@@ -575,3 +575,9 @@ def test_crm_statuses_default_to_the_crms_own_and_the_config_overrides_them() ->
     assert (process.accepted_statuses, process.nurture_status, process.reopen_status) == (
         ("Contacted",), "Nurture", "New")
     assert process.disqualified_statuses == LEAD_PROCESS.disqualified_statuses
+
+
+def test_a_region_without_countries_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + SLA.replace("[sla]\n", '[sla]\nregions = { EMEA = [" "] }\n'))
+    [problem] = problems(path)
+    assert "sla.regions" in problem and "region EMEA names no country" in problem

@@ -209,3 +209,11 @@ def test_without_engaged_at_the_last_activity_tells_engagement(tmp_path: Path) -
     old = recycled(HOT_CONTACT, at, NOW - timedelta(days=12))  # active 2 days ago: after it
     assert qualifier.evaluate(old, NOW).qualified
     assert not QUALIFIER.evaluate(old, NOW).qualified  # engaged_at is what counts when mapped
+
+
+def test_a_bare_date_counts_only_once_it_begins_after_the_recycle_in_every_zone() -> None:
+    at = datetime(2026, 3, 4, 23, 0, tzinfo=UTC)  # 08:00 on the 5th in Tokyo
+    for engaged, qualifies in (("2026-03-05", False), ("2026-03-06", True)):
+        records = recycled(HOT_CONTACT, at, at - timedelta(days=12),
+                           recent_conversion_date=engaged)
+        assert QUALIFIER.evaluate(records, at + timedelta(days=3)).qualified is qualifies

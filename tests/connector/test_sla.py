@@ -585,3 +585,12 @@ def test_an_unknown_region_is_named_with_the_known_ones() -> None:
     message = str(caught.value)
     assert "sla.policies[0] (standard).match.region" in message
     assert "unknown region 'EMAE'" in message and "did you mean 'EMEA'" in message
+
+
+def test_hot_reads_yes_no_text_as_hubspot_holds_it() -> None:
+    hot, cold = parse_policies([{**STANDARD, "name": "hot", "match": {"hot": True}},
+                                {**STANDARD, "name": "cold", "match": {"hot": False}}],
+                               CALENDARS)
+    for value, chosen in (("true", "hot"), ("false", "cold"), (True, "hot"), (None, "cold"),
+                          ("", "cold"), ("False", "cold")):
+        assert select_policy([hot, cold], {"hot": value}).name == chosen, value

@@ -309,6 +309,12 @@ def test_a_write_the_crm_refuses_is_parked_with_its_code_and_the_sweep_goes_on(
     assert parked.record_id == lead["Id"]
     assert parked.payload["fields"]["Status"] == "Gone Fishing"
     assert lead_now(sf, lead["Id"])["Status"] != "Gone Fishing"
+    hs = hubspot_client(sandbox)
+    contact = hs.crm.contacts.basic_api.get_by_id(
+        HOT["email"], id_property="email",
+        properties=["hs_lead_status", "leadsync_recycled_at"])
+    assert not contact.properties.get("leadsync_recycled_at")  # marketing was not told
+    assert contact.properties.get("hs_lead_status") != "BAD_TIMING"
 
     # The admin fixes the config: the next sweep recycles the lead and clears the refusal.
     fixed = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=SLA)

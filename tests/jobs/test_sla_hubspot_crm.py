@@ -264,11 +264,14 @@ def test_an_untouched_contact_breaches_once_and_escalates_to_a_hubspot_task(hand
     assert (first.breaches, first.escalations, again.escalations) == (1, 1, 0)
     assert contact_now(hs)["leadsync_sla_status"] == "breached"
     tasks = hs.crm.objects.tasks.basic_api.get_page(
-        properties=["hs_task_subject", "hubspot_owner_id"], associations=["contacts"]).results
+        properties=["hs_task_subject", "hubspot_owner_id", "hs_timestamp"],
+        associations=["contacts"]).results
     assert len(tasks) == 1
     assert tasks[0].properties["hubspot_owner_id"] == cyndi  # escalate_to: HubSpot has no managers
     assert tasks[0].properties["hs_task_subject"] == "SLA breach: first touch on Ada Lovelace"
     assert [a.id for a in tasks[0].associations["contacts"].results] == [contact["id"]]
+    due = (handoff + timedelta(hours=2)).astimezone(UTC)
+    assert tasks[0].properties["hs_timestamp"].startswith(due.strftime("%Y-%m-%dT%H:%M"))
 
 
 def test_an_exhausted_contact_is_recycled_and_the_marketing_lead_told(handed_off) -> None:
