@@ -75,6 +75,10 @@ class Sweep:
         leads = self._leads()
         stored = self.store.clocks(self.connection, open_only=False)
         reps = {rep.id: rep for rep in self.ctx.activities.reps()}
+        if self.ctx.settings.escalate_to and self._escalate_to(reps) is None:
+            raise ConfigError(f"{self.ctx.settings.escalate_to!r} is not a user of "
+                              f"{self.engine.names['crm']}; escalations would go nowhere",
+                              "sla.escalate_to")
         pool = self._pool(reps, stored)
         clocks: dict[str, tuple[Clock, Record]] = {}
         for lead in leads.values():

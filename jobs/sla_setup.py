@@ -84,6 +84,10 @@ def prepare_sla(config: Config) -> SlaContext:
     lists = _lists(marketing, settings)
     process = sales_process(activities.process, settings)
     view = engine.mapping.view
+    problems = _status_problems(process, settings, crm.describe().get(process.status), crm.kind)
+    problems += _fact_problems(policies, view)
+    if problems:
+        raise ConfigError("\n".join(problems))
     facts = [f.crm for f in view.fields if f.name in ("lead_source", "country") and f.crm]
     crm_fields = list(dict.fromkeys([*engine.fields("crm"), *process.fields(), *facts,
                                      *(s.name for s in view.sla_specs("crm"))]))
@@ -103,6 +107,41 @@ def sales_process(standard: SalesProcess, settings: SlaSettings) -> SalesProcess
         if getattr(settings, name) is not None:
             changes[name] = getattr(settings, name)
     return replace(standard, **changes)
+
+
+def _status_problems(process: SalesProcess, settings: SlaSettings, status: Any,
+                     kind: str) -> list[str]:
+    """Status values the CRM's status field does not offer (a restricted picklist, an
+    enumeration), each named with its key: the writes would be refused lead by lead."""
+    options = set(getattr(status, "options", ()) or ())
+    if not options:
+        return []
+    problems = []
+    for key in ("accepted_statuses", "disqualified_statuses", "nurture_status",
+                "reopen_status"):
+        value = getattr(process, key)
+        values = [value] if isinstance(value, str) else list(value)
+        unknown = [v for v in values if v not in options]
+        if unknown:
+            given = "" if getattr(settings, key) is not None else f" ({kind}'s standard)"
+            problems.append(f"sla.{key}: {', '.join(map(repr, unknown))}{given} is not a "
+                            f"value of {process.status}; its values: "
+                            f"{', '.join(sorted(options))}")
+    return problems
+
+
+def _fact_problems(policies: list[Policy], view: Any) -> list[str]:
+    """Policies that match on a lead fact the CRM side of the mapping's [lead] does not hold."""
+    crm_fields = {f.name: f.crm for f in view.fields}
+    problems = []
+    for index, policy in enumerate(policies):
+        for fact, key, used in (("country", "country or region", policy.selector.countries),
+                                ("lead_source", "source", policy.selector.sources)):
+            if used and not crm_fields.get(fact):
+                problems.append(f"sla.policies[{index}] ({policy.name}).match: matches on "
+                                f"{key}, read from the CRM record, but the mapping's [lead] "
+                                f"{fact} names no crm field; add crm = \"...\" to it")
+    return problems
 
 
 def _activities(crm: Any) -> Activities:

@@ -100,16 +100,22 @@ class SalesforceActivities:
         return reps
 
     def queue_members(self, name: str) -> list[str]:
-        """The active and inactive users of the queue with that API name or label, by id."""
+        """The users of the queue with that API name (or else label), by id; members that are
+        groups or roles are not expanded."""
         soql = (f"SELECT Id, Name, DeveloperName FROM Group WHERE Type = 'Queue' AND "
                 f"(DeveloperName = {soql_literal(name)} OR Name = {soql_literal(name)})")
         queues = [row for rows in self.system._query_pages(soql, include_deleted=False)
                   for row in rows]
-        if not queues:
+        exact = [q for q in queues if q.get("DeveloperName") == name] or queues
+        if not exact:
             raise ConfigError(f"Salesforce has no queue named {name!r} (API name or label)",
                               "sla.pool.queue")
+        if len(exact) > 1:
+            raise ConfigError(f"{len(exact)} Salesforce queues are labelled {name!r}; name one "
+                              f"by its API name: {', '.join(q['DeveloperName'] for q in exact)}",
+                              "sla.pool.queue")
         members = (f"SELECT UserOrGroupId FROM GroupMember "
-                   f"WHERE GroupId = {soql_literal(queues[0]['Id'])}")
+                   f"WHERE GroupId = {soql_literal(exact[0]['Id'])}")
         ids = {row["UserOrGroupId"] for rows in self.system._query_pages(
             members, include_deleted=False) for row in rows}
         return sorted(i for i in ids if str(i).startswith(USER_PREFIX))

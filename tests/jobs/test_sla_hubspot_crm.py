@@ -312,6 +312,7 @@ def test_a_pool_from_a_hubspot_team_takes_reassignments(
     amy = sandbox.hubspot.owners.add("Amy", "Rep", "amy@sales.example", stamp,
                                      teams=("Inbound",))["id"]
     sandbox.hubspot.owners.add("Otto", "Rep", "otto@sales.example", stamp, teams=("Outbound",))
+    sandbox.hubspot.owners.add("Cyndi", "Park", "cyndi@sales.example", stamp)  # escalate_to
     sf = salesforce_client(sandbox)
     sf.Lead.create({**HOT, "OwnerId": user(sandbox, "Rick", "rick@sales.example")})
     config = write_config(sandbox, tmp_path, pool='\n[sla.pool]\nqueue = "Inbound"\n',
@@ -326,3 +327,47 @@ def test_a_pool_from_a_hubspot_team_takes_reassignments(
     events = StateStore(config.state.url).events("default", email=HOT["Email"].lower())
     [moved] = [e for e in events if e["event"] == "reassigned"]
     assert (moved["details"]["from"], moved["details"]["to"]) == (rick, amy)
+
+
+def test_a_status_the_crm_does_not_offer_and_an_unknown_escalate_to_are_named(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    from connector.errors import ConfigError
+
+    sandbox = make_sandbox()
+    config = write_config(sandbox, tmp_path)
+    text = config.source_path.read_text()
+    (tmp_path / "leadsync.toml").write_text(text.replace(
+        "[sla]\n", '[sla]\nnurture_status = "Recycled - Nurture"\n'))
+    load_builtin_kinds()
+    bad = load_config(tmp_path / "leadsync.toml", env=sandbox_secrets(sandbox.info))
+    with pytest.raises(ConfigError) as caught:
+        run_sweep(bad, datetime.now(UTC))
+    message = str(caught.value)
+    assert "sla.nurture_status: 'Recycled - Nurture' is not a value of hs_lead_status" in message
+    assert "BAD_TIMING" in message  # the values it does offer
+
+    (tmp_path / "leadsync.toml").write_text(text.replace(
+        'escalate_to = "cyndi@sales.example"', 'escalate_to = "nobody@sales.example"'))
+    unknown = load_config(tmp_path / "leadsync.toml", env=sandbox_secrets(sandbox.info))
+    with pytest.raises(ConfigError) as caught:
+        run_sweep(unknown, datetime.now(UTC))
+    assert caught.value.where == "sla.escalate_to"
+    assert "'nobody@sales.example' is not a user of hubspot" in str(caught.value)
+
+
+def test_a_policy_on_a_fact_the_crm_side_does_not_hold_is_named(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    from connector.errors import ConfigError
+
+    sandbox = make_sandbox()
+    config = write_config(sandbox, tmp_path)
+    (tmp_path / "mapping.toml").write_text(MAPPING.replace(
+        'country = { marketing = "Country", crm = "country" }',
+        'country = { marketing = "Country" }'))
+    text = config.source_path.read_text().replace(
+        "match = { hot = true }", 'match = { hot = true, country = ["GB"] }')
+    (tmp_path / "leadsync.toml").write_text(text)
+    bad = load_config(tmp_path / "leadsync.toml", env=sandbox_secrets(sandbox.info))
+    with pytest.raises(ConfigError, match=r"sla.policies\[0\] \(hot_inbound\).match: matches "
+                       r"on country or region.*\[lead\] country names no crm field"):
+        run_sweep(bad, datetime.now(UTC))
