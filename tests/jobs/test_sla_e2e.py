@@ -289,15 +289,20 @@ def test_a_held_meeting_counts_as_a_touch_and_a_breach_posts_to_the_webhook(
 
 def test_a_write_the_crm_refuses_is_parked_with_its_code_and_the_sweep_goes_on(
         make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    import dataclasses
+
     sandbox = make_sandbox()
-    sla = SLA.replace('[sla]\n', '[sla]\nnurture_status = "Gone Fishing"\n')
-    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=sla)
+    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=SLA)
     hubspot_client(sandbox).crm.contacts.basic_api.create(
         simple_public_object_input_for_create={"properties": HOT})
     run_sync(config)
     sf = salesforce_client(sandbox)
     run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
     [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]
+    # An admin shortens the recycle-reason field in Setup: the recycle no longer fits.
+    objects = sandbox.salesforce.objects["Lead"]
+    wide = objects.fields["LeadSync_Recycle_Reason__c"]
+    objects.add_field(dataclasses.replace(wide, length=10))
 
     result = run_sweep(config, handoff_of(lead) + timedelta(days=3, minutes=1))
 
@@ -305,10 +310,10 @@ def test_a_write_the_crm_refuses_is_parked_with_its_code_and_the_sweep_goes_on(
     from connector.state import StateStore
 
     [parked] = StateStore(config.state.url).parked("default", "salesforce:sla")
-    assert parked.code == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+    assert parked.code == "STRING_TOO_LONG"
     assert parked.record_id == lead["Id"]
-    assert parked.payload["fields"]["Status"] == "Gone Fishing"
-    assert lead_now(sf, lead["Id"])["Status"] != "Gone Fishing"
+    assert parked.payload["fields"]["Status"] == "Recycled - Nurture"
+    assert lead_now(sf, lead["Id"])["Status"] != "Recycled - Nurture"
     hs = hubspot_client(sandbox)
     contact = hs.crm.contacts.basic_api.get_by_id(
         HOT["email"], id_property="email",
@@ -316,12 +321,24 @@ def test_a_write_the_crm_refuses_is_parked_with_its_code_and_the_sweep_goes_on(
     assert not contact.properties.get("leadsync_recycled_at")  # marketing was not told
     assert contact.properties.get("hs_lead_status") != "BAD_TIMING"
 
-    # The admin fixes the config: the next sweep recycles the lead and clears the refusal.
-    fixed = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=SLA)
-    retried = run_sweep(fixed, handoff_of(lead) + timedelta(days=3, minutes=5))
+    # The admin widens the field again: the next sweep recycles the lead and clears the refusal.
+    objects.add_field(wide)
+    retried = run_sweep(config, handoff_of(lead) + timedelta(days=3, minutes=5))
     assert retried.recycled == 1 and retried.failed == 0
     assert lead_now(sf, lead["Id"])["Status"] == "Recycled - Nurture"
     assert StateStore(config.state.url).parked("default", "salesforce:sla") == []
+
+
+def test_a_nurture_status_the_crm_does_not_offer_stops_the_sweep_before_any_write(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    from connector.errors import ConfigError
+
+    sandbox = make_sandbox()
+    sla = SLA.replace("[sla]\n", '[sla]\nnurture_status = "Gone Fishing"\n')
+    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=sla)
+    with pytest.raises(ConfigError, match=r"sla\.nurture_status: 'Gone Fishing' is not a "
+                       r"value of Status; its values: Closed - Converted"):
+        run_sweep(config, datetime.now(UTC))
 
 
 def test_a_recycled_lead_waits_in_nurture_until_it_engages_again_then_is_handed_off_anew(
