@@ -24,6 +24,7 @@ from connector.compliance import changed_fields, clock_values, iso
 from connector.config import Config
 from connector.errors import ConfigError
 from connector.models import Record, TaskSpec, WriteOp
+from connector.qualify import instant
 from connector.routing import Rep, RoundRobin, compliance
 from connector.sla import Clock, Policy, Touch, assess, deadlines, select_policy
 from connector.sync import SyncEngine
@@ -144,7 +145,7 @@ class Sweep:
         policy = select_policy(self.ctx.policies, facts)
         if policy is None:
             return None
-        handoff = _instant(self._verdict(lead, "qualified_at")) or self.now
+        handoff = instant(self._verdict(lead, "qualified_at")) or self.now
         owner = lead.fields.get(self.process.owner)
         if pool is not None and str(owner) not in {rep.id for rep in pool.pool}:
             owner = self._assign(key, lead, policy, pool) or owner
@@ -169,7 +170,7 @@ class Sweep:
     def _handed_off_again(self, lead: Record, clock: Clock) -> bool:
         """A stopped clock's lead qualified again after the clock stopped: a new handoff."""
         stopped = clock.recycled_at or clock.resolved_at
-        qualified_at = _instant(self._verdict(lead, "qualified_at"))
+        qualified_at = instant(self._verdict(lead, "qualified_at"))
         return bool(stopped and qualified_at and qualified_at > stopped)
 
     def _calendar(self, policy: Policy, rep: Rep | None) -> BusinessCalendar:
@@ -400,16 +401,6 @@ class Sweep:
         self.events.append({"key": key, "email": str(email).lower() if email else None,
                             "at": self.now, "event": event, "policy": policy,
                             "reason": reason, "details": details})
-
-
-def _instant(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")
-                                      .replace("+0000", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _deadline(clock: Clock, kind: str) -> str:

@@ -138,29 +138,17 @@ class HubSpotActivities:
     def reps(self) -> list[Rep]:
         return [Rep(str(o["id"]), o.get("email") or "",
                     f"{o.get('firstName') or ''} {o.get('lastName') or ''}".strip(),
-                    active=not o.get("archived", False)) for o in self._owners()]
+                    active=not o.get("archived", False)) for o in self.system.owners()]
 
     def queue_members(self, name: str) -> list[str]:
         """The owners on the team of that name (HubSpot's teams are its queues)."""
-        owners = self._owners()
+        owners = self.system.owners()
         teams = {str(t.get("name")) for o in owners for t in o.get("teams") or []}
         if name not in teams:
             raise ConfigError(f"HubSpot has no team named {name!r} (teams: "
                               f"{', '.join(sorted(teams)) or 'none'})", "sla.pool.queue")
         return sorted({str(o["id"]) for o in owners
                        if any(t.get("name") == name for t in o.get("teams") or [])})
-
-    def _owners(self) -> list[dict[str, Any]]:
-        owners: list[dict[str, Any]] = []
-        after = None
-        owners_api = self.system.client.crm.owners.owners_api
-        while True:
-            kwargs: dict[str, Any] = {"limit": 500, **({"after": after} if after else {})}
-            answer = self.system._call("owners", owners_api.get_page, **kwargs)
-            owners += answer.get("results", [])
-            after = ((answer.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
-                return owners
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

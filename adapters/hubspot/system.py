@@ -308,18 +308,19 @@ class HubSpotSystem:
         return {p["name"]: _field_info(p) for p in answer.get("results", [])}
 
     def users(self) -> dict[str, str]:
-        users: dict[str, str] = {}
+        return {str(o["id"]): o["email"] for o in self.owners() if o.get("email")}
+
+    def owners(self) -> list[dict[str, Any]]:
+        """Every active owner, as ``/crm/v3/owners`` answers (teams included)."""
+        owners: list[dict[str, Any]] = []
         after = None
         while True:
-            kwargs: dict[str, Any] = {"limit": 500}
-            if after:
-                kwargs["after"] = after
+            kwargs: dict[str, Any] = {"limit": 500, **({"after": after} if after else {})}
             answer = self._call("owners", self.client.crm.owners.owners_api.get_page, **kwargs)
-            users.update({str(o["id"]): o["email"] for o in answer.get("results", [])
-                          if o.get("email")})
+            owners += answer.get("results", [])
             after = _next_after(answer)
             if not after:
-                return users
+                return owners
 
     def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
         existing = self.describe()
