@@ -371,3 +371,17 @@ def test_a_policy_on_a_fact_the_crm_side_does_not_hold_is_named(
     with pytest.raises(ConfigError, match=r"sla.policies\[0\] \(hot_inbound\).match: matches "
                        r"on country or region.*\[lead\] country names no crm field"):
         run_sweep(bad, datetime.now(UTC))
+
+
+def test_a_nurture_list_is_refused_when_the_marketing_system_keeps_none(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    from connector.errors import ConfigError
+
+    sandbox = make_sandbox()
+    config = write_config(sandbox, tmp_path)
+    (tmp_path / "leadsync.toml").write_text(config.source_path.read_text().replace(
+        "[sla]\n", '[sla]\nnurture_list = "Recycled"\n'))
+    listed = load_config(tmp_path / "leadsync.toml", env=sandbox_secrets(sandbox.info))
+    with pytest.raises(ConfigError, match="nurture lists are kept in HubSpot only") as caught:
+        run_sweep(listed, datetime.now(UTC))
+    assert caught.value.where == "sla.nurture_list"
