@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from connector.errors import AuthError, ConfigError
-from connector.logs import register_secret
-from connector.ports import System
+from leadsync.connector.errors import AuthError, ConfigError
+from leadsync.connector.logs import register_secret
+from leadsync.connector.ports import System
 
 
 def build_system(name: str, settings: Any) -> System:
@@ -23,11 +23,10 @@ def build_system(name: str, settings: Any) -> System:
 
 
 def _salesforce(name: str, settings: Any, kwargs: dict[str, Any]) -> System:
+    from leadsync.adapters.salesforce.system import SalesforceSystem
+    from leadsync.adapters.transport import ca_session
     from simple_salesforce import Salesforce
     from simple_salesforce.exceptions import SalesforceAuthenticationFailed
-
-    from adapters.salesforce.system import SalesforceSystem
-    from adapters.transport import ca_session
 
     session = ca_session(settings.ca_bundle, settings.timeout)
     try:
@@ -41,8 +40,7 @@ def _salesforce(name: str, settings: Any, kwargs: dict[str, Any]) -> System:
 
 def _hubspot(name: str, settings: Any, kwargs: dict[str, Any]) -> System:
     from hubspot import HubSpot
-
-    from adapters.hubspot.system import HubSpotSystem
+    from leadsync.adapters.hubspot.system import HubSpotSystem
 
     return HubSpotSystem(name, HubSpot(**kwargs), key_field=settings.key_property,
                          timeout=settings.timeout)

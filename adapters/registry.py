@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import importlib
 
-BUILTIN_SETTINGS_MODULES = ("adapters.hubspot.settings", "adapters.salesforce.settings")
+BUILTIN_SETTINGS_MODULES = ("leadsync.adapters.hubspot.settings",
+                            "leadsync.adapters.salesforce.settings")
 
 
 def load_builtin_kinds() -> None:

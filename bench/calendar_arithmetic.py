@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from connector.calendar import BusinessCalendar, Duration
+from leadsync.connector.calendar import BusinessCalendar, Duration
 
 WEEKDAYS = {day: ["09:00-12:00", "13:00-17:30"] for day in ("mon", "tue", "wed", "thu", "fri")}
 

@@ -27,12 +27,12 @@ import time
 import tracemalloc
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-from connector.definition import Definition, load_definition
+from leadsync.connector.definition import Definition, load_definition
 
-ROOT = Path(__file__).resolve().parents[1]
+from leadsync import shipped
+
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CHUNK = 50_000
 
@@ -109,7 +109,7 @@ def run(definition: Definition, total: int) -> tuple[float, Counter[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--leads", type=int, default=1_000_000)
-    parser.add_argument("--definition", default=str(ROOT / "definitions" / "example.toml"))
+    parser.add_argument("--definition", default=str(shipped.definition()))
     parser.add_argument("--no-cache", action="store_true", help="build every verdict afresh")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()

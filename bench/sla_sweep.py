@@ -40,8 +40,16 @@ import tracemalloc
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from connector.calendar import BusinessCalendar, always_open
-from connector.sla import Clock, Deadlines, Policy, Touch, assess, deadlines, parse_policies
+from leadsync.connector.calendar import BusinessCalendar, always_open
+from leadsync.connector.sla import (
+    Clock,
+    Deadlines,
+    Policy,
+    Touch,
+    assess,
+    deadlines,
+    parse_policies,
+)
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 PREVIOUS = NOW - timedelta(minutes=15)  # the previous sweep

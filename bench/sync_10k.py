@@ -22,7 +22,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from jobs.sync import prepare
+from leadsync.jobs.sync import prepare
+
 from leadsync.demo import sandbox_config
 
 
@@ -71,8 +72,8 @@ def main() -> None:
 
 def seed_contacts(state: Path, count: int) -> None:
     """N marketing-only contacts, written to the sandbox state file."""
-    from sandbox.people import make_owners, make_people
-    from sandbox.server import Sandbox
+    from leadsync.sandbox.people import make_owners, make_people
+    from leadsync.sandbox.server import Sandbox
 
     sandbox = Sandbox(state=state)
     owners = make_owners(5)

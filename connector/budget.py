@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from connector.errors import RateLimited
+from leadsync.connector.errors import RateLimited
 
 
 class RollingWindow:

@@ -81,9 +81,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_package
-
-from connector.durations import Duration, format_duration, parse_duration
-from connector.errors import ConfigError
+from leadsync.connector.durations import Duration, format_duration, parse_duration
+from leadsync.connector.errors import ConfigError
 
 __all__ = [
     "BusinessCalendar",

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.models import FieldValue
-from connector.plan import values_equal
+from leadsync.connector.models import FieldValue
+from leadsync.connector.plan import values_equal
 
 
 def iso(moment: datetime | None) -> str | None:

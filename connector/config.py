@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
+from leadsync.connector.errors import ConfigError
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -53,8 +54,6 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
-
-from connector.errors import ConfigError
 
 ENV_PREFIX = "LEADSYNC_"
 ENV_DELIMITER = "__"

@@ -33,8 +33,8 @@ from operator import getitem, itemgetter
 from pathlib import Path
 from typing import Any
 
-from connector.errors import ConfigError
-from connector.rules import (
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.rules import (
     FIELD_TYPES,
     Problem,
     Reader,

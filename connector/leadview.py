@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from connector.models import FieldInfo, FieldValue, Record
+from leadsync.connector.models import FieldInfo, FieldValue, Record
 
 Side = Literal["marketing", "crm"]
 PREFER = ("marketing", "crm", "latest")

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from connector.errors import ConfigError
-from connector.leadview import LeadView, check_view, parse_lead_view
-from connector.models import FieldInfo, FieldValue
-from connector.transforms import (
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.leadview import LeadView, check_view, parse_lead_view
+from leadsync.connector.models import FieldInfo, FieldValue
+from leadsync.connector.transforms import (
     REGISTRY,
     Transform,
     TransformContext,

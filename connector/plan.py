@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from connector.mapping import FieldMapping, FieldRule, Skip
-from connector.models import FieldValue, Record, WriteOp
-from connector.state import Link
-from connector.transforms import NORMALIZING, REGISTRY, TransformContext, TransformError
+from leadsync.connector.mapping import FieldMapping, FieldRule, Skip
+from leadsync.connector.models import FieldValue, Record, WriteOp
+from leadsync.connector.state import Link
+from leadsync.connector.transforms import NORMALIZING, REGISTRY, TransformContext, TransformError
 
 Side = Literal["marketing", "crm"]
 SIDES: tuple[Side, Side] = ("marketing", "crm")

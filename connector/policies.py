@@ -10,12 +10,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from connector.durations import Duration, parse_duration
-from connector.errors import ConfigError
-from connector.rules import did_you_mean
+from leadsync.connector.durations import Duration, parse_duration
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.rules import did_you_mean
 
 if TYPE_CHECKING:
-    from connector.calendar import BusinessCalendar
+    from leadsync.connector.calendar import BusinessCalendar
 
 BREACH_ACTIONS = ("escalate", "reassign")
 EXHAUSTED_ACTIONS = ("recycle",)

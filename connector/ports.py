@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from connector.models import (
+from leadsync.connector.models import (
     Activity,
     Cursor,
     FieldInfo,
@@ -23,7 +23,7 @@ from connector.models import (
 )
 
 if TYPE_CHECKING:
-    from connector.routing import Rep
+    from leadsync.connector.routing import Rep
 
 
 class System(Protocol):

@@ -22,11 +22,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from connector.definition import Definition, Verdict
-from connector.leadview import pick, record_value
-from connector.mapping import FieldMapping, Skip
-from connector.models import FieldValue, Record
-from connector.transforms import TransformContext, TransformError
+from leadsync.connector.definition import Definition, Verdict
+from leadsync.connector.leadview import pick, record_value
+from leadsync.connector.mapping import FieldMapping, Skip
+from leadsync.connector.models import FieldValue, Record
+from leadsync.connector.transforms import TransformContext, TransformError
 
 Side = Literal["marketing", "crm"]
 Handoff = Literal["qualified_only", "all"]

@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from leadsync.connector.errors import TransientError
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -17,8 +18,6 @@ from tenacity import (
     stop_after_attempt,
     stop_after_delay,
 )
-
-from connector.errors import TransientError
 
 T = TypeVar("T")
 

@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connector.sla import MET, RECYCLED, RESOLVED, Clock
+from leadsync.connector.sla import MET, RECYCLED, RESOLVED, Clock
 
 _KEPT = frozenset((MET, RESOLVED, RECYCLED))
 

@@ -65,8 +65,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from connector.durations import Duration
-from connector.policies import (
+from leadsync.connector.durations import Duration
+from leadsync.connector.policies import (
     BREACH_ACTIONS,
     DEFAULT_CALENDAR,
     EXHAUSTED_ACTIONS,
@@ -79,7 +79,7 @@ from connector.policies import (
 )
 
 if TYPE_CHECKING:
-    from connector.calendar import BusinessCalendar
+    from leadsync.connector.calendar import BusinessCalendar
 
 PENDING, AT_RISK, MET, BREACHED = "pending", "at_risk", "met", "breached"
 RECYCLED, RESOLVED = "recycled", "resolved"

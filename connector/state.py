@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.models import Cursor, FieldValue
 from sqlalchemy import (
     JSON,
     Column,
@@ -43,9 +45,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
-
-from connector.errors import ConfigError
-from connector.models import Cursor, FieldValue
 
 SCHEMA_VERSION = 3
 

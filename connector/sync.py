@@ -19,14 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-
-from connector.mapping import FieldMapping
-from connector.models import Cursor, Record, WriteResult
-from connector.plan import SIDES, Pair, Plan, PlannedWrite, Side, derived_key, other, plan
-from connector.ports import System
-from connector.qualify import Qualifier
-from connector.state import Link, StateStore
-from connector.transforms import TransformContext, normalize_email
+from leadsync.connector.mapping import FieldMapping
+from leadsync.connector.models import Cursor, Record, WriteResult
+from leadsync.connector.plan import SIDES, Pair, Plan, PlannedWrite, Side, derived_key, other, plan
+from leadsync.connector.ports import System
+from leadsync.connector.qualify import Qualifier
+from leadsync.connector.state import Link, StateStore
+from leadsync.connector.transforms import TransformContext, normalize_email
 
 log = structlog.get_logger("leadsync.sync")
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from connector.models import FieldValue
+from leadsync.connector.models import FieldValue
 
 
 class TransformError(ValueError):

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connector.definition import Definition, Verdict
-from connector.qualify import Qualifier
-from connector.sync import SyncEngine
-from connector.transforms import normalize_email
+from leadsync.connector.definition import Definition, Verdict
+from leadsync.connector.qualify import Qualifier
+from leadsync.connector.sync import SyncEngine
+from leadsync.connector.transforms import normalize_email
 
 
 @dataclass

@@ -18,17 +18,16 @@ from typing import Any
 
 import requests
 import structlog
-
-from connector.calendar import BusinessCalendar
-from connector.compliance import changed_fields, clock_values, iso
-from connector.config import Config
-from connector.errors import ConfigError
-from connector.models import Record, TaskSpec, WriteOp
-from connector.qualify import instant
-from connector.routing import Rep, RoundRobin, compliance
-from connector.sla import Clock, Policy, Touch, assess, deadlines, select_policy
-from connector.sync import SyncEngine
-from jobs.sla_setup import SlaContext
+from leadsync.connector.calendar import BusinessCalendar
+from leadsync.connector.compliance import changed_fields, clock_values, iso
+from leadsync.connector.config import Config
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.models import Record, TaskSpec, WriteOp
+from leadsync.connector.qualify import instant
+from leadsync.connector.routing import Rep, RoundRobin, compliance
+from leadsync.connector.sla import Clock, Policy, Touch, assess, deadlines, select_policy
+from leadsync.connector.sync import SyncEngine
+from leadsync.jobs.sla_setup import SlaContext
 
 log = structlog.get_logger("leadsync.sla")
 OPEN_STATUSES = ("pending", "at_risk", "met", "breached")
@@ -411,7 +410,7 @@ def _deadline(clock: Clock, kind: str) -> str:
 
 
 def run_sweep(config: Config, now: datetime) -> SweepResult:
-    from jobs.sla_setup import prepare_sla
+    from leadsync.jobs.sla_setup import prepare_sla
 
     ctx = prepare_sla(config)
     try:

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from connector.calendar import BusinessCalendar, always_open
-from connector.config import Config, SlaSettings
-from connector.errors import ConfigError
-from connector.models import SalesProcess
-from connector.ports import Activities, Lists
-from connector.sla import Policy, parse_policies
-from connector.sync import SyncEngine
+from leadsync.connector.calendar import BusinessCalendar, always_open
+from leadsync.connector.config import Config, SlaSettings
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.models import SalesProcess
+from leadsync.connector.ports import Activities, Lists
+from leadsync.connector.sla import Policy, parse_policies
+from leadsync.connector.sync import SyncEngine
 
 
 @dataclass
@@ -75,7 +75,7 @@ def check_sla(config: Config) -> tuple[SlaSettings, dict[str, BusinessCalendar],
 
 
 def prepare_sla(config: Config) -> SlaContext:
-    from jobs.sync import prepare
+    from leadsync.jobs.sync import prepare
 
     settings, calendars, policies = check_sla(config)
     engine = prepare(config)
@@ -146,11 +146,11 @@ def _fact_problems(policies: list[Policy], view: Any) -> list[str]:
 
 def _activities(crm: Any) -> Activities:
     if crm.kind == "salesforce":
-        from adapters.salesforce.activities import SalesforceActivities
+        from leadsync.adapters.salesforce.activities import SalesforceActivities
 
         return SalesforceActivities(crm)
     if crm.kind == "hubspot":
-        from adapters.hubspot.activities import HubSpotActivities
+        from leadsync.adapters.hubspot.activities import HubSpotActivities
 
         return HubSpotActivities(crm)
     raise ConfigError(f"the SLA cannot read touches from {crm.kind} yet", "systems")
@@ -158,7 +158,7 @@ def _activities(crm: Any) -> Activities:
 
 def _lists(marketing: Any, settings: SlaSettings) -> Lists | None:
     if marketing.kind == "hubspot":
-        from adapters.hubspot.lists import HubSpotLists
+        from leadsync.adapters.hubspot.lists import HubSpotLists
 
         return HubSpotLists(marketing)
     if settings.nurture_list is not None and "nurture_list" in settings.model_fields_set:

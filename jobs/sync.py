@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from connector.config import Config
-from connector.definition import Definition, load_definition
-from connector.errors import ConfigError
-from connector.mapping import FieldMapping, load_mapping
-from connector.models import FieldInfo
-from connector.plan import Side
-from connector.ports import System
-from connector.qualify import Qualifier
-from connector.state import StateStore
-from connector.sync import Progress, SyncEngine, SyncResult
+from leadsync.connector.config import Config
+from leadsync.connector.definition import Definition, load_definition
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.mapping import FieldMapping, load_mapping
+from leadsync.connector.models import FieldInfo
+from leadsync.connector.plan import Side
+from leadsync.connector.ports import System
+from leadsync.connector.qualify import Qualifier
+from leadsync.connector.state import StateStore
+from leadsync.connector.sync import Progress, SyncEngine, SyncResult
 
 SUPPORTED_OBJECTS = {"hubspot": "contacts", "salesforce": "Lead"}
 
@@ -33,7 +33,7 @@ def leadsync_fields(system: System, mapping: FieldMapping, side: Side) -> list[F
 def prepare(config: Config, definition: Definition | None = None) -> SyncEngine:
     """Everything a pass needs, checked: config, mapping and definition errors stop before any
     write; the files are read before any call."""
-    from adapters.factory import build_system
+    from leadsync.adapters.factory import build_system
 
     mapping = load_mapping(config.sync.mapping)
     if definition is None and config.definition is not None:

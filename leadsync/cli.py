@@ -39,9 +39,9 @@ LogFormat = Annotated[str, typer.Option(
 
 
 def _load(config: Path | None) -> Any:
-    from adapters.registry import load_builtin_kinds
-    from connector.config import load_config
-    from connector.errors import ConfigError
+    from leadsync.adapters.registry import load_builtin_kinds
+    from leadsync.connector.config import load_config
+    from leadsync.connector.errors import ConfigError
 
     load_builtin_kinds()
     try:
@@ -59,8 +59,8 @@ def config_check(
 ) -> None:
     """Report every problem in a config file (and the mapping, definition, calendars and SLA
     policies it names) with its key path; exit non-zero if any. Calls no system."""
-    from adapters.registry import load_builtin_kinds
-    from connector.config import check_config, load_config
+    from leadsync.adapters.registry import load_builtin_kinds
+    from leadsync.connector.config import check_config, load_config
 
     load_builtin_kinds()
     problems = check_config(file)
@@ -75,10 +75,10 @@ def config_check(
 
 def _check_named_files(config: Any) -> list[str]:
     """Problems in what the config names: mapping, definition, calendars, SLA policies."""
-    from connector.definition import load_definition
-    from connector.errors import ConfigError
-    from connector.mapping import load_mapping
-    from jobs.sla_setup import check_sla, load_calendars
+    from leadsync.connector.definition import load_definition
+    from leadsync.connector.errors import ConfigError
+    from leadsync.connector.mapping import load_mapping
+    from leadsync.jobs.sla_setup import check_sla, load_calendars
 
     problems: list[str] = []
     checks = [lambda: load_mapping(config.sync.mapping)]
@@ -106,9 +106,9 @@ def sync(
     """Run one bidirectional, incremental sync pass."""
     from rich.console import Console
 
-    from connector.errors import ConfigError, LeadSyncError
-    from connector.logs import configure_logging
-    from jobs.sync import run_sync
+    from leadsync.connector.errors import ConfigError, LeadSyncError
+    from leadsync.connector.logs import configure_logging
+    from leadsync.jobs.sync import run_sync
     from leadsync.render import plan_table, summary_table
 
     settings = _load(config)
@@ -160,7 +160,7 @@ def sandbox_serve(
     Prints one JSON line with the URLs, credentials and CA bundle when both are ready, then
     serves until SIGINT or SIGTERM.
     """
-    from sandbox.server import Sandbox
+    from leadsync.sandbox.server import Sandbox
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

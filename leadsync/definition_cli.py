@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from connector.errors import ConfigError
+from leadsync.connector.errors import ConfigError
 from leadsync.options import (
     ConfigOption,
     JsonOption,
@@ -26,8 +26,8 @@ app = typer.Typer(help="The shared lead definition: check it, explain verdicts, 
                        "version, list adopted versions.", no_args_is_help=True)
 
 def _engine(config: Path | None) -> Any:
-    from jobs.sync import prepare
     from leadsync.cli import _load
+    from leadsync.jobs.sync import prepare
 
     try:
         return prepare(_load(config))
@@ -39,7 +39,7 @@ def _engine(config: Path | None) -> Any:
 def check(file: Annotated[Path, typer.Argument(help="The definition file.", dir_okay=False)]
           ) -> None:
     """Check a definition file; every problem is named with its rule, key and line."""
-    from connector.definition import load_definition
+    from leadsync.connector.definition import load_definition
 
     try:
         definition = load_definition(file)
@@ -64,7 +64,7 @@ def explain(
         raise fail("give either --email ADDRESS or --record FILE")
     moment = now_option(now)
     if email is not None:
-        from jobs.definition import explain_email
+        from leadsync.jobs.definition import explain_email
 
         engine = _engine(config)
         if definition is not None:
@@ -83,8 +83,8 @@ def explain(
 
 
 def _qualifier(mapping: Any, file: Path) -> Any:
-    from connector.definition import load_definition
-    from connector.qualify import Qualifier
+    from leadsync.connector.definition import load_definition
+    from leadsync.connector.qualify import Qualifier
 
     try:
         return Qualifier(load_definition(file), mapping)
@@ -96,10 +96,10 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
                     moment: datetime) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     from datetime import UTC as utc
 
-    from connector.definition import load_definition
-    from connector.mapping import load_mapping
-    from connector.models import Record
-    from connector.qualify import Qualifier
+    from leadsync.connector.definition import load_definition
+    from leadsync.connector.mapping import load_mapping
+    from leadsync.connector.models import Record
+    from leadsync.connector.qualify import Qualifier
 
     try:
         data = json.loads(sys.stdin.read() if source == "-" else Path(source).read_text())
@@ -158,8 +158,8 @@ def diff_command(
     examples: Annotated[int, typer.Option(help="How many changed leads to show.")] = 5,
 ) -> None:
     """What adopting NEW_FILE would change, over every current lead in both systems."""
-    from connector.definition import load_definition
-    from jobs.definition import diff
+    from leadsync.connector.definition import load_definition
+    from leadsync.jobs.definition import diff
 
     try:
         candidate = load_definition(new_file)
@@ -196,7 +196,7 @@ def diff_command(
 @app.command("history")
 def history(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """The lead definitions adopted so far, oldest first."""
-    from connector.state import StateStore
+    from leadsync.connector.state import StateStore
 
     settings = _load_config_only(config)
     store = StateStore(settings.state.url)

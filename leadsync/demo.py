@@ -16,19 +16,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from adapters.registry import load_builtin_kinds
-from connector.config import Config, load_config
-from connector.logs import configure_logging
-from connector.state import StateStore
-from jobs.sla import Sweep
-from jobs.sla_setup import prepare_sla
-from jobs.sync import adopt, prepare
+from leadsync import shipped
+from leadsync.adapters.registry import load_builtin_kinds
+from leadsync.connector.config import Config, load_config
+from leadsync.connector.logs import configure_logging
+from leadsync.connector.state import StateStore
+from leadsync.jobs.sla import Sweep
+from leadsync.jobs.sla_setup import prepare_sla
+from leadsync.jobs.sync import adopt, prepare
 from leadsync.render import summary_table
-from sandbox.server import Sandbox
+from leadsync.sandbox.server import Sandbox
 
-ROOT = Path(__file__).resolve().parents[1]
-MAPPING = ROOT / "mappings" / "hubspot_salesforce.toml"
-DEFINITION = ROOT / "definitions" / "example.toml"
+MAPPING = shipped.mapping()
+DEFINITION = shipped.definition()
 
 US_SALES_CALENDAR = """
 [calendars.us_sales]
@@ -144,7 +144,7 @@ def run_demo(seed: int = 200, console: Console | None = None) -> int:
 
 def side_by_side(store: StateStore, engine: object, limit: int) -> Table:
     """A few leads as each system holds them now, with LeadSync's verdict."""
-    from connector.sync import SyncEngine
+    from leadsync.connector.sync import SyncEngine
 
     assert isinstance(engine, SyncEngine)
     links = [link for link in _links(store, engine.connection) if link.marketing_id]
@@ -199,7 +199,7 @@ def sla_table(engine: Any, limit: int) -> Table:
 def _links(store: StateStore, connection: str) -> list:
     from sqlalchemy import select
 
-    from connector.state import Link, links
+    from leadsync.connector.state import Link, links
 
     with store.engine.connect() as conn:
         rows = conn.execute(select(links).where(links.c.connection == connection)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from connector.sync import SyncResult
+from leadsync.connector.sync import SyncResult
 
 
 def summary_table(result: SyncResult) -> Table:

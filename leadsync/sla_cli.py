@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from connector.errors import ConfigError, LeadSyncError
+from leadsync.connector.errors import ConfigError, LeadSyncError
 from leadsync.options import (
     ConfigOption,
     JsonOption,
@@ -43,8 +43,8 @@ def calc(
     config: ConfigOption = None,
 ) -> None:
     """Business-time arithmetic on a configured calendar, to test it."""
-    from connector.calendar import format_duration, parse_duration
-    from jobs.sla_setup import load_calendars
+    from leadsync.connector.calendar import format_duration, parse_duration
+    from leadsync.jobs.sla_setup import load_calendars
 
     try:
         calendars = load_calendars(_config(config))
@@ -73,8 +73,8 @@ def calc(
 def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False,
           log_format: Annotated[str, typer.Option("--log-format")] = "") -> None:
     """Hold every handed-off lead to its SLA: stamp, count touches, escalate, recycle."""
-    from connector.logs import configure_logging
-    from jobs.sla import run_sweep
+    from leadsync.connector.logs import configure_logging
+    from leadsync.jobs.sla import run_sweep
 
     settings = _config(config)
     configure_logging(log_format or settings.logging.format, settings.logging.level)
@@ -105,8 +105,8 @@ def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOptio
 def ghosts(config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False
            ) -> None:
     """Handed-off leads untouched past their deadline, and leads never resolved, by rep."""
-    from connector.sla import Clock
-    from connector.state import StateStore
+    from leadsync.connector.sla import Clock
+    from leadsync.connector.state import StateStore
 
     settings = _config(config)
     moment = now_option(now)
@@ -144,7 +144,7 @@ def ghosts(config: ConfigOption = None, now: NowOption = None, as_json: JsonOpti
 def audit(email: Annotated[str, typer.Option(help="The lead's email.")],
           config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """A lead's history: every handoff, touch, breach, reassignment and recycle, with reasons."""
-    from connector.state import StateStore
+    from leadsync.connector.state import StateStore
 
     settings = _config(config)
     store = StateStore(settings.state.url)

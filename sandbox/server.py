@@ -20,10 +20,9 @@ from types import TracebackType
 from typing import Any
 
 import trustme
+from leadsync.sandbox.http import DroppedConnection, Emulator, FaultInjector
+from leadsync.sandbox.people import make_owners, make_people
 from werkzeug.serving import BaseWSGIServer, make_server
-
-from sandbox.http import DroppedConnection, Emulator, FaultInjector
-from sandbox.people import make_owners, make_people
 
 API_VERSION = "59.0"
 SAVE_EVERY_SECONDS = 2.0
@@ -36,8 +35,8 @@ class Sandbox:
                  rate_limit: int = 190, daily_api_limit: int = 100_000,
                  state: str | os.PathLike[str] | None = None, random_seed: int = 0,
                  salesforce_port: int = 0, hubspot_port: int = 0) -> None:
-        from sandbox.hubspot import HubSpotPortal
-        from sandbox.salesforce import SalesforceOrg
+        from leadsync.sandbox.hubspot import HubSpotPortal
+        from leadsync.sandbox.salesforce import SalesforceOrg
 
         quiet_server_logs()
         self.state_path = Path(state).resolve() if state else None

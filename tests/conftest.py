@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 import requests
 from hubspot import HubSpot
+from leadsync.adapters.transport import ca_session
+from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
-
-from adapters.transport import ca_session
-from sandbox.server import Sandbox
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.hubspot.system import HubSpotSystem, epoch_ms, parse_timestamp
-from connector.errors import AuthError, ConfigError
-from connector.models import Activity, SalesProcess, TaskSpec, WriteResult
-from connector.routing import Rep
+from leadsync.adapters.hubspot.system import HubSpotSystem, epoch_ms, parse_timestamp
+from leadsync.connector.errors import AuthError, ConfigError
+from leadsync.connector.models import Activity, SalesProcess, TaskSpec, WriteResult
+from leadsync.connector.routing import Rep
 
 ASSOCIATION_BATCH = 1000  # inputs per v4 associations batch read
 READ_BATCH = 100  # inputs per v3 batch read

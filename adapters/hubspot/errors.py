@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from urllib3.exceptions import HTTPError as Urllib3Error
-
-from connector.errors import (
+from leadsync.connector.errors import (
     AuthError,
     ConfigError,
     LeadSyncError,
     RateLimited,
     TransientError,
 )
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 ERROR_KINDS: dict[int, type[LeadSyncError]] = {
     400: ConfigError,  # VALIDATION_ERROR on a whole request: a mapping or LeadSync bug

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from adapters.hubspot.system import HubSpotSystem
-from connector.errors import ConfigError
+from leadsync.adapters.hubspot.system import HubSpotSystem
+from leadsync.connector.errors import ConfigError
 
 CONTACTS = "0-1"  # HubSpot's object type id for contacts
 CHUNK = 100

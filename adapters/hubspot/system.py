@@ -21,12 +21,11 @@ from typing import Any
 
 import structlog
 from hubspot import HubSpot
-
-from adapters.hubspot.errors import body_of, translate
-from connector.budget import RollingWindow
-from connector.errors import ConfigError, LeadSyncError
-from connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
-from connector.retry import RetryPolicy
+from leadsync.adapters.hubspot.errors import body_of, translate
+from leadsync.connector.budget import RollingWindow
+from leadsync.connector.errors import ConfigError, LeadSyncError
+from leadsync.connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
+from leadsync.connector.retry import RetryPolicy
 
 log = structlog.get_logger("leadsync.hubspot")
 BATCH = 100

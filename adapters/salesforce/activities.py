@@ -10,10 +10,10 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.salesforce.system import SalesforceSystem, parse_datetime, soql_literal
-from connector.errors import ConfigError
-from connector.models import Activity, SalesProcess, TaskSpec, WriteResult
-from connector.routing import Rep
+from leadsync.adapters.salesforce.system import SalesforceSystem, parse_datetime, soql_literal
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.models import Activity, SalesProcess, TaskSpec, WriteResult
+from leadsync.connector.routing import Rep
 
 CHUNK = 150  # ids per SOQL IN list: keeps the query URL well under Salesforce's 16,000 chars
 TASK_FIELDS = "Id, WhoId, TaskSubtype, Type, CompletedDateTime, CreatedDate, OwnerId, Subject"

@@ -8,15 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from simple_salesforce.exceptions import SalesforceError
-
-from connector.errors import (
+from leadsync.connector.errors import (
     AuthError,
     ConfigError,
     LeadSyncError,
     RateLimited,
     TransientError,
 )
+from simple_salesforce.exceptions import SalesforceError
 
 ERROR_KINDS: dict[tuple[int, str | None], type[LeadSyncError]] = {
     (401, None): AuthError,

@@ -22,10 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_core import PydanticCustomError
-
-from connector.config import (
+from leadsync.connector.config import (
     ExistingFile,
     HttpsUrl,
     SecretText,
@@ -33,6 +30,8 @@ from connector.config import (
     register_system_kind,
     validate_with_problems,
 )
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 Auth = Literal["session", "password", "jwt", "client_credentials"]
 

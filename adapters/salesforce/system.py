@@ -15,12 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from leadsync.adapters.salesforce.errors import translate
+from leadsync.connector.budget import DailyBudget
+from leadsync.connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
+from leadsync.connector.retry import RetryPolicy
 from simple_salesforce import Salesforce
-
-from adapters.salesforce.errors import translate
-from connector.budget import DailyBudget
-from connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
-from connector.retry import RetryPolicy
 
 T = TypeVar("T")
 BATCH = 200

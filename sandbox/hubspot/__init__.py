@@ -2,6 +2,6 @@
 owners) and v4 association reads, as HubSpot documents them, for the unmodified
 hubspot-api-client."""
 
-from sandbox.hubspot.portal import HubSpotPortal
+from leadsync.sandbox.hubspot.portal import HubSpotPortal
 
 __all__ = ["HubSpotPortal"]

@@ -13,19 +13,23 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from leadsync.sandbox.http import WSGIEnviron, json_response
+from leadsync.sandbox.hubspot import owners as _owners
+from leadsync.sandbox.hubspot import properties as props
+from leadsync.sandbox.hubspot import schema
+from leadsync.sandbox.hubspot.errors import (
+    HubSpotError,
+    correlation_id,
+    not_found,
+    validation_error,
+)
+from leadsync.sandbox.hubspot.objects_api import ObjectsApi
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from sandbox.http import WSGIEnviron, json_response
-from sandbox.hubspot import owners as _owners
-from sandbox.hubspot import properties as props
-from sandbox.hubspot import schema
-from sandbox.hubspot.errors import HubSpotError, correlation_id, not_found, validation_error
-from sandbox.hubspot.objects_api import ObjectsApi
-
 if TYPE_CHECKING:
-    from sandbox.hubspot.portal import HubSpotPortal
+    from leadsync.sandbox.hubspot.portal import HubSpotPortal
 
 log = logging.getLogger(__name__)
 Reply = tuple[int, Any]

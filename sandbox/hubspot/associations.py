@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.hubspot.errors import validation_error
+from leadsync.sandbox.hubspot.errors import validation_error
 
 # (from type, to type) -> HUBSPOT_DEFINED type id, and the name v3 reads show for it.
 TYPE_IDS = {("contacts", "calls"): 193, ("calls", "contacts"): 194,

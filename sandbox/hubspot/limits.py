@@ -11,10 +11,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from leadsync.sandbox.http import json_response
+from leadsync.sandbox.hubspot.errors import correlation_id
 from werkzeug.wrappers import Response
-
-from sandbox.http import json_response
-from sandbox.hubspot.errors import correlation_id
 
 Clock = Callable[[], float]
 

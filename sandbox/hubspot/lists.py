@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.hubspot.errors import not_found, validation_error
-from sandbox.hubspot.store import ObjectStore
+from leadsync.sandbox.hubspot.errors import not_found, validation_error
+from leadsync.sandbox.hubspot.store import ObjectStore
 
 PROCESSING_TYPES = ("MANUAL", "SNAPSHOT", "DYNAMIC")
 CONTACTS = "0-1"

@@ -13,19 +13,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.hubspot import schema, search, timestamps
-from sandbox.hubspot.associations import TYPE_IDS, TYPE_NAMES
-from sandbox.hubspot.errors import (
+from leadsync.sandbox.hubspot import schema, search, timestamps
+from leadsync.sandbox.hubspot.associations import TYPE_IDS, TYPE_NAMES
+from leadsync.sandbox.hubspot.errors import (
     HubSpotError,
     batch_error,
     invalid_property_values,
     not_found,
     validation_error,
 )
-from sandbox.hubspot.store import Record
+from leadsync.sandbox.hubspot.store import Record
 
 if TYPE_CHECKING:
-    from sandbox.hubspot.portal import HubSpotPortal
+    from leadsync.sandbox.hubspot.portal import HubSpotPortal
 
 Reply = tuple[int, Any]
 MAX_BATCH = 100

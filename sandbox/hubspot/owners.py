@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox.hubspot.errors import not_found, validation_error
+from leadsync.sandbox.hubspot.errors import not_found, validation_error
 
 FIRST_OWNER_ID = 41_000_001
 FIRST_USER_ID = 7_100_001

@@ -8,19 +8,18 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from leadsync.sandbox.http import WSGIEnviron, json_response
+from leadsync.sandbox.hubspot import properties, timestamps
+from leadsync.sandbox.hubspot.app import PortalApp
+from leadsync.sandbox.hubspot.associations import TYPE_IDS, Associations
+from leadsync.sandbox.hubspot.errors import correlation_id
+from leadsync.sandbox.hubspot.limits import Clock, RateLimits
+from leadsync.sandbox.hubspot.lists import Lists
+from leadsync.sandbox.hubspot.owners import Owners
+from leadsync.sandbox.hubspot.properties import PropertyCatalog
+from leadsync.sandbox.hubspot.store import ObjectStore
+from leadsync.sandbox.people import LEAD_SOURCES, Owner, Person
 from werkzeug.wrappers import Response
-
-from sandbox.http import WSGIEnviron, json_response
-from sandbox.hubspot import properties, timestamps
-from sandbox.hubspot.app import PortalApp
-from sandbox.hubspot.associations import TYPE_IDS, Associations
-from sandbox.hubspot.errors import correlation_id
-from sandbox.hubspot.limits import Clock, RateLimits
-from sandbox.hubspot.lists import Lists
-from sandbox.hubspot.owners import Owners
-from sandbox.hubspot.properties import PropertyCatalog
-from sandbox.hubspot.store import ObjectStore
-from sandbox.people import LEAD_SOURCES, Owner, Person
 
 PORTAL_ID = 24_000_001
 LEAD_SOURCE_PROPERTY = "lead_source"

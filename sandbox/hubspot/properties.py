@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any
 
-from sandbox.hubspot import schema, timestamps
-from sandbox.hubspot.errors import HubSpotError, not_found, validation_error
+from leadsync.sandbox.hubspot import schema, timestamps
+from leadsync.sandbox.hubspot.errors import HubSpotError, not_found, validation_error
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -12,10 +12,10 @@ import fnmatch
 import re
 from typing import Any
 
-from sandbox.hubspot import schema, timestamps
-from sandbox.hubspot.associations import Associations
-from sandbox.hubspot.errors import validation_error
-from sandbox.hubspot.store import ObjectStore, Record
+from leadsync.sandbox.hubspot import schema, timestamps
+from leadsync.sandbox.hubspot.associations import Associations
+from leadsync.sandbox.hubspot.errors import validation_error
+from leadsync.sandbox.hubspot.store import ObjectStore, Record
 
 MAX_GROUPS, MAX_GROUP_FILTERS, MAX_FILTERS = 5, 6, 18
 MAX_LIMIT, MAX_RESULTS, DEFAULT_LIMIT = 200, 10_000, 10

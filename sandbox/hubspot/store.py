@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sandbox.hubspot import schema, timestamps
-from sandbox.hubspot.properties import PropertyCatalog
+from leadsync.sandbox.hubspot import schema, timestamps
+from leadsync.sandbox.hubspot.properties import PropertyCatalog
 
 Record = dict[str, Any]
 STAGE_ORDER = {value: order for order, (value, _) in enumerate(schema.LIFECYCLE_STAGES)}

@@ -9,6 +9,6 @@ resources), ``replication`` (get updated/deleted), ``tooling``, ``soap``, ``limi
 ``errors``, ``payload`` (request bodies), ``app`` (HTTP, sessions, routing) and ``seed``.
 """
 
-from sandbox.salesforce.org import SalesforceOrg
+from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 __all__ = ["SalesforceOrg"]

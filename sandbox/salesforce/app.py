@@ -13,17 +13,16 @@ import random
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from leadsync.sandbox.http import WSGIEnviron, json_response
+from leadsync.sandbox.salesforce import composite, query, replication, soap, sobjects, tooling
+from leadsync.sandbox.salesforce.errors import ApiError, not_found
+from leadsync.sandbox.salesforce.limits import LIMIT_EXCEEDED
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from sandbox.http import WSGIEnviron, json_response
-from sandbox.salesforce import composite, query, replication, soap, sobjects, tooling
-from sandbox.salesforce.errors import ApiError, not_found
-from sandbox.salesforce.limits import LIMIT_EXCEEDED
-
 if TYPE_CHECKING:
-    from sandbox.salesforce.org import SalesforceOrg
+    from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 log = logging.getLogger(__name__)
 DATA = "/services/data/v<version>"

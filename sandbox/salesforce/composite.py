@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.wrappers import Request, Response
-
-from sandbox.http import json_response
-from sandbox.salesforce import ids
-from sandbox.salesforce.errors import (
+from leadsync.sandbox.http import json_response
+from leadsync.sandbox.salesforce import ids
+from leadsync.sandbox.salesforce.errors import (
     ROLLED_BACK,
     ApiError,
     RecordError,
@@ -26,13 +24,14 @@ from sandbox.salesforce.errors import (
     method_not_allowed,
     not_found,
 )
-from sandbox.salesforce.payload import read_json
-from sandbox.salesforce.schema import SObjectType
-from sandbox.salesforce.sobjects import record_body, sobject_or_404
-from sandbox.salesforce.validation import read_body
+from leadsync.sandbox.salesforce.payload import read_json
+from leadsync.sandbox.salesforce.schema import SObjectType
+from leadsync.sandbox.salesforce.sobjects import record_body, sobject_or_404
+from leadsync.sandbox.salesforce.validation import read_body
+from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
-    from sandbox.salesforce.org import SalesforceOrg
+    from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 MAX_RECORDS = 200
 TOO_MANY = "record limit reached. cannot submit more than 200 records into this call"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sandbox.salesforce.schema import NUMBER_TYPES, STRING_TYPES, Field, SObjectType
+from leadsync.sandbox.salesforce.schema import NUMBER_TYPES, STRING_TYPES, Field, SObjectType
 
 SOAP_TYPES = {"id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean",
               "int": "xsd:int", "double": "xsd:double", "currency": "xsd:double",

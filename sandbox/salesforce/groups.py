@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from sandbox.salesforce.errors import RecordError
+from leadsync.sandbox.salesforce.errors import RecordError
 
 if TYPE_CHECKING:
-    from sandbox.salesforce.org import SalesforceOrg
+    from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 QUEUE = "Queue"
 QUEUE_OWNED = frozenset({"Lead", "Task"})

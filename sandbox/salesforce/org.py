@@ -16,20 +16,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from leadsync.sandbox.http import WSGIEnviron
+from leadsync.sandbox.people import Owner, Person
+from leadsync.sandbox.salesforce import groups, ids
+from leadsync.sandbox.salesforce.app import App
+from leadsync.sandbox.salesforce.errors import MultipleChoices, RecordError, RecordRefused
+from leadsync.sandbox.salesforce.limits import ApiUsage
+from leadsync.sandbox.salesforce.query import Cursors
+from leadsync.sandbox.salesforce.schema import SObjectType
+from leadsync.sandbox.salesforce.seed import seed_org
+from leadsync.sandbox.salesforce.standard import CLOSED_TASK_STATUSES, name_entity, standard_objects
+from leadsync.sandbox.salesforce.tooling import field_from_definition
+from leadsync.sandbox.salesforce.validation import check_record, format_datetime, parse_datetime
 from werkzeug.wrappers import Response
-
-from sandbox.http import WSGIEnviron
-from sandbox.people import Owner, Person
-from sandbox.salesforce import groups, ids
-from sandbox.salesforce.app import App
-from sandbox.salesforce.errors import MultipleChoices, RecordError, RecordRefused
-from sandbox.salesforce.limits import ApiUsage
-from sandbox.salesforce.query import Cursors
-from sandbox.salesforce.schema import SObjectType
-from sandbox.salesforce.seed import seed_org
-from sandbox.salesforce.standard import CLOSED_TASK_STATUSES, name_entity, standard_objects
-from sandbox.salesforce.tooling import field_from_definition
-from sandbox.salesforce.validation import check_record, format_datetime, parse_datetime
 
 DUMP_VERSION = 1
 API_USER = {"FirstName": "LeadSync", "LastName": "Integration", "Alias": "lsync",

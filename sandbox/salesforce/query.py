@@ -16,15 +16,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from leadsync.sandbox.http import json_response
+from leadsync.sandbox.salesforce import ids, soql
+from leadsync.sandbox.salesforce.errors import ApiError
+from leadsync.sandbox.salesforce.schema import Field, SObjectType, target_of
 from werkzeug.wrappers import Request, Response
 
-from sandbox.http import json_response
-from sandbox.salesforce import ids, soql
-from sandbox.salesforce.errors import ApiError
-from sandbox.salesforce.schema import Field, SObjectType, target_of
-
 if TYPE_CHECKING:
-    from sandbox.salesforce.org import SalesforceOrg
+    from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 DEFAULT_BATCH = 2000
 MIN_BATCH = 200

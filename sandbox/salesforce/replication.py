@@ -12,15 +12,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from leadsync.sandbox.http import json_response
+from leadsync.sandbox.salesforce.errors import ApiError, method_not_allowed
+from leadsync.sandbox.salesforce.sobjects import sobject_or_404
+from leadsync.sandbox.salesforce.validation import format_datetime, parse_datetime
 from werkzeug.wrappers import Request, Response
 
-from sandbox.http import json_response
-from sandbox.salesforce.errors import ApiError, method_not_allowed
-from sandbox.salesforce.sobjects import sobject_or_404
-from sandbox.salesforce.validation import format_datetime, parse_datetime
-
 if TYPE_CHECKING:
-    from sandbox.salesforce.org import SalesforceOrg
+    from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 MAX_AGE = timedelta(days=30)
 

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sandbox.people import Owner, Person
-from sandbox.salesforce.standard import CONVERTED_STATUS
-from sandbox.salesforce.validation import format_datetime
+from leadsync.sandbox.people import Owner, Person
+from leadsync.sandbox.salesforce.standard import CONVERTED_STATUS
+from leadsync.sandbox.salesforce.validation import format_datetime
 
 if TYPE_CHECKING:
-    from sandbox.salesforce.org import SalesforceOrg
+    from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 CONVERT_EVERY = 15  # one Salesforce lead in this many is already converted
 

@@ -15,16 +15,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
+from leadsync.sandbox.salesforce import ids
+from leadsync.sandbox.salesforce.errors import ApiError, RecordError, RecordRefused
+from leadsync.sandbox.salesforce.limits import LIMIT_EXCEEDED
+from leadsync.sandbox.salesforce.standard import CONVERTED_STATUS
+from leadsync.sandbox.salesforce.validation import read_body
 from werkzeug.wrappers import Request, Response
 
-from sandbox.salesforce import ids
-from sandbox.salesforce.errors import ApiError, RecordError, RecordRefused
-from sandbox.salesforce.limits import LIMIT_EXCEEDED
-from sandbox.salesforce.standard import CONVERTED_STATUS
-from sandbox.salesforce.validation import read_body
-
 if TYPE_CHECKING:
-    from sandbox.salesforce.org import SalesforceOrg
+    from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 log = logging.getLogger(__name__)
 ENVELOPE_NS = "http://schemas.xmlsoap.org/soap/envelope/"

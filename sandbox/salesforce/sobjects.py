@@ -10,23 +10,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.wrappers import Request, Response
-
-from sandbox.http import json_response
-from sandbox.salesforce import describe, ids
-from sandbox.salesforce.errors import (
+from leadsync.sandbox.http import json_response
+from leadsync.sandbox.salesforce import describe, ids
+from leadsync.sandbox.salesforce.errors import (
     ApiError,
     MultipleChoices,
     RecordRefused,
     method_not_allowed,
     not_found,
 )
-from sandbox.salesforce.payload import read_json
-from sandbox.salesforce.schema import SObjectType
-from sandbox.salesforce.validation import read_body
+from leadsync.sandbox.salesforce.payload import read_json
+from leadsync.sandbox.salesforce.schema import SObjectType
+from leadsync.sandbox.salesforce.validation import read_body
+from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
-    from sandbox.salesforce.org import SalesforceOrg
+    from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 CREATED_FLAG_SINCE = 46.0
 

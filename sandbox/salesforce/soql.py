@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sandbox.salesforce.soql_eval import (
+from leadsync.sandbox.salesforce.soql_eval import (
     RELATIVE_DATES,
     RELATIVE_DATES_N,
     BoolOp,

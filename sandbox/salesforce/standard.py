@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.people import INDUSTRIES  # Salesforce's standard Industry picklist
-from sandbox.salesforce.schema import NAME_ENTITY, Field, SObjectType
+from leadsync.sandbox.people import INDUSTRIES  # Salesforce's standard Industry picklist
+from leadsync.sandbox.salesforce.schema import NAME_ENTITY, Field, SObjectType
 
 LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted",
                  "Closed - Not Converted", "Recycled - Nurture")

@@ -12,16 +12,15 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any
 
+from leadsync.sandbox.http import json_response
+from leadsync.sandbox.salesforce import query
+from leadsync.sandbox.salesforce.errors import ApiError, method_not_allowed, not_found
+from leadsync.sandbox.salesforce.payload import read_json
+from leadsync.sandbox.salesforce.schema import Field, SObjectType
 from werkzeug.wrappers import Request, Response
 
-from sandbox.http import json_response
-from sandbox.salesforce import query
-from sandbox.salesforce.errors import ApiError, method_not_allowed, not_found
-from sandbox.salesforce.payload import read_json
-from sandbox.salesforce.schema import Field, SObjectType
-
 if TYPE_CHECKING:
-    from sandbox.salesforce.org import SalesforceOrg
+    from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 CUSTOM_FIELD = "CustomField"
 _NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)")

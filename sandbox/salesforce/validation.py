@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sandbox.salesforce import ids
-from sandbox.salesforce.errors import RecordError, json_parser_error, no_such_column
-from sandbox.salesforce.schema import NUMBER_TYPES, STRING_TYPES, Field, SObjectType
+from leadsync.sandbox.salesforce import ids
+from leadsync.sandbox.salesforce.errors import RecordError, json_parser_error, no_such_column
+from leadsync.sandbox.salesforce.schema import NUMBER_TYPES, STRING_TYPES, Field, SObjectType
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 _DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"

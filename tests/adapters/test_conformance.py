@@ -18,19 +18,19 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pytest
+from leadsync.adapters.factory import build_system
+from leadsync.adapters.hubspot.settings import HubSpotSettings
+from leadsync.adapters.hubspot.system import HubSpotSystem
+from leadsync.adapters.salesforce.settings import SalesforceSettings
+from leadsync.adapters.salesforce.system import SalesforceSystem
+from leadsync.connector.budget import RollingWindow
+from leadsync.connector.errors import AuthError, ConfigError, RateLimited, TransientError
+from leadsync.connector.models import Cursor, FieldInfo, Record, WriteOp
+from leadsync.connector.ports import System
+from leadsync.connector.retry import RetryPolicy
+from leadsync.jobs.sync import key_field_spec
+from leadsync.sandbox.server import Sandbox
 
-from adapters.factory import build_system
-from adapters.hubspot.settings import HubSpotSettings
-from adapters.hubspot.system import HubSpotSystem
-from adapters.salesforce.settings import SalesforceSettings
-from adapters.salesforce.system import SalesforceSystem
-from connector.budget import RollingWindow
-from connector.errors import AuthError, ConfigError, RateLimited, TransientError
-from connector.models import Cursor, FieldInfo, Record, WriteOp
-from connector.ports import System
-from connector.retry import RetryPolicy
-from jobs.sync import key_field_spec
-from sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
 
 FLAG = {"Email": "LeadSync_Flag_Test__c", "email": "leadsync_flag_test"}  # by email field

@@ -24,12 +24,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import urllib3
 from hubspot import HubSpot
-
-from adapters.hubspot.system import HubSpotSystem, epoch_ms
-from connector.budget import RollingWindow
-from connector.errors import AuthError, ConfigError, RateLimited, TransientError
-from connector.models import Cursor, FieldInfo, WriteOp, WriteResult
-from connector.retry import RetryPolicy
+from leadsync.adapters.hubspot.system import HubSpotSystem, epoch_ms
+from leadsync.connector.budget import RollingWindow
+from leadsync.connector.errors import AuthError, ConfigError, RateLimited, TransientError
+from leadsync.connector.models import Cursor, FieldInfo, WriteOp, WriteResult
+from leadsync.connector.retry import RetryPolicy
 
 HOST = "https://api.hubapi.com"
 SEARCH = "/crm/v3/objects/contacts/search"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from leadsync.adapters.salesforce.activities import SalesforceActivities
+from leadsync.adapters.salesforce.system import SalesforceSystem
+from leadsync.connector.errors import ConfigError
+from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
-
-from adapters.salesforce.activities import SalesforceActivities
-from adapters.salesforce.system import SalesforceSystem
-from connector.errors import ConfigError
-from sandbox.server import Sandbox
 
 
 @pytest.fixture

@@ -14,14 +14,13 @@ import simple_salesforce.login as sf_login
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hubspot import HubSpot
+from leadsync.adapters.hubspot.settings import HubSpotSettings
+from leadsync.adapters.registry import load_builtin_kinds
+from leadsync.adapters.salesforce.settings import SalesforceSettings
+from leadsync.adapters.transport import ca_session
+from leadsync.connector.config import Config, check_config, load_config, registered_kinds
+from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
-
-from adapters.hubspot.settings import HubSpotSettings
-from adapters.registry import load_builtin_kinds
-from adapters.salesforce.settings import SalesforceSettings
-from adapters.transport import ca_session
-from connector.config import Config, check_config, load_config, registered_kinds
-from sandbox.server import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-
-from adapters.transport import ca_session
+from leadsync.adapters.transport import ca_session
 
 
 def test_configured_ca_bundle_wins_over_requests_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:

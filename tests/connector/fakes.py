@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from connector.models import Cursor, FieldInfo, FieldValue, Record, WriteOp, WriteResult
+from leadsync.connector.models import Cursor, FieldInfo, FieldValue, Record, WriteOp, WriteResult
 
 
 class Clock:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from connector.budget import DailyBudget, RollingWindow
-from connector.errors import RateLimited
+from leadsync.connector.budget import DailyBudget, RollingWindow
+from leadsync.connector.errors import RateLimited
 
 
 class FakeTime:

@@ -13,9 +13,8 @@ import holidays
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from connector.calendar import BusinessCalendar, Duration, always_open
-from connector.errors import ConfigError
+from leadsync.connector.calendar import BusinessCalendar, Duration, always_open
+from leadsync.connector.errors import ConfigError
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from pydantic import BaseModel
-
-from adapters.hubspot.settings import HubSpotSettings
-from adapters.registry import load_builtin_kinds
-from adapters.salesforce.settings import SalesforceSettings
-from connector.config import (
+from leadsync.adapters.hubspot.settings import HubSpotSettings
+from leadsync.adapters.registry import load_builtin_kinds
+from leadsync.adapters.salesforce.settings import SalesforceSettings
+from leadsync.connector.config import (
     Config,
     DefinitionSettings,
     LoggingSettings,
@@ -29,7 +27,8 @@ from connector.config import (
     register_system_kind,
     registered_kinds,
 )
-from connector.errors import ConfigError
+from leadsync.connector.errors import ConfigError
+from pydantic import BaseModel
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -561,10 +560,10 @@ def test_a_pool_names_its_reps_or_a_crm_queue_not_both_nor_neither(tmp_path: Pat
 
 
 def test_crm_statuses_default_to_the_crms_own_and_the_config_overrides_them() -> None:
-    from adapters.hubspot.activities import CONTACT_PROCESS
-    from adapters.salesforce.activities import LEAD_PROCESS
-    from connector.config import SlaSettings
-    from jobs.sla_setup import sales_process
+    from leadsync.adapters.hubspot.activities import CONTACT_PROCESS
+    from leadsync.adapters.salesforce.activities import LEAD_PROCESS
+    from leadsync.connector.config import SlaSettings
+    from leadsync.jobs.sla_setup import sales_process
 
     standard = SlaSettings(policies=[{"name": "p"}])
     assert sales_process(LEAD_PROCESS, standard) == LEAD_PROCESS

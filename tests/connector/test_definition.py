@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from connector.definition import (
+from leadsync.connector.definition import (
     REASON_LIMIT,
     Definition,
     RuleResult,
@@ -20,7 +19,8 @@ from connector.definition import (
     load_definition,
     load_definition_text,
 )
-from connector.errors import ConfigError
+from leadsync.connector.errors import ConfigError
+
 from tests.connector.test_rules import toml
 
 SHIPPED = Path(__file__).parents[2] / "definitions" / "example.toml"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from connector.calendar import Duration as DurationFromCalendar
-from connector.durations import Duration, format_duration, parse_duration
+from leadsync.connector.calendar import Duration as DurationFromCalendar
+from leadsync.connector.durations import Duration, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

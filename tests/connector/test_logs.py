@@ -6,8 +6,7 @@ import io
 import json
 
 import structlog
-
-from connector.logs import configure_logging, redact, register_secret
+from leadsync.connector.logs import configure_logging, redact, register_secret
 
 
 def test_registered_secrets_and_secret_keys_are_masked_in_json_logs() -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from connector.errors import ConfigError
-from connector.mapping import FieldRule, Skip, load_mapping
-from connector.models import FieldInfo
-from connector.transforms import TransformContext, TransformError
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.mapping import FieldRule, Skip, load_mapping
+from leadsync.connector.models import FieldInfo
+from leadsync.connector.transforms import TransformContext, TransformError
 
 SHIPPED = Path(__file__).parents[2] / "mappings" / "hubspot_salesforce.toml"
 HEADER = """version = 1

@@ -7,12 +7,11 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from connector.definition import load_definition
-from connector.mapping import Skip, load_mapping
-from connector.models import Record
-from connector.qualify import Qualifier
-from connector.transforms import TransformContext, TransformError
+from leadsync.connector.definition import load_definition
+from leadsync.connector.mapping import Skip, load_mapping
+from leadsync.connector.models import Record
+from leadsync.connector.qualify import Qualifier
+from leadsync.connector.transforms import TransformContext, TransformError
 
 ROOT = Path(__file__).parents[2]
 MAPPING = load_mapping(ROOT / "mappings" / "hubspot_salesforce.toml")

@@ -6,10 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-
-from connector.calendar import always_open
-from connector.routing import Rep, RoundRobin, compliance
-from connector.sla import Clock, Touch, assess, parse_policies
+from leadsync.connector.calendar import always_open
+from leadsync.connector.routing import Rep, RoundRobin, compliance
+from leadsync.connector.sla import Clock, Touch, assess, parse_policies
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 ANN, BEN, CAT, DAN = (Rep("u1", "ann@x.com", "Ann"), Rep("u2", "ben@x.com", "Ben"),

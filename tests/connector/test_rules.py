@@ -7,9 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-
-from connector.definition import Definition, load_definition_text
-from connector.errors import ConfigError
+from leadsync.connector.definition import Definition, load_definition_text
+from leadsync.connector.errors import ConfigError
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FIELDS = {"title": "string", "email": "string", "country": "string", "employees": "number",

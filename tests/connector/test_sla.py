@@ -11,11 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from connector.calendar import BusinessCalendar, always_open
-from connector.durations import Duration
-from connector.errors import ConfigError
-from connector.sla import (
+from leadsync.connector.calendar import BusinessCalendar, always_open
+from leadsync.connector.durations import Duration
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.sla import (
     Clock,
     Policy,
     Selector,

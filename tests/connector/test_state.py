@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.models import Cursor
+from leadsync.connector.state import SCHEMA_VERSION, Link, StateStore, new_key, schema_version
 from sqlalchemy import insert
-
-from connector.errors import ConfigError
-from connector.models import Cursor
-from connector.state import SCHEMA_VERSION, Link, StateStore, new_key, schema_version
 
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -118,9 +117,8 @@ def test_adopted_definitions_are_kept_in_order_and_an_unchanged_one_is_not_adopt
 
 
 def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path) -> None:
+    from leadsync.connector.state import _MIGRATIONS
     from sqlalchemy import create_engine
-
-    from connector.state import _MIGRATIONS
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url)

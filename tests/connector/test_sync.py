@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from leadsync.connector.errors import TransientError
+from leadsync.connector.mapping import FieldMapping, load_mapping
+from leadsync.connector.models import FieldValue
+from leadsync.connector.state import StateStore
+from leadsync.connector.sync import SyncEngine
 
-from connector.errors import TransientError
-from connector.mapping import FieldMapping, load_mapping
-from connector.models import FieldValue
-from connector.state import StateStore
-from connector.sync import SyncEngine
 from tests.connector.fakes import Clock, FakeSystem
 
 MAPPING = """version = 1

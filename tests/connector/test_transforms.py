@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from connector.transforms import REGISTRY, TransformContext, TransformError, normalize_email
+from leadsync.connector.transforms import (
+    REGISTRY,
+    TransformContext,
+    TransformError,
+    normalize_email,
+)
 
 CTX = TransformContext(source_users={"77": "Rep@Sales.example"},
                        target_users_by_email={"rep@sales.example": "005000000000001AAA"})

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
+from leadsync.connector.definition import load_definition
+from leadsync.connector.errors import ConfigError
+from leadsync.jobs.definition import diff
+from leadsync.jobs.sync import adopt, prepare, run_sync
+from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
-from connector.definition import load_definition
-from connector.errors import ConfigError
-from jobs.definition import diff
-from jobs.sync import adopt, prepare, run_sync
 from leadsync.demo import sandbox_config
-from sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
 
 ROOT = Path(__file__).parents[2]

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from leadsync.jobs.sla import run_sweep
+from leadsync.jobs.sync import run_sync
+from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
-from jobs.sla import run_sweep
-from jobs.sync import run_sync
 from leadsync.demo import DEFINITION, US_SALES_CALENDAR, sandbox_config
-from sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
 
 SLA = US_SALES_CALENDAR + """
@@ -189,7 +189,7 @@ def test_every_step_is_in_the_audit_log(handed_off) -> None:
     run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
     handoff = handoff_of(lead_now(sf, lead["Id"]))
     run_sweep(config, handoff + timedelta(hours=2))
-    from connector.state import StateStore
+    from leadsync.connector.state import StateStore
 
     store = StateStore(config.state.url)
     events = [e["event"] for e in store.events("default", email=HOT["email"])]
@@ -223,7 +223,7 @@ out_of_office = {{ "bob@sales.example" = {away} }}
     breached = run_sweep(config, handoff_of(lead) + timedelta(hours=2))
     assert breached.reassignments == 1
     assert lead_now(sf, lead["Id"])["OwnerId"] == ids["cara"]
-    from connector.state import StateStore
+    from leadsync.connector.state import StateStore
 
     events = {e["event"]: e for e in StateStore(config.state.url).events(
         "default", email=HOT["email"])}
@@ -307,7 +307,7 @@ def test_a_write_the_crm_refuses_is_parked_with_its_code_and_the_sweep_goes_on(
     result = run_sweep(config, handoff_of(lead) + timedelta(days=3, minutes=1))
 
     assert result.recycled == 0 and result.failed == 1
-    from connector.state import StateStore
+    from leadsync.connector.state import StateStore
 
     [parked] = StateStore(config.state.url).parked("default", "salesforce:sla")
     assert parked.code == "STRING_TOO_LONG"
@@ -331,7 +331,7 @@ def test_a_write_the_crm_refuses_is_parked_with_its_code_and_the_sweep_goes_on(
 
 def test_a_nurture_status_the_crm_does_not_offer_stops_the_sweep_before_any_write(
         make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
-    from connector.errors import ConfigError
+    from leadsync.connector.errors import ConfigError
 
     sandbox = make_sandbox()
     sla = SLA.replace("[sla]\n", '[sla]\nnurture_status = "Gone Fishing"\n')
@@ -373,7 +373,7 @@ def test_a_recycled_lead_waits_in_nurture_until_it_engages_again_then_is_handed_
     assert stamped["LeadSync_SLA_Status__c"] == "pending"
     assert handoff_of(stamped) == again_at
     assert stamped["LeadSync_Calls__c"] == 0 and stamped["LeadSync_Recycle_Count__c"] == 1
-    from connector.state import StateStore
+    from leadsync.connector.state import StateStore
 
     events = [e for e in StateStore(config.state.url).events("default", email=HOT["email"])
               if e["event"] == "handoff"]
@@ -415,7 +415,7 @@ def test_an_unknown_queue_stops_the_sweep_naming_the_queue(
     hubspot_client(sandbox).crm.contacts.basic_api.create(
         simple_public_object_input_for_create={"properties": HOT})
     run_sync(config)
-    from connector.errors import ConfigError
+    from leadsync.connector.errors import ConfigError
 
     with pytest.raises(ConfigError, match="no queue named 'Nobody_Home'") as caught:
         run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))

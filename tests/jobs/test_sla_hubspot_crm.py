@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
+from leadsync.adapters.registry import load_builtin_kinds
+from leadsync.connector.config import Config, load_config
+from leadsync.connector.state import StateStore
+from leadsync.jobs.sla import run_sweep
+from leadsync.jobs.sync import run_sync
+from leadsync.sandbox.server import Sandbox
 
-from adapters.registry import load_builtin_kinds
-from connector.config import Config, load_config
-from connector.state import StateStore
-from jobs.sla import run_sweep
-from jobs.sync import run_sync
 from leadsync.demo import DEFINITION, sandbox_secrets
-from sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
 
 MAPPING = """
@@ -331,7 +331,7 @@ def test_a_pool_from_a_hubspot_team_takes_reassignments(
 
 def test_a_status_the_crm_does_not_offer_and_an_unknown_escalate_to_are_named(
         make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
-    from connector.errors import ConfigError
+    from leadsync.connector.errors import ConfigError
 
     sandbox = make_sandbox()
     config = write_config(sandbox, tmp_path)
@@ -357,7 +357,7 @@ def test_a_status_the_crm_does_not_offer_and_an_unknown_escalate_to_are_named(
 
 def test_a_policy_on_a_fact_the_crm_side_does_not_hold_is_named(
         make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
-    from connector.errors import ConfigError
+    from leadsync.connector.errors import ConfigError
 
     sandbox = make_sandbox()
     config = write_config(sandbox, tmp_path)
@@ -375,7 +375,7 @@ def test_a_policy_on_a_fact_the_crm_side_does_not_hold_is_named(
 
 def test_a_nurture_list_is_refused_when_the_marketing_system_keeps_none(
         make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
-    from connector.errors import ConfigError
+    from leadsync.connector.errors import ConfigError
 
     sandbox = make_sandbox()
     config = write_config(sandbox, tmp_path)

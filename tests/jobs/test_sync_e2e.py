@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
+from leadsync.connector.config import Config
+from leadsync.connector.errors import ConfigError
+from leadsync.jobs.sync import prepare
+from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
-from connector.config import Config
-from connector.errors import ConfigError
-from jobs.sync import prepare
 from leadsync.demo import sandbox_config
-from sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
 
 MAPPING = Path(__file__).parents[2] / "mappings" / "hubspot_salesforce.toml"

@@ -7,9 +7,8 @@ from collections import Counter
 from collections.abc import Callable
 
 import requests
-
-from adapters.transport import ca_session
-from sandbox.server import Sandbox
+from leadsync.adapters.transport import ca_session
+from leadsync.sandbox.server import Sandbox
 
 
 def outcome(session: requests.Session, url: str) -> str:

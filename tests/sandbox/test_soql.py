@@ -10,8 +10,15 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from sandbox.salesforce.soql import BoolOp, Comparison, Literal, Not, Query, SoqlError, parse
+from leadsync.sandbox.salesforce.soql import (
+    BoolOp,
+    Comparison,
+    Literal,
+    Not,
+    Query,
+    SoqlError,
+    parse,
+)
 
 TYPES: dict[str, str] = {
     "id": "id", "firstname": "string", "lastname": "string", "email": "email",

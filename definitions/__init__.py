@@ -1,0 +1,1 @@
+"""The example lead definition LeadSync ships (data, found with ``importlib.resources``)."""

@@ -1,0 +1,1 @@
+"""The field-mapping files LeadSync ships (data, found with ``importlib.resources``)."""
