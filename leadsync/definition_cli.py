@@ -19,6 +19,7 @@ from leadsync.options import (
     JsonOption,
     NowOption,
     fail,
+    load_settings,
     now_option,
 )
 
@@ -26,11 +27,10 @@ app = typer.Typer(help="The shared lead definition: check it, explain verdicts, 
                        "version, list adopted versions.", no_args_is_help=True)
 
 def _engine(config: Path | None) -> Any:
-    from leadsync.cli import _load
     from leadsync.jobs.sync import prepare
 
     try:
-        return prepare(_load(config))
+        return prepare(load_settings(config))
     except ConfigError as exc:
         raise fail(f"configuration error:\n{exc}") from exc
 
@@ -129,9 +129,7 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
 
 
 def _load_config_only(config: Path | None) -> Any:
-    from leadsync.cli import _load
-
-    return _load(config)
+    return load_settings(config)
 
 
 def _print_verdict(verdict: Any, found: dict[str, Any]) -> None:
