@@ -73,7 +73,7 @@ def config_check(
 
 def _check_named_files(config: Any) -> list[str]:
     """Problems in what the config names: mapping, definition, calendars, SLA policies."""
-    from leadsync.connector.definition import load_definition
+    from leadsync.connector.definition_file import load_definition
     from leadsync.connector.errors import ConfigError
     from leadsync.connector.mapping import load_mapping
     from leadsync.jobs.sla_setup import check_sla, load_calendars

@@ -39,7 +39,7 @@ def _engine(config: Path | None) -> Any:
 def check(file: Annotated[Path, typer.Argument(help="The definition file.", dir_okay=False)]
           ) -> None:
     """Check a definition file; every problem is named with its rule, key and line."""
-    from leadsync.connector.definition import load_definition
+    from leadsync.connector.definition_file import load_definition
 
     try:
         definition = load_definition(file)
@@ -83,7 +83,7 @@ def explain(
 
 
 def _qualifier(mapping: Any, file: Path) -> Any:
-    from leadsync.connector.definition import load_definition
+    from leadsync.connector.definition_file import load_definition
     from leadsync.connector.qualify import Qualifier
 
     try:
@@ -96,7 +96,7 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
                     moment: datetime) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     from datetime import UTC as utc
 
-    from leadsync.connector.definition import load_definition
+    from leadsync.connector.definition_file import load_definition
     from leadsync.connector.mapping import load_mapping
     from leadsync.connector.models import Record
     from leadsync.connector.qualify import Qualifier
@@ -156,7 +156,7 @@ def diff_command(
     examples: Annotated[int, typer.Option(help="How many changed leads to show.")] = 5,
 ) -> None:
     """What adopting NEW_FILE would change, over every current lead in both systems."""
-    from leadsync.connector.definition import load_definition
+    from leadsync.connector.definition_file import load_definition
     from leadsync.jobs.definition import diff
 
     try:
