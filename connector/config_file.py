@@ -136,7 +136,8 @@ def _toml_problem(exc: tomllib.TOMLDecodeError) -> tuple[str, str]:
 def _orphan_env_systems(file_data: dict[str, Any], env_data: dict[str, Any],
                         ) -> list[tuple[str, str]]:
     """Environment variables for a system the file does not declare: report and drop them."""
-    in_file = file_data.get("systems") if isinstance(file_data.get("systems"), dict) else {}
+    systems = file_data.get("systems")
+    in_file: dict[str, Any] = systems if isinstance(systems, dict) else {}
     in_env = env_data.get("systems")
     if not isinstance(in_env, dict):
         return []

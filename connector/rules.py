@@ -107,7 +107,9 @@ def read_text(raw: Any) -> str | None:
 def read_number(raw: Any) -> float | int | None:
     kind = raw.__class__
     if kind is int:
-        return raw
+        whole: int = raw
+        return whole
+    number: float
     if kind is float:
         number = raw
     elif kind is str:
@@ -153,7 +155,8 @@ def read_datetime(raw: Any) -> float | None:
         raw = datetime(raw.year, raw.month, raw.day)
     if raw.tzinfo is None:
         raw = raw.replace(tzinfo=UTC)
-    return raw.timestamp()
+    moment: datetime = raw
+    return moment.timestamp()
 
 
 def read_date(raw: Any) -> int | None:

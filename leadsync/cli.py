@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -79,7 +80,7 @@ def _check_named_files(config: Any) -> list[str]:
     from leadsync.jobs.sla_setup import check_sla, load_calendars
 
     problems: list[str] = []
-    checks = [lambda: load_mapping(config.sync.mapping)]
+    checks: list[Callable[[], object]] = [lambda: load_mapping(config.sync.mapping)]
     if config.definition is not None:
         checks.append(lambda: load_definition(config.definition.file))
     if config.sla is not None:
