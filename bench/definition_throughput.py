@@ -29,7 +29,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from leadsync.connector.definition import Definition, load_definition
+from leadsync.connector.definition import Definition
+from leadsync.connector.definition_file import load_definition
 
 from leadsync import shipped
 

@@ -58,9 +58,8 @@ Rules (the SLA engine relies on each):
   ``next_open(start)`` and 1 the deadline itself.
 - ``with_time_zone(tz)`` keeps the wall-clock hours and the holidays and moves them to another
   zone: a rep's own calendar from the CRM user's ``TimeZoneSidKey``.
-- Configuration errors are ``ConfigError`` naming ``calendars.<name>.<key>`` (for hours,
-  ``calendars.<name>.hours.<weekday>`` with the weekday and interval in the message). Holiday
-  country and subdivision codes are those of the ``holidays`` package, in any case.
+- Configuration errors are ``ConfigError`` naming ``calendars.<name>.<key>``; the table and
+  its values are read and checked in ``calendar_settings``.
 
 Arithmetic runs on a per-year index of open intervals in UTC microseconds with running totals,
 built on first use (a few milliseconds) and cached, public holidays per country, subdivision and
@@ -70,17 +69,22 @@ year; ``add`` and ``elapsed_minutes`` then cost a few binary searches however lo
 from __future__ import annotations
 
 import copy
-import difflib
-import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_package
+from leadsync.connector.calendar_settings import (
+    Hours,
+    calendar_arguments,
+    holiday_source,
+    parse_dates,
+    parse_week,
+    parse_zone,
+)
 from leadsync.connector.durations import Duration, format_duration, parse_duration
 from leadsync.connector.errors import ConfigError
 
@@ -92,18 +96,11 @@ __all__ = [
     "parse_duration",
 ]
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_SETTINGS_KEYS = ("time_zone", "hours", "holidays", "company_holidays", "working_days")
-_HOLIDAY_KEYS = ("country", "subdivision")
-_INTERVAL = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _SECOND_US = 1_000_000
 _MINUTE_US = 60 * _SECOND_US
 _MAX_CLOSED_YEARS = 3  # a calendar with no open time for this long is never open
-
-Hours = tuple[tuple[int, int], ...]  # (start, end) minutes after local midnight, sorted
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +131,13 @@ class BusinessCalendar:
     ) -> None:
         where = f"calendars.{name}"
         self.name = name
-        self.tz = _zone(tz, f"{where}.time_zone", ConfigError)
-        self.hours: dict[int, Hours] = _parse_week(hours, f"{where}.hours")
-        self.holidays_country, self.holidays_subdivision = _holiday_source(
+        self.tz = parse_zone(tz, f"{where}.time_zone", ConfigError)
+        self.hours: dict[int, Hours] = parse_week(hours, f"{where}.hours")
+        self.holidays_country, self.holidays_subdivision = holiday_source(
             holidays_country, holidays_subdivision, f"{where}.holidays"
         )
-        self._company_holidays = frozenset(_dates(extra_holidays, f"{where}.company_holidays"))
-        self._working_days = frozenset(_dates(extra_working_days, f"{where}.working_days"))
+        self._company_holidays = frozenset(parse_dates(extra_holidays, f"{where}.company_holidays"))
+        self._working_days = frozenset(parse_dates(extra_working_days, f"{where}.working_days"))
         both = sorted(self._company_holidays & self._working_days)
         if both:
             raise ConfigError(
@@ -154,34 +151,7 @@ class BusinessCalendar:
     @classmethod
     def from_settings(cls, name: str, settings: Mapping[str, Any]) -> BusinessCalendar:
         """Build the calendar of a ``[calendars.<name>]`` table (see the module docstring)."""
-        where = f"calendars.{name}"
-        if not isinstance(settings, Mapping):
-            raise ConfigError("expected a table", where)
-        _reject_unknown(settings, _SETTINGS_KEYS, where)
-        for key in ("time_zone", "hours"):
-            if key not in settings:
-                raise ConfigError("required", f"{where}.{key}")
-        country = subdivision = None
-        table = settings.get("holidays")
-        if table is not None:
-            if not isinstance(table, Mapping):
-                raise ConfigError(
-                    'expected a table like { country = "US", subdivision = "CA" }',
-                    f"{where}.holidays",
-                )
-            _reject_unknown(table, _HOLIDAY_KEYS, f"{where}.holidays")
-            if "country" not in table:
-                raise ConfigError("required", f"{where}.holidays.country")
-            country, subdivision = table["country"], table.get("subdivision")
-        return cls(
-            name,
-            settings["time_zone"],
-            settings["hours"],
-            holidays_country=country,
-            holidays_subdivision=subdivision,
-            extra_holidays=settings.get("company_holidays", ()),
-            extra_working_days=settings.get("working_days", ()),
-        )
+        return cls(name, **calendar_arguments(name, settings))
 
     def __repr__(self) -> str:
         return f"BusinessCalendar({self.name!r}, {self.tz.key!r})"
@@ -192,7 +162,7 @@ class BusinessCalendar:
         An unknown zone is a ``ValueError``: it comes from CRM data, not from the config. One
         calendar per zone is kept, with its year index, so asking per lead costs nothing.
         """
-        zone = _zone(tz, "time zone", ValueError)
+        zone = parse_zone(tz, "time zone", ValueError)
         clone = self._zones.get(zone.key)
         if clone is None:
             clone = copy.copy(self)  # shares self._zones: the whole family reuses its members
@@ -389,136 +359,12 @@ def always_open(name: str = "24x7") -> BusinessCalendar:
     return BusinessCalendar(name, "UTC", {day: ["00:00-24:00"] for day in range(7)})
 
 
-# -- validation helpers ---------------------------------------------------------------------
-
-
 def _to_us(instant: datetime) -> int:
     if not isinstance(instant, datetime):
         raise TypeError(f"expected a datetime, not {type(instant).__name__}")
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"{instant.isoformat()} has no time zone: pass an aware datetime")
     return (instant - _EPOCH) // _ONE_US
-
-
-def _zone(tz: Any, where: str, error: type[Exception]) -> ZoneInfo:
-    if isinstance(tz, ZoneInfo):
-        return tz
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        message = f"unknown time zone {tz!r}: use an IANA name like 'America/New_York'"
-        raise (ConfigError(message, where) if error is ConfigError else error(message)) from None
-
-
-def _reject_unknown(table: Mapping[str, Any], known: Sequence[str], where: str) -> None:
-    for key in table:
-        if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f'; did you mean "{close[0]}"?' if close else f"; known: {', '.join(known)}"
-            raise ConfigError(f"unknown key{hint}", f"{where}.{key}")
-
-
-def _parse_week(hours: Any, where: str) -> dict[int, Hours]:
-    if not isinstance(hours, Mapping):
-        raise ConfigError('expected a table like { mon = ["09:00-17:00"], ... }', where)
-    week: dict[int, Hours] = {}
-    for key, intervals in hours.items():
-        day = _weekday(key, f"{where}.{key}")
-        if day in week:
-            raise ConfigError(f"{_FULL_NAMES[day]} is given twice", f"{where}.{key}")
-        week[day] = _parse_day(intervals, _FULL_NAMES[day], f"{where}.{key}")
-    if not any(week.values()):
-        raise ConfigError("no working hours on any weekday", where)
-    return {day: week.get(day, ()) for day in range(7)}
-
-
-def _weekday(key: Any, where: str) -> int:
-    if isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= 6:
-        return key
-    name = key.strip().lower() if isinstance(key, str) else None
-    for names in (WEEKDAYS, _FULL_NAMES):
-        if name in names:
-            return names.index(name)
-    raise ConfigError(f"unknown weekday {key!r}: use mon, tue, ... sun (or 0 for Monday)", where)
-
-
-def _parse_day(intervals: Any, day: str, where: str) -> Hours:
-    if isinstance(intervals, str):
-        intervals = [intervals]
-    if not isinstance(intervals, Sequence):
-        raise ConfigError(f'{day}: expected a list like ["09:00-12:00", "13:00-17:00"]', where)
-    parsed = sorted(_parse_interval(text, day, where) for text in intervals)
-    merged: list[tuple[int, int, str]] = []
-    for begin, end, text in parsed:
-        if merged and begin < merged[-1][1]:
-            raise ConfigError(f"{day}: {merged[-1][2]!r} overlaps {text!r}", where)
-        if merged and begin == merged[-1][1]:
-            merged[-1] = (merged[-1][0], end, f"{merged[-1][2]}, {text}")
-        else:
-            merged.append((begin, end, text))
-    return tuple((begin, end) for begin, end, _ in merged)
-
-
-def _parse_interval(text: Any, day: str, where: str) -> tuple[int, int, str]:
-    match = _INTERVAL.fullmatch(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        raise ConfigError(f"{day}: {text!r} is not an interval like '09:00-17:30'", where)
-    start_h, start_m, end_h, end_m = (int(part) for part in match.groups())
-    if start_h > 23 or start_m > 59 or end_m > 59 or end_h > 24 or (end_h == 24 and end_m):
-        raise ConfigError(f"{day}: {text!r} is not a time of day (00:00 to 24:00)", where)
-    begin, end = start_h * 60 + start_m, end_h * 60 + end_m
-    if end <= begin:
-        raise ConfigError(
-            f"{day}: {text!r} ends before it starts; split a shift across midnight into "
-            "'22:00-24:00' and the next day's '00:00-06:00'",
-            where,
-        )
-    return begin, end, text.strip()
-
-
-def _dates(values: Any, where: str) -> list[date]:
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence | frozenset | set):
-        raise ConfigError("expected a list of dates like [2026-12-24]", where)
-    found = []
-    for i, value in enumerate(values):
-        if isinstance(value, str):
-            try:
-                value = date.fromisoformat(value.strip())
-            except ValueError:
-                value = None
-        if not isinstance(value, date) or isinstance(value, datetime):
-            raise ConfigError("expected a date like 2026-12-24", f"{where}[{i}]")
-        found.append(value)
-    return found
-
-
-@lru_cache(maxsize=1)
-def _supported_countries() -> dict[str, list[str]]:
-    return holidays_package.list_supported_countries()
-
-
-def _holiday_source(country: Any, subdivision: Any, where: str) -> tuple[str | None, str | None]:
-    if country is None:
-        if subdivision is not None:
-            raise ConfigError("a subdivision needs a country", f"{where}.subdivision")
-        return None, None
-    code = country.strip().upper() if isinstance(country, str) else None
-    if code not in _supported_countries():
-        raise ConfigError(
-            f"unknown holiday country {country!r}: use a country code like 'US' or 'DE'",
-            f"{where}.country",
-        )
-    if subdivision is None:
-        return code, None
-    known = _supported_countries()[code]
-    by_upper = {name.upper(): name for name in known}
-    found = by_upper.get(subdivision.strip().upper()) if isinstance(subdivision, str) else None
-    if found is None:
-        listed = ", ".join(known) if known else "none"
-        raise ConfigError(
-            f"{code} has no subdivision {subdivision!r} (known: {listed})", f"{where}.subdivision"
-        )
-    return code, found
 
 
 @lru_cache(maxsize=256)

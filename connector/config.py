@@ -1,4 +1,4 @@
-"""LeadSync's configuration: one TOML file, validated at start, secrets from the environment.
+"""LeadSync's configuration: the settings one TOML file holds, each table a typed model.
 
 ::
 
@@ -7,10 +7,8 @@
     [systems.*]   kind, role, ...              one table per system; its kind's model checks it
     [logging]     format, level
 
-The file is read with pydantic-settings' ``TomlConfigSettingsSource`` and the environment with its
-``EnvSettingsSource``: ``LEADSYNC_`` prefix, ``__`` between levels, case-insensitive, empty values
-ignored. Environment values win over the file, so secrets need not be written down:
-``LEADSYNC_SYSTEMS__HUBSPOT__ACCESS_TOKEN``, ``LEADSYNC_STATE__URL``.
+Reading the file and the environment, and reporting every problem with its key path, is in
+``config_file`` (``load_config``, ``check_config``); this module holds the settings themselves.
 
 The connector knows no vendor. Each adapter registers a settings model for its ``kind`` with
 ``register_system_kind`` (usually a ``SystemSettings`` subclass), and each ``[systems.<name>]``
@@ -18,23 +16,19 @@ table is validated against the model registered for its ``kind``. Relative paths
 the config file's folder: models receive it as ``base_dir`` in the validation context, and the
 ``ConfigPath`` and ``ExistingFile`` types apply it.
 
-Every problem is reported at once, one per line: ``<file>: <dotted.key.path>: <message>``.
 Input values are never echoed, so a misplaced token cannot leak through an error message.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from leadsync.connector.errors import ConfigError
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -48,17 +42,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
-
-ENV_PREFIX = "LEADSYNC_"
-ENV_DELIMITER = "__"
-CONFIG_ENV_VAR = "LEADSYNC_CONFIG"
-DEFAULT_CONFIG_FILE = "leadsync.toml"
 
 Role = Literal["marketing", "crm"]
 ROLES: tuple[Role, ...] = ("marketing", "crm")
@@ -350,7 +333,7 @@ class Config(BaseModel):
 
     @model_validator(mode="after")
     def _one_system_per_role(self, info: ValidationInfo) -> Config:
-        problems = _role_problems({name: s.role for name, s in self.systems.items()})
+        problems = role_problems({name: s.role for name, s in self.systems.items()})
         if problems:
             raise ValidationError.from_exception_data(type(self).__name__, [
                 {"type": PydanticCustomError("role", "{message}", {"message": message}),
@@ -377,7 +360,7 @@ class Config(BaseModel):
         return next((name, s) for name, s in self.systems.items() if s.role == role)
 
 
-def _role_problems(roles: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+def role_problems(roles: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     """Exactly one system per role; ``roles`` maps system names to their (raw) roles."""
     holders: dict[str, list[str]] = {role: [] for role in ROLES}
     for name, role in roles.items():
@@ -393,196 +376,3 @@ def _role_problems(roles: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]
             problems.append((("systems",), f'no system has role = "{role}"; one "marketing" '
                              'and one "crm" system are required'))
     return problems
-
-
-# --- loading -----------------------------------------------------------------------------------
-
-class _ConfigSources(BaseSettings, Config):
-    """``Config``'s fields with the settings that tell pydantic-settings' sources how to read them.
-
-    Only the sources use it: ``BaseSettings`` validation runs through ``__init__``, which reads
-    ``os.environ`` itself and cannot pass a validation context (the file's folder), so
-    ``load_config`` reads the sources, merges them and validates a plain ``Config``.
-    """
-
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_DELIMITER, case_sensitive=False,
-        env_ignore_empty=True)
-
-
-class _EnvSource(EnvSettingsSource):
-    """The environment source, reading a given mapping; kind-specific keys stay strings."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        self._environ = environ
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return {(name if self.case_sensitive else name.lower()): value
-                for name, value in self._environ.items()
-                if not (self.env_ignore_empty and value == "")}
-
-    def next_field(self, field: Any, key: str, case_sensitive: bool | None = None) -> Any:
-        found = super().next_field(field, key, case_sensitive)
-        if found is None and field is SystemSettings:
-            return str  # checked later by the kind's model; never JSON-decoded ("123" stays text)
-        return found
-
-
-def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -> Config:
-    """Load and check the configuration; raise ``ConfigError`` listing every problem.
-
-    ``path`` None means ``$LEADSYNC_CONFIG``, else ``leadsync.toml`` in the working folder.
-    ``env`` defaults to ``os.environ``.
-    """
-    shown, problems, config = _load(path, os.environ if env is None else env)
-    if config is None:
-        if len(problems) == 1:
-            key, message = problems[0]
-            raise ConfigError(message, f"{shown}: {key}" if key else shown)
-        raise ConfigError(f"{len(problems)} problems:\n" + "\n".join(
-            _line(shown, key, message) for key, message in problems), shown)
-    return config
-
-
-def check_config(path: str | Path | None, env: Mapping[str, str] | None = None) -> list[str]:
-    """The problems ``load_config`` would report, one ``<file>: <key>: <message>`` each."""
-    shown, problems, _ = _load(path, os.environ if env is None else env)
-    return [_line(shown, key, message) for key, message in problems]
-
-
-def _line(shown: str, key: str, message: str) -> str:
-    return f"{shown}: {key}: {message}" if key else f"{shown}: {message}"
-
-
-def _load(path: str | Path | None, environ: Mapping[str, str],
-          ) -> tuple[str, list[tuple[str, str]], Config | None]:
-    file = Path(path if path is not None else environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE)
-    shown = str(file)
-    if not file.is_file():
-        return shown, [("", "not a file" if file.exists() else "no such file")], None
-    try:
-        file_data = TomlConfigSettingsSource(_ConfigSources, toml_file=file)()
-    except tomllib.TOMLDecodeError as exc:
-        return shown, [_toml_problem(exc)], None
-    except OSError as exc:
-        return shown, [("", f"cannot read the file: {exc.strerror}")], None
-    env_data = _EnvSource(_ConfigSources, environ)()
-    problems = _orphan_env_systems(file_data, env_data)
-    data = _merge(file_data, env_data)
-    context = {"base_dir": file.resolve().parent, "source_path": file.resolve()}
-    try:
-        config = Config.model_validate(data, context=context)
-        return shown, problems, None if problems else config
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-    problems += [(_dotted(error["loc"]), _message(error, data, env_data)) for error in errors]
-    systems = data.get("systems")
-    if isinstance(systems, Mapping) and not any(error["type"] == "role" for error in errors):
-        # the roles were not checked: some system is wrong in another way; check them raw
-        roles = {name: t.get("role") if isinstance(t, Mapping) else None
-                 for name, t in systems.items()}
-        problems += [(_dotted(loc), message) for loc, message in _role_problems(roles)]
-    return shown, list(dict.fromkeys(problems)), None
-
-
-def _toml_problem(exc: tomllib.TOMLDecodeError) -> tuple[str, str]:
-    match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", str(exc))
-    if match is None:
-        return "", f"invalid TOML: {exc}"
-    return f"line {match[1]}, column {match[2]}", f"invalid TOML: {str(exc)[:match.start()]}"
-
-
-def _orphan_env_systems(file_data: dict[str, Any], env_data: dict[str, Any],
-                        ) -> list[tuple[str, str]]:
-    """Environment variables for a system the file does not declare: report and drop them."""
-    in_file = file_data.get("systems") if isinstance(file_data.get("systems"), dict) else {}
-    in_env = env_data.get("systems")
-    if not isinstance(in_env, dict):
-        return []
-    problems = []
-    for name in [name for name in in_env if name not in in_file]:
-        close = difflib.get_close_matches(name, list(in_file), n=1)
-        hint = f'; did you mean "{close[0]}"?' if close else ""
-        variables = ", ".join(_env_names(("systems", name), in_env.pop(name)))
-        problems.append((f"systems.{name}", f"set from the environment ({variables}) but the "
-                         f"file has no [systems.{name}] table{hint}"))
-    return problems
-
-
-def _env_names(loc: tuple[str, ...], value: Any) -> list[str]:
-    if isinstance(value, dict) and value:
-        return [n for key, sub in value.items() for n in _env_names((*loc, key), sub)]
-    return [ENV_PREFIX + ENV_DELIMITER.join(loc).upper()]
-
-
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _dotted(loc: Sequence[int | str]) -> str:
-    path = ""
-    for part in loc:
-        if part == "[key]":
-            continue
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
-def _message(error: Any, data: Mapping[str, Any], env_data: Mapping[str, Any]) -> str:
-    kind, loc, ctx = error["type"], tuple(error["loc"]), error.get("ctx") or {}
-    if kind == "missing" and error["msg"] == "Field required":
-        message = "required key is missing"
-    elif kind == "extra_forbidden":
-        message = "unknown key" + _suggestion(str(loc[-1]), _known_keys(loc[:-1], data))
-    elif kind in ("model_type", "dict_type", "model_attributes_type"):
-        message = "should be a table"
-    elif kind in ("too_short", "string_too_short") and ctx.get("min_length") == 1:
-        message = "must not be empty"
-    else:
-        message = error["msg"].removeprefix("Value error, ").removeprefix("Input ")
-    if _lookup(env_data, loc) is not None:
-        message += f" (from {_env_names(tuple(map(str, loc)), None)[0]})"
-    return message
-
-
-def _suggestion(key: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1)
-    if close:
-        return f'; did you mean "{close[0]}"?'
-    return f"; known keys: {', '.join(known)}" if known else ""
-
-
-def _known_keys(loc: Sequence[int | str], data: Any) -> list[str]:
-    """The keys the table at ``loc`` accepts, following the models (and kinds) from the top."""
-    model: Any = Config
-    parts = list(loc)
-    while parts:
-        part = parts.pop(0)
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return []
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return []
-        model, data = field.annotation, _lookup(data, (part,))
-        if get_origin(model) is dict and parts:
-            model, data = get_args(model)[1], _lookup(data, (parts.pop(0),))
-        if model is SystemSettings and isinstance(data, Mapping):
-            model = _KINDS.get(str(data.get("kind")), SystemSettings)
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return list(model.model_fields)
-    return []
-
-
-def _lookup(data: Any, loc: Sequence[int | str]) -> Any:
-    for part in loc:
-        if not isinstance(data, Mapping):
-            return None
-        data = data.get(part)
-    return data

@@ -10,9 +10,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from leadsync.connector.condition_tables import did_you_mean
 from leadsync.connector.durations import Duration, parse_duration
 from leadsync.connector.errors import ConfigError
-from leadsync.connector.rules import did_you_mean
 
 if TYPE_CHECKING:
     from leadsync.connector.calendar import BusinessCalendar

@@ -43,11 +43,10 @@ evaluation fills once per lead.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -108,7 +107,9 @@ def read_text(raw: Any) -> str | None:
 def read_number(raw: Any) -> float | int | None:
     kind = raw.__class__
     if kind is int:
-        return raw
+        whole: int = raw
+        return whole
+    number: float
     if kind is float:
         number = raw
     elif kind is str:
@@ -154,7 +155,8 @@ def read_datetime(raw: Any) -> float | None:
         raw = datetime(raw.year, raw.month, raw.day)
     if raw.tzinfo is None:
         raw = raw.replace(tzinfo=UTC)
-    return raw.timestamp()
+    moment: datetime = raw
+    return moment.timestamp()
 
 
 def read_date(raw: Any) -> int | None:
@@ -174,11 +176,6 @@ def read_date(raw: Any) -> int | None:
 READERS: dict[str, Reader] = {"string": read_text, "number": read_number,
                               "boolean": read_boolean, "date": read_date,
                               "datetime": read_datetime}
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class Scope:
@@ -218,75 +215,16 @@ class Scope:
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """A mistake in a condition: where in it, what, and text near it in the file."""
-
-    path: str
-    message: str
-    near: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Condition:
     test: Test
     text: str  # how the condition reads in an explanation
 
 
-class _Bad(Exception):
-    pass
+class BadValue(Exception):
+    """A test's value that does not fit its operator or field type; the message says why."""
 
 
-def compile_condition(raw: Any, scope: Scope, problems: list[Problem],
-                      path: str = "when") -> Condition | None:
-    """The condition ``raw`` compiled, or None with every problem in it appended."""
-    if not isinstance(raw, dict):
-        problems.append(Problem(path, "a condition must be a table like "
-                                      "{ field = \"title\", contains = \"vp\" }"))
-        return None
-    forms = [key for key in ("field", "rule", *GROUPS) if key in raw]
-    if len(forms) > 1:
-        problems.append(Problem(path, f"mixes {' and '.join(map(repr, forms))}: a condition is "
-                                      "one field test, one group or one rule reference"))
-        return None
-    if not forms:
-        keys = ", ".join(map(repr, raw)) or "nothing"
-        hint = "" if not raw else did_you_mean(next(iter(raw)), ("field", "rule", *GROUPS))
-        problems.append(Problem(path, f"has {keys} but needs 'field', 'rule', 'any', 'all' "
-                                      f"or 'none'{hint}", tuple(raw)))
-        return None
-    form = forms[0]
-    if form == "field":
-        return _field_test(raw, scope, problems, path)
-    extra = sorted(set(raw) - {form})
-    if extra:
-        problems.append(Problem(path, f"{form!r} cannot be combined with "
-                                      f"{', '.join(map(repr, extra))}", tuple(extra)))
-        return None
-    if form == "rule":
-        return _reference(raw["rule"], scope, problems, path)
-    return _group(form, raw[form], scope, problems, path)
-
-
-def _group(form: str, items: Any, scope: Scope, problems: list[Problem],
-           path: str) -> Condition | None:
-    if not isinstance(items, list) or not items:
-        problems.append(Problem(path, f"{form} needs a non-empty list of conditions "
-                                      f"({form} = [ {{ ... }}, {{ ... }} ])", (f"{form} =",)))
-        return None
-    parts = [compile_condition(item, scope, problems, f"{path}.{form}[{index}]")
-             for index, item in enumerate(items)]
-    if any(part is None for part in parts):
-        return None
-    conditions = [part for part in parts if part is not None]
-    tests = [c.test for c in conditions]
-    text = f"{form} of ({'; '.join(c.text for c in conditions)})"
-    if form == "all":
-        return Condition(_all_of(tests), text)
-    either = _any_of(tests)
-    return Condition(either if form == "any" else _negate(either), text)
-
-
-def _any_of(tests: list[Test]) -> Test:
+def any_of(tests: list[Test]) -> Test:
     if len(tests) == 1:
         return tests[0]
     if len(tests) == 2:
@@ -305,7 +243,7 @@ def _any_of(tests: list[Test]) -> Test:
     return test
 
 
-def _all_of(tests: list[Test]) -> Test:
+def all_of(tests: list[Test]) -> Test:
     if len(tests) == 1:
         return tests[0]
     if len(tests) == 2:
@@ -324,84 +262,8 @@ def _all_of(tests: list[Test]) -> Test:
     return test
 
 
-def _negate(test: Test) -> Test:
+def negate(test: Test) -> Test:
     return lambda v, m: not test(v, m)
-
-
-def _reference(name: Any, scope: Scope, problems: list[Problem],
-               path: str) -> Condition | None:
-    near = (f'"{name}"', f"'{name}'", "rule")
-    if not isinstance(name, str):
-        problems.append(Problem(path, "rule must name another rule", near))
-        return None
-    if name == scope.current:
-        problems.append(Problem(path, f"refers to itself ({name!r})", near))
-        return None
-    if name in scope.later:
-        problems.append(Problem(path, f"refers to {scope.later[name]} rule {name!r}, which is "
-                                      "evaluated after this one; a rule may refer only to rules "
-                                      "before it (exclusions, fit, engagement, hot; top to "
-                                      "bottom within each)", near))
-        return None
-    if name not in scope.visible:
-        problems.append(Problem(path, f"refers to unknown rule {name!r}"
-                                      f"{did_you_mean(name, [*scope.visible, *scope.later])}",
-                                near))
-        return None
-    index = scope.visible[name]
-    return Condition(lambda v, m: m[index] == 1, f"rule {name}")
-
-
-def _field_test(raw: dict[str, Any], scope: Scope, problems: list[Problem],
-                path: str) -> Condition | None:
-    field = raw["field"]
-    if not isinstance(field, str) or field not in scope.fields:
-        hint = did_you_mean(field, scope.fields) if isinstance(field, str) else ""
-        problems.append(Problem(path, f"unknown field {field!r}{hint}; declare it in [fields]",
-                                (f'"{field}"', f"'{field}'", "field")))
-        return None
-    kind = scope.fields[field]
-    allowed = OPERATORS_BY_TYPE[kind]
-    ops = [key for key in raw if key not in ("field", "case_sensitive")]
-    unknown = [op for op in ops if op not in OPERATORS]
-    for op in unknown:
-        problems.append(Problem(path, f"unknown operator {op!r}{did_you_mean(op, OPERATORS)}",
-                                (f"{op} =", f"{op}=")))
-    ops = [op for op in ops if op in OPERATORS]
-    if unknown:
-        return None
-    if not ops:
-        problems.append(Problem(path, f"field {field!r} needs an operator, one of "
-                                      f"{', '.join(allowed)}", (f'"{field}"', f"'{field}'")))
-        return None
-    if len(ops) > 1:
-        problems.append(Problem(path, f"has two operators {ops[0]!r} and {ops[1]!r}: one per "
-                                      "condition (use between, or all = [...])",
-                                (f"{ops[1]} =", f"{ops[1]}=")))
-        return None
-    op = ops[0]
-    near = (f"{op} =", f"{op}=")
-    if op not in allowed:
-        problems.append(Problem(path, f"{op} does not apply to {kind} field {field!r} "
-                                      f"(a {kind} field takes {', '.join(allowed)})", near))
-        return None
-    exact = raw.get("case_sensitive", False)
-    if not isinstance(exact, bool):
-        problems.append(Problem(path, "case_sensitive must be true or false",
-                                ("case_sensitive",)))
-        return None
-    if "case_sensitive" in raw and (kind != "string" or op == "present"):
-        problems.append(Problem(path, f"case_sensitive applies only to text tests, not to "
-                                      f"{op} on {kind} field {field!r}", ("case_sensitive",)))
-        return None
-    value = raw[op]
-    try:
-        test, shown = _build(op, scope, field, kind, value, exact)
-    except _Bad as bad:
-        problems.append(Problem(path, f"{op} on {kind} field {field!r}: {bad}",
-                                near if op != "matches" else (str(value), *near)))
-        return None
-    return Condition(test, f"{field} {shown}" + (" (case-sensitive)" if exact else ""))
 
 
 # Constants from the file, in the form lead values are compared in.
@@ -425,7 +287,7 @@ def _constant(kind: str, value: Any, exact: bool) -> Any:
         if kind == "string" and isinstance(value, str):
             text = read_exact(value) if exact else read_text(value)
             if text is None:
-                raise _Bad("needs non-empty text; an empty value counts as missing, so test "
+                raise BadValue("needs non-empty text; an empty value counts as missing, so test "
                            "it with present = true or false")
             return text
         if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
@@ -441,7 +303,7 @@ def _constant(kind: str, value: Any, exact: bool) -> Any:
     wanted = {"string": "text", "number": "a number", "boolean": "true or false",
               "date": "a date like 2026-11-02", "datetime": "a date-time like "
               "2026-11-02T09:00:00Z or a date"}[kind]
-    raise _Bad(f"needs {wanted}, not {_describe(value)}")
+    raise BadValue(f"needs {wanted}, not {_describe(value)}")
 
 
 def _show(value: Any) -> str:
@@ -457,27 +319,27 @@ def _show(value: Any) -> str:
 def _texts(kind: str, value: Any, exact: bool) -> tuple[str, ...]:
     items = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(item, str) for item in items):
-        raise _Bad("needs text or a non-empty list of texts")
+        raise BadValue("needs text or a non-empty list of texts")
     return tuple(_constant(kind, item, exact) for item in items)
 
 
-def _build(op: str, scope: Scope, field: str, kind: str, value: Any,
+def build_test(op: str, scope: Scope, field: str, kind: str, value: Any,
            exact: bool) -> tuple[Test, str]:
     """The closure for one field test, and how it reads."""
     if op == "present":
         if not isinstance(value, bool):
-            raise _Bad(f"needs true or false, not {_describe(value)}")
+            raise BadValue(f"needs true or false, not {_describe(value)}")
         i = scope.slot(field)
         if value:
             return (lambda v, m: v[i] is not None), "is present"
         return (lambda v, m: v[i] is None), "is missing"
     if op == "matches":
         if not isinstance(value, str) or not value:
-            raise _Bad("needs a regular expression as text")
+            raise BadValue("needs a regular expression as text")
         try:
             search = re.compile(value, 0 if exact else re.IGNORECASE).search
         except re.error as exc:
-            raise _Bad(f"bad regular expression {value!r}: {exc.msg} at position "
+            raise BadValue(f"bad regular expression {value!r}: {exc.msg} at position "
                        f"{exc.pos}") from None
         i = scope.slot(field, exact=True)
         return ((lambda v, m: (x := v[i]) is not None and search(x) is not None),
@@ -485,7 +347,7 @@ def _build(op: str, scope: Scope, field: str, kind: str, value: Any,
     if op in ("within_days", "older_than_days"):
         if isinstance(value, bool) or not isinstance(value, int | float) or not (
                 0 <= value <= 100_000):
-            raise _Bad(f"needs a number of days (0 or more), not {_describe(value)}")
+            raise BadValue(f"needs a number of days (0 or more), not {_describe(value)}")
         i = scope.slot(field)
         now, span = (NOW, value * _DAY) if kind == "datetime" else (TODAY, value)
         if op == "older_than_days":
@@ -495,10 +357,10 @@ def _build(op: str, scope: Scope, field: str, kind: str, value: Any,
                 f"within {value:g} days")
     if op == "between":
         if not isinstance(value, list) or len(value) != 2:
-            raise _Bad(f"needs two values [low, high], not {_describe(value)}")
+            raise BadValue(f"needs two values [low, high], not {_describe(value)}")
         lo, hi = (_constant(kind, item, exact) for item in value)
         if lo > hi:
-            raise _Bad(f"[{_show(value[0])}, {_show(value[1])}] is reversed: the low end "
+            raise BadValue(f"[{_show(value[0])}, {_show(value[1])}] is reversed: the low end "
                        "comes first")
         i = scope.slot(field)
         return ((lambda v, m: (x := v[i]) is not None and lo <= x <= hi),
@@ -507,7 +369,7 @@ def _build(op: str, scope: Scope, field: str, kind: str, value: Any,
     shown = f"{_WORDS[op]} {_show(value)}"
     if op in ("in", "not_in"):
         if not isinstance(value, list) or not value:
-            raise _Bad(f"needs a non-empty list, not {_describe(value)}")
+            raise BadValue(f"needs a non-empty list, not {_describe(value)}")
         s = frozenset(_constant(kind, item, exact) for item in value)
         if op == "in":
             return (lambda v, m: v[i] in s), shown
@@ -537,6 +399,6 @@ def _build(op: str, scope: Scope, field: str, kind: str, value: Any,
 
 
 __all__ = ["FIELD_TYPES", "GROUPS", "NOW", "OPERATORS", "OPERATORS_BY_TYPE", "TODAY",
-           "Condition", "Problem", "Scope", "Test", "compile_condition", "did_you_mean",
+           "BadValue", "Condition", "Scope", "Test", "all_of", "any_of", "build_test", "negate",
            "read_boolean", "read_date", "read_datetime", "read_exact", "read_number",
            "read_text"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from leadsync.connector.config import Config
-from leadsync.connector.definition import Definition, load_definition
+from leadsync.connector.definition import Definition
+from leadsync.connector.definition_file import load_definition
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.mapping import FieldMapping, load_mapping
 from leadsync.connector.models import FieldInfo

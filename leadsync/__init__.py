@@ -1,3 +1,5 @@
 """LeadSync: the lead-handoff connector."""
 
-__version__ = "0.1.0"
+from importlib.metadata import version
+
+__version__ = version("leadsync")

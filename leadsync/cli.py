@@ -1,4 +1,9 @@
-"""The ``leadsync`` command line: parse arguments, call the engine or a job, render the result."""
+"""The ``leadsync`` command line: parse arguments, call the engine or a job, render the result.
+
+This module is the root of the command line: it adds the command groups of ``definition_cli``
+and ``sla_cli``; they, like every ``leadsync`` module, never import it back (shared options and
+``load_settings`` are in ``options``).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,17 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from leadsync import __version__
+from leadsync.definition_cli import app as definition_app
+from leadsync.options import ConfigOption, LogFormatOption, load_settings
+from leadsync.sla_cli import app as sla_app
+from leadsync.sla_cli import audit
 
 app = typer.Typer(help="LeadSync: lead handoff between a marketing platform and a CRM.",
                   no_args_is_help=True, add_completion=False)
@@ -20,35 +30,24 @@ sandbox_app = typer.Typer(help="Local HTTPS emulators of Salesforce and HubSpot.
 config_app = typer.Typer(help="Check a LeadSync configuration file.", no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(config_app, name="config")
+app.add_typer(definition_app, name="definition")
+app.add_typer(sla_app, name="sla")
+app.command("audit")(audit)
 
 
-def _add_definition_commands() -> None:
-    from leadsync.definition_cli import app as definition_app
-    from leadsync.sla_cli import app as sla_app
-    from leadsync.sla_cli import audit
-
-    app.add_typer(definition_app, name="definition")
-    app.add_typer(sla_app, name="sla")
-    app.command("audit")(audit)
-
-ConfigOption = Annotated[Path | None, typer.Option(
-    "--config", "-c", help="The TOML config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",
-    dir_okay=False)]
-LogFormat = Annotated[str, typer.Option(
-    "--log-format", help="console (readable) or json (one JSON object a line, on stderr).")]
+def _print_version(requested: bool) -> None:
+    if requested:
+        typer.echo(__version__)
+        raise typer.Exit()
 
 
-def _load(config: Path | None) -> Any:
-    from leadsync.adapters.registry import load_builtin_kinds
-    from leadsync.connector.config import load_config
-    from leadsync.connector.errors import ConfigError
-
-    load_builtin_kinds()
-    try:
-        return load_config(config)
-    except ConfigError as exc:
-        typer.echo(f"configuration error:\n{exc}", err=True)
-        raise typer.Exit(2) from exc
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the LeadSync version and exit.", callback=_print_version,
+        is_eager=True)] = False,
+) -> None:
+    """LeadSync: lead handoff between a marketing platform and a CRM."""
 
 
 @config_app.command("check")
@@ -60,7 +59,7 @@ def config_check(
     """Report every problem in a config file (and the mapping, definition, calendars and SLA
     policies it names) with its key path; exit non-zero if any. Calls no system."""
     from leadsync.adapters.registry import load_builtin_kinds
-    from leadsync.connector.config import check_config, load_config
+    from leadsync.connector.config_file import check_config, load_config
 
     load_builtin_kinds()
     problems = check_config(file)
@@ -75,13 +74,13 @@ def config_check(
 
 def _check_named_files(config: Any) -> list[str]:
     """Problems in what the config names: mapping, definition, calendars, SLA policies."""
-    from leadsync.connector.definition import load_definition
+    from leadsync.connector.definition_file import load_definition
     from leadsync.connector.errors import ConfigError
     from leadsync.connector.mapping import load_mapping
     from leadsync.jobs.sla_setup import check_sla, load_calendars
 
     problems: list[str] = []
-    checks = [lambda: load_mapping(config.sync.mapping)]
+    checks: list[Callable[[], object]] = [lambda: load_mapping(config.sync.mapping)]
     if config.definition is not None:
         checks.append(lambda: load_definition(config.definition.file))
     if config.sla is not None:
@@ -101,7 +100,7 @@ def sync(
     config: ConfigOption = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Read both sides and print the plan; write nothing.")] = False,
-    log_format: LogFormat = "",
+    log_format: LogFormatOption = "",
 ) -> None:
     """Run one bidirectional, incremental sync pass."""
     from rich.console import Console
@@ -111,7 +110,7 @@ def sync(
     from leadsync.jobs.sync import run_sync
     from leadsync.render import plan_table, summary_table
 
-    settings = _load(config)
+    settings = load_settings(config)
     configure_logging(log_format or settings.logging.format, settings.logging.level)
     console = Console()
     try:
@@ -189,8 +188,6 @@ def demo(
 
     raise typer.Exit(run_demo(seed=seed))
 
-
-_add_definition_commands()
 
 
 class _progress:

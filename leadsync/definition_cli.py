@@ -19,6 +19,7 @@ from leadsync.options import (
     JsonOption,
     NowOption,
     fail,
+    load_settings,
     now_option,
 )
 
@@ -26,11 +27,10 @@ app = typer.Typer(help="The shared lead definition: check it, explain verdicts, 
                        "version, list adopted versions.", no_args_is_help=True)
 
 def _engine(config: Path | None) -> Any:
-    from leadsync.cli import _load
     from leadsync.jobs.sync import prepare
 
     try:
-        return prepare(_load(config))
+        return prepare(load_settings(config))
     except ConfigError as exc:
         raise fail(f"configuration error:\n{exc}") from exc
 
@@ -39,7 +39,7 @@ def _engine(config: Path | None) -> Any:
 def check(file: Annotated[Path, typer.Argument(help="The definition file.", dir_okay=False)]
           ) -> None:
     """Check a definition file; every problem is named with its rule, key and line."""
-    from leadsync.connector.definition import load_definition
+    from leadsync.connector.definition_file import load_definition
 
     try:
         definition = load_definition(file)
@@ -83,7 +83,7 @@ def explain(
 
 
 def _qualifier(mapping: Any, file: Path) -> Any:
-    from leadsync.connector.definition import load_definition
+    from leadsync.connector.definition_file import load_definition
     from leadsync.connector.qualify import Qualifier
 
     try:
@@ -96,7 +96,7 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
                     moment: datetime) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     from datetime import UTC as utc
 
-    from leadsync.connector.definition import load_definition
+    from leadsync.connector.definition_file import load_definition
     from leadsync.connector.mapping import load_mapping
     from leadsync.connector.models import Record
     from leadsync.connector.qualify import Qualifier
@@ -129,9 +129,7 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
 
 
 def _load_config_only(config: Path | None) -> Any:
-    from leadsync.cli import _load
-
-    return _load(config)
+    return load_settings(config)
 
 
 def _print_verdict(verdict: Any, found: dict[str, Any]) -> None:
@@ -158,7 +156,7 @@ def diff_command(
     examples: Annotated[int, typer.Option(help="How many changed leads to show.")] = 5,
 ) -> None:
     """What adopting NEW_FILE would change, over every current lead in both systems."""
-    from leadsync.connector.definition import load_definition
+    from leadsync.connector.definition_file import load_definition
     from leadsync.jobs.definition import diff
 
     try:

@@ -18,7 +18,8 @@ from rich.table import Table
 
 from leadsync import shipped
 from leadsync.adapters.registry import load_builtin_kinds
-from leadsync.connector.config import Config, load_config
+from leadsync.connector.config import Config
+from leadsync.connector.config_file import load_config
 from leadsync.connector.logs import configure_logging
 from leadsync.connector.state import StateStore
 from leadsync.jobs.sla import Sweep

@@ -1,12 +1,20 @@
-"""Options and helpers the command groups share."""
+"""Options and helpers the command groups share.
+
+Every ``leadsync`` module imports this one and none imports back: ``cli.py`` is the root that
+adds the command groups (``definition_cli``, ``sla_cli``), and they reach the config through
+``load_settings`` here, never through ``cli.py``.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from leadsync.connector.config import Config
 
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", "-c", help="The TOML config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",
@@ -14,12 +22,27 @@ ConfigOption = Annotated[Path | None, typer.Option(
 NowOption = Annotated[str | None, typer.Option(
     "--now", help="Act as of this instant (ISO-8601 with an offset): what-if runs and tests.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+LogFormatOption = Annotated[str, typer.Option(
+    "--log-format", help="console (readable) or json (one JSON object a line, on stderr).")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print to stderr; the Exit to raise (2: usage or configuration, 1: the work failed)."""
     typer.echo(message, err=True)
     return typer.Exit(code)
+
+
+def load_settings(config: Path | None) -> Config:
+    """The config file, with the built-in adapter kinds known; exit 2 naming what is wrong."""
+    from leadsync.adapters.registry import load_builtin_kinds
+    from leadsync.connector.config_file import load_config
+    from leadsync.connector.errors import ConfigError
+
+    load_builtin_kinds()
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        raise fail(f"configuration error:\n{exc}") from exc
 
 
 def parse_instant(value: str, option: str) -> datetime:

@@ -17,8 +17,10 @@ from leadsync.connector.errors import ConfigError, LeadSyncError
 from leadsync.options import (
     ConfigOption,
     JsonOption,
+    LogFormatOption,
     NowOption,
     fail,
+    load_settings,
     now_option,
     parse_instant,
 )
@@ -27,9 +29,7 @@ app = typer.Typer(help="SLA clocks: test calendars, run the sweep, find ghost le
                   no_args_is_help=True)
 
 def _config(config: Path | None) -> Any:
-    from leadsync.cli import _load
-
-    return _load(config)
+    return load_settings(config)
 
 
 @app.command("calc")
@@ -71,7 +71,7 @@ def calc(
 
 @app.command("sweep")
 def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False,
-          log_format: Annotated[str, typer.Option("--log-format")] = "") -> None:
+          log_format: LogFormatOption = "") -> None:
     """Hold every handed-off lead to its SLA: stamp, count touches, escalate, recycle."""
     from leadsync.connector.logs import configure_logging
     from leadsync.jobs.sla import run_sweep

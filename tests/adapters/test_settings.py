@@ -18,7 +18,8 @@ from leadsync.adapters.hubspot.settings import HubSpotSettings
 from leadsync.adapters.registry import load_builtin_kinds
 from leadsync.adapters.salesforce.settings import SalesforceSettings
 from leadsync.adapters.transport import ca_session
-from leadsync.connector.config import Config, check_config, load_config, registered_kinds
+from leadsync.connector.config import Config, registered_kinds
+from leadsync.connector.config_file import check_config, load_config
 from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 

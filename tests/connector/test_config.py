@@ -22,11 +22,10 @@ from leadsync.connector.config import (
     StateSettings,
     SyncSettings,
     SystemSettings,
-    check_config,
-    load_config,
     register_system_kind,
     registered_kinds,
 )
+from leadsync.connector.config_file import check_config, load_config
 from leadsync.connector.errors import ConfigError
 from pydantic import BaseModel
 
@@ -483,9 +482,9 @@ def test_a_kind_model_needs_kind_and_role_fields() -> None:
 
 
 def test_the_connector_config_imports_no_adapter_nor_vendor_sdk() -> None:
-    code = ("import sys, connector.config; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('adapters', 'simple_salesforce', 'hubspot', 'requests')))")
+    code = ("import sys, leadsync.connector.config_file; "
+            "print(sorted(m for m in sys.modules if m.startswith("
+            "('leadsync.adapters', 'simple_salesforce', 'hubspot', 'requests'))))")
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=REPO)

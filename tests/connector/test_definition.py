@@ -16,9 +16,8 @@ from leadsync.connector.definition import (
     Definition,
     RuleResult,
     Verdict,
-    load_definition,
-    load_definition_text,
 )
+from leadsync.connector.definition_file import load_definition, load_definition_text
 from leadsync.connector.errors import ConfigError
 
 from tests.connector.test_rules import toml

@@ -141,3 +141,12 @@ def test_definition_explain_and_diff_live_against_the_orgs(
 def _any_email(sandbox: Sandbox) -> str:
     lead = next(iter(sandbox.salesforce.records["Lead"].values()))
     return str(lead["Email"])
+
+
+def test_version_option_prints_the_installed_package_version() -> None:
+    from importlib.metadata import version
+
+    done = leadsync("--version")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == version("leadsync") != ""

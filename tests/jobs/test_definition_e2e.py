@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
-from leadsync.connector.definition import load_definition
+from leadsync.connector.definition_file import load_definition
 from leadsync.connector.errors import ConfigError
 from leadsync.jobs.definition import diff
 from leadsync.jobs.sync import adopt, prepare, run_sync
