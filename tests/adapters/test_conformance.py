@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pytest
-from leadsync.adapters.factory import build_system
 from leadsync.adapters.hubspot.settings import HubSpotSettings
 from leadsync.adapters.hubspot.system import HubSpotSystem
+from leadsync.adapters.registry import build_system
 from leadsync.adapters.salesforce.settings import SalesforceSettings
 from leadsync.adapters.salesforce.system import SalesforceSystem
 from leadsync.connector.budget import RollingWindow
