@@ -6,8 +6,8 @@
 - Writes: batch upsert by LeadSync's unique key property for new contacts and batch update by
   id for known ones, 100 inputs a call. An update that resets a lifecycle stage clears it
   first, since HubSpot otherwise ignores a stage earlier than the current one. A batch HubSpot
-  refuses whole (400) is split until the refused inputs are alone, so one bad record never
-  holds back the others.
+  refuses whole (400, 409: ``BatchRefused``) is split until the refused inputs are alone, so
+  one bad record never holds back the others.
 - Every call goes through ``calls.HubSpotCalls`` (budgets, retry, counting), which the
   portal's activities and lists share.
 """
@@ -63,7 +63,7 @@ class HubSpotSystem:
         return self.calls.made
 
     @property
-    def window(self) -> CallBudget:
+    def window(self) -> CallBudget:  # the budgets, for reports of the waits
         return self.calls.window
 
     @property
@@ -164,7 +164,7 @@ class HubSpotSystem:
         properties = dict(item.get("properties") or {})
         stamp = properties.get("lastmodifieddate") or item.get("updatedAt")
         properties.setdefault("hs_object_id", str(item["id"]))
-        return Record(self.name, str(item["id"]), properties, parse_timestamp(stamp),
+        return Record(self.name, str(item["id"]), properties, parse_timestamp(str(stamp)),
                       deleted=bool(item.get("archived", False)))
 
     # writing
@@ -216,7 +216,7 @@ class HubSpotSystem:
 
     def _send(self, chunk: list[tuple[int, WriteOp]], upsert: bool
               ) -> dict[int, WriteResult]:
-        inputs = []
+        inputs: list[dict[str, Any]] = []
         for _, op in chunk:
             properties = {k: _as_property(v) for k, v in op.fields.items()}
             properties[self.key_field] = op.key
@@ -254,7 +254,7 @@ class HubSpotSystem:
         by_id = {op.target_id: (index, op) for index, op in chunk if op.target_id}
         results: dict[int, WriteResult] = {}
         for item in answer.get("results") or []:
-            found = (by_key.get((item.get("properties") or {}).get(self.key_field))
+            found = (by_key.get(str((item.get("properties") or {}).get(self.key_field)))
                      or by_id.get(str(item.get("id"))))
             if found is None:
                 continue

@@ -137,7 +137,7 @@ class SalesforceSystem:
     def describe(self) -> dict[str, FieldInfo]:
         if self._describe is None:
             answer = self.calls("describe", self.client.restful,
-                                f"sobjects/{self.sobject}/describe/")
+                                f"sobjects/{self.sobject}/describe/") or {}
             self._describe = {f["name"]: _field_info(f) for f in answer["fields"]}
         return self._describe
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from hubspot import HubSpot
 from leadsync.adapters import registry
@@ -16,6 +19,8 @@ from leadsync.connector.errors import ConfigError
 from simple_salesforce import Salesforce
 
 from tests.connector.fakes import Clock, FakeSystem
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_builtin_package_has_a_descriptor_under_its_kind() -> None:
@@ -65,3 +70,17 @@ def test_a_kind_no_adapter_has_is_a_config_error_naming_it() -> None:
 
 def test_only_the_systems_that_keep_lists_are_named_as_keeping_them() -> None:
     assert registry.list_keepers() == ["HubSpot"]
+
+
+VENDOR_COMPARED = re.compile(r"""[=!]=\s*["'](?:hubspot|salesforce)["']"""
+                             r"""|["'](?:hubspot|salesforce)["']\s*[=!]="""
+                             r"""|\bin\s*[(\[{][^)\]}]*["'](?:hubspot|salesforce)["']""")
+
+
+@pytest.mark.parametrize("folder", ["connector", "jobs", "leadsync"])
+def test_no_vendor_kind_is_compared_outside_the_adapters(folder: str) -> None:
+    compared = [f"{path.relative_to(REPO)}:{n}" for path in sorted((REPO / folder).rglob("*.py"))
+                for n, line in enumerate(path.read_text().splitlines(), 1)
+                if VENDOR_COMPARED.search(line)]
+
+    assert compared == []
