@@ -1,19 +1,73 @@
-"""The system kinds LeadSync ships with.
+"""The adapters LeadSync ships with, read from their descriptors; the one place that goes from
+a system's ``kind`` to its adapter.
 
-The connector owns the registry (``connector.config.register_system_kind``) and imports no
-adapter; each adapter's settings module registers its kind when imported. Call
-``load_builtin_kinds()`` before ``load_config``.
+The connector owns the kind registry of the config loader (``register_system_kind``) and
+imports no adapter; ``load_builtin_kinds()`` feeds it from the descriptors here and must run
+before ``load_config``. Jobs build systems, activities and lists through the functions below,
+so no code outside ``adapters/`` compares kinds.
 """
 
 from __future__ import annotations
 
 import importlib
+from functools import cache
+from typing import Any
 
-BUILTIN_SETTINGS_MODULES = ("leadsync.adapters.hubspot.settings",
-                            "leadsync.adapters.salesforce.settings")
+from leadsync.adapters.descriptor import AdapterDescriptor
+from leadsync.connector.config import register_system_kind
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.ports import Activities, Lists, System
+
+BUILTIN_ADAPTERS = ("leadsync.adapters.hubspot", "leadsync.adapters.salesforce")
+
+
+@cache
+def descriptors() -> dict[str, AdapterDescriptor]:
+    """The built-in adapters' descriptors, by kind."""
+    found = (importlib.import_module(f"{package}.descriptor").DESCRIPTOR
+             for package in BUILTIN_ADAPTERS)
+    return {descriptor.kind: descriptor for descriptor in found}
 
 
 def load_builtin_kinds() -> None:
-    """Import the settings module of every built-in adapter, registering its kind."""
-    for module in BUILTIN_SETTINGS_MODULES:
-        importlib.import_module(module)
+    """Register every built-in adapter's settings model for its kind with the config loader."""
+    for descriptor in descriptors().values():
+        register_system_kind(descriptor.kind, descriptor.settings)
+
+
+def descriptor(kind: str, where: str = "systems") -> AdapterDescriptor:
+    """The descriptor of ``kind``; ``ConfigError`` at ``where`` when no adapter has it."""
+    found = descriptors().get(kind)
+    if found is None:
+        raise ConfigError(f"no adapter for kind {kind!r}", where)
+    return found
+
+
+def build_system(name: str, settings: Any) -> System:
+    """The adapter for ``settings.kind``, logged in where its login flow needs it."""
+    return descriptor(settings.kind, f"systems.{name}.kind").system(name, settings)
+
+
+def activities_for(crm: System) -> Activities:
+    """The SLA's side of the CRM, sharing the system's calls and budgets."""
+    factory = descriptor(crm.kind).activities
+    if factory is None:
+        raise ConfigError(f"the SLA cannot read touches from {crm.kind} yet", "systems")
+    return factory(crm)
+
+
+def lists_for(marketing: System) -> Lists | None:
+    """The marketing system's static lists, or None when it keeps none LeadSync can use."""
+    factory = descriptor(marketing.kind).lists
+    return factory(marketing) if factory is not None else None
+
+
+def list_keepers() -> list[str]:
+    """The systems that keep lists, by label (for messages)."""
+    return [d.label for d in descriptors().values() if d.lists is not None]
+
+
+def synced_object(kind: str) -> str | None:
+    """The object an adapter syncs (``contacts``, ``Lead``); None for a kind no adapter has."""
+    found = descriptors().get(kind)
+    return found.synced_object if found is not None else None

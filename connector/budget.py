@@ -4,6 +4,10 @@ A ``RollingWindow`` allows ``limit`` calls in any ``window`` seconds (HubSpot: 1
 for private apps, and 5 searches per second); ``acquire`` waits for a free slot. A
 ``DailyBudget`` counts calls against a daily allowance (Salesforce's API request limit) and
 refuses once a configured share of it is spent, so other integrations keep their part.
+
+Adapters hold their budgets as ``CallBudget``s: ``acquire`` before each call (wait or raise
+``RateLimited``), ``observe`` what the vendor reports it has counted. Both budgets here live in
+one process; a budget shared by several workers (in Redis, say) implements the same two methods.
 """
 
 from __future__ import annotations
@@ -12,11 +16,27 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from leadsync.connector.errors import RateLimited
 
 
+@runtime_checkable
+class CallBudget(Protocol):
+    """What an adapter's call helper asks before each call to its vendor."""
+
+    def acquire(self) -> None:
+        """Return when one more call may go out; wait, or raise ``RateLimited``, until then."""
+        ...
+
+    def observe(self, used: int, allowed: int) -> None:
+        """The vendor's own count of calls used out of those it allows (when it reports one)."""
+        ...
+
+
 class RollingWindow:
+    """At most ``limit`` calls in any ``window`` seconds, in this process."""
+
     def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         if limit < 1 or window <= 0:
@@ -40,6 +60,9 @@ class RollingWindow:
             self.waited += wait
             self._sleep(wait)
 
+    def observe(self, used: int, allowed: int) -> None:
+        """A rolling window counts its own calls; the vendor's count changes nothing."""
+
 
 class DailyBudget:
     """At most ``share`` of the vendor's daily allowance, as last reported by the vendor."""
@@ -53,6 +76,10 @@ class DailyBudget:
 
     def observe(self, used: int, allowed: int) -> None:
         self.used, self.allowed = used, allowed
+
+    def acquire(self) -> None:
+        """Refuse (``RateLimited``) once the share is spent; a daily budget never waits."""
+        self.check()
 
     def check(self) -> None:
         if self.used is None or self.allowed is None:

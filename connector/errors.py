@@ -4,10 +4,14 @@
 
     LeadSyncError
     ├── ConfigError          the setup is wrong: never retried, the run stops before any write
-    │   └── AuthError        bad or expired credentials (401, INVALID_SESSION_ID)
+    │   ├── AuthError        bad or expired credentials (401, INVALID_SESSION_ID)
+    │   ├── NotFound         what a call named is not there (404): a list to create, an object
+    │   └── BatchRefused     a request refused for what its inputs hold (HubSpot 400, 409): a
+    │                        batch write is split until each refused input stands alone, and
+    │                        that input becomes a RecordRefused; anywhere else a setup error
     ├── TransientError       the vendor is busy or away: retried with backoff (timeouts, 5xx)
     │   └── RateLimited      429, REQUEST_LIMIT_EXCEEDED; carries the vendor's Retry-After
-    └── RecordError          one record refused: parked with the vendor's code, the rest go on
+    └── RecordRefused        one record refused: parked with the vendor's code, the rest go on
 
 Adapters map vendor responses onto this tree with a table (status or error code -> kind), never
 with ``if`` chains scattered through their calls. Messages never carry secrets.
@@ -25,16 +29,37 @@ class LeadSyncError(Exception):
 class ConfigError(LeadSyncError):
     """The configuration, mapping or credentials are wrong; fix them and run again.
 
-    ``where`` names the file and key path (``config.toml: systems.hubspot.access_token``).
+    ``where`` names the file and key path (``config.toml: systems.hubspot.access_token``);
+    ``code`` is the vendor's error code or HTTP status when a vendor's answer said so.
     """
 
-    def __init__(self, message: str, where: str = "") -> None:
-        self.where, self.message = where, message
+    def __init__(self, message: str, where: str = "", code: str = "") -> None:
+        self.where, self.message, self.code = where, message, code
         super().__init__(f"{where}: {message}" if where else message)
 
 
 class AuthError(ConfigError):
     """The vendor refused the credentials."""
+
+
+class NotFound(ConfigError):
+    """What a call named (a list, an object, a field) is not there."""
+
+
+class BatchRefused(ConfigError):
+    """The vendor refused a whole request for what its inputs hold, naming no input.
+
+    ``vendor_message`` and ``fields`` are the vendor's own words and the fields it named; when
+    the request carried one record, ``refusal(key)`` is that record's refusal.
+    """
+
+    def __init__(self, message: str, code: str, vendor_message: str = "",
+                 fields: Sequence[str] = ()) -> None:
+        super().__init__(message, code=code)
+        self.vendor_message, self.fields = vendor_message or message, tuple(fields)
+
+    def refusal(self, key: str) -> RecordRefused:
+        return RecordRefused(key, self.code, self.vendor_message, self.fields)
 
 
 class TransientError(LeadSyncError):
@@ -49,10 +74,13 @@ class RateLimited(TransientError):
     """The vendor's rate or daily limit answered; wait ``retry_after`` before calling again."""
 
 
-class RecordError(LeadSyncError):
+class RecordRefused(LeadSyncError):
     """One record was refused by a system; the run parks it and goes on."""
 
     def __init__(self, key: str, code: str, message: str, fields: Sequence[str] = ()) -> None:
         self.key, self.code, self.vendor_message, self.fields = key, code, message, tuple(fields)
         where = f" [{', '.join(self.fields)}]" if self.fields else ""
         super().__init__(f"record {key}: {code}{where}: {message}")
+
+
+RecordError = RecordRefused  # the earlier name

@@ -2,7 +2,8 @@
 
 An adapter *has* a vendor client and implements ``System``; it subclasses nothing. The engine
 only ever talks to systems through this protocol, so a new system (Marketo, Dynamics) is a new
-adapter and nothing else.
+adapter package and nothing else: its descriptor (``adapters/descriptor.py``) says which of
+these ports it implements, and ``adapters/registry.py`` builds them for the jobs.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from leadsync.connector.calendar import BusinessCalendar, always_open
 from leadsync.connector.config import Config, SlaSettings
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import SalesProcess
-from leadsync.connector.ports import Activities, Lists
+from leadsync.connector.ports import Activities, Lists, System
 from leadsync.connector.sla import Policy, parse_policies
 from leadsync.connector.sync import SyncEngine
 
@@ -144,24 +144,19 @@ def _fact_problems(policies: list[Policy], view: Any) -> list[str]:
     return problems
 
 
-def _activities(crm: Any) -> Activities:
-    if crm.kind == "salesforce":
-        from leadsync.adapters.salesforce.activities import SalesforceActivities
+def _activities(crm: System) -> Activities:
+    from leadsync.adapters.registry import activities_for
 
-        return SalesforceActivities(crm)
-    if crm.kind == "hubspot":
-        from leadsync.adapters.hubspot.activities import HubSpotActivities
-
-        return HubSpotActivities(crm)
-    raise ConfigError(f"the SLA cannot read touches from {crm.kind} yet", "systems")
+    return activities_for(crm)
 
 
-def _lists(marketing: Any, settings: SlaSettings) -> Lists | None:
-    if marketing.kind == "hubspot":
-        from leadsync.adapters.hubspot.lists import HubSpotLists
+def _lists(marketing: System, settings: SlaSettings) -> Lists | None:
+    from leadsync.adapters.registry import list_keepers, lists_for
 
-        return HubSpotLists(marketing)
-    if settings.nurture_list is not None and "nurture_list" in settings.model_fields_set:
-        raise ConfigError(f"nurture lists are kept in HubSpot only for now, not in "
-                          f"{marketing.kind}; remove nurture_list", "sla.nurture_list")
-    return None
+    lists = lists_for(marketing)
+    if (lists is None and settings.nurture_list is not None
+            and "nurture_list" in settings.model_fields_set):
+        raise ConfigError(f"nurture lists are kept in {' and '.join(list_keepers())} only for "
+                          f"now, not in {marketing.kind}; remove nurture_list",
+                          "sla.nurture_list")
+    return lists

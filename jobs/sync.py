@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from leadsync.adapters.registry import synced_object
 from leadsync.connector.config import Config
 from leadsync.connector.definition import Definition
 from leadsync.connector.definition_file import load_definition
@@ -15,8 +16,6 @@ from leadsync.connector.ports import System
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.state import StateStore
 from leadsync.connector.sync import Progress, SyncEngine, SyncResult
-
-SUPPORTED_OBJECTS = {"hubspot": "contacts", "salesforce": "Lead"}
 
 
 def key_field_spec(system: System) -> FieldInfo:
@@ -34,7 +33,7 @@ def leadsync_fields(system: System, mapping: FieldMapping, side: Side) -> list[F
 def prepare(config: Config, definition: Definition | None = None) -> SyncEngine:
     """Everything a pass needs, checked: config, mapping and definition errors stop before any
     write; the files are read before any call."""
-    from leadsync.adapters.factory import build_system
+    from leadsync.adapters.registry import build_system
 
     mapping = load_mapping(config.sync.mapping)
     if definition is None and config.definition is not None:
@@ -57,10 +56,10 @@ def check_mapping(mapping: FieldMapping, marketing: System, crm: System,
                   definition: Definition | None = None) -> None:
     problems = [
         f"{mapping.path}: [objects] {side} = {name!r}, but LeadSync syncs only "
-        f"{SUPPORTED_OBJECTS[system.kind]!r} on {system.kind}"
+        f"{synced!r} on {system.kind}"
         for side, name, system in (("marketing", mapping.marketing_object, marketing),
                                    ("crm", mapping.crm_object, crm))
-        if SUPPORTED_OBJECTS.get(system.kind, name) != name]
+        if (synced := synced_object(system.kind)) not in (None, name)]
     problems += mapping.check_against(marketing.describe(), crm.describe())
     if definition is not None:
         known = {field.name for field in mapping.view.fields}

@@ -17,23 +17,18 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from leadsync.adapters.hubspot.system import HubSpotSystem, epoch_ms, parse_timestamp
+from leadsync.adapters.hubspot.calls import HubSpotCalls
+from leadsync.adapters.hubspot.descriptor import CONTACT_PROCESS
+from leadsync.adapters.hubspot.owners import read_owners
+from leadsync.adapters.hubspot.system import epoch_ms, parse_timestamp
 from leadsync.connector.errors import AuthError, ConfigError
-from leadsync.connector.models import Activity, SalesProcess, TaskSpec, WriteResult
+from leadsync.connector.models import Activity, TaskSpec, WriteResult
 from leadsync.connector.routing import Rep
 
 ASSOCIATION_BATCH = 1000  # inputs per v4 associations batch read
 READ_BATCH = 100  # inputs per v3 batch read
 TASK_TO_CONTACT = 204  # HUBSPOT_DEFINED association type
 SENT = {"", "SENT"}  # email statuses that reached the lead (a logged email may carry none)
-
-# HubSpot's standard lead statuses; a portal's own values are set in [sla].
-CONTACT_PROCESS = SalesProcess(
-    owner="hubspot_owner_id", status="hs_lead_status", email="email",
-    name=("firstname", "lastname"), converted="lifecyclestage",
-    converted_when=("opportunity", "customer", "evangelist"),
-    accepted_statuses=("IN_PROGRESS", "ATTEMPTED_TO_CONTACT", "CONNECTED"),
-    disqualified_statuses=("UNQUALIFIED",), nurture_status="BAD_TIMING", reopen_status="NEW")
 
 _KINDS = {"calls": ("call", ["hs_timestamp", "hs_call_status", "hs_call_title",
                              "hubspot_owner_id"]),
@@ -54,8 +49,8 @@ class HubSpotActivities:
 
     process = CONTACT_PROCESS
 
-    def __init__(self, system: HubSpotSystem) -> None:
-        self.system = system
+    def __init__(self, calls: HubSpotCalls) -> None:
+        self.calls = calls
 
     def read_activities(self, record_ids: Sequence[str], since: datetime,
                         until: datetime) -> list[Activity]:
@@ -78,13 +73,13 @@ class HubSpotActivities:
         return found
 
     def _associated(self, contact_ids: list[str], object_type: str) -> dict[str, list[str]]:
-        batch_api = self.system.client.crm.associations.v4.batch_api
+        batch_api = self.calls.client.crm.associations.v4.batch_api
         found: dict[str, list[str]] = {}
         pending: list[dict[str, str]] = [{"id": i} for i in contact_ids]
         while pending:  # each contact's list is paged on its own: ask again from "after"
             more: list[dict[str, str]] = []
             for chunk in _chunks(pending, ASSOCIATION_BATCH):
-                answer = self.system._call(
+                answer = self.calls(
                     f"contacts to {object_type}", batch_api.get_page,
                     from_object_type="contacts", to_object_type=object_type,
                     batch_input_public_fetch_associations_batch_request={"inputs": chunk})
@@ -100,9 +95,9 @@ class HubSpotActivities:
 
     def _read(self, object_type: str, ids: list[str], properties: list[str]
               ) -> Iterator[list[dict[str, Any]]]:
-        batch_api = getattr(self.system.client.crm.objects, object_type).batch_api
+        batch_api = getattr(self.calls.client.crm.objects, object_type).batch_api
         for chunk in _chunks(ids, READ_BATCH):
-            answer = self.system._call(
+            answer = self.calls(
                 f"read {object_type}", batch_api.read,
                 batch_read_input_simple_public_object_id={
                     "inputs": [{"id": i} for i in chunk], "properties": properties})
@@ -112,7 +107,7 @@ class HubSpotActivities:
         """One call per task: HubSpot's batch create does not answer in input order, and a
         task has no key to match it by (escalations are few)."""
         results: list[WriteResult] = []
-        basic_api = self.system.client.crm.objects.tasks.basic_api
+        basic_api = self.calls.client.crm.objects.tasks.basic_api
         for task in tasks:
             body = {"properties": {
                 "hs_timestamp": epoch_ms(task.due or datetime.now(UTC)),
@@ -124,13 +119,12 @@ class HubSpotActivities:
                     "associationCategory": "HUBSPOT_DEFINED",
                     "associationTypeId": TASK_TO_CONTACT}]}]}
             try:
-                answer = self.system._call("create task", basic_api.create,
-                                           simple_public_object_input_for_create=body)
+                answer = self.calls("create task", basic_api.create,
+                                    simple_public_object_input_for_create=body)
             except ConfigError as exc:  # refused: the task failed, with why
                 if isinstance(exc, AuthError):
                     raise
-                results.append(WriteResult(task.key, False, code=str(getattr(exc, "status", "")),
-                                           message=exc.message))
+                results.append(WriteResult(task.key, False, code=exc.code, message=exc.message))
                 continue
             results.append(WriteResult(task.key, True, str(answer["id"]), created=True))
         return results
@@ -138,11 +132,11 @@ class HubSpotActivities:
     def reps(self) -> list[Rep]:
         return [Rep(str(o["id"]), o.get("email") or "",
                     f"{o.get('firstName') or ''} {o.get('lastName') or ''}".strip(),
-                    active=not o.get("archived", False)) for o in self.system.owners()]
+                    active=not o.get("archived", False)) for o in read_owners(self.calls)]
 
     def queue_members(self, name: str) -> list[str]:
         """The owners on the team of that name (HubSpot's teams are its queues)."""
-        owners = self.system.owners()
+        owners = read_owners(self.calls)
         teams = {str(t.get("name")) for o in owners for t in o.get("teams") or []}
         if name not in teams:
             raise ConfigError(f"HubSpot has no team named {name!r} (teams: "

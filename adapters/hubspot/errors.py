@@ -7,19 +7,22 @@ from typing import Any
 
 from leadsync.connector.errors import (
     AuthError,
+    BatchRefused,
     ConfigError,
     LeadSyncError,
+    NotFound,
     RateLimited,
+    RecordRefused,
     TransientError,
 )
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 ERROR_KINDS: dict[int, type[LeadSyncError]] = {
-    400: ConfigError,  # VALIDATION_ERROR on a whole request: a mapping or LeadSync bug
+    400: BatchRefused,  # VALIDATION_ERROR: on a batch write, some input's values
     401: AuthError,
     403: ConfigError,  # MISSING_SCOPES
-    404: ConfigError,
-    409: ConfigError,
+    404: NotFound,
+    409: BatchRefused,  # CONFLICT: a unique value some input carries is taken
     429: RateLimited,
     500: TransientError,
     502: TransientError,
@@ -51,10 +54,26 @@ def translate(exc: Exception, what: str) -> LeadSyncError:
     category = body.get("category") or body.get("errorType") or ""
     text = f"HubSpot {what}: HTTP {status} {category}: {body.get('message', '')}".strip()
     kind = ERROR_KINDS.get(status) or (TransientError if status >= 500 else ConfigError)
-    error = (RateLimited(text, retry_after=_retry_after(exc)) if kind is RateLimited
-             else kind(text))
-    error.status = status  # type: ignore[attr-defined]
-    return error
+    if kind is RateLimited:
+        return RateLimited(text, retry_after=_retry_after(exc))
+    if kind is BatchRefused:
+        return BatchRefused(text, str(category or "VALIDATION_ERROR"),
+                            str(body.get("message") or text), fields_named(body))
+    if issubclass(kind, ConfigError):
+        return kind(text, code=str(category or status))
+    return kind(text)
+
+
+def fields_named(body: dict[str, Any]) -> tuple[str, ...]:
+    """The properties a refused request names: each ``errors[]`` detail's
+    ``context.propertyName`` (HubSpot's ``ErrorDetail``), or a ``name`` where one is given."""
+    names: list[Any] = []
+    for detail in body.get("errors") or []:
+        if isinstance(detail, dict):
+            context = detail.get("context")
+            named = context.get("propertyName") if isinstance(context, dict) else None
+            names += named if isinstance(named, list) else [detail.get("name")]
+    return tuple(dict.fromkeys(str(n) for n in names if n))
 
 
 def _retry_after(exc: Any) -> float | None:
@@ -64,3 +83,12 @@ def _retry_after(exc: Any) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def refusal(key: str, error: dict[str, Any]) -> RecordRefused:
+    """One input's refusal in a batch answer's ``errors[]`` (HubSpot's 207 ``BatchResult``)."""
+    context = error.get("context") or {}
+    names = context.get("propertyName") or context.get("properties") or []
+    return RecordRefused(key, str(error.get("category") or "VALIDATION_ERROR"),
+                         str(error.get("message") or "refused by HubSpot"),
+                         tuple(str(n) for n in names))

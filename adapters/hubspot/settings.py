@@ -1,7 +1,8 @@
 """The ``[systems.<name>]`` table of a HubSpot portal (``kind = "hubspot"``).
 
 LeadSync logs in with a private app's access token, best set from the environment:
-``LEADSYNC_SYSTEMS__<NAME>__ACCESS_TOKEN``. Importing this module registers the kind.
+``LEADSYNC_SYSTEMS__<NAME>__ACCESS_TOKEN``. The registry
+(``adapters.registry``) registers the kind from the package's descriptor.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from leadsync.connector.config import (
     HttpsUrl,
     SecretText,
     SystemSettings,
-    register_system_kind,
 )
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -47,6 +47,3 @@ class HubSpotSettings(SystemSettings):
         if self.ca_bundle is not None:
             kwargs["ssl_ca_cert"] = str(self.ca_bundle)
         return kwargs
-
-
-register_system_kind("hubspot", HubSpotSettings)

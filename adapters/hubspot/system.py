@@ -6,24 +6,25 @@
 - Writes: batch upsert by LeadSync's unique key property for new contacts and batch update by
   id for known ones, 100 inputs a call. An update that resets a lifecycle stage clears it
   first, since HubSpot otherwise ignores a stage earlier than the current one. A batch HubSpot
-  refuses whole (400) is split until the refused inputs are alone, so one bad record never
-  holds back the others.
-- Calls are paced by a rolling 10-second budget and the search budget before HubSpot has to
-  answer 429, and every call goes through the retry policy.
+  refuses whole (400, 409: ``BatchRefused``) is split until the refused inputs are alone, so
+  one bad record never holds back the others.
+- Every call goes through ``calls.HubSpotCalls`` (budgets, retry, counting), which the
+  portal's activities and lists share.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from hubspot import HubSpot
-from leadsync.adapters.hubspot.errors import body_of, translate
-from leadsync.connector.budget import RollingWindow
-from leadsync.connector.errors import ConfigError, LeadSyncError
+from leadsync.adapters.hubspot.calls import HubSpotCalls, next_after
+from leadsync.adapters.hubspot.errors import refusal
+from leadsync.adapters.hubspot.owners import read_owners
+from leadsync.connector.budget import CallBudget
+from leadsync.connector.errors import BatchRefused, LeadSyncError, RecordRefused
 from leadsync.connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
 from leadsync.connector.retry import RetryPolicy
 
@@ -51,43 +52,23 @@ class HubSpotSystem:
     id_field = "hs_object_id"
 
     def __init__(self, name: str, client: HubSpot, key_field: str = "leadsync_id",
-                 retry: RetryPolicy | None = None, window: RollingWindow | None = None,
-                 search_window: RollingWindow | None = None,
+                 retry: RetryPolicy | None = None, window: CallBudget | None = None,
+                 search_window: CallBudget | None = None,
                  timeout: float | None = None) -> None:
-        self.name, self.client, self.key_field, self.timeout = name, client, key_field, timeout
-        self.retry = retry or RetryPolicy()
-        self.window = window or RollingWindow(150, 10.0)
-        self.search_window = search_window or RollingWindow(4, 1.0)
-        self._calls = 0
+        self.name, self.client, self.key_field = name, client, key_field
+        self.calls = HubSpotCalls(client, retry, window, search_window, timeout)
 
     @property
     def calls_made(self) -> int:
-        return self._calls
+        return self.calls.made
 
-    def _call(self, what: str, fn: Callable[..., Any], *args: Any, search: bool = False,
-              **kwargs: Any) -> Any:
-        """Call the client through the budgets and the retry policy; the JSON body, parsed.
+    @property
+    def window(self) -> CallBudget:  # the budgets, for reports of the waits
+        return self.calls.window
 
-        The client's own model parsing is skipped (``_preload_content=False``): it costs more
-        than the rest of a sync pass, mostly parsing dates LeadSync reads as text anyway.
-        """
-        kwargs["_preload_content"] = False
-        if self.timeout is not None:
-            kwargs["_request_timeout"] = self.timeout
-
-        def attempt() -> Any:
-            if search:
-                self.search_window.acquire()
-            self.window.acquire()
-            self._calls += 1
-            try:
-                response = fn(*args, **kwargs)
-            except Exception as exc:
-                raise translate(exc, what) from exc
-            data = response.data
-            return json.loads(data) if data else {}
-
-        return self.retry.call(attempt)
+    @property
+    def search_window(self) -> CallBudget:
+        return self.calls.search_window
 
     # reading
     def read_changes(self, since: Cursor | None, until: datetime,
@@ -96,12 +77,12 @@ class HubSpotSystem:
         cursor = since
         while True:
             restart = None
-            for page, next_after in self._search_window(cursor, until, properties):
+            for page, after in self._search_window(cursor, until, properties):
                 records = [r for r in page if cursor is None or cursor.admits(r)]
                 if records:
                     yield records
                     cursor = (cursor or Cursor(records[0].modified_at)).advanced(records)
-                if next_after is not None and int(next_after) + PAGE > SEARCH_CAP:
+                if after is not None and int(after) + PAGE > SEARCH_CAP:
                     restart = cursor
                     break
             if restart is None:
@@ -126,9 +107,9 @@ class HubSpotSystem:
                 "limit": PAGE}
             if after is not None:
                 request["after"] = after
-            answer = self._call("search", self.client.crm.contacts.search_api.do_search,
+            answer = self.calls("search", self.client.crm.contacts.search_api.do_search,
                                 public_object_search_request=request, search=True)
-            nxt = _next_after(answer)
+            nxt = next_after(answer)
             yield [self._record(item) for item in answer.get("results", [])], nxt
             if nxt is None:
                 return
@@ -148,7 +129,7 @@ class HubSpotSystem:
                                        "properties": properties}
             if field != self.id_field:
                 request["idProperty"] = field
-            answer = self._call("batch read", self.client.crm.contacts.batch_api.read,
+            answer = self.calls("batch read", self.client.crm.contacts.batch_api.read,
                                 batch_read_input_simple_public_object_id=request)
             found.extend(self._record(item) for item in answer.get("results", []))
         return found
@@ -167,7 +148,7 @@ class HubSpotSystem:
                     "propertyName": "hs_object_id", "operator": "GT", "value": last}]}],
                     "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
                     "properties": properties, "limit": PAGE}
-                answer = self._call("search", self.client.crm.contacts.search_api.do_search,
+                answer = self.calls("search", self.client.crm.contacts.search_api.do_search,
                                     public_object_search_request=request, search=True)
                 results = answer.get("results", [])
                 found.extend(self._record(item) for item in results)
@@ -183,7 +164,7 @@ class HubSpotSystem:
         properties = dict(item.get("properties") or {})
         stamp = properties.get("lastmodifieddate") or item.get("updatedAt")
         properties.setdefault("hs_object_id", str(item["id"]))
-        return Record(self.name, str(item["id"]), properties, parse_timestamp(stamp),
+        return Record(self.name, str(item["id"]), properties, parse_timestamp(str(stamp)),
                       deleted=bool(item.get("archived", False)))
 
     # writing
@@ -213,7 +194,7 @@ class HubSpotSystem:
         if not ids:
             return {}
         batch = self.client.crm.contacts.batch_api
-        answer = self._call("read lifecycle stage", batch.read,
+        answer = self.calls("read lifecycle stage", batch.read,
                             batch_read_input_simple_public_object_id={
                                 "inputs": [{"id": i} for i in ids], "properties": [LIFECYCLE]})
         before = {str(item["id"]): (item.get("properties") or {}).get(LIFECYCLE) or ""
@@ -225,19 +206,17 @@ class HubSpotSystem:
         if not stages:
             return
         try:
-            self._call("set lifecycle stage", self.client.crm.contacts.batch_api.update,
+            self.calls("set lifecycle stage", self.client.crm.contacts.batch_api.update,
                        batch_input_simple_public_object_batch_input={"inputs": [
                            {"id": i, "properties": {LIFECYCLE: stage}}
                            for i, stage in stages.items()]})
-        except ConfigError as exc:  # the update then fails to move it back: said per record
-            if getattr(exc, "status", None) not in (400, 409):
-                raise
+        except BatchRefused as exc:  # the update then fails to move it back: said per record
             log.warning("hubspot lifecycle stage not reset", contacts=sorted(stages),
                         error=str(exc))
 
     def _send(self, chunk: list[tuple[int, WriteOp]], upsert: bool
               ) -> dict[int, WriteResult]:
-        inputs = []
+        inputs: list[dict[str, Any]] = []
         for _, op in chunk:
             properties = {k: _as_property(v) for k, v in op.fields.items()}
             properties[self.key_field] = op.key
@@ -249,29 +228,23 @@ class HubSpotSystem:
         batch = self.client.crm.contacts.batch_api
         try:
             if upsert:
-                answer = self._call("batch upsert", batch.upsert,
+                answer = self.calls("batch upsert", batch.upsert,
                                     batch_input_simple_public_object_batch_input_upsert={
                                         "inputs": inputs})
             else:
-                answer = self._call("batch update", batch.update,
+                answer = self.calls("batch update", batch.update,
                                     batch_input_simple_public_object_batch_input={
                                         "inputs": inputs})
-        except ConfigError as exc:
-            if getattr(exc, "status", None) not in (400, 409):
-                raise
+        except BatchRefused as exc:
             return self._split(chunk, upsert, exc)
         return self._results(chunk, answer, upsert)
 
     def _split(self, chunk: list[tuple[int, WriteOp]], upsert: bool,
-               exc: ConfigError) -> dict[int, WriteResult]:
+               exc: BatchRefused) -> dict[int, WriteResult]:
         """A refused batch: halve it until each refused input stands alone."""
         if len(chunk) == 1:
             index, op = chunk[0]
-            body = body_of(exc.__cause__)
-            code = body.get("category") or "VALIDATION_ERROR"
-            return {index: WriteResult(op.key, False, op.target_id, code=str(code),
-                                       message=str(body.get("message") or exc),
-                                       fields=_fields_named(body))}
+            return {index: refused(op, exc.refusal(op.key))}
         middle = len(chunk) // 2
         return {**self._send(chunk[:middle], upsert), **self._send(chunk[middle:], upsert)}
 
@@ -281,7 +254,7 @@ class HubSpotSystem:
         by_id = {op.target_id: (index, op) for index, op in chunk if op.target_id}
         results: dict[int, WriteResult] = {}
         for item in answer.get("results") or []:
-            found = (by_key.get((item.get("properties") or {}).get(self.key_field))
+            found = (by_key.get(str((item.get("properties") or {}).get(self.key_field)))
                      or by_id.get(str(item.get("id"))))
             if found is None:
                 continue
@@ -292,17 +265,12 @@ class HubSpotSystem:
         for index, op in chunk:
             if index in results:
                 continue
-            error = _error_for(op, errors) or {}
-            results[index] = WriteResult(
-                op.key, False, op.target_id,
-                code=str(error.get("category") or "VALIDATION_ERROR"),
-                message=str(error.get("message") or "refused by HubSpot"),
-                fields=_error_fields(error))
+            results[index] = refused(op, refusal(op.key, _error_for(op, errors) or {}))
         return results
 
     # schema
     def describe(self) -> dict[str, FieldInfo]:
-        answer = self._call("properties", self.client.crm.properties.core_api.get_all,
+        answer = self.calls("properties", self.client.crm.properties.core_api.get_all,
                             object_type="contacts")
         return {p["name"]: _field_info(p) for p in answer.get("results", [])}
 
@@ -311,29 +279,21 @@ class HubSpotSystem:
 
     def owners(self) -> list[dict[str, Any]]:
         """Every active owner, as ``/crm/v3/owners`` answers (teams included)."""
-        owners: list[dict[str, Any]] = []
-        after = None
-        while True:
-            kwargs: dict[str, Any] = {"limit": 500, **({"after": after} if after else {})}
-            answer = self._call("owners", self.client.crm.owners.owners_api.get_page, **kwargs)
-            owners += answer.get("results", [])
-            after = _next_after(answer)
-            if not after:
-                return owners
+        return read_owners(self.calls)
 
     def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
         existing = self.describe()
         missing = [spec for spec in specs if spec.name not in existing]
         if not missing:
             return []
-        groups = self._call("property groups",
+        groups = self.calls("property groups",
                             self.client.crm.properties.groups_api.get_all, object_type="contacts")
         if "leadsync" not in {g["name"] for g in groups.get("results", [])}:
-            self._call("create property group", self.client.crm.properties.groups_api.create,
+            self.calls("create property group", self.client.crm.properties.groups_api.create,
                        object_type="contacts", property_group_create={
                            "name": "leadsync", "label": "LeadSync", "displayOrder": -1})
         for spec in missing:
-            self._call("create property", self.client.crm.properties.core_api.create,
+            self.calls("create property", self.client.crm.properties.core_api.create,
                        object_type="contacts", property_create=_property_create(spec))
         return [spec.name for spec in missing]
 
@@ -346,11 +306,6 @@ def _as_property(value: Any) -> str:
     return str(value)
 
 
-def _next_after(answer: dict[str, Any]) -> str | None:
-    after = ((answer.get("paging") or {}).get("next") or {}).get("after")
-    return str(after) if after is not None else None
-
-
 def _error_for(op: WriteOp, errors: list[dict[str, Any]]) -> dict[str, Any] | None:
     for error in errors:
         context = error.get("context") or {}
@@ -360,22 +315,10 @@ def _error_for(op: WriteOp, errors: list[dict[str, Any]]) -> dict[str, Any] | No
     return errors[0] if len(errors) == 1 else None
 
 
-def _error_fields(error: dict[str, Any]) -> tuple[str, ...]:
-    context = error.get("context") or {}
-    names = context.get("propertyName") or context.get("properties") or []
-    return tuple(str(n) for n in names)
-
-
-def _fields_named(body: dict[str, Any]) -> tuple[str, ...]:
-    """The properties a refused request names: each ``errors[]`` detail's
-    ``context.propertyName`` (HubSpot's ``ErrorDetail``), or a ``name`` where one is given."""
-    names = []
-    for detail in body.get("errors") or []:
-        if isinstance(detail, dict):
-            context = detail.get("context")
-            named = context.get("propertyName") if isinstance(context, dict) else None
-            names += named if isinstance(named, list) else [detail.get("name")]
-    return tuple(dict.fromkeys(str(n) for n in names if n))
+def refused(op: WriteOp, refusal: RecordRefused) -> WriteResult:
+    """The result of an op HubSpot refused: parked with HubSpot's code and message."""
+    return WriteResult(op.key, False, op.target_id, code=refusal.code,
+                       message=refusal.vendor_message, fields=refusal.fields)
 
 
 def _field_info(prop: dict[str, Any]) -> FieldInfo:

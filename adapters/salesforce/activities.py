@@ -10,24 +10,17 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from leadsync.adapters.salesforce.system import SalesforceSystem, parse_datetime, soql_literal
+from leadsync.adapters.salesforce.calls import SalesforceCalls
+from leadsync.adapters.salesforce.descriptor import LEAD_PROCESS
+from leadsync.adapters.salesforce.system import parse_datetime, soql_literal
 from leadsync.connector.errors import ConfigError
-from leadsync.connector.models import Activity, SalesProcess, TaskSpec, WriteResult
+from leadsync.connector.models import Activity, TaskSpec, WriteResult
 from leadsync.connector.routing import Rep
 
 CHUNK = 150  # ids per SOQL IN list: keeps the query URL well under Salesforce's 16,000 chars
 TASK_FIELDS = "Id, WhoId, TaskSubtype, Type, CompletedDateTime, CreatedDate, OwnerId, Subject"
 EVENT_FIELDS = "Id, WhoId, StartDateTime, OwnerId, Subject"
 USER_PREFIX = "005"  # queue members that are users (not nested groups or roles)
-
-# The Lead object's standard fields, and the status values of the standard sales process; an
-# org's own Lead Status values are set in [sla].
-LEAD_PROCESS = SalesProcess(
-    owner="OwnerId", status="Status", email="Email", name=("Name",),
-    converted="IsConverted", converted_when=("true",),
-    accepted_statuses=("Working - Contacted",),
-    disqualified_statuses=("Closed - Not Converted",),
-    nurture_status="Recycled - Nurture", reopen_status="Open - Not Contacted")
 
 
 def task_kind(row: dict[str, Any]) -> str | None:
@@ -43,8 +36,8 @@ class SalesforceActivities:
 
     process = LEAD_PROCESS
 
-    def __init__(self, system: SalesforceSystem) -> None:
-        self.system = system
+    def __init__(self, calls: SalesforceCalls) -> None:
+        self.calls = calls
 
     def read_activities(self, record_ids: Sequence[str], since: datetime,
                         until: datetime) -> list[Activity]:
@@ -54,7 +47,7 @@ class SalesforceActivities:
             tasks = (f"SELECT {TASK_FIELDS} FROM Task WHERE WhoId IN ({ids}) AND IsClosed = true "
                      f"AND CompletedDateTime >= {soql_literal(since)} "
                      f"AND CompletedDateTime <= {soql_literal(until)}")
-            for rows in self.system._query_pages(tasks, include_deleted=False):
+            for rows in self.calls.query(tasks, include_deleted=False):
                 for row in rows:
                     kind = task_kind(row)
                     if kind:
@@ -64,7 +57,7 @@ class SalesforceActivities:
             events = (f"SELECT {EVENT_FIELDS} FROM Event WHERE WhoId IN ({ids}) "
                       f"AND StartDateTime >= {soql_literal(since)} "
                       f"AND StartDateTime <= {soql_literal(until)}")
-            for rows in self.system._query_pages(events, include_deleted=False):
+            for rows in self.calls.query(events, include_deleted=False):
                 found += [Activity(row["Id"], row["WhoId"], "meeting",
                                    parse_datetime(row["StartDateTime"]), row.get("OwnerId"),
                                    row.get("Subject") or "") for row in rows]
@@ -79,9 +72,9 @@ class SalesforceActivities:
                         "ActivityDate": (task.due or datetime.now(UTC)).date().isoformat(),
                         **({"OwnerId": task.owner_id} if task.owner_id else {})}
                        for task in chunk]
-            answer = self.system._call("create tasks", self.system.client.restful,
-                                       "composite/sobjects", method="POST",
-                                       json={"allOrNone": False, "records": records})
+            answer = self.calls("create tasks", self.calls.client.restful,
+                                "composite/sobjects", method="POST",
+                                json={"allOrNone": False, "records": records})
             for task, item in zip(chunk, answer or [], strict=True):
                 error = (item.get("errors") or [{}])[0]
                 results.append(WriteResult(task.key, bool(item.get("success")), item.get("id"),
@@ -93,7 +86,7 @@ class SalesforceActivities:
     def reps(self) -> list[Rep]:
         reps: list[Rep] = []
         soql = "SELECT Id, Email, Name, TimeZoneSidKey, ManagerId, IsActive FROM User"
-        for rows in self.system._query_pages(soql, include_deleted=False):
+        for rows in self.calls.query(soql, include_deleted=False):
             reps += [Rep(row["Id"], row.get("Email") or "", row.get("Name") or "",
                          row.get("TimeZoneSidKey"), row.get("ManagerId"),
                          bool(row.get("IsActive", True))) for row in rows]
@@ -104,7 +97,7 @@ class SalesforceActivities:
         groups or roles are not expanded."""
         soql = (f"SELECT Id, Name, DeveloperName FROM Group WHERE Type = 'Queue' AND "
                 f"(DeveloperName = {soql_literal(name)} OR Name = {soql_literal(name)})")
-        queues = [row for rows in self.system._query_pages(soql, include_deleted=False)
+        queues = [row for rows in self.calls.query(soql, include_deleted=False)
                   for row in rows]
         exact = [q for q in queues if q.get("DeveloperName") == name] or queues
         if not exact:
@@ -116,7 +109,7 @@ class SalesforceActivities:
                               "sla.pool.queue")
         members = (f"SELECT UserOrGroupId FROM GroupMember "
                    f"WHERE GroupId = {soql_literal(exact[0]['Id'])}")
-        ids = {row["UserOrGroupId"] for rows in self.system._query_pages(
+        ids = {row["UserOrGroupId"] for rows in self.calls.query(
             members, include_deleted=False) for row in rows}
         return sorted(i for i in ids if str(i).startswith(USER_PREFIX))
 

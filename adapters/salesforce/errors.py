@@ -12,7 +12,9 @@ from leadsync.connector.errors import (
     AuthError,
     ConfigError,
     LeadSyncError,
+    NotFound,
     RateLimited,
+    RecordRefused,
     TransientError,
 )
 from simple_salesforce.exceptions import SalesforceError
@@ -22,7 +24,7 @@ ERROR_KINDS: dict[tuple[int, str | None], type[LeadSyncError]] = {
     (403, "REQUEST_LIMIT_EXCEEDED"): RateLimited,
     (403, None): ConfigError,  # e.g. INSUFFICIENT_ACCESS, API_DISABLED_FOR_ORG
     (400, None): ConfigError,  # MALFORMED_QUERY, INVALID_FIELD: a mapping or LeadSync bug
-    (404, None): ConfigError,  # NOT_FOUND, INVALID_TYPE: object or field missing in this org
+    (404, None): NotFound,  # NOT_FOUND, INVALID_TYPE: object or field missing in this org
     (500, None): TransientError,
     (502, None): TransientError,
     (503, None): TransientError,
@@ -47,9 +49,15 @@ def translate(exc: Exception, what: str) -> LeadSyncError:
     text = f"Salesforce {what}: HTTP {status} {code or ''}: {message}".replace("  ", " ")
     if kind is RateLimited:
         return RateLimited(text, retry_after=None)
-    if issubclass(kind, TransientError):
-        return kind(text)
+    if issubclass(kind, ConfigError):
+        return kind(text, code=code or str(status))
     return kind(text)
+
+
+def refusal(key: str, error: dict[str, Any]) -> RecordRefused:
+    """One record's refusal in an sObject Collections answer (its first ``errors[]`` item)."""
+    return RecordRefused(key, str(error.get("statusCode", "UNKNOWN")),
+                         str(error.get("message", "")), tuple(error.get("fields") or ()))
 
 
 def _first_error(content: Any) -> tuple[str | None, str]:

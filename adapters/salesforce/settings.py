@@ -13,7 +13,8 @@
 
 ``domain`` is the part of the login host before ``.salesforce.com``: ``login`` (the default),
 ``test`` (sandboxes) or a My Domain such as ``acme.my``. Secrets can come from the environment,
-e.g. ``LEADSYNC_SYSTEMS__SALESFORCE__PASSWORD``. Importing this module registers the kind.
+e.g. ``LEADSYNC_SYSTEMS__SALESFORCE__PASSWORD``. The registry
+(``adapters.registry``) registers the kind from the package's descriptor.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from leadsync.connector.config import (
     HttpsUrl,
     SecretText,
     SystemSettings,
-    register_system_kind,
     validate_with_problems,
 )
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -161,6 +161,3 @@ def _auth_problems(data: Mapping[str, Any]) -> list[tuple[str, str]]:
                  for key in _CREDENTIALS
                  if key in given and key not in _NEEDS[auth] and key not in _MAY[auth]]
     return problems
-
-
-register_system_kind("salesforce", SalesforceSettings)

@@ -5,23 +5,23 @@
 - Writes: sObject Collections, 200 records a call, never all-or-none: updates by ``Id``
   (``PATCH composite/sobjects``) and upserts by LeadSync's external-ID field
   (``PATCH composite/sobjects/Lead/<field>``), so a write sent twice makes one record.
-- Every call goes through the retry policy and is counted; ``Sforce-Limit-Info`` feeds the
-  daily budget.
+- Every call goes through ``calls.SalesforceCalls`` (daily budget, retry, counting, SOQL
+  paging), which the org's activities share.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from leadsync.adapters.salesforce.errors import translate
-from leadsync.connector.budget import DailyBudget
+from leadsync.adapters.salesforce.calls import SalesforceCalls
+from leadsync.adapters.salesforce.errors import refusal
+from leadsync.connector.budget import CallBudget
 from leadsync.connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
 from leadsync.connector.retry import RetryPolicy
 from simple_salesforce import Salesforce
 
-T = TypeVar("T")
 BATCH = 200
 LOOKUP_CHUNK = 100
 SYSTEM_FIELDS = ("Id", "SystemModstamp", "IsDeleted", "IsConverted", "ConvertedContactId")
@@ -55,48 +55,19 @@ class SalesforceSystem:
 
     def __init__(self, name: str, client: Salesforce, key_field: str = "LeadSync_Id__c",
                  sobject: str = "Lead", retry: RetryPolicy | None = None,
-                 daily_budget: DailyBudget | None = None) -> None:
+                 daily_budget: CallBudget | None = None) -> None:
         self.name, self.client, self.key_field, self.sobject = name, client, key_field, sobject
-        self.retry = retry or RetryPolicy()
-        self.daily_budget = daily_budget or DailyBudget(share=1.0)
-        self._calls = 0
+        self.calls = SalesforceCalls(client, retry, daily_budget)
         self._describe: dict[str, FieldInfo] | None = None
 
     @property
     def calls_made(self) -> int:
-        return self._calls
-
-    def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        def attempt() -> T:
-            self.daily_budget.check()
-            self._calls += 1
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                raise translate(exc, what) from exc
-            finally:
-                self._observe_usage()
-
-        return self.retry.call(attempt)
-
-    def _observe_usage(self) -> None:
-        usage = (getattr(self.client, "api_usage", None) or {}).get("api-usage")
-        if usage is not None:
-            self.daily_budget.observe(usage.used, usage.total)
+        return self.calls.made
 
     # reading
     def _select(self, fields: Sequence[str]) -> str:
         names = list(dict.fromkeys([*SYSTEM_FIELDS, self.key_field, *fields]))
         return ", ".join(names)
-
-    def _query_pages(self, soql: str, include_deleted: bool) -> Iterator[list[dict[str, Any]]]:
-        page = self._call("query", self.client.query, soql, include_deleted=include_deleted)
-        while True:
-            yield page["records"]
-            if page.get("done", True) or not page.get("nextRecordsUrl"):
-                return
-            page = self._call("query", self.client.query_more, page["nextRecordsUrl"],
-                              identifier_is_url=True)
 
     def read_changes(self, since: Cursor | None, until: datetime,
                      fields: Sequence[str]) -> Iterator[list[Record]]:
@@ -105,7 +76,7 @@ class SalesforceSystem:
             where.insert(0, f"SystemModstamp >= {soql_literal(since.modified_at)}")
         soql = (f"SELECT {self._select(fields)} FROM {self.sobject} WHERE {' AND '.join(where)} "
                 f"ORDER BY SystemModstamp, Id")
-        for rows in self._query_pages(soql, include_deleted=True):
+        for rows in self.calls.query(soql, include_deleted=True):
             records = [self._record(row) for row in rows]
             if since is not None:
                 records = [r for r in records if since.admits(r)]
@@ -119,7 +90,7 @@ class SalesforceSystem:
             chunk = unique[start:start + LOOKUP_CHUNK]
             soql = (f"SELECT {self._select(fields)} FROM {self.sobject} WHERE {field} IN "
                     f"({', '.join(soql_literal(v) for v in chunk)})")
-            for rows in self._query_pages(soql, include_deleted=False):
+            for rows in self.calls.query(soql, include_deleted=False):
                 found.extend(self._record(row) for row in rows)
         return found
 
@@ -137,14 +108,14 @@ class SalesforceSystem:
             chunk = updates[start:start + BATCH]
             records = [{"attributes": {"type": self.sobject}, "Id": op.target_id,
                         **op.fields, self.key_field: op.key} for _, op in chunk]
-            answer = self._call("update", self.client.restful, "composite/sobjects",
+            answer = self.calls("update", self.client.restful, "composite/sobjects",
                                 method="PATCH", json={"allOrNone": False, "records": records})
             results.update(self._results(chunk, answer))
         for start in range(0, len(upserts), BATCH):
             chunk = upserts[start:start + BATCH]
             records = [{"attributes": {"type": self.sobject}, **op.fields,
                         self.key_field: op.key} for _, op in chunk]
-            answer = self._call("upsert", self.client.restful,
+            answer = self.calls("upsert", self.client.restful,
                                 f"composite/sobjects/{self.sobject}/{self.key_field}",
                                 method="PATCH", json={"allOrNone": False, "records": records})
             results.update(self._results(chunk, answer))
@@ -158,24 +129,22 @@ class SalesforceSystem:
                 yield index, WriteResult(op.key, True, item.get("id") or op.target_id,
                                          created=bool(item.get("created")))
                 continue
-            error = (item.get("errors") or [{}])[0]
-            yield index, WriteResult(op.key, False, op.target_id,
-                                     code=str(error.get("statusCode", "UNKNOWN")),
-                                     message=str(error.get("message", "")),
-                                     fields=tuple(error.get("fields") or ()))
+            refused = refusal(op.key, (item.get("errors") or [{}])[0])
+            yield index, WriteResult(op.key, False, op.target_id, code=refused.code,
+                                     message=refused.vendor_message, fields=refused.fields)
 
     # schema
     def describe(self) -> dict[str, FieldInfo]:
         if self._describe is None:
-            answer = self._call("describe", self.client.restful,
-                                f"sobjects/{self.sobject}/describe/")
+            answer = self.calls("describe", self.client.restful,
+                                f"sobjects/{self.sobject}/describe/") or {}
             self._describe = {f["name"]: _field_info(f) for f in answer["fields"]}
         return self._describe
 
     def users(self) -> dict[str, str]:
         users: dict[str, str] = {}
         soql = "SELECT Id, Email FROM User WHERE IsActive = true"
-        for rows in self._query_pages(soql, include_deleted=False):
+        for rows in self.calls.query(soql, include_deleted=False):
             users.update({row["Id"]: row["Email"] for row in rows if row.get("Email")})
         return users
 
@@ -185,7 +154,7 @@ class SalesforceSystem:
         for spec in specs:
             if spec.name in existing:
                 continue
-            self._call("create field", self.client.toolingexecute, "sobjects/CustomField/",
+            self.calls("create field", self.client.toolingexecute, "sobjects/CustomField/",
                        method="POST", data={"FullName": f"{self.sobject}.{spec.name}",
                                             "Metadata": _metadata(spec)})
             created.append(spec.name)

@@ -1,10 +1,14 @@
 """The rules every adapter keeps, one suite run against each (the Singer SDK's standard tap tests,
 dlt's per-destination parametrization).
 
-Each case states one rule of the ``System`` port and runs it for every adapter through the real
-vendor client, over HTTPS, against the sandbox org. What differs between vendors (field names,
-what the vendor refuses, how records and owners are put in the org) lives in one ``Side`` per
-vendor; the cases themselves never ask which adapter they test.
+Each case states one rule of a port and runs it for every adapter through the real vendor
+client, over HTTPS, against the sandbox org: the ``System`` rules for every adapter and for the
+in-memory fake the engine tests use (the rules that need no HTTP), the ``Activities`` rules for
+every adapter, the ``Lists`` rules for every adapter whose system keeps lists. Activities and
+lists are built through the registry, from the adapter's descriptor, as the jobs build them.
+What differs between vendors (field names, what the vendor refuses, how records, owners and
+touches are put in the org) lives in one ``Side`` per vendor; the cases themselves never ask
+which adapter they test.
 
 No test sleeps: retries use a no-op sleep, and HubSpot's rolling windows pace calls on a fake
 clock that the sandbox portal's own rate limits read too.
@@ -14,28 +18,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import pytest
-from leadsync.adapters.factory import build_system
+from leadsync.adapters import registry
 from leadsync.adapters.hubspot.settings import HubSpotSettings
 from leadsync.adapters.hubspot.system import HubSpotSystem
+from leadsync.adapters.registry import build_system
 from leadsync.adapters.salesforce.settings import SalesforceSettings
 from leadsync.adapters.salesforce.system import SalesforceSystem
 from leadsync.connector.budget import RollingWindow
 from leadsync.connector.errors import AuthError, ConfigError, RateLimited, TransientError
-from leadsync.connector.models import Cursor, FieldInfo, Record, WriteOp
-from leadsync.connector.ports import System
+from leadsync.connector.models import Cursor, FieldInfo, FieldValue, Record, TaskSpec, WriteOp
+from leadsync.connector.ports import Activities, Lists, System
 from leadsync.connector.retry import RetryPolicy
 from leadsync.jobs.sync import key_field_spec
 from leadsync.sandbox.server import Sandbox
 
 from tests.conftest import hubspot_client, salesforce_client
+from tests.connector.fakes import Clock, FakeSystem
 
 FLAG = {"Email": "LeadSync_Flag_Test__c", "email": "leadsync_flag_test"}  # by email field
 
-ADAPTERS = ["salesforce", "hubspot"]
+ADAPTERS = ["salesforce", "hubspot"]  # over HTTPS to the sandbox
+SYSTEMS = [*ADAPTERS, "fake"]  # and the in-memory fake, for the rules that need no HTTP
+LIST_KEEPERS = [kind for kind in ADAPTERS if registry.descriptor(kind).lists is not None]
 
 
 class RecordingRetry(RetryPolicy):
@@ -75,7 +83,7 @@ class Side(Protocol):
     email_field: str
     page_size: int  # records in one page of read_changes
 
-    def system(self, sandbox: Sandbox, retry: RetryPolicy) -> System: ...
+    def system(self, sandbox: Sandbox | None, retry: RetryPolicy) -> System: ...
 
     def fields(self, n: int, email: str | None = None) -> dict[str, Any]:
         """Values the vendor accepts for a new record."""
@@ -85,11 +93,11 @@ class Side(Protocol):
         """Values the vendor refuses for one record (and only that record)."""
         ...
 
-    def seed(self, sandbox: Sandbox, count: int) -> None:
+    def seed(self, sandbox: Sandbox | None, count: int) -> None:
         """Put ``count`` records straight into the org, as if someone had made them."""
         ...
 
-    def add_owner(self, sandbox: Sandbox, email: str) -> str:
+    def add_owner(self, sandbox: Sandbox | None, email: str) -> str:
         """A sales rep in the org; their id there."""
         ...
 
@@ -97,12 +105,21 @@ class Side(Protocol):
         """Settings for this org with a credential the vendor refuses."""
         ...
 
+    def touch(self, sandbox: Sandbox, record_id: str) -> str:
+        """A call a rep logged on the record as completed just now; its id."""
+        ...
+
+    def make_queue(self, sandbox: Sandbox, queue: str, emails: list[str]) -> list[str]:
+        """A queue (or team) of that name with a new rep for each email; the reps' ids."""
+        ...
+
 
 class SalesforceSide:
     email_field = "Email"
     page_size = 2000
 
-    def system(self, sandbox: Sandbox, retry: RetryPolicy) -> System:
+    def system(self, sandbox: Sandbox | None, retry: RetryPolicy) -> System:
+        assert sandbox is not None
         return SalesforceSystem("salesforce", salesforce_client(sandbox), retry=retry)
 
     def fields(self, n: int, email: str | None = None) -> dict[str, Any]:
@@ -112,13 +129,15 @@ class SalesforceSide:
     def refused_fields(self) -> dict[str, Any]:
         return {"LastName": "L" * 81, "Company": "Acme"}  # LastName holds 80
 
-    def seed(self, sandbox: Sandbox, count: int) -> None:
+    def seed(self, sandbox: Sandbox | None, count: int) -> None:
+        assert sandbox is not None
         with sandbox.salesforce.lock:
             for n in range(count):
                 sandbox.salesforce.create("Lead", {"LastName": f"Seed {n}", "Company": "Seeded",
                                                    "Email": f"seed{n}@example.com"})
 
-    def add_owner(self, sandbox: Sandbox, email: str) -> str:
+    def add_owner(self, sandbox: Sandbox | None, email: str) -> str:
+        assert sandbox is not None
         with sandbox.salesforce.lock:
             return sandbox.salesforce.insert_raw("User", {
                 "FirstName": "Sam", "LastName": "Seller", "Email": email, "Username": email,
@@ -131,12 +150,27 @@ class SalesforceSide:
                                   session_id="00Dxx0000000001!not-a-session",
                                   ca_bundle=info["ca_bundle"])
 
+    def touch(self, sandbox: Sandbox, record_id: str) -> str:
+        made = salesforce_client(sandbox).Task.create({
+            "WhoId": record_id, "Subject": "Intro call", "TaskSubtype": "Call",
+            "Status": "Completed"})
+        return str(made["id"])
+
+    def make_queue(self, sandbox: Sandbox, queue: str, emails: list[str]) -> list[str]:
+        sf = salesforce_client(sandbox)
+        group = sf.Group.create({"Name": queue, "DeveloperName": queue, "Type": "Queue"})["id"]
+        users = [self.add_owner(sandbox, email) for email in emails]
+        for user in users:
+            sf.GroupMember.create({"GroupId": group, "UserOrGroupId": user})
+        return users
+
 
 class HubSpotSide:
     email_field = "email"
     page_size = 200
 
-    def system(self, sandbox: Sandbox, retry: RetryPolicy) -> System:
+    def system(self, sandbox: Sandbox | None, retry: RetryPolicy) -> System:
+        assert sandbox is not None
         clock = FakeClock()
         sandbox.hubspot.limits.clock = clock  # the portal's rate limits run on the same clock
         return HubSpotSystem(
@@ -151,13 +185,15 @@ class HubSpotSide:
     def refused_fields(self) -> dict[str, Any]:
         return {"lastname": "Refused", "email": "not-an-email-address"}
 
-    def seed(self, sandbox: Sandbox, count: int) -> None:
+    def seed(self, sandbox: Sandbox | None, count: int) -> None:
+        assert sandbox is not None
         with sandbox.hubspot.lock:
             for n in range(count):
                 sandbox.hubspot.store.create("contacts", {"email": f"seed{n}@example.com",
                                                           "lastname": f"Seed {n}"})
 
-    def add_owner(self, sandbox: Sandbox, email: str) -> str:
+    def add_owner(self, sandbox: Sandbox | None, email: str) -> str:
+        assert sandbox is not None
         with sandbox.hubspot.lock:
             owner = sandbox.hubspot.owners.add("Sam", "Seller", email, sandbox.hubspot.stamp())
         return str(owner["id"])
@@ -168,8 +204,69 @@ class HubSpotSide:
                                access_token="pat-na1-00000000-0000-0000-0000-000000000000",
                                ca_bundle=info["ca_bundle"])
 
+    def touch(self, sandbox: Sandbox, record_id: str) -> str:
+        made = hubspot_client(sandbox).crm.objects.calls.basic_api.create({
+            "properties": {"hs_timestamp": datetime.now(UTC).isoformat(),
+                           "hs_call_title": "Intro call",
+                           "hs_call_status": "COMPLETED", "hs_call_direction": "OUTBOUND"},
+            "associations": [{"to": {"id": record_id}, "types": [{
+                "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 194}]}]})
+        return str(made.id)
 
-SIDES: dict[str, Side] = {"salesforce": SalesforceSide(), "hubspot": HubSpotSide()}
+    def make_queue(self, sandbox: Sandbox, queue: str, emails: list[str]) -> list[str]:
+        with sandbox.hubspot.lock:
+            return [str(sandbox.hubspot.owners.add("Sam", "Seller", email,
+                                                   sandbox.hubspot.stamp(), teams=(queue,))["id"])
+                    for email in emails]
+
+
+class FakeSide:
+    """The in-memory system of the engine tests; its "org" is the fake itself."""
+
+    email_field = "email"
+    page_size = 3
+
+    def __init__(self) -> None:
+        self.fake = FakeSystem("fake", Clock(datetime(2020, 1, 1, tzinfo=UTC)),
+                               key_field="leadsync_id", page_size=self.page_size,
+                               validator=_too_long)
+
+    def system(self, sandbox: Sandbox | None, retry: RetryPolicy) -> System:
+        return self.fake
+
+    def fields(self, n: int, email: str | None = None) -> dict[str, Any]:
+        return {"lastname": f"Person {n}", "email": email or f"person{n}@example.com"}
+
+    def refused_fields(self) -> dict[str, Any]:
+        return {"lastname": "L" * 81}
+
+    def seed(self, sandbox: Sandbox | None, count: int) -> None:
+        for n in range(count):
+            self.fake.add(email=f"seed{n}@example.com", lastname=f"Seed {n}")
+
+    def add_owner(self, sandbox: Sandbox | None, email: str) -> str:
+        owner_id = f"owner-{len(self.fake.user_emails) + 1}"
+        self.fake.user_emails[owner_id] = email
+        return owner_id
+
+    def bad_credentials(self, sandbox: Sandbox) -> Any:
+        raise NotImplementedError("the fake has no credentials")
+
+    def touch(self, sandbox: Sandbox, record_id: str) -> str:
+        raise NotImplementedError("the fake keeps no activities")
+
+    def make_queue(self, sandbox: Sandbox, queue: str, emails: list[str]) -> list[str]:
+        raise NotImplementedError("the fake keeps no queues")
+
+
+def _too_long(fields: dict[str, FieldValue]) -> tuple[str, str, list[str]] | None:
+    if len(str(fields.get("lastname") or "")) > 80:
+        return "STRING_TOO_LONG", "lastname: data value too large", ["lastname"]
+    return None
+
+
+SIDES: dict[str, Callable[[], Side]] = {"salesforce": SalesforceSide, "hubspot": HubSpotSide,
+                                        "fake": FakeSide}
 
 
 @dataclass
@@ -177,7 +274,7 @@ class Org:
     """One adapter, ready to use, against its sandbox org."""
 
     side: Side
-    sandbox: Sandbox
+    sandbox: Sandbox | None  # None: the fake needs none
     system: System
     retry: RecordingRetry
 
@@ -189,6 +286,17 @@ class Org:
         return [r.id for page in self.read_all(since) for r in page]
 
 
+def start(kind: str, make_sandbox: Callable[..., Sandbox], attempts: int = 6,
+          **options: Any) -> Org:
+    """The system of this kind, against a new sandbox started with ``options`` if it needs one."""
+    side = SIDES[kind]()
+    sandbox = make_sandbox(**options) if kind in ADAPTERS else None
+    retry = RecordingRetry(attempts)
+    system = side.system(sandbox, retry)
+    system.ensure_fields([key_field_spec(system)])
+    return Org(side, sandbox, system, retry)
+
+
 @pytest.fixture(params=ADAPTERS)
 def kind(request: pytest.FixtureRequest) -> str:
     return request.param
@@ -197,21 +305,30 @@ def kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def make_org(kind: str, make_sandbox: Callable[..., Sandbox]) -> Callable[..., Org]:
     """The adapter of this kind against a new sandbox started with ``options``."""
+    return lambda attempts=6, **options: start(kind, make_sandbox, attempts, **options)
 
-    def make(attempts: int = 6, **options: Any) -> Org:
-        side = SIDES[kind]
-        sandbox = make_sandbox(**options)
-        retry = RecordingRetry(attempts)
-        system = side.system(sandbox, retry)
-        system.ensure_fields([key_field_spec(system)])
-        return Org(side, sandbox, system, retry)
 
-    return make
+@pytest.fixture(params=SYSTEMS)
+def org(request: pytest.FixtureRequest, make_sandbox: Callable[..., Sandbox]) -> Org:
+    """Every adapter against its sandbox org, and the in-memory fake."""
+    return start(request.param, make_sandbox)
 
 
 @pytest.fixture
-def org(make_org: Callable[..., Org]) -> Org:
-    return make_org()
+def crm(kind: str, make_sandbox: Callable[..., Sandbox]) -> tuple[Org, Activities]:
+    """Every adapter as the CRM of the SLA: its system and its activities."""
+    org = start(kind, make_sandbox)
+    return org, registry.activities_for(org.system)
+
+
+@pytest.fixture(params=LIST_KEEPERS)
+def marketing(request: pytest.FixtureRequest, make_sandbox: Callable[..., Sandbox]
+              ) -> tuple[Org, Lists]:
+    """Every adapter whose system keeps lists, as the marketing side of recycling."""
+    org = start(request.param, make_sandbox)
+    lists = registry.lists_for(org.system)
+    assert lists is not None
+    return org, lists
 
 
 def advance(cursor: Cursor | None, pages: list[list[Record]]) -> Cursor | None:
@@ -226,7 +343,7 @@ def advance(cursor: Cursor | None, pages: list[list[Record]]) -> Cursor | None:
 def test_bad_credentials_are_an_auth_error_which_is_a_config_error(
         kind: str, make_sandbox: Callable[..., Sandbox]) -> None:
     sandbox = make_sandbox()
-    system = build_system(kind, SIDES[kind].bad_credentials(sandbox))
+    system = build_system(kind, SIDES[kind]().bad_credentials(sandbox))
 
     with pytest.raises(AuthError) as raised:
         system.describe()
@@ -359,3 +476,112 @@ def test_lookup_by_a_field_many_records_share_finds_every_one(org: Org) -> None:
 
     assert sorted(r.id for r in found) == sorted(w.id for w in written[::3])
     assert all(r.fields[flag] in (True, "true") for r in found)
+
+
+# -- the rules of Activities, for every adapter as the CRM of the SLA ---------------------------
+
+def test_a_completed_call_on_a_record_is_a_touch_in_its_window_and_only_there(
+        crm: tuple[Org, Activities]) -> None:
+    org, activities = crm
+    assert org.sandbox is not None
+    [lead] = org.system.write([WriteOp("conf-0", org.side.fields(0))])
+    assert lead.id is not None
+    touched = org.side.touch(org.sandbox, lead.id)
+    now = datetime.now(UTC)
+
+    [touch] = activities.read_activities([lead.id], now - timedelta(hours=1),
+                                         now + timedelta(hours=1))
+
+    assert (touch.id, touch.record_id, touch.kind) == (touched, lead.id, "call")
+    assert activities.read_activities([lead.id], now + timedelta(hours=1),
+                                      now + timedelta(hours=2)) == []
+
+
+def test_tasks_are_created_on_their_records_one_result_per_task_in_order(
+        crm: tuple[Org, Activities]) -> None:
+    org, activities = crm
+    assert org.sandbox is not None
+    leads = org.system.write([WriteOp(f"conf-{n}", org.side.fields(n)) for n in range(2)])
+    owner = org.side.add_owner(org.sandbox, "cyndi.park@acme.example")
+    tasks = [TaskSpec(f"task-{n}", str(lead.id), owner, f"SLA breach {n}", "missed")
+             for n, lead in enumerate(leads)]
+
+    results = activities.create_tasks(tasks)
+
+    assert [r.key for r in results] == ["task-0", "task-1"]
+    assert all(r.ok and r.id for r in results)
+    assert len({r.id for r in results}) == 2
+
+
+def test_reps_are_listed_by_id_with_their_email(crm: tuple[Org, Activities]) -> None:
+    org, activities = crm
+    assert org.sandbox is not None
+    owner = org.side.add_owner(org.sandbox, "rick.rep@acme.example")
+
+    [rep] = [r for r in activities.reps() if r.id == owner]
+
+    assert rep.email == "rick.rep@acme.example" and rep.active
+
+
+def test_a_queues_members_are_its_reps_in_a_stable_order(crm: tuple[Org, Activities]) -> None:
+    org, activities = crm
+    assert org.sandbox is not None
+    reps = org.side.make_queue(org.sandbox, "Inbound_SDRs", ["amy@acme.example",
+                                                             "bob@acme.example"])
+
+    members = activities.queue_members("Inbound_SDRs")
+
+    assert members == sorted(reps) == activities.queue_members("Inbound_SDRs")
+
+
+def test_an_unknown_queue_is_a_config_error_at_the_pool_key(
+        crm: tuple[Org, Activities]) -> None:
+    org, activities = crm
+    assert org.sandbox is not None
+    org.side.make_queue(org.sandbox, "Inbound_SDRs", ["amy@acme.example"])
+
+    with pytest.raises(ConfigError) as caught:
+        activities.queue_members("Nobody")
+    assert caught.value.where == "sla.pool.queue" and "Nobody" in str(caught.value)
+
+
+def test_the_sales_process_is_the_descriptors_and_names_fields_the_system_has(
+        crm: tuple[Org, Activities]) -> None:
+    org, activities = crm
+    process = activities.process
+
+    assert process is registry.descriptor(org.system.kind).process
+    described = org.system.describe()
+    assert [f for f in (process.owner, process.status, process.email, process.converted)
+            if f not in described] == []
+
+
+def test_activity_calls_go_through_the_systems_call_helper(
+        crm: tuple[Org, Activities]) -> None:
+    org, activities = crm
+    before = org.system.calls_made
+
+    activities.reps()
+
+    assert org.system.calls_made > before  # counted, budgeted and retried as the system's
+
+
+# -- the rules of Lists, for every adapter whose system keeps lists -----------------------------
+
+def test_adding_to_a_list_makes_it_and_adding_again_adds_nobody(
+        marketing: tuple[Org, Lists]) -> None:
+    org, lists = marketing
+    written = org.system.write([WriteOp(f"conf-{n}", org.side.fields(n)) for n in range(2)])
+    ids = [str(w.id) for w in written]
+
+    assert lists.add_to_list("Recycled", ids) == 2
+    assert lists.add_to_list("Recycled", ids) == 0
+    assert lists.add_to_list("Recycled", [*ids, ids[0]]) == 0  # duplicates count once
+
+
+def test_what_a_recycled_record_is_set_to_names_fields_the_system_has(
+        marketing: tuple[Org, Lists]) -> None:
+    org, lists = marketing
+
+    assert lists.on_recycle
+    assert [f for f in lists.on_recycle if f not in org.system.describe()] == []

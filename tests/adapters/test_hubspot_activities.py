@@ -20,7 +20,7 @@ T0 = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
 
 @pytest.fixture
 def activities(sandbox: Sandbox, hs: HubSpot) -> HubSpotActivities:
-    return HubSpotActivities(HubSpotSystem("hubspot", hs))
+    return HubSpotActivities(HubSpotSystem("hubspot", hs).calls)
 
 
 def associate(contact_id: str, type_id: int) -> list[dict[str, object]]:
@@ -160,7 +160,7 @@ def test_a_contact_with_more_associations_than_a_page_is_read_to_the_end() -> No
          "createdAt": "2026-11-02T15:00:00Z", "updatedAt": "2026-11-02T15:00:00Z",
          "archived": False} for i in body["inputs"]]))
 
-    found = HubSpotActivities(make_system(http, FakeTime())).read_activities(
+    found = HubSpotActivities(make_system(http, FakeTime()).calls).read_activities(
         ["501"], T0, T0 + timedelta(days=1))
 
     assert sorted(a.id for a in found) == ["9001", "9002", "9003"]

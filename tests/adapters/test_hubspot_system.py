@@ -504,7 +504,7 @@ def test_429_that_names_a_wait_is_retried_after_the_retry_after_header(
     http.on("POST", SEARCH, limited, (200, {"total": 0, "results": []}, {}))
     waits: list[float] = []
     system = make_system(http, time)
-    system.retry = RetryPolicy(attempts=3, sleep=waits.append)
+    system.calls.retry = RetryPolicy(attempts=3, sleep=waits.append)
 
     read_ids(system)
 

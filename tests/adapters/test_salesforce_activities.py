@@ -12,7 +12,7 @@ from simple_salesforce import Salesforce
 
 @pytest.fixture
 def activities(sf: Salesforce) -> SalesforceActivities:
-    return SalesforceActivities(SalesforceSystem("salesforce", sf))
+    return SalesforceActivities(SalesforceSystem("salesforce", sf).calls)
 
 
 def queue(sf: Salesforce, sandbox: Sandbox, label: str, api_name: str, *members: str) -> str:

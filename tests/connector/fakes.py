@@ -1,7 +1,8 @@
 """An in-memory system implementing the port, for engine tests without HTTP.
 
 End-to-end tests run the real adapters against the sandbox; this fake exists so the planning
-and cursor rules can be tested quickly and exhaustively.
+and cursor rules can be tested quickly and exhaustively. It keeps the rules of the ``System``
+port that make sense without HTTP: ``tests/adapters/test_conformance.py`` runs them on it too.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class FakeSystem:
         self.deleted: set[str] = set()
         self.read_only: set[str] = set()
         self.user_emails: dict[str, str] = {}
+        self.fields: dict[str, FieldInfo] = {}  # what ensure_fields created, as described
         self.write_calls = 0
         self.calls = 0
         self._next = 1
@@ -106,11 +108,13 @@ class FakeSystem:
         return results
 
     def describe(self) -> dict[str, FieldInfo]:
-        return {}
+        return dict(self.fields)
 
     def users(self) -> dict[str, str]:
         self.calls += 1
         return dict(self.user_emails)
 
     def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
-        return []
+        missing = [spec for spec in specs if spec.name not in self.fields]
+        self.fields.update((spec.name, spec) for spec in missing)
+        return [spec.name for spec in missing]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from leadsync.connector.budget import DailyBudget, RollingWindow
+from leadsync.connector.budget import CallBudget, DailyBudget, RollingWindow
 from leadsync.connector.errors import RateLimited
 
 
@@ -58,3 +58,26 @@ def test_bad_budgets_are_refused() -> None:
         RollingWindow(0, 10)
     with pytest.raises(ValueError):
         DailyBudget(share=0)
+
+
+@pytest.mark.parametrize("budget", [RollingWindow(2, 1.0), DailyBudget(share=0.5)],
+                         ids=["rolling window", "daily budget"])
+def test_both_budgets_are_call_budgets_an_adapter_can_hold(budget: CallBudget) -> None:
+    assert isinstance(budget, CallBudget)
+    budget.observe(used=1, allowed=1000)
+    budget.acquire()  # one call goes out
+
+
+def test_a_daily_budget_acquired_past_its_share_is_rate_limited() -> None:
+    budget: CallBudget = DailyBudget(share=0.5)
+    budget.observe(used=600, allowed=1000)
+    with pytest.raises(RateLimited, match="600 of 1000"):
+        budget.acquire()
+
+
+def test_a_rolling_window_ignores_the_vendors_count() -> None:
+    t = FakeTime()
+    window = RollingWindow(1, 10.0, clock=t.clock, sleep=t.sleep)
+    window.observe(used=10_000, allowed=1)
+    window.acquire()
+    assert t.slept == []

@@ -1,0 +1,31 @@
+"""What an adapter package tells LeadSync about itself: one ``AdapterDescriptor`` each.
+
+Every package under ``adapters/`` exports ``DESCRIPTOR`` from its ``descriptor`` module: the
+``kind`` that ``[systems.<name>]`` tables name, its settings model, the object it syncs, its
+sales process, and factories for its ``System`` and, where the system keeps them, its
+``Activities`` (the SLA's CRM side) and ``Lists`` (recycling's marketing side). A new system
+(Marketo, Pardot, Dynamics 365) is one more package with one more descriptor; nothing outside
+``adapters/`` asks which kind a system is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from leadsync.connector.models import SalesProcess
+from leadsync.connector.ports import Activities, Lists, System
+from pydantic import BaseModel
+
+
+@dataclass(frozen=True)
+class AdapterDescriptor:
+    kind: str  # as config files name it: kind = "hubspot"
+    label: str  # as people name it, for messages: "HubSpot"
+    settings: type[BaseModel]  # validates its [systems.<name>] tables
+    synced_object: str  # the object it syncs, as a mapping's [objects] names it
+    process: SalesProcess  # where it keeps owner, status and conversion on a lead
+    system: Callable[[str, Any], System]  # (config name, settings) -> the logged-in System
+    activities: Callable[[System], Activities] | None = None  # sharing the System's calls
+    lists: Callable[[System], Lists] | None = None  # None: it keeps no lists

@@ -1,0 +1,59 @@
+"""The one way LeadSync calls Salesforce: budget, retry, counting and SOQL paging, for the
+Lead adapter and its activities alike.
+
+Every call asks the daily budget first, goes through the retry policy and is counted; the
+``Sforce-Limit-Info`` usage simple-salesforce reads from each answer feeds the budget back.
+Failures are translated by the error table in ``errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from leadsync.adapters.salesforce.errors import translate
+from leadsync.connector.budget import CallBudget, DailyBudget
+from leadsync.connector.retry import RetryPolicy
+from simple_salesforce import Salesforce
+
+T = TypeVar("T")
+
+
+class SalesforceCalls:
+    """One org's client behind its daily budget and the retry policy; ``made`` counts calls."""
+
+    def __init__(self, client: Salesforce, retry: RetryPolicy | None = None,
+                 daily_budget: CallBudget | None = None) -> None:
+        self.client = client
+        self.retry = retry or RetryPolicy()
+        self.daily_budget: CallBudget = daily_budget or DailyBudget(share=1.0)
+        self.made = 0
+
+    def __call__(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def attempt() -> T:
+            self.daily_budget.acquire()
+            self.made += 1
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                raise translate(exc, what) from exc
+            finally:
+                self._observe_usage()
+
+        return self.retry.call(attempt)
+
+    def _observe_usage(self) -> None:
+        usage = (getattr(self.client, "api_usage", None) or {}).get("api-usage")
+        if usage is not None:
+            self.daily_budget.observe(usage.used, usage.total)
+
+    def query(self, soql: str, include_deleted: bool = False
+              ) -> Iterator[list[dict[str, Any]]]:
+        """The rows of a SOQL query, a page at a time, following ``nextRecordsUrl``."""
+        page = self("query", self.client.query, soql, include_deleted=include_deleted)
+        while True:
+            yield page["records"]
+            if page.get("done", True) or not page.get("nextRecordsUrl"):
+                return
+            page = self("query", self.client.query_more, page["nextRecordsUrl"],
+                        identifier_is_url=True)

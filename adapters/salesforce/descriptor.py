@@ -1,0 +1,56 @@
+"""Salesforce as LeadSync knows it: Leads, Tasks and Events, users as reps, queues; no lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadsync.adapters.descriptor import AdapterDescriptor
+from leadsync.adapters.salesforce.settings import SalesforceSettings
+from leadsync.connector.errors import AuthError
+from leadsync.connector.logs import register_secret
+from leadsync.connector.models import SalesProcess
+from leadsync.connector.ports import Activities, System
+
+# The Lead object's standard fields, and the status values of the standard sales process; an
+# org's own Lead Status values are set in [sla].
+LEAD_PROCESS = SalesProcess(
+    owner="OwnerId", status="Status", email="Email", name=("Name",),
+    converted="IsConverted", converted_when=("true",),
+    accepted_statuses=("Working - Contacted",),
+    disqualified_statuses=("Closed - Not Converted",),
+    nurture_status="Recycled - Nurture", reopen_status="Open - Not Contacted")
+
+SECRETS = ("session_id", "password", "security_token", "consumer_secret", "privatekey")
+
+
+def build_system(name: str, settings: Any) -> System:
+    """Logging in happens here, for the login flows that need it."""
+    from leadsync.adapters.salesforce.system import SalesforceSystem
+    from leadsync.adapters.transport import ca_session
+    from simple_salesforce import Salesforce
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+    kwargs = settings.client_kwargs()
+    for key in SECRETS:
+        register_secret(kwargs.get(key))
+    session = ca_session(settings.ca_bundle, settings.timeout)
+    try:
+        client = Salesforce(**kwargs, session=session)
+    except SalesforceAuthenticationFailed as exc:
+        raise AuthError(f"Salesforce refused the login: {exc.code}",
+                        f"systems.{name}.auth") from exc
+    register_secret(client.session_id)
+    return SalesforceSystem(name, client, key_field=settings.lead_key_field)
+
+
+def activities(system: System) -> Activities:
+    from leadsync.adapters.salesforce.activities import SalesforceActivities
+    from leadsync.adapters.salesforce.system import SalesforceSystem
+
+    assert isinstance(system, SalesforceSystem), system
+    return SalesforceActivities(system.calls)
+
+
+DESCRIPTOR = AdapterDescriptor(
+    kind="salesforce", label="Salesforce", settings=SalesforceSettings, synced_object="Lead",
+    process=LEAD_PROCESS, system=build_system, activities=activities)
