@@ -8,6 +8,9 @@
 - ``Notification``: an event for the notifier (the webhook).
 - ``NurtureAdd``: a recycled marketing record added to the nurture list (``after`` as above).
 
+``Assignment`` (a new lead given to a pool rep, a breached one reassigned) and ``Recycle`` name
+those decisions with their keys; their effects travel in the lead's CRM ``FieldWrite``.
+
 Every action has a deterministic ``key``: the same clock and decision give the same key in any
 run (``action_key``), so that a ledger can later make each effect happen exactly once. Field
 writes are upserts recomputed by every sweep, so their key also names the sweep's instant.
@@ -92,6 +95,15 @@ class NurtureAdd:
 
 
 @dataclass(frozen=True, slots=True)
+class Assignment:
+    key: str
+    crm_id: str
+    from_id: str | None
+    to_id: str
+    reason: str  # "round robin" for a new lead, the breach for a reassignment
+
+
+@dataclass(frozen=True, slots=True)
 class Recycle:
     key: str
     crm_id: str
@@ -131,6 +143,7 @@ class SweepPlan:
     tasks: list[TaskAction] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     nurture: list[NurtureAdd] = field(default_factory=list)
+    assignments: list[Assignment] = field(default_factory=list)
     recycles: dict[str, Recycle] = field(default_factory=dict)  # by CRM id
     events: list[AuditEvent] = field(default_factory=list)
     position: int | None = None  # the round robin's, to save; None without a pool

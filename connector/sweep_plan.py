@@ -38,6 +38,7 @@ from leadsync.connector.routing import Rep, RoundRobin, compliance
 from leadsync.connector.sla import Clock, Policy, Touch, assess, select_policy
 from leadsync.connector.sweep_actions import (
     OPEN_STATUSES,
+    Assignment,
     AuditEvent,
     FieldWrite,
     Judged,
@@ -146,7 +147,7 @@ class SweepPlanner:
         handoff = instant(self._verdict(lead, "qualified_at")) or self.now
         owner = lead.fields.get(self.process.owner)
         if self.pool is not None and str(owner) not in {rep.id for rep in self.pool.pool}:
-            owner = self._assign(key, lead, policy, self.pool) or owner
+            owner = self._assign(key, lead, policy, self.pool, handoff) or owner
         rep = self.inputs.reps.get(str(owner))
         calendar = resolve_calendar(policy, self.calendars, rep.time_zone if rep else None)
         clock = Clock.start(key, policy, calendar, handoff, str(owner) if owner else None)
@@ -272,7 +273,8 @@ class SweepPlanner:
                               "sla.escalate_to")
         return found
 
-    def _assign(self, key: str, lead: Record, policy: Policy, pool: RoundRobin) -> str | None:
+    def _assign(self, key: str, lead: Record, policy: Policy, pool: RoundRobin,
+                handoff: datetime) -> str | None:
         """A new handoff owned by nobody in the pool (a queue, the integration user) goes to
         the next eligible rep."""
         pick = pool.pick(self.now, self.compliance, self.out_of_office)
@@ -282,9 +284,12 @@ class SweepPlanner:
                         {"skipped": skipped})
             return None
         self.crm[lead.id][self.process.owner] = pick.rep.id
+        owner = lead.fields.get(self.process.owner)
+        self.plan.assignments.append(Assignment(
+            f"{key}/{int(handoff.timestamp())}:assign", lead.id,
+            str(owner) if owner else None, pick.rep.id, "round robin"))
         self._event(key, lead, "assigned", policy.name, f"round robin: {pick.rep.email}",
-                    {"from": lead.fields.get(self.process.owner), "to": pick.rep.id,
-                     "skipped": skipped})
+                    {"from": owner, "to": pick.rep.id, "skipped": skipped})
         return pick.rep.id
 
     def _reassign(self, clock: Clock, lead: Record, policy: Policy, kind: str, reason: str,
@@ -297,6 +302,8 @@ class SweepPlanner:
                         "no eligible rep in the pool", {"skipped": skipped})
             return
         self.crm[lead.id][self.process.owner] = pick.rep.id
+        self.plan.assignments.append(Assignment(action_key(clock, f"{kind}:reassign"), lead.id,
+                                                clock.owner_id, pick.rep.id, reason))
         self._event(clock.key, lead, "reassigned", policy.name, reason,
                     {"from": clock.owner_id, "to": pick.rep.id, "skipped": skipped})
         clock.owner_id = pick.rep.id

@@ -163,6 +163,9 @@ def test_a_breach_reassigns_to_the_next_eligible_rep_and_the_position_is_kept() 
     assert crm_fields(plan)["OwnerId"] == BOB.id
     assert plan.judged["key-1"].clock.owner_id == BOB.id
     assert plan.position == 0 and plan.result.reassignments == 1
+    [move] = plan.assignments
+    assert (move.from_id, move.to_id) == (AMY.id, BOB.id)
+    assert move.key == f"key-1/{int(H.timestamp())}:first_touch:reassign"
     [reassigned] = [e for e in plan.events if e.event == "reassigned"]
     assert reassigned.details["from"] == AMY.id and "amy@sales.example: excluded" in \
         reassigned.details["skipped"]
@@ -174,6 +177,8 @@ def test_a_new_lead_owned_by_nobody_in_the_pool_goes_to_the_next_rep() -> None:
     assert crm_fields(plan)["OwnerId"] == BOB.id
     assert plan.position == 0
     assert [e.event for e in plan.events] == ["assigned", "handoff"]
+    [given] = plan.assignments
+    assert given.key == f"key-1/{int(H.timestamp())}:assign" and given.from_id == "00Gqueue"
 
 
 def test_an_exhausted_lead_is_recycled_in_the_crm_in_marketing_and_to_the_nurture_list(
@@ -193,6 +198,7 @@ def test_an_exhausted_lead_is_recycled_in_the_crm_in_marketing_and_to_the_nurtur
     row = saved(plan)["key-1"]
     assert row["status"] == "recycled" and row["open"] is False
     assert plan.result.recycled == 1
+    assert plan.recycles["00Q1"].key == f"key-1/{int(H.timestamp())}:recycle"
 
 
 def test_a_recycle_the_crm_refuses_leaves_the_clock_running_and_marketing_untold() -> None:
