@@ -100,5 +100,5 @@ def explain_email(engine: SyncEngine, email: str, now: datetime | None = None
     crm = engine.contexts().get("crm")
     lead = engine.qualifier.lead(records, crm)
     verdict = engine.qualifier.evaluate(records, now or engine.clock(), crm)
-    found = {side: (r.id if r else None) for side, r in records.items()}
+    found: dict[str, str | None] = {side: (r.id if r else None) for side, r in records.items()}
     return verdict, lead, found
