@@ -271,6 +271,7 @@ class SlaSettings(BaseModel):
     regions: dict[str, list[str]] = Field(default_factory=dict)  # region -> country values
     escalate_to: str | None = None  # who gets escalations for owners without a manager (email)
     webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
     pool: PoolSettings | None = None
 
     @field_validator("regions")

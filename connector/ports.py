@@ -102,3 +102,12 @@ class Lists(Protocol):
     def add_to_list(self, list_name: str, record_ids: Sequence[str]) -> int:
         """Add records to the static list of that name, creating it if missing; how many."""
         ...
+
+
+class Notifier(Protocol):
+    """Where SLA events go besides the CRM (a webhook): one event, one delivery."""
+
+    def notify(self, key: str, event: Mapping[str, object]) -> WriteResult:
+        """Deliver ``event``; ``key`` is the action's deterministic key, the same for the same
+        event in every run, so that the receiver can drop a repeat. A failure is a result."""
+        ...

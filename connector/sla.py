@@ -11,7 +11,9 @@ the owner owes them, counted on a business calendar from the **handoff**:
 
 ``select_policy`` takes the first matching policy by ``priority`` (highest first), then file
 order. ``calendar = "rep"`` means the default calendar's hours in the owner's time zone
-(``resolve_calendar``). ``deadlines`` computes every deadline and warning point ONCE, at handoff,
+(``resolve_calendar``). ``Clock.start`` on the calendar ``resolve_calendar`` gives is the one way
+a clock starts (the sweep's planner, ``connector.sweep_plan``, starts every clock so).
+``deadlines`` computes every deadline and warning point ONCE, at handoff,
 and the clock stores them: changing a calendar or a policy's durations later never moves a
 running clock (the cadence counts and actions are read from the policy given to ``assess``).
 

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from leadsync.connector.definition import Definition, Verdict
+from leadsync.connector.models import Record
+from leadsync.connector.plan import SIDES, Side
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.sync import SyncEngine
 from leadsync.connector.transforms import normalize_email
@@ -59,11 +61,11 @@ def diff(engine: SyncEngine, candidate: Definition, now: datetime | None = None,
     current = engine.qualifier
     proposed = Qualifier(candidate, engine.mapping, current.handoff)
     result = DefinitionDiff(current.definition.version, candidate.version)
-    contexts = engine.contexts()
-    for pair in engine.all_leads():
-        lead = current.lead(pair.records, contexts.get("crm"))
-        before = current.definition.evaluate(lead, now)
-        after = proposed.definition.evaluate(lead, now)
+    crm = engine.contexts().get("crm")
+    for pair in engine.all_leads():  # judged as the sync judges them, recycle rule included
+        lead = current.lead(pair.records, crm)
+        before = current.evaluate(pair.records, now, crm)
+        after = proposed.evaluate(pair.records, now, crm)
         result.leads += 1
         if before.grade != after.grade:
             result.grade_changes += 1
@@ -85,18 +87,18 @@ def explain_email(engine: SyncEngine, email: str, now: datetime | None = None
     if engine.qualifier is None:
         raise ValueError("no lead definition is in force: set [definition] file in the config")
     wanted = normalize_email(email)
-    records: dict[str, Any] = {"marketing": None, "crm": None}
-    for side in ("marketing", "crm"):
-        system = engine.systems[side]  # type: ignore[index]
-        match = engine.match_field(side)  # type: ignore[arg-type]
-        for record in system.lookup(match, [email], engine.fields(side)):  # type: ignore
+    records: dict[Side, Record | None] = {"marketing": None, "crm": None}
+    for side in SIDES:
+        system = engine.systems[side]
+        match = engine.match_field(side)
+        for record in system.lookup(match, [email], engine.fields(side)):
             if normalize_email(record.fields.get(match)) == wanted:
                 records[side] = record
                 break
     if records["marketing"] is None and records["crm"] is None:
         raise LookupError(f"no lead with email {email} in either system")
-    contexts = engine.contexts()
-    lead = engine.qualifier.lead(records, contexts.get("crm"))  # type: ignore[arg-type]
-    verdict = engine.qualifier.definition.evaluate(lead, now or engine.clock())
-    found = {side: (r.id if r else None) for side, r in records.items()}
+    crm = engine.contexts().get("crm")
+    lead = engine.qualifier.lead(records, crm)
+    verdict = engine.qualifier.evaluate(records, now or engine.clock(), crm)
+    found: dict[str, str | None] = {side: (r.id if r else None) for side, r in records.items()}
     return verdict, lead, found

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import dataclass, replace
 from typing import Any
 
 from leadsync.connector.calendar import BusinessCalendar, always_open
@@ -26,20 +25,6 @@ class SlaContext:
     crm_fields: list[str]
     process: SalesProcess  # the CRM's, with [sla]'s status values
     on_recycle: dict[str, str]  # marketing fields set on a recycled lead
-    compliance: dict[str, float] = field(default_factory=dict)
-    out_of_office: dict[str, tuple[date, date]] = field(default_factory=dict)
-
-    def policy(self, name: str) -> Policy:
-        for policy in self.policies:
-            if policy.name == name:
-                return policy
-        raise ConfigError(f"the clock's policy {name!r} is no longer in the config; restore it "
-                          f"or resolve its leads", "sla.policies")
-
-    def sla_fields(self, side: str) -> dict[str, str]:
-        view = self.engine.mapping.view
-        return {name: sides[side] for name, sides in view.sla.items()  # type: ignore[index]
-                if side in sides}
 
 
 def load_calendars(config: Config) -> dict[str, BusinessCalendar]:

@@ -99,6 +99,7 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
     from leadsync.connector.definition_file import load_definition
     from leadsync.connector.mapping import load_mapping
     from leadsync.connector.models import Record
+    from leadsync.connector.plan import SIDES, Side
     from leadsync.connector.qualify import Qualifier
 
     try:
@@ -121,11 +122,13 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
         raise fail(str(exc), 1) from exc
     if not forms:
         return judge.evaluate(data, moment), data, {}
-    records = {side: Record(side, "record", fields, datetime.now(utc))
-               for side, fields in forms.items()}
-    qualifier = Qualifier(judge, mapping)
-    lead = qualifier.lead(records)  # type: ignore[arg-type]
-    return judge.evaluate(lead, moment), lead, {side: "record" for side in forms}
+    records: dict[Side, Record | None] = {
+        side: Record(side, "record", forms[side], datetime.now(utc))
+        for side in SIDES if side in forms}
+    qualifier = Qualifier(judge, mapping)  # judged as the sync judges, recycle rule included
+    lead = qualifier.lead(records)
+    verdict = qualifier.evaluate(records, moment)
+    return verdict, lead, {side: "record" for side in forms}
 
 
 def _load_config_only(config: Path | None) -> Any:

@@ -105,26 +105,14 @@ def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOptio
 def ghosts(config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False
            ) -> None:
     """Handed-off leads untouched past their deadline, and leads never resolved, by rep."""
-    from leadsync.connector.sla import Clock
+    from leadsync.connector.ghosts import find_ghosts
     from leadsync.connector.state import StateStore
 
     settings = _config(config)
     moment = now_option(now)
     store = StateStore(settings.state.url)
-    rows = []
-    for key, entry in store.clocks("default").items():
-        clock = Clock.from_json(entry["clock"])
-        untouched = clock.first_touch_at is None and moment > clock.deadlines.first_touch_by
-        unresolved = moment > clock.deadlines.cadence_end
-        if untouched or unresolved:
-            rows.append({"key": key, "crm_id": entry["crm_id"], "owner": clock.owner_id,
-                         "policy": clock.policy, "status": entry["status"],
-                         "kind": "untouched" if untouched else "unresolved",
-                         "age_days": round((moment - clock.deadlines.handoff_at)
-                                           .total_seconds() / 86400, 1),
-                         "calls": clock.calls, "emails": clock.emails})
+    rows = [ghost.as_dict() for ghost in find_ghosts(store.clocks("default"), moment)]
     store.close()
-    rows.sort(key=lambda r: (str(r["owner"]), -r["age_days"]))
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

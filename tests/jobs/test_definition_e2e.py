@@ -166,3 +166,35 @@ def test_a_mapping_without_a_field_the_definition_uses_is_refused_before_any_wri
     config = sandbox_config(sandbox.info, folder, mapping=mapping, definition=EXAMPLE)
     with pytest.raises(ConfigError, match=r"\[lead\] has no 'score'"):
         prepare(config)
+
+
+def test_explain_diff_and_the_sync_agree_that_a_recycled_lead_waits_in_nurture(
+        orgs, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from leadsync.jobs.definition import explain_email
+
+    sandbox, folder, sf, hs = orgs
+    create_contact(hs, HOT)
+    config = sandbox_config(sandbox.info, folder, definition=EXAMPLE)
+    run_sync(config)
+    [lead] = leads(sf)
+    recycled_at = datetime.now(UTC) + timedelta(minutes=1)
+    sf.Lead.update(lead["Id"], {"LeadSync_Recycled_At__c": recycled_at.isoformat()})
+    later = recycled_at + timedelta(minutes=1)
+
+    synced = run_sync(config, now=later)  # the sync: recycled, not engaged since
+    assert synced.qualified == 0
+    assert contact(hs, HOT["email"])["leadsync_qualified"] == "false"
+
+    verdict, _, _ = explain_email(prepare(config), HOT["email"], later)  # explain
+    assert verdict.qualified is False and not verdict.hot
+    assert verdict.reason.startswith("Recycled for nurture on ")
+
+    stricter = tmp_path / "strict.toml"  # a version under which the lead would not qualify
+    competitors = 'ends_with = ["@rivalmetrics.com"'
+    stricter.write_text(EXAMPLE.read_text().replace(
+        competitors, competitors.replace('["', '["@analytical.example", "')))
+    predicted = diff(prepare(config), load_definition(stricter), later)  # diff
+    assert predicted.leads == 1
+    assert predicted.verdict_changes == 0  # not qualified before either, as the sync says
