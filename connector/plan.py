@@ -25,15 +25,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
 
 from leadsync.connector.mapping import FieldMapping, FieldRule, Skip
-from leadsync.connector.models import FieldValue, Record, WriteOp
-from leadsync.connector.state import Link
+from leadsync.connector.models import SIDES, FieldValue, Record, Side, WriteOp
+from leadsync.connector.store import Link
 from leadsync.connector.transforms import NORMALIZING, REGISTRY, TransformContext, TransformError
 
-Side = Literal["marketing", "crm"]
-SIDES: tuple[Side, Side] = ("marketing", "crm")
 _KEY_NAMESPACE = uuid.UUID("5f1d7a52-8f0e-4c1b-9a57-2b6c1f0d9e11")
 
 

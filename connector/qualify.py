@@ -25,12 +25,12 @@ from typing import Any, Literal
 from leadsync.connector.definition import Definition, Verdict
 from leadsync.connector.leadview import pick, record_value
 from leadsync.connector.mapping import FieldMapping, Skip
-from leadsync.connector.models import FieldValue, Record
+from leadsync.connector.models import FieldValue, Record, Side
 from leadsync.connector.transforms import TransformContext, TransformError
 
-Side = Literal["marketing", "crm"]
 Handoff = Literal["qualified_only", "all"]
 HANDOFFS = ("qualified_only", "all")
+_CRM_FIRST: tuple[Side, Side] = ("crm", "marketing")
 
 
 def iso(moment: datetime) -> str:
@@ -81,9 +81,9 @@ class Qualifier:
                                  ) -> datetime | None:
         """When the lead was last recycled, if that was after it last qualified."""
         recycled: datetime | None = None
-        for side in ("crm", "marketing"):
-            record = records.get(side)  # type: ignore[call-overload]
-            field = self.view.sla_field("recycled_at", side)  # type: ignore[arg-type]
+        for side in _CRM_FIRST:
+            record = records.get(side)
+            field = self.view.sla_field("recycled_at", side)
             moment = instant(record.fields.get(field)) if record and field else None
             if moment and (recycled is None or moment > recycled):
                 recycled = moment
@@ -123,12 +123,12 @@ class Qualifier:
     def _existing(self, records: Mapping[Side, Record | None]) -> dict[str, FieldValue]:
         """The verdict stamps the lead already carries, the CRM's first."""
         found: dict[str, FieldValue] = {}
-        for side in ("crm", "marketing"):
-            record = records.get(side)  # type: ignore[call-overload]
+        for side in _CRM_FIRST:
+            record = records.get(side)
             if record is None:
                 continue
             for name, sides in self.view.verdict.items():
-                field = sides.get(side)  # type: ignore[call-overload]
+                field = sides.get(side)
                 value = record.fields.get(field) if field else None
                 if value not in (None, "") and name not in found:
                     found[name] = value
