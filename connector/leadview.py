@@ -163,8 +163,13 @@ def _stamp_table(table: Any, title: str, known: Mapping[str, Any], path: str
         if not isinstance(spec, dict) or not set(spec) <= {"marketing", "crm"} or not spec:
             problems.append(f"{where}: must be {{ marketing = \"...\", crm = \"...\" }}")
             continue
-        stamps[name] = {side: str(value) for side, value in spec.items()}  # type: ignore[misc]
+        stamps[name] = {side: str(spec[side]) for side in _ordered(spec)}
     return stamps, problems
+
+
+def _ordered(spec: Mapping[str, Any]) -> list[Side]:
+    """The sides a checked table names, in the order it names them."""
+    return [side for name in spec for side in SIDES if side == name]
 
 
 def check_view(view: LeadView, described: Mapping[Side, Mapping[str, FieldInfo]],

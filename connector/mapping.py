@@ -87,6 +87,32 @@ class FieldRule:
         return None if value == "" else value
 
 
+Conversions = dict[tuple[Side, str], "FieldValue | Skip | TransformError"]
+"""One lead's values already put in the other side's form, by (target side, target field)."""
+
+
+def convert_once(rule: FieldRule, value: FieldValue, target: Side, ctx: TransformContext,
+                 done: Conversions | None) -> FieldValue:
+    """``rule.convert``, remembered in ``done``: within a pass, a lead's value is put in the
+    other side's form once, whether the qualifier or the planner asks first. ``value`` must be
+    what the lead's record on the other side holds in the rule's source field."""
+    if done is None:
+        return rule.convert(value, target, ctx)
+    key = (target, rule.target_field(target))
+    if key in done:
+        known = done[key]
+        if isinstance(known, Skip | TransformError):
+            raise known
+        return known
+    try:
+        converted = rule.convert(value, target, ctx)
+    except (Skip, TransformError) as exc:
+        done[key] = exc
+        raise
+    done[key] = converted
+    return converted
+
+
 @dataclass(frozen=True)
 class FieldMapping:
     path: Path
@@ -240,4 +266,5 @@ def _did_you_mean(name: str, choices: Any) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-__all__ = ["FieldMapping", "FieldRule", "Skip", "TransformError", "load_mapping"]
+__all__ = ["Conversions", "FieldMapping", "FieldRule", "Skip", "TransformError", "convert_once",
+           "load_mapping"]
