@@ -34,7 +34,7 @@ from leadsync.connector.models import SIDES, Side
 from leadsync.connector.plan import Pair, Plan, other, plan
 from leadsync.connector.ports import System
 from leadsync.connector.qualify import Qualifier
-from leadsync.connector.store import SyncState
+from leadsync.connector.store import Store
 from leadsync.connector.transforms import TransformContext
 
 __all__ = ["Progress", "SideSummary", "SyncEngine", "SyncResult"]
@@ -66,7 +66,7 @@ class SyncEngine:
     """Wires two systems, a mapping and a state store for one connection."""
 
     def __init__(self, marketing: System, crm: System, mapping: FieldMapping,
-                 store: SyncState, connection: str = "default", batch_size: int = 200,
+                 store: Store, connection: str = "default", batch_size: int = 200,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  qualifier: Qualifier | None = None, page_size: int = 10_000) -> None:
         self.systems: dict[Side, System] = {"marketing": marketing, "crm": crm}
