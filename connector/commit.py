@@ -77,7 +77,7 @@ class Commit:
                 summary.updated += 1
             ids = {side: outcome.id or planned.op.target_id, other(side): planned.counterpart_id}
             origin: Side = side if planned.source.system == target else other(side)
-            email = pairs[planned.op.key].emails.get(origin)
+            email = pairs[planned.op.key].email(origin)
             links.append(Link(planned.op.key, ids["marketing"], ids["crm"], email))
             if origin != side:  # the values read on the other side are now in step
                 read[planned.op.key] = _mapped(planned.source.fields, self.fields[origin])
@@ -105,7 +105,7 @@ class Commit:
                 continue
             ids = {side: r.id if r else pair.linked_id(side) for side, r in records.items()}
             side_of_source: Side = "marketing" if records["marketing"] else "crm"
-            email = pair.emails.get(side_of_source)
+            email = pair.email(side_of_source)
             links.append(Link(pair.key, ids["marketing"], ids["crm"], email))
             for side, record in records.items():
                 if record is not None:

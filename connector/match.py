@@ -4,7 +4,7 @@ A record is matched by its stored link, then by normalised email: the links of e
 then the records read in this run, then a live lookup on the other side (skipped when the other
 side was read whole: a counterpart it did not give does not exist). Linked counterparts that did
 not change are read by id, and each pair gets its ledger. Each record's email is normalised
-once, here, and handed on in ``Pair.emails``.
+once, here, and handed on with its pair (``Pair.email``).
 
 Matching a record read on one side with one read on the other by email needs every changed
 record at hand, so this stage takes the changes as pages but keeps the whole changed set (and
@@ -35,6 +35,12 @@ class Matcher:
     def pairs(self, changes: Mapping[Side, Iterable[Page]],
               whole: Mapping[Side, bool]) -> Iterator[list[Pair]]:
         """Pages of pairs for the changed records; ``whole`` tells the sides read in full."""
+        found = self._pair_all(changes, whole)  # what matching needed besides is let go here
+        for start in range(0, len(found), self.page_size):
+            yield found[start:start + self.page_size]
+
+    def _pair_all(self, changes: Mapping[Side, Iterable[Page]],
+                  whole: Mapping[Side, bool]) -> list[Pair]:
         records = {side: _latest(changes[side]) for side in SIDES}
         pairs: dict[str, Pair] = {}
         by_id: dict[tuple[Side, str], Pair] = {}
@@ -57,9 +63,7 @@ class Matcher:
         ledgers = self.store.ledger(self.connection, list(pairs))
         for key, pair in pairs.items():
             pair.ledger = ledgers.get(key, {})
-        found = list(pairs.values())
-        for start in range(0, len(found), self.page_size):
-            yield found[start:start + self.page_size]
+        return list(pairs.values())
 
     def email(self, side: Side, record: Record) -> str | None:
         """The record's match email, normalised: called once per record, kept on its pair."""
@@ -67,8 +71,7 @@ class Matcher:
 
     @staticmethod
     def _place(pair: Pair, side: Side, record: Record, email: str | None) -> None:
-        pair.records[side] = record
-        pair.emails[side] = email
+        pair.place(side, record, email)
         pair.changed.add(side)
 
     def _match_by_email(self, pairs: dict[str, Pair], by_id: dict[tuple[Side, str], Pair],
@@ -103,7 +106,7 @@ class Matcher:
             target = other(side)
             if whole[target]:
                 continue  # the whole other side was read: no counterpart exists there
-            wanted = {p.emails.get(side): p for p in pairs.values()
+            wanted = {p.email(side): p for p in pairs.values()
                       if p.records[side] is not None and p.records[target] is None
                       and p.linked_id(target) is None}
             wanted.pop(None, None)
@@ -115,8 +118,7 @@ class Matcher:
                 email = self.email(target, record)
                 pair = wanted.get(email)
                 if pair is not None and pair.records[target] is None:
-                    pair.records[target] = record
-                    pair.emails[target] = email
+                    pair.place(target, record, email)
 
     def _fill_counterparts(self, pairs: dict[str, Pair]) -> None:
         """Read the current state of linked counterparts that did not change this run."""
@@ -128,9 +130,7 @@ class Matcher:
             system = self.systems[side]
             for record in system.lookup(system.id_field, list(missing), self.fields(side)):
                 if record.id in missing:
-                    pair = missing[record.id]
-                    pair.records[side] = record
-                    pair.emails[side] = self.email(side, record)
+                    missing[record.id].place(side, record, self.email(side, record))
 
     def _key_for(self, side: Side, record: Record) -> str:
         key = record.fields.get(self.systems[side].key_field)

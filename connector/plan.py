@@ -52,8 +52,20 @@ class Pair:
     changed: set[Side] = field(default_factory=set)  # sides whose record changed this run
     ledger: Mapping[tuple[str, str], FieldValue] = field(default_factory=dict)
     link: Link | None = None  # the stored link, when the lead was seen by an earlier run
-    emails: dict[Side, str | None] = field(default_factory=dict)  # each record's, normalised
+    marketing_email: str | None = None  # each record's match email, normalised once (match)
+    crm_email: str | None = None
     converted: Conversions | None = None  # values a judge put in the other side's form
+
+    def email(self, side: Side) -> str | None:
+        return self.marketing_email if side == "marketing" else self.crm_email
+
+    def place(self, side: Side, record: Record, email: str | None) -> None:
+        """Hold ``record`` as the lead's record on ``side``, with its normalised email."""
+        self.records[side] = record
+        if side == "marketing":
+            self.marketing_email = email
+        else:
+            self.crm_email = email
 
     def linked_id(self, side: Side) -> str | None:
         if self.link is None:

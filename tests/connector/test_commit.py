@@ -47,7 +47,7 @@ def test_a_confirmed_create_links_the_pair_under_the_email_matching_normalised(
         store: StateStore) -> None:
     source = contact()
     pair = Pair("k1", {"marketing": source, "crm": None}, changed={"marketing"},
-                emails={"marketing": "ada@example.com"})
+                marketing_email="ada@example.com")
     write = PlannedWrite("crm", WriteOp("k1", {"LastName": "Lovelace"}), source, create=True,
                          counterpart_id="hs1")
     summary = SideSummary()
@@ -72,7 +72,7 @@ def test_the_plans_own_refusals_are_parked_as_invalid_values(store: StateStore) 
 def test_a_pair_that_needed_no_write_is_settled_and_one_with_a_write_is_left_alone(
         store: StateStore) -> None:
     quiet = Pair("k1", {"marketing": contact(), "crm": None}, changed={"marketing"},
-                 emails={"marketing": "ada@example.com"})
+                 marketing_email="ada@example.com")
     busy = Pair("k2", {"marketing": contact("hs2", "b@example.com"), "crm": None})
     planned = Plan(writes=[PlannedWrite("crm", WriteOp("k2", {}), contact("hs2"), True)])
     commit(store).settle([quiet, busy], planned)

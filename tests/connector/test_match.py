@@ -56,7 +56,7 @@ def test_a_stored_link_pairs_a_changed_record_with_its_unchanged_counterpart_rea
         {"marketing": [[record(hub, contact)]], "crm": []}, {"marketing": False, "crm": False})
     assert pair.key == "k1" and pair.changed == {"marketing"}
     assert pair.records["crm"] is not None and pair.records["crm"].id == lead
-    assert pair.emails == {"marketing": "ada@example.com", "crm": "ada@example.com"}
+    assert (pair.email("marketing"), pair.email("crm")) == ("ada@example.com",) * 2
 
 
 def test_records_read_on_both_sides_are_paired_by_normalised_email_without_a_lookup(
