@@ -223,6 +223,7 @@ class SyncSettings(BaseModel):
     mapping: ConfigPath
     batch_size: int = Field(default=200, ge=1, le=200)
     dry_run: bool = False
+    connection: str = "default"  # the name this pair's state is kept under in the store
 
 
 class DefinitionSettings(BaseModel):

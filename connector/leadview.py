@@ -28,11 +28,10 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-from leadsync.connector.models import FieldInfo, FieldValue, Record
+from leadsync.connector.models import SIDES, FieldInfo, FieldValue, Record, Side
 
-Side = Literal["marketing", "crm"]
 PREFER = ("marketing", "crm", "latest")
 _LEAD_KEYS = {"marketing", "crm", "prefer", "true_when"}
 
@@ -164,8 +163,13 @@ def _stamp_table(table: Any, title: str, known: Mapping[str, Any], path: str
         if not isinstance(spec, dict) or not set(spec) <= {"marketing", "crm"} or not spec:
             problems.append(f"{where}: must be {{ marketing = \"...\", crm = \"...\" }}")
             continue
-        stamps[name] = {side: str(value) for side, value in spec.items()}  # type: ignore[misc]
+        stamps[name] = {side: str(spec[side]) for side in _ordered(spec)}
     return stamps, problems
+
+
+def _ordered(spec: Mapping[str, Any]) -> list[Side]:
+    """The sides a checked table names, in the order it names them."""
+    return [side for name in spec for side in SIDES if side == name]
 
 
 def check_view(view: LeadView, described: Mapping[Side, Mapping[str, FieldInfo]],
@@ -173,11 +177,11 @@ def check_view(view: LeadView, described: Mapping[Side, Mapping[str, FieldInfo]]
     """Problems with the view given what each system describes."""
     problems = []
     for lead_field in view.fields:
-        for side in ("marketing", "crm"):
-            name = lead_field.source(side)  # type: ignore[arg-type]
-            if name and name not in described[side]:  # type: ignore[index]
+        for side in SIDES:
+            name = lead_field.source(side)
+            if name and name not in described[side]:
                 problems.append(f"{path}: [lead] {lead_field.name}: {side} field {name!r} does not "
-                                f"exist{_hint(name, described[side])}")  # type: ignore[index]
+                                f"exist{_hint(name, described[side])}")
     for title, table in (("verdict", view.verdict), ("sla_fields", view.sla)):
         for stamp, sides in table.items():
             for side, name in sides.items():

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.leadview import LeadView, check_view, parse_lead_view
-from leadsync.connector.models import FieldInfo, FieldValue
+from leadsync.connector.models import SIDES, FieldInfo, FieldValue, Side
 from leadsync.connector.transforms import (
     REGISTRY,
     Transform,
@@ -26,7 +26,6 @@ from leadsync.connector.transforms import (
 )
 
 Direction = Literal["to_crm", "to_marketing", "both"]
-Side = Literal["marketing", "crm"]
 DIRECTIONS = ("to_crm", "to_marketing", "both")
 UNMAPPED = ("error", "skip", "keep")
 _RULE_KEYS = {"marketing", "crm", "direction", "transform", "default_to_crm",
@@ -88,6 +87,32 @@ class FieldRule:
         return None if value == "" else value
 
 
+Conversions = dict[tuple[Side, str], "FieldValue | Skip | TransformError"]
+"""One lead's values already put in the other side's form, by (target side, target field)."""
+
+
+def convert_once(rule: FieldRule, value: FieldValue, target: Side, ctx: TransformContext,
+                 done: Conversions | None) -> FieldValue:
+    """``rule.convert``, remembered in ``done``: within a pass, a lead's value is put in the
+    other side's form once, whether the qualifier or the planner asks first. ``value`` must be
+    what the lead's record on the other side holds in the rule's source field."""
+    if done is None:
+        return rule.convert(value, target, ctx)
+    key = (target, rule.target_field(target))
+    if key in done:
+        known = done[key]
+        if isinstance(known, Skip | TransformError):
+            raise known
+        return known
+    try:
+        converted = rule.convert(value, target, ctx)
+    except (Skip, TransformError) as exc:
+        done[key] = exc
+        raise
+    done[key] = converted
+    return converted
+
+
 @dataclass(frozen=True)
 class FieldMapping:
     path: Path
@@ -119,15 +144,16 @@ class FieldMapping:
         """Problems with this mapping given what the systems describe."""
         problems = check_view(self.view, {"marketing": marketing, "crm": crm}, str(self.path))
         for rule in self.rules:
-            for side, name, described in (("marketing", rule.marketing, marketing),
-                                          ("crm", rule.crm, crm)):
+            ends: tuple[tuple[Side, str, MappingABC[str, FieldInfo]], ...] = (
+                ("marketing", rule.marketing, marketing), ("crm", rule.crm, crm))
+            for side, name, described in ends:
                 where = f"{self.path}:{rule.line}"
                 info = described.get(name)
                 if info is None:
                     hint = _did_you_mean(name, described)
                     problems.append(f"{where}: {side} field {name!r} does not exist{hint}")
                     continue
-                if rule.flows_to(side) and not info.updateable:  # type: ignore[arg-type]
+                if rule.flows_to(side) and not info.updateable:
                     problems.append(f"{where}: {side} field {name!r} is read-only, so direction "
                                     f"{rule.direction!r} cannot write it")
                 values = rule.to_crm if side == "crm" else rule.to_marketing
@@ -168,12 +194,12 @@ def load_mapping(path: str | Path) -> FieldMapping:
         problems.extend(f"{path}:{line}: {p}" for p in rule_problems)
         if rule:
             rules.append(rule)
-    for side in ("marketing", "crm"):
+    for side in SIDES:
         seen: dict[str, int] = {}
         for rule in rules:
-            if not rule.flows_to(side):  # type: ignore[arg-type]
+            if not rule.flows_to(side):
                 continue
-            target = rule.target_field(side)  # type: ignore[arg-type]
+            target = rule.target_field(side)
             if target in seen:
                 problems.append(f"{path}:{rule.line}: {side} field {target!r} is already "
                                 f"written by the rule at line {seen[target]}")
@@ -240,4 +266,5 @@ def _did_you_mean(name: str, choices: Any) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-__all__ = ["FieldMapping", "FieldRule", "Skip", "TransformError", "load_mapping"]
+__all__ = ["Conversions", "FieldMapping", "FieldRule", "Skip", "TransformError", "convert_once",
+           "load_mapping"]

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 FieldValue = str | int | float | bool | None
+Side = Literal["marketing", "crm"]  # the two ends of a connection; defined here only
+SIDES: tuple[Side, Side] = ("marketing", "crm")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,15 +25,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
 
-from leadsync.connector.mapping import FieldMapping, FieldRule, Skip
-from leadsync.connector.models import FieldValue, Record, WriteOp
-from leadsync.connector.state import Link
+from leadsync.connector.mapping import Conversions, FieldMapping, FieldRule, Skip, convert_once
+from leadsync.connector.models import SIDES, FieldValue, Record, Side, WriteOp
+from leadsync.connector.store import Link
 from leadsync.connector.transforms import NORMALIZING, REGISTRY, TransformContext, TransformError
 
-Side = Literal["marketing", "crm"]
-SIDES: tuple[Side, Side] = ("marketing", "crm")
 _KEY_NAMESPACE = uuid.UUID("5f1d7a52-8f0e-4c1b-9a57-2b6c1f0d9e11")
 
 
@@ -46,7 +43,7 @@ def derived_key(connection: str, side: Side, record_id: str) -> str:
     return uuid.uuid5(_KEY_NAMESPACE, f"{connection}/{side}/{record_id}").hex
 
 
-@dataclass
+@dataclass(slots=True)
 class Pair:
     """One lead as LeadSync knows it: its key and its record on each side, where known."""
 
@@ -55,6 +52,20 @@ class Pair:
     changed: set[Side] = field(default_factory=set)  # sides whose record changed this run
     ledger: Mapping[tuple[str, str], FieldValue] = field(default_factory=dict)
     link: Link | None = None  # the stored link, when the lead was seen by an earlier run
+    marketing_email: str | None = None  # each record's match email, normalised once (match)
+    crm_email: str | None = None
+    converted: Conversions | None = None  # values a judge put in the other side's form
+
+    def email(self, side: Side) -> str | None:
+        return self.marketing_email if side == "marketing" else self.crm_email
+
+    def place(self, side: Side, record: Record, email: str | None) -> None:
+        """Hold ``record`` as the lead's record on ``side``, with its normalised email."""
+        self.records[side] = record
+        if side == "marketing":
+            self.marketing_email = email
+        else:
+            self.crm_email = email
 
     def linked_id(self, side: Side) -> str | None:
         if self.link is None:
@@ -93,6 +104,14 @@ class Plan:
 
     def for_side(self, side: Side) -> list[PlannedWrite]:
         return [w for w in self.writes if w.side == side]
+
+    def extend(self, more: Plan) -> None:
+        """Add the plan of another page of pairs to this one."""
+        self.writes += more.writes
+        self.refusals += more.refusals
+        for side in SIDES:
+            self.unchanged[side] += more.unchanged[side]
+        self.held += more.held
 
 
 Stamps = Mapping[str, Mapping[Side, Mapping[str, FieldValue]]]
@@ -162,22 +181,11 @@ def _plan_side(pair: Pair, target: Side, mapping: FieldMapping, ctx: TransformCo
         result.held += 1
         return
     fields: dict[str, FieldValue] = {}
-    for rule in mapping.rules_to(target) if carries else ():
-        if rule.only_on_create and not create:
-            continue
-        raw = source.fields.get(rule.source_field(target))  # type: ignore[union-attr]
-        if not create and not _wins(pair, rule, source_side, systems, raw):
-            continue
-        try:
-            value = rule.convert(raw, target, ctx)
-        except Skip:
-            continue
-        except TransformError as exc:
-            result.refusals.append(Refusal(target, pair.key, source,  # type: ignore[arg-type]
-                                           rule.source_field(target), str(exc)))
+    if carries and source is not None:
+        carried = _carried(pair, source, target, create, mapping, ctx, systems, result)
+        if carried is None:
             return
-        if create or not _same(rule, value, _current(pair, rule, target, systems)):
-            fields[rule.target_field(target)] = value
+        fields.update(carried)
     for name, value in stamps.items():
         if create or not _equal(value, _held_value(pair, target, name, systems)):
             fields[name] = value
@@ -187,12 +195,36 @@ def _plan_side(pair: Pair, target: Side, mapping: FieldMapping, ctx: TransformCo
         return
     if create:
         fields = {k: v for k, v in fields.items() if v is not None}
-    target_id = None if create else current.id  # type: ignore[union-attr]
+    target_id = None if current is None else current.id
     origin = source if carries else current
+    assert origin is not None  # a write carries the source's values or stamps the current
     counterpart = source.id if source is not None else pair.linked_id(source_side)
     result.writes.append(PlannedWrite(target, WriteOp(pair.key, fields, target_id),
-                                      origin, create, current,  # type: ignore[arg-type]
-                                      counterpart_id=counterpart))
+                                      origin, create, current, counterpart_id=counterpart))
+
+
+def _carried(pair: Pair, source: Record, target: Side, create: bool, mapping: FieldMapping,
+             ctx: TransformContext, systems: Mapping[Side, str],
+             result: Plan) -> dict[str, FieldValue] | None:
+    """The values ``source`` carries to ``target``; None when one is refused."""
+    fields: dict[str, FieldValue] = {}
+    for rule in mapping.rules_to(target):
+        if rule.only_on_create and not create:
+            continue
+        raw = source.fields.get(rule.source_field(target))
+        if not create and not _wins(pair, rule, other(target), systems, raw):
+            continue
+        try:
+            value = convert_once(rule, raw, target, ctx, pair.converted)
+        except Skip:
+            continue
+        except TransformError as exc:
+            result.refusals.append(Refusal(target, pair.key, source,
+                                           rule.source_field(target), str(exc)))
+            return None
+        if create or not _same(rule, value, _current(pair, rule, target, systems)):
+            fields[rule.target_field(target)] = value
+    return fields
 
 
 def _wins(pair: Pair, rule: FieldRule, source_side: Side, systems: Mapping[Side, str],

@@ -24,13 +24,13 @@ from typing import Any, Literal
 
 from leadsync.connector.definition import Definition, Verdict
 from leadsync.connector.leadview import pick, record_value
-from leadsync.connector.mapping import FieldMapping, Skip
-from leadsync.connector.models import FieldValue, Record
+from leadsync.connector.mapping import Conversions, FieldMapping, Skip, convert_once
+from leadsync.connector.models import FieldValue, Record, Side
 from leadsync.connector.transforms import TransformContext, TransformError
 
-Side = Literal["marketing", "crm"]
 Handoff = Literal["qualified_only", "all"]
 HANDOFFS = ("qualified_only", "all")
+_CRM_FIRST: tuple[Side, Side] = ("crm", "marketing")
 
 
 def iso(moment: datetime) -> str:
@@ -48,8 +48,12 @@ class Qualifier:
                        for f in self.view.fields if f.marketing and f.crm}
 
     def lead(self, records: Mapping[Side, Record | None],
-             ctx: TransformContext | None = None) -> dict[str, Any]:
-        """The canonical lead: definition field names, values in their CRM form."""
+             ctx: TransformContext | None = None,
+             converted: Conversions | None = None) -> dict[str, Any]:
+        """The canonical lead: definition field names, values in their CRM form.
+
+        ``converted`` remembers the conversions made (the sync hands it on to the planner, so
+        a marketing value is put in its CRM form once per pass)."""
         ctx = ctx or TransformContext()
         lead: dict[str, Any] = {}
         for field in self.view.fields:
@@ -57,8 +61,9 @@ class Qualifier:
             rule = self._rules.get(field.name)
             if rule is not None and rule.flows_to("crm") and marketing not in (None, ""):
                 # a value the rule cannot convert stays raw: the definition reads what it can
+                done = None if field.true_when else converted  # a true_when value is no raw one
                 with contextlib.suppress(Skip, TransformError):
-                    marketing = rule.convert(marketing, "crm", ctx)
+                    marketing = convert_once(rule, marketing, "crm", ctx, done)
             crm = record_value(field, records.get("crm"), "crm")
             if rule is not None and rule.default_to_crm is not None and \
                     crm == rule.default_to_crm:
@@ -68,7 +73,12 @@ class Qualifier:
 
     def evaluate(self, records: Mapping[Side, Record | None], now: datetime,
                  ctx: TransformContext | None = None) -> Verdict:
-        lead = self.lead(records, ctx)
+        return self.judge(self.lead(records, ctx), records, now)
+
+    def judge(self, lead: Mapping[str, Any], records: Mapping[Side, Record | None],
+              now: datetime) -> Verdict:
+        """The verdict on a lead already in its canonical form (``lead``), with the recycle
+        rule applied."""
         verdict = self.definition.evaluate(lead, now)
         recycled = self.recycled_since_qualified(records)
         if verdict.qualified and recycled is not None and not _engaged_after(lead, recycled):
@@ -81,9 +91,9 @@ class Qualifier:
                                  ) -> datetime | None:
         """When the lead was last recycled, if that was after it last qualified."""
         recycled: datetime | None = None
-        for side in ("crm", "marketing"):
-            record = records.get(side)  # type: ignore[call-overload]
-            field = self.view.sla_field("recycled_at", side)  # type: ignore[arg-type]
+        for side in _CRM_FIRST:
+            record = records.get(side)
+            field = self.view.sla_field("recycled_at", side)
             moment = instant(record.fields.get(field)) if record and field else None
             if moment and (recycled is None or moment > recycled):
                 recycled = moment
@@ -123,12 +133,12 @@ class Qualifier:
     def _existing(self, records: Mapping[Side, Record | None]) -> dict[str, FieldValue]:
         """The verdict stamps the lead already carries, the CRM's first."""
         found: dict[str, FieldValue] = {}
-        for side in ("crm", "marketing"):
-            record = records.get(side)  # type: ignore[call-overload]
+        for side in _CRM_FIRST:
+            record = records.get(side)
             if record is None:
                 continue
             for name, sides in self.view.verdict.items():
-                field = sides.get(side)  # type: ignore[call-overload]
+                field = sides.get(side)
                 value = record.fields.get(field) if field else None
                 if value not in (None, "") and name not in found:
                     found[name] = value

@@ -1,191 +1,40 @@
-"""The state store: cursors, links, the sync ledger, runs and parked records.
+"""The state store: cursors, links, the sync ledger, runs and parked records, in SQL.
 
-SQLAlchemy 2 Core over a SQLite file by default, PostgreSQL by URL. The schema is versioned:
-``SCHEMA_VERSION`` names the newest, ``_MIGRATIONS`` the steps to reach it, run at open time.
-
-Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several can share one store):
-- ``cursors``: per system, how far its changes were read (see ``connector.models.Cursor``);
-- ``links``: one row per lead known to LeadSync, with its key and its id in each system;
-- ``ledger``: per lead and system, the mapped field values last read from or written to that
-  system (one JSON object), so an unchanged field is never written again and our own writes
-  are recognised when read back;
-- ``runs``: every job run with its summary;
-- ``parked``: records a system refused, with the vendor's code and message, retryable;
-- ``definitions``: the lead definitions adopted, in order (schema version 2);
-- ``sla_clocks``: each handed-off lead's SLA clock; ``audit``: every stamp, breach,
-  reassignment and recycle with its policy and reason; ``job_state``: small named values a
-  job keeps between runs, such as the round-robin position (schema version 3).
+SQLAlchemy 2 Core over a SQLite file by default, PostgreSQL by URL. ``StateStore`` implements
+the port in ``connector.store`` (what the engine and the jobs ask of a store); the tables and
+the migrations run at open time live in ``connector.schema``.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Cursor, FieldValue
-from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    func,
-    insert,
-    select,
-    update,
+from leadsync.connector.schema import (
+    SCHEMA_VERSION,
+    audit,
+    clocks,
+    cursors,
+    definitions,
+    ledger,
+    links,
+    migrate,
+    parked,
+    runs,
+    schema_version,
+    settings_table,
 )
+from leadsync.connector.store import Link, ParkedRecord
+from sqlalchemy import Table, create_engine, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-SCHEMA_VERSION = 3
-
-metadata = MetaData()
-
-schema_version = Table("leadsync_schema", metadata, Column("version", Integer, nullable=False))
-
-cursors = Table(
-    "cursors", metadata,
-    Column("connection", String(100), primary_key=True),
-    Column("system", String(100), primary_key=True),
-    Column("cursor", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-
-links = Table(
-    "links", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("connection", String(100), nullable=False),
-    Column("key", String(64), nullable=False),
-    Column("marketing_id", String(64)),
-    Column("crm_id", String(64)),
-    Column("email", String(320)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("connection", "key", name="uq_links_key"),
-    UniqueConstraint("connection", "marketing_id", name="uq_links_marketing"),
-    UniqueConstraint("connection", "crm_id", name="uq_links_crm"),
-)
-
-ledger = Table(
-    "ledger", metadata,
-    Column("connection", String(100), primary_key=True),
-    Column("key", String(64), primary_key=True),
-    Column("system", String(100), primary_key=True),
-    Column("fields", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-
-runs = Table(
-    "runs", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("connection", String(100), nullable=False),
-    Column("job", String(50), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
-    Column("status", String(20), nullable=False),
-    Column("summary", JSON),
-)
-
-parked = Table(
-    "parked", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("connection", String(100), nullable=False),
-    Column("run_id", Integer),
-    Column("system", String(100), nullable=False),
-    Column("key", String(64), nullable=False),
-    Column("record_id", String(64)),
-    Column("code", String(100), nullable=False),
-    Column("message", Text, nullable=False),
-    Column("fields", JSON),
-    Column("payload", JSON),
-    Column("attempts", Integer, nullable=False, default=1),
-    Column("status", String(20), nullable=False, default="parked"),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("connection", "system", "key", name="uq_parked_record"),
-)
-
-definitions = Table(
-    "definitions", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("connection", String(100), nullable=False),
-    Column("version", String(40), nullable=False),
-    Column("fingerprint", String(64), nullable=False),
-    Column("name", String(255), nullable=False),
-    Column("agreed_by", JSON),
-    Column("agreed_on", String(10)),
-    Column("adopted_at", DateTime(timezone=True), nullable=False),
-)
-
-clocks = Table(
-    "sla_clocks", metadata,
-    Column("connection", String(100), primary_key=True),
-    Column("key", String(64), primary_key=True),
-    Column("crm_id", String(64), nullable=False),
-    Column("owner_id", String(64)),
-    Column("status", String(20), nullable=False),
-    Column("handoff_at", DateTime(timezone=True), nullable=False),
-    Column("open", Integer, nullable=False),  # 1 while the clock runs
-    Column("clock", JSON, nullable=False),  # connector.sla.Clock as JSON
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-
-audit = Table(
-    "audit", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("connection", String(100), nullable=False),
-    Column("key", String(64), nullable=False),
-    Column("email", String(320)),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("event", String(40), nullable=False),
-    Column("policy", String(80)),
-    Column("reason", Text),
-    Column("details", JSON),
-)
-
-settings_table = Table(
-    "job_state", metadata,
-    Column("connection", String(100), primary_key=True),
-    Column("name", String(100), primary_key=True),
-    Column("value", JSON),
-)
-
-_MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    1: lambda conn: metadata.create_all(conn, tables=[cursors, links, ledger, runs, parked]),
-    2: lambda conn: definitions.create(conn, checkfirst=True),
-    3: lambda conn: metadata.create_all(conn, tables=[clocks, audit, settings_table]),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    key: str
-    marketing_id: str | None
-    crm_id: str | None
-    email: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ParkedRecord:
-    id: int
-    system: str
-    key: str
-    record_id: str | None
-    code: str
-    message: str
-    fields: tuple[str, ...]
-    payload: dict[str, Any]
-    attempts: int
-    status: str
+__all__ = ["SCHEMA_VERSION", "Link", "ParkedRecord", "StateStore", "links", "new_key",
+           "schema_version"]
 
 
 def new_key() -> str:
@@ -219,15 +68,7 @@ class StateStore:
 
     def _migrate(self) -> None:
         with self.engine.begin() as conn:
-            schema_version.create(conn, checkfirst=True)
-            current = conn.execute(select(func.max(schema_version.c.version))).scalar() or 0
-            if current > SCHEMA_VERSION:
-                raise ConfigError(
-                    f"the state store has schema version {current}, newer than this LeadSync "
-                    f"({SCHEMA_VERSION}); upgrade LeadSync", "state.url")
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                _MIGRATIONS[version](conn)
-                conn.execute(insert(schema_version).values(version=version))
+            migrate(conn)
 
     @property
     def version(self) -> int:

@@ -10,8 +10,7 @@ from leadsync.connector.definition import Definition
 from leadsync.connector.definition_file import load_definition
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.mapping import FieldMapping, load_mapping
-from leadsync.connector.models import FieldInfo
-from leadsync.connector.plan import Side
+from leadsync.connector.models import FieldInfo, Side
 from leadsync.connector.ports import System
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.state import StateStore
@@ -48,8 +47,8 @@ def prepare(config: Config, definition: Definition | None = None) -> SyncEngine:
     if definition is not None:
         handoff = config.definition.handoff if config.definition else "qualified_only"
         qualifier = Qualifier(definition, mapping, handoff)
-    return SyncEngine(marketing, crm, mapping, store, batch_size=config.sync.batch_size,
-                      qualifier=qualifier)
+    return SyncEngine(marketing, crm, mapping, store, config.sync.connection,
+                      batch_size=config.sync.batch_size, qualifier=qualifier)
 
 
 def check_mapping(mapping: FieldMapping, marketing: System, crm: System,

@@ -117,7 +117,7 @@ def test_adopted_definitions_are_kept_in_order_and_an_unchanged_one_is_not_adopt
 
 
 def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path) -> None:
-    from leadsync.connector.state import _MIGRATIONS
+    from leadsync.connector.schema import _MIGRATIONS
     from sqlalchemy import create_engine
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
@@ -157,3 +157,11 @@ def test_clocks_audit_events_and_job_values_are_kept(state_url: str) -> None:
     store.set_job_value("default", "round_robin", 3)
     store.set_job_value("default", "round_robin", 4)
     assert store.job_value("default", "round_robin") == 4
+
+
+def test_the_sql_store_implements_the_store_port(state_url: str) -> None:
+    from leadsync.connector.store import Store, SyncState
+
+    store: Store = StateStore(state_url)
+    pass_state: SyncState = store
+    assert pass_state.cursor("default", "hubspot") is None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from leadsync.connector.errors import TransientError
 from leadsync.connector.mapping import FieldMapping, load_mapping
-from leadsync.connector.models import FieldValue
+from leadsync.connector.models import Cursor, FieldValue, Record
 from leadsync.connector.state import StateStore
 from leadsync.connector.sync import SyncEngine
 
@@ -299,3 +301,55 @@ def test_a_run_with_no_changes_asks_for_no_users(
     clock.tick()
     result = engine(hub, crm, mapping, store, clock).run()
     assert result.sides["hubspot"].calls == 0 and result.sides["salesforce"].calls == 0
+
+
+class CountingSystem(FakeSystem):
+    """A fake system that counts the times its changes are read."""
+
+    reads = 0
+
+    def read_changes(self, since: Cursor | None, until: datetime,
+                     fields: Sequence[str]) -> Iterator[list[Record]]:
+        self.reads += 1
+        return super().read_changes(since, until, fields)
+
+
+def test_a_pass_reads_each_sides_changes_once(
+        mapping: FieldMapping, store: StateStore, clock: Clock) -> None:
+    hub = CountingSystem("hubspot", clock, key_field="leadsync_id", id_field="hs_object_id")
+    crm = CountingSystem("salesforce", clock, key_field="LeadSync_Id__c", id_field="Id",
+                         validator=require_last_name)
+    contact = hub.add(email="ada@example.com", lastname="Lovelace", company="A")
+    hub.add(email="bad@example.com", lastname="", company="B")  # refused: parked
+    crm.add(Email="grace@navy.example", LastName="Hopper", Company="Navy", Status="Open")
+    clock.tick()
+    sync = engine(hub, crm, mapping, store, clock)
+    sync.run()
+    assert (hub.reads, crm.reads) == (1, 1)
+    hub.edit(contact, company="B")  # a linked record changes; its counterpart did not
+    clock.tick()
+    sync.run()
+    assert (hub.reads, crm.reads) == (2, 2)
+
+
+def test_a_pass_in_pages_of_one_lead_does_what_a_pass_in_one_page_does(
+        mapping: FieldMapping, tmp_path: Path) -> None:
+    outcomes = []
+    for page_size in (1, 10_000):
+        clock = Clock()
+        hub = FakeSystem("hubspot", clock, key_field="leadsync_id", id_field="hs_object_id")
+        crm = FakeSystem("salesforce", clock, key_field="LeadSync_Id__c", id_field="Id",
+                         validator=require_last_name)
+        for i in range(4):
+            hub.add(email=f"p{i}@example.com", lastname=f"P{i}" if i else "", company="C")
+        crm.add(Email="p3@example.com", LastName="P3", Company="Old", Status="Working")
+        clock.tick()
+        store = StateStore(f"sqlite:///{tmp_path / f'state-{page_size}.db'}")
+        result = SyncEngine(hub, crm, mapping, store, batch_size=2, clock=clock,
+                            page_size=page_size).run()
+        counts = {name: {k: v for k, v in vars(side).items() if k != "calls"}
+                  for name, side in result.sides.items()}
+        outcomes.append((hub.records, crm.records, counts, store.count_links("default"),
+                         [p.record_id for p in store.parked("default")]))
+    paged, whole = outcomes
+    assert paged == whole

@@ -7,20 +7,27 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
-from leadsync.connector.config import Config
+from leadsync.connector.config import Config, load_config
 from leadsync.connector.errors import ConfigError
 from leadsync.jobs.sync import prepare
 from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
-from leadsync.demo import sandbox_config
+from leadsync.demo import sandbox_config, sandbox_secrets
 from tests.conftest import hubspot_client, salesforce_client
 
 MAPPING = Path(__file__).parents[2] / "mappings" / "hubspot_salesforce.toml"
 
 
-def write_config(sandbox: Sandbox, folder: Path, mapping: Path = MAPPING) -> Config:
-    return sandbox_config(sandbox.info, folder, mapping=mapping, state="state.db")
+def write_config(sandbox: Sandbox, folder: Path, mapping: Path = MAPPING,
+                 extra_sync: str = "") -> Config:
+    config = sandbox_config(sandbox.info, folder, mapping=mapping, state="state.db")
+    if not extra_sync:
+        return config
+    path = folder / "leadsync.toml"  # the [sync] table, with more keys in it
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "[sync]\n", "[sync]\n" + extra_sync, 1), encoding="utf-8")
+    return load_config(path, env=sandbox_secrets(sandbox.info))
 
 
 def mutations(sandbox: Sandbox) -> int:
@@ -122,6 +129,20 @@ def test_links_and_cursors_survive_a_restart_of_leadsync_and_of_the_orgs(
     assert mutations(restarted) == before
     assert result.sides["salesforce"].read == 0 and result.sides["hubspot"].read == 0
     assert prepare(config).store.count_links("default") == links > 0
+
+
+def test_the_connection_named_in_sync_settings_keys_the_state_it_keeps(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox(seed=10)
+    config = write_config(sandbox, tmp_path, extra_sync='connection = "acme-eu"\n')
+    assert config.sync.connection == "acme-eu"
+    engine = prepare(config)
+    assert engine.connection == "acme-eu"
+    engine.run()
+    assert engine.store.count_links("acme-eu") > 0
+    assert engine.store.cursor("acme-eu", "hubspot") is not None
+    assert engine.store.count_links("default") == 0
+    assert engine.store.cursor("default", "hubspot") is None
 
 
 def test_a_bad_mapping_file_stops_before_any_call(orgs, tmp_path: Path) -> None:

@@ -1,0 +1,52 @@
+"""Stage 1 of a sync pass, the change source: one side's changed records, page by page.
+
+A source reads the records of one system modified since a cursor (every record, without one),
+up to the run's start, then the records asked for by id (the ones parked by earlier runs) that
+the window did not already give. Its cursor moves as the pages are consumed, only to stamps
+the vendor gave, never to our clock, and is saved only when the whole pass is confirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from leadsync.connector.models import Cursor, Record
+from leadsync.connector.ports import System
+from leadsync.connector.store import SyncState
+
+Page = list[Record]
+
+
+class ChangeSource:
+    """The changed records of one system: since ``since`` (all, when None), then ``ids``."""
+
+    def __init__(self, system: System, fields: Sequence[str], since: Cursor | None,
+                 until: datetime, ids: Sequence[str] = ()) -> None:
+        self.system, self.fields, self.until, self.ids = system, list(fields), until, list(ids)
+        self.since = self.cursor = since
+        self.whole = since is None  # every record is read: one not read does not exist there
+        self.read = 0  # distinct records given so far
+
+    def pages(self) -> Iterator[Page]:
+        """The pages, once: the window's as the system gives them, then the asked-for ids."""
+        seen: set[str] = set()
+        for page in self.system.read_changes(self.since, self.until, self.fields):
+            if page:
+                self.cursor = (self.cursor or Cursor(page[0].modified_at)).advanced(page)
+            seen.update(record.id for record in page)
+            self.read = len(seen)
+            yield page
+        wanted = [record_id for record_id in dict.fromkeys(self.ids) if record_id not in seen]
+        if wanted:
+            found = [record for record in self.system.lookup(self.system.id_field, wanted,
+                                                             self.fields)
+                     if record.id not in seen]
+            seen.update(record.id for record in found)
+            self.read = len(seen)
+            yield found
+
+
+def parked_ids(store: SyncState, connection: str, target: str) -> list[str]:
+    """The source ids of the records whose writes to ``target`` were refused and parked."""
+    return [p.record_id for p in store.parked(connection, target) if p.record_id]

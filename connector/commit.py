@@ -1,0 +1,127 @@
+"""Stage 6 of a sync pass, committing: what was confirmed becomes what LeadSync remembers.
+
+After each confirmed batch, its links, the values now on each side (the ledger) and the parked
+records it delivered are committed in one transaction, so a crash resumes without re-sending or
+losing anything; a refused record is parked with the vendor's code and message. Pairs that
+needed no write are settled (their links and values remembered) page by page, and the cursors
+advance only once the whole pass is confirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from leadsync.connector.models import SIDES, Cursor, Side, WriteResult
+from leadsync.connector.plan import Pair, Plan, PlannedWrite, other
+from leadsync.connector.store import Link, SyncState
+
+log = structlog.get_logger("leadsync.sync")
+
+
+@dataclass
+class SideSummary:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    calls: int = 0
+
+
+class Commit:
+    """Commits one run's confirmed work for one connection."""
+
+    def __init__(self, store: SyncState, connection: str, names: Mapping[Side, str],
+                 fields: Callable[[Side], list[str]], run_id: int | None) -> None:
+        self.store, self.connection, self.names = store, connection, names
+        self.run_id = run_id
+        self.fields = {side: fields(side) for side in SIDES}
+
+    def refusals(self, planned: Plan, summaries: Mapping[Side, SideSummary]) -> None:
+        """Park the records the plan itself refused (a value no transform accepts)."""
+        for refusal in planned.refusals:
+            summaries[refusal.side].failed += 1
+            self.store.park(self.connection, self.run_id, self.names[refusal.side],
+                            refusal.key, refusal.source.id, "INVALID_VALUE",
+                            f"{refusal.field}: {refusal.message}", [refusal.field], {})
+            log.warning("record refused", system=self.names[refusal.side], key=refusal.key,
+                        source_id=refusal.source.id, field=refusal.field,
+                        message=refusal.message)
+
+    def batch(self, side: Side, batch: Sequence[PlannedWrite], results: Sequence[WriteResult],
+              summary: SideSummary, pairs: Mapping[str, Pair]) -> None:
+        """Commit one confirmed batch written to ``side``: links, values, parked records."""
+        target, counterpart = self.names[side], self.names[other(side)]
+        links, written, read, delivered = [], {}, {}, []
+        for planned, outcome in zip(batch, results, strict=True):
+            if not outcome.ok:
+                summary.failed += 1
+                self.store.park(self.connection, self.run_id, target, planned.op.key,
+                                planned.source.id, outcome.code, outcome.message,
+                                outcome.fields, {"fields": dict(planned.op.fields)})
+                log.warning("record refused", system=target, key=planned.op.key,
+                            source_id=planned.source.id, code=outcome.code,
+                            message=outcome.message, fields=list(outcome.fields))
+                continue
+            before = planned.current.fields if planned.current else {}
+            written[planned.op.key] = {**_mapped(before, self.fields[side]), **planned.op.fields}
+            if planned.follows is not None:
+                summary.updated += 1
+                continue  # a value carried back: the write it follows linked the pair
+            if outcome.created or planned.create:
+                summary.created += 1
+            else:
+                summary.updated += 1
+            ids = {side: outcome.id or planned.op.target_id, other(side): planned.counterpart_id}
+            origin: Side = side if planned.source.system == target else other(side)
+            email = pairs[planned.op.key].email(origin)
+            links.append(Link(planned.op.key, ids["marketing"], ids["crm"], email))
+            if origin != side:  # the values read on the other side are now in step
+                read[planned.op.key] = _mapped(planned.source.fields, self.fields[origin])
+            delivered.append(planned.op.key)
+        with self.store.transaction() as conn:
+            self.store.save_links(self.connection, links, conn)
+            self.store.record_values(self.connection, target, written, conn)
+            self.store.record_values(self.connection, counterpart, read, conn)
+            self.store.unpark(self.connection, target, delivered, conn)
+
+    def settle(self, pairs: Iterable[Pair], planned: Plan) -> None:
+        """Remember links and values of the pairs that needed no write.
+
+        Pairs with a write or a refusal are left alone here: a confirmed write commits its own
+        links and values, and a refused one must still look changed when it is retried.
+        """
+        busy = {w.op.key for w in planned.writes} | {r.key for r in planned.refusals}
+        links = []
+        values: dict[Side, dict[str, dict[str, Any]]] = {side: {} for side in SIDES}
+        for pair in pairs:
+            if pair.key in busy:
+                continue
+            records = {side: pair.records[side] for side in SIDES}
+            if any(r is not None and r.deleted for r in records.values()):
+                continue
+            ids = {side: r.id if r else pair.linked_id(side) for side, r in records.items()}
+            side_of_source: Side = "marketing" if records["marketing"] else "crm"
+            email = pair.email(side_of_source)
+            links.append(Link(pair.key, ids["marketing"], ids["crm"], email))
+            for side, record in records.items():
+                if record is not None:
+                    values[side][pair.key] = _mapped(record.fields, self.fields[side])
+        with self.store.transaction() as conn:
+            self.store.save_links(self.connection, links, conn)
+            for side in SIDES:
+                self.store.record_values(self.connection, self.names[side], values[side], conn)
+
+    def cursors(self, cursors: Mapping[Side, Cursor | None]) -> None:
+        """Advance each side's cursor: call only once every batch of the pass is confirmed."""
+        for side in SIDES:
+            cursor = cursors[side]
+            if cursor is not None:
+                self.store.save_cursor(self.connection, self.names[side], cursor)
+
+
+def _mapped(fields: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    return {name: fields.get(name) for name in names}

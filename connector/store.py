@@ -1,0 +1,121 @@
+"""The state store's port: what the engine and the jobs ask of the place LeadSync remembers.
+
+``SyncState`` is what one sync pass needs (cursors, links, the ledger, parked records, runs,
+and a transaction that commits several of them together); ``Store`` adds what the jobs keep
+(adopted definitions, SLA clocks, the audit trail, small job values). ``connector.state`` is
+the SQL version (SQLite or PostgreSQL); a PostgreSQL-leased or Redis-shared one implements the
+same methods.
+
+A write method takes ``conn``: the transaction ``transaction()`` handed out, so that what is
+written with it commits at once or not at all; without it the write commits by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from leadsync.connector.models import Cursor, FieldValue
+
+Tx = Any  # a transaction handed out by ``transaction()``, opaque to callers
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A lead known to LeadSync: its key, its id on each side, its normalised email."""
+
+    key: str
+    marketing_id: str | None
+    crm_id: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedRecord:
+    """A record a system refused, kept with the vendor's code and message to be retried."""
+
+    id: int
+    system: str
+    key: str
+    record_id: str | None
+    code: str
+    message: str
+    fields: tuple[str, ...]
+    payload: dict[str, Any]
+    attempts: int
+    status: str
+
+
+Ledger = dict[str, dict[tuple[str, str], FieldValue]]  # key -> (system, field) -> last value
+
+
+class SyncState(Protocol):
+    """What a sync pass reads and commits, per connection."""
+
+    def cursor(self, connection: str, system: str) -> Cursor | None: ...
+
+    def save_cursor(self, connection: str, system: str, cursor: Cursor,
+                    conn: Tx = None) -> None: ...
+
+    def links_by_id(self, connection: str, role: str, ids: Iterable[str]) -> dict[str, Link]:
+        """Links whose ``role`` id ("marketing" or "crm") is among ``ids``, by that id."""
+        ...
+
+    def links_by_email(self, connection: str, emails: Iterable[str]) -> dict[str, Link]: ...
+
+    def save_links(self, connection: str, items: Sequence[Link], conn: Tx = None) -> None: ...
+
+    def ledger(self, connection: str, keys: Iterable[str]) -> Ledger: ...
+
+    def record_values(self, connection: str, system: str,
+                      values: Mapping[str, Mapping[str, FieldValue]],
+                      conn: Tx = None) -> None: ...
+
+    def park(self, connection: str, run_id: int | None, system: str, key: str,
+             record_id: str | None, code: str, message: str, fields: Sequence[str],
+             payload: Mapping[str, Any], conn: Tx = None) -> None: ...
+
+    def unpark(self, connection: str, system: str, keys: Iterable[str],
+               conn: Tx = None) -> None: ...
+
+    def parked(self, connection: str, system: str | None = None) -> list[ParkedRecord]: ...
+
+    def start_run(self, connection: str, job: str) -> int: ...
+
+    def finish_run(self, run_id: int, status: str, summary: Mapping[str, Any]) -> None: ...
+
+    def transaction(self) -> AbstractContextManager[Tx]: ...
+
+    def close(self) -> None: ...
+
+
+class Store(SyncState, Protocol):
+    """Everything the jobs keep besides a pass's state."""
+
+    def link(self, connection: str, key: str) -> Link | None: ...
+
+    def count_links(self, connection: str) -> int: ...
+
+    def runs(self, connection: str, limit: int = 20) -> list[dict[str, Any]]: ...
+
+    def adopt_definition(self, connection: str, version: str, fingerprint: str, name: str,
+                         agreed_by: Sequence[str], agreed_on: str | None) -> bool: ...
+
+    def definition_history(self, connection: str) -> list[dict[str, Any]]: ...
+
+    def clocks(self, connection: str, open_only: bool = True) -> dict[str, dict[str, Any]]: ...
+
+    def save_clocks(self, connection: str, items: Sequence[dict[str, Any]],
+                    conn: Tx = None) -> None: ...
+
+    def record_events(self, connection: str, events: Sequence[dict[str, Any]],
+                      conn: Tx = None) -> None: ...
+
+    def events(self, connection: str, key: str | None = None, email: str | None = None
+               ) -> list[dict[str, Any]]: ...
+
+    def job_value(self, connection: str, name: str, default: Any = None) -> Any: ...
+
+    def set_job_value(self, connection: str, name: str, value: Any, conn: Tx = None) -> None: ...

@@ -1,0 +1,126 @@
+"""Matching: changed records paired by stored link, then by normalised email, in pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from leadsync.connector import match as match_module
+from leadsync.connector.match import Matcher
+from leadsync.connector.models import Record, Side
+from leadsync.connector.state import StateStore
+from leadsync.connector.store import Link
+
+from tests.connector.fakes import Clock, FakeSystem
+
+MATCH_FIELDS: dict[Side, str] = {"marketing": "email", "crm": "Email"}
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def hub(clock: Clock) -> FakeSystem:
+    return FakeSystem("hubspot", clock, key_field="leadsync_id", id_field="hs_object_id")
+
+
+@pytest.fixture
+def crm(clock: Clock) -> FakeSystem:
+    return FakeSystem("salesforce", clock, key_field="LeadSync_Id__c", id_field="Id")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StateStore:
+    return StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+
+
+def matcher(hub: FakeSystem, crm: FakeSystem, store: StateStore, page_size: int = 100
+            ) -> Matcher:
+    systems = {"marketing": hub, "crm": crm}
+    return Matcher(store, "default", systems, lambda side: [MATCH_FIELDS[side]], MATCH_FIELDS,
+                   page_size)
+
+
+def record(system: FakeSystem, record_id: str) -> Record:
+    return system._record(record_id)
+
+
+def test_a_stored_link_pairs_a_changed_record_with_its_unchanged_counterpart_read_by_id(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore) -> None:
+    contact = hub.add(email="ada@example.com")
+    lead = crm.add(Email="ada@example.com")
+    store.save_links("default", [Link("k1", contact, lead, "ada@example.com")])
+    [[pair]] = matcher(hub, crm, store).pairs(
+        {"marketing": [[record(hub, contact)]], "crm": []}, {"marketing": False, "crm": False})
+    assert pair.key == "k1" and pair.changed == {"marketing"}
+    assert pair.records["crm"] is not None and pair.records["crm"].id == lead
+    assert (pair.email("marketing"), pair.email("crm")) == ("ada@example.com",) * 2
+
+
+def test_records_read_on_both_sides_are_paired_by_normalised_email_without_a_lookup(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore) -> None:
+    contact = hub.add(email=" Ada@Example.com ")
+    lead = crm.add(Email="ada@example.COM")
+    [[pair]] = matcher(hub, crm, store).pairs(
+        {"marketing": [[record(hub, contact)]], "crm": [[record(crm, lead)]]},
+        {"marketing": False, "crm": False})
+    assert pair.changed == {"marketing", "crm"}
+    assert hub.calls == crm.calls == 0
+
+
+def test_an_unpaired_record_is_looked_up_live_on_the_other_side_by_email(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore) -> None:
+    contact = hub.add(email="ada@example.com")
+    lead = crm.add(Email="ADA@example.com")
+    [[pair]] = matcher(hub, crm, store).pairs(
+        {"marketing": [[record(hub, contact)]], "crm": []}, {"marketing": False, "crm": False})
+    assert pair.records["crm"] is not None and pair.records["crm"].id == lead
+    assert pair.changed == {"marketing"} and crm.calls == 1
+
+
+def test_no_lookup_is_made_on_a_side_read_whole(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore) -> None:
+    contact = hub.add(email="ada@example.com")
+    [[pair]] = matcher(hub, crm, store).pairs(
+        {"marketing": [[record(hub, contact)]], "crm": []}, {"marketing": False, "crm": True})
+    assert pair.records["crm"] is None and crm.calls == 0
+
+
+def test_a_record_given_twice_is_paired_once_at_its_latest_version(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore) -> None:
+    contact = hub.add(email="ada@example.com")
+    old = record(hub, contact)
+    hub.edit(contact, email="ada@example.com", lastname="Lovelace")
+    [[pair]] = matcher(hub, crm, store).pairs(
+        {"marketing": [[old], [record(hub, contact)]], "crm": []},
+        {"marketing": False, "crm": True})
+    assert pair.records["marketing"] == record(hub, contact)
+
+
+def test_each_records_email_is_normalised_once(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[object] = []
+
+    def counting(value: object) -> str | None:
+        seen.append(value)
+        return str(value).strip().lower() if isinstance(value, str) else None
+
+    monkeypatch.setattr(match_module, "normalize_email", counting)
+    contacts = [hub.add(email=f"P{i}@example.com") for i in range(3)]
+    crm.add(Email="p0@example.com")  # found by the live lookup
+    pages = matcher(hub, crm, store).pairs(
+        {"marketing": [[record(hub, c) for c in contacts]], "crm": []},
+        {"marketing": False, "crm": False})
+    assert len([pair for page in pages for pair in page]) == 3
+    assert len(seen) == 4  # three contacts and the lead the lookup found
+
+
+def test_pairs_are_given_in_pages_of_the_page_size(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore) -> None:
+    contacts = [record(hub, hub.add(email=f"p{i}@example.com")) for i in range(5)]
+    pages = list(matcher(hub, crm, store, page_size=2).pairs(
+        {"marketing": [contacts], "crm": []}, {"marketing": False, "crm": True}))
+    assert [len(page) for page in pages] == [2, 2, 1]
