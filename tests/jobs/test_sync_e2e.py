@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
-from leadsync.connector.config import Config, load_config
+from leadsync.connector.config import Config
+from leadsync.connector.config_file import load_config
 from leadsync.connector.errors import ConfigError
 from leadsync.jobs.sync import prepare
 from leadsync.sandbox.server import Sandbox
