@@ -9,9 +9,13 @@ Proxies and the rest of the environment still apply.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
 
 import requests
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings  # types-requests' TypedDict; not there at run time
 
 
 class PinnedCASession(requests.Session):
@@ -28,8 +32,10 @@ class PinnedCASession(requests.Session):
             kwargs.setdefault("timeout", self.timeout)
         return super().request(method, url, *args, **kwargs)
 
-    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any,
-                                   cert: Any) -> dict[str, Any]:
+    def merge_environment_settings(self, url: str | bytes | None,
+                                   proxies: MutableMapping[str, str] | None, stream: bool | None,
+                                   verify: bool | str | None,
+                                   cert: str | tuple[str, str] | None) -> _Settings:
         settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
         if verify is None or verify is True:
             settings["verify"] = self.verify

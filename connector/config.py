@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from leadsync.connector.models import SIDES, Side
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -43,8 +44,6 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-Role = Literal["marketing", "crm"]
-ROLES: tuple[Role, ...] = ("marketing", "crm")
 _SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True,
                            validate_default=True)
@@ -115,7 +114,7 @@ class SystemSettings(BaseModel):
     model_config = _MODEL_CONFIG
 
     kind: str
-    role: Role
+    role: Side
 
     @model_validator(mode="wrap")
     @classmethod
@@ -143,7 +142,7 @@ def _unknown_kind(table: Mapping[str, Any]) -> list[InitErrorDetails]:
         errors.append({"type": PydanticCustomError(
             "unknown_kind", 'unknown kind "{kind}"; known kinds: {known}{hint}',
             {"kind": str(kind), "known": known, "hint": hint}), "loc": ("kind",), "input": kind})
-    if table.get("role") not in ROLES:
+    if table.get("role") not in SIDES:
         errors.append({"type": "missing", "loc": ("role",), "input": None} if "role" not in table
                       else {"type": "literal_error", "loc": ("role",), "input": table["role"],
                             "ctx": {"expected": "'marketing' or 'crm'"}})
@@ -358,13 +357,13 @@ class Config(BaseModel):
         """The name and settings of the CRM."""
         return self._holder("crm")
 
-    def _holder(self, role: Role) -> tuple[str, SystemSettings]:
+    def _holder(self, role: Side) -> tuple[str, SystemSettings]:
         return next((name, s) for name, s in self.systems.items() if s.role == role)
 
 
 def role_problems(roles: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     """Exactly one system per role; ``roles`` maps system names to their (raw) roles."""
-    holders: dict[str, list[str]] = {role: [] for role in ROLES}
+    holders: dict[str, list[str]] = {role: [] for role in SIDES}
     for name, role in roles.items():
         if role in holders:
             holders[role].append(name)

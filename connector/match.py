@@ -106,25 +106,25 @@ class Matcher:
             target = other(side)
             if whole[target]:
                 continue  # the whole other side was read: no counterpart exists there
-            wanted = {p.email(side): p for p in pairs.values()
+            wanted = {address: p for p in pairs.values()
                       if p.records[side] is not None and p.records[target] is None
-                      and p.linked_id(target) is None}
-            wanted.pop(None, None)
+                      and p.linked_id(target) is None
+                      and (address := p.email(side)) is not None}
             if not wanted:
                 continue
             found = self.systems[target].lookup(self.match_fields[target], list(wanted),
                                                 self.fields(target))
             for record in found:
                 email = self.email(target, record)
-                pair = wanted.get(email)
+                pair = None if email is None else wanted.get(email)
                 if pair is not None and pair.records[target] is None:
                     pair.place(target, record, email)
 
     def _fill_counterparts(self, pairs: dict[str, Pair]) -> None:
         """Read the current state of linked counterparts that did not change this run."""
         for side in SIDES:
-            missing = {p.linked_id(side): p for p in pairs.values()
-                       if p.records[side] is None and p.linked_id(side)}
+            missing = {linked: p for p in pairs.values()
+                       if p.records[side] is None and (linked := p.linked_id(side))}
             if not missing:
                 continue
             system = self.systems[side]

@@ -252,9 +252,8 @@ def _changed(pair: Pair, side: Side, rule: FieldRule, systems: Mapping[Side, str
     if record is None:
         return False
     name = rule.marketing if side == "marketing" else rule.crm
-    sentinel = object()
-    last = pair.ledger.get((systems[side], name), sentinel)
-    return last is sentinel or not _equal(record.fields.get(name), last)
+    key = (systems[side], name)
+    return key not in pair.ledger or not _equal(record.fields.get(name), pair.ledger[key])
 
 
 def _current(pair: Pair, rule: FieldRule, target: Side,

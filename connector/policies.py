@@ -185,7 +185,8 @@ def _read_policy(index: int, table: Any, calendars: frozenset[str],
     if on_exhausted is not None and on_exhausted not in EXHAUSTED_ACTIONS:
         bad("on_exhausted", f"unknown action {on_exhausted!r}; known: recycle (or leave it out)"
             + did_you_mean(str(on_exhausted), EXHAUSTED_ACTIONS))
-    if len(problems) > before or first is None or within is None or selector is None:
+    if len(problems) > before or not isinstance(name, str) or first is None or within is None \
+            or selector is None:
         return None
     return Policy(name=name, priority=priority, selector=selector, calendar=calendar,
                   accept_within=accept, first_touch_within=first, cadence_calls=calls,

@@ -16,6 +16,7 @@ from leadsync.connector.models import (
     Activity,
     Cursor,
     FieldInfo,
+    FieldValue,
     Record,
     SalesProcess,
     TaskSpec,
@@ -44,8 +45,10 @@ class System(Protocol):
         """
         ...
 
-    def lookup(self, field: str, values: Sequence[str], fields: Sequence[str]) -> list[Record]:
-        """Live records whose ``field`` equals one of ``values`` (matching by email)."""
+    def lookup(self, field: str, values: Sequence[FieldValue], fields: Sequence[str]
+               ) -> list[Record]:
+        """Live records whose ``field`` equals one of ``values``: emails when matching, ids,
+        ``True`` for a checkbox. ``None`` and ``""`` match nothing and are skipped."""
         ...
 
     def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:

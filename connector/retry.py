@@ -35,7 +35,7 @@ class RetryPolicy:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientError) and exc.retry_after is not None:
             return exc.retry_after + random.uniform(0, 0.25)
-        backoff = min(self.maximum, self.initial * 2 ** (state.attempt_number - 1))
+        backoff = min(self.maximum, self.initial * 2.0 ** (state.attempt_number - 1))
         return backoff + random.uniform(0, self.initial)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -124,7 +124,13 @@ class Deadlines:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Deadlines:
-        made = cls(*(_instant(data.get(name)) for name in _DEADLINE_FIELDS))
+        made = cls(handoff_at=datetime.fromisoformat(data["handoff_at"]),
+                   accept_by=_instant(data.get("accept_by")),
+                   accept_warn=_instant(data.get("accept_warn")),
+                   first_touch_by=datetime.fromisoformat(data["first_touch_by"]),
+                   first_touch_warn=datetime.fromisoformat(data["first_touch_warn"]),
+                   cadence_end=datetime.fromisoformat(data["cadence_end"]),
+                   cadence_warn=datetime.fromisoformat(data["cadence_warn"]))
         object.__setattr__(made, "_json", {name: data.get(name) for name in _DEADLINE_FIELDS})
         return made
 

@@ -30,7 +30,7 @@ from leadsync.connector.schema import (
 )
 from leadsync.connector.store import Link, ParkedRecord
 from sqlalchemy import Table, create_engine, func, insert, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 __all__ = ["SCHEMA_VERSION", "Link", "ParkedRecord", "StateStore", "links", "new_key",
@@ -174,20 +174,24 @@ class StateStore:
                 keys: list[str], changing: list[str]) -> None:
         """INSERT ... ON CONFLICT DO UPDATE, in the dialect of the store."""
         if self.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+            pg = postgresql_insert(table)
+            tx.execute(pg.on_conflict_do_update(
+                index_elements=keys, set_={name: pg.excluded[name] for name in changing}), rows)
         else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        statement = dialect_insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={name: statement.excluded[name] for name in changing})
-        tx.execute(statement, rows)
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+            lite = sqlite_insert(table)
+            tx.execute(lite.on_conflict_do_update(
+                index_elements=keys, set_={name: lite.excluded[name] for name in changing}), rows)
 
     # runs
     def start_run(self, connection: str, job: str) -> int:
         with self.engine.begin() as conn:
             result = conn.execute(insert(runs).values(
                 connection=connection, job=job, started_at=_now(), status="running"))
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT of one row always has one
+            return int(key[0])
 
     def finish_run(self, run_id: int, status: str, summary: Mapping[str, Any]) -> None:
         with self.engine.begin() as conn:
@@ -353,7 +357,7 @@ class _Reuse:
         return None
 
 
-def _link(row: Mapping[str, Any]) -> Link:
+def _link(row: RowMapping) -> Link:
     return Link(key=row["key"], marketing_id=row["marketing_id"], crm_id=row["crm_id"],
                 email=row["email"])
 

@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from leadsync.connector.models import TaskSpec, WriteOp, WriteResult
-from leadsync.connector.plan import Side
+from leadsync.connector.models import Side, TaskSpec, WriteOp, WriteResult
 from leadsync.connector.sla import AT_RISK, BREACHED, MET, PENDING, Clock
 
 OPEN_STATUSES = (PENDING, AT_RISK, MET, BREACHED)

@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from leadsync.connector.definition import Definition, Verdict
-from leadsync.connector.models import Record
-from leadsync.connector.plan import SIDES, Side
+from leadsync.connector.models import SIDES, Record, Side
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.sync import SyncEngine
 from leadsync.connector.transforms import normalize_email

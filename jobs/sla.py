@@ -16,8 +16,7 @@ from datetime import datetime
 import structlog
 from leadsync.connector.config import Config
 from leadsync.connector.errors import ConfigError
-from leadsync.connector.models import Record, WriteOp
-from leadsync.connector.plan import Side
+from leadsync.connector.models import Record, Side, WriteOp
 from leadsync.connector.ports import Notifier
 from leadsync.connector.sla import Touch
 from leadsync.connector.sweep_actions import SweepPlan, SweepResult

@@ -98,8 +98,7 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
 
     from leadsync.connector.definition_file import load_definition
     from leadsync.connector.mapping import load_mapping
-    from leadsync.connector.models import Record
-    from leadsync.connector.plan import SIDES, Side
+    from leadsync.connector.models import SIDES, Record, Side
     from leadsync.connector.qualify import Qualifier
 
     try:

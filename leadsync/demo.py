@@ -22,6 +22,7 @@ from leadsync.connector.config import Config
 from leadsync.connector.config_file import load_config
 from leadsync.connector.logs import configure_logging
 from leadsync.connector.state import StateStore
+from leadsync.connector.store import Link, Store
 from leadsync.jobs.sla import Sweep
 from leadsync.jobs.sla_setup import prepare_sla
 from leadsync.jobs.sync import adopt, prepare
@@ -143,7 +144,7 @@ def run_demo(seed: int = 200, console: Console | None = None) -> int:
     return 0
 
 
-def side_by_side(store: StateStore, engine: object, limit: int) -> Table:
+def side_by_side(store: Store, engine: object, limit: int) -> Table:
     """A few leads as each system holds them now, with LeadSync's verdict."""
     from leadsync.connector.sync import SyncEngine
 
@@ -197,11 +198,13 @@ def sla_table(engine: Any, limit: int) -> Table:
     return table
 
 
-def _links(store: StateStore, connection: str) -> list:
+def _links(store: Store, connection: str) -> list[Link]:
+    """The connection's first links, read from the SQL tables: the port has no call for it."""
     from sqlalchemy import select
 
-    from leadsync.connector.state import Link, links
+    from leadsync.connector.state import links
 
+    assert isinstance(store, StateStore)  # the demo's store is the SQL one
     with store.engine.connect() as conn:
         rows = conn.execute(select(links).where(links.c.connection == connection)
                             .order_by(links.c.id).limit(200)).mappings()

@@ -25,7 +25,7 @@ from leadsync.adapters.hubspot.errors import refusal
 from leadsync.adapters.hubspot.owners import read_owners
 from leadsync.connector.budget import CallBudget
 from leadsync.connector.errors import BatchRefused, LeadSyncError, RecordRefused
-from leadsync.connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
+from leadsync.connector.models import Cursor, FieldInfo, FieldValue, Record, WriteOp, WriteResult
 from leadsync.connector.retry import RetryPolicy
 
 log = structlog.get_logger("leadsync.hubspot")
@@ -115,7 +115,8 @@ class HubSpotSystem:
                 return
             after = nxt
 
-    def lookup(self, field: str, values: Sequence[str], fields: Sequence[str]) -> list[Record]:
+    def lookup(self, field: str, values: Sequence[FieldValue], fields: Sequence[str]
+               ) -> list[Record]:
         """By id or a unique property: batch reads. By any other property (every qualified
         lead): search, paged by record id so that HubSpot's 10,000-result cap never bites."""
         properties = self._properties(fields)

@@ -18,7 +18,7 @@ from typing import Any
 from leadsync.adapters.salesforce.calls import SalesforceCalls
 from leadsync.adapters.salesforce.errors import refusal
 from leadsync.connector.budget import CallBudget
-from leadsync.connector.models import Cursor, FieldInfo, Record, WriteOp, WriteResult
+from leadsync.connector.models import Cursor, FieldInfo, FieldValue, Record, WriteOp, WriteResult
 from leadsync.connector.retry import RetryPolicy
 from simple_salesforce import Salesforce
 
@@ -83,7 +83,8 @@ class SalesforceSystem:
             if records:
                 yield records
 
-    def lookup(self, field: str, values: Sequence[str], fields: Sequence[str]) -> list[Record]:
+    def lookup(self, field: str, values: Sequence[FieldValue], fields: Sequence[str]
+               ) -> list[Record]:
         found: list[Record] = []
         unique = list(dict.fromkeys(v for v in values if v))
         for start in range(0, len(unique), LOOKUP_CHUNK):

@@ -97,7 +97,7 @@ class PortalApp:
             try:
                 if endpoint is None:
                     raise _http_error(unmatched, request)
-                status, body = self._dispatch(str(endpoint), request, args)
+                status, body = self._dispatch(str(endpoint), request, dict(args))
             except HubSpotError as error:
                 status, body = error.status, error.body()
             except Exception:
@@ -120,7 +120,7 @@ class PortalApp:
         method = request.method
         query = _query(request)
         handler = getattr(self, f"_{endpoint}")
-        return handler(method, request, query, **args)  # type: ignore[no-any-return]
+        return handler(method, request, query, **args)
 
     # -- objects ---------------------------------------------------------------------------
 

@@ -44,11 +44,12 @@ class Lists:
         if self._by_name(name) is not None:
             raise validation_error(f"A list named '{name}' already exists.")
         at = self.now()
-        record = {"listId": str(self.next_id), "listVersion": 1, "name": name,
-                  "objectTypeId": CONTACTS, "processingType": kind,
-                  "processingStatus": "COMPLETE", "createdAt": at, "updatedAt": at,
-                  "filtersUpdatedAt": at, "createdById": "7100001", "updatedById": "7100001",
-                  "deletedAt": None, "members": {}}
+        record: dict[str, Any] = {
+            "listId": str(self.next_id), "listVersion": 1, "name": name,
+            "objectTypeId": CONTACTS, "processingType": kind,
+            "processingStatus": "COMPLETE", "createdAt": at, "updatedAt": at,
+            "filtersUpdatedAt": at, "createdById": "7100001", "updatedById": "7100001",
+            "deletedAt": None, "members": {}}
         self.next_id += 1
         self.lists[record["listId"]] = record
         return 200, {"list": self._model(record)}

@@ -133,7 +133,8 @@ class ObjectsApi:
         id_property = body.get("idProperty")
         shown = {"properties": body.get("properties") or [],
                  "propertiesWithHistory": body.get("propertiesWithHistory") or []}
-        results, missing = [], []
+        results: list[Record] = []
+        missing: list[str] = []
         for item in inputs:
             record = self._find(object_type, str(item.get("id", "")), id_property,
                                 args["archived"])
@@ -355,10 +356,11 @@ class ObjectsApi:
                                            f"{type_id} is not valid for {object_type}")
                 self.portal.associations.check(object_type, to_type,
                                                kind.get("associationCategory", ""), type_id)
-                if self.store.get(to_type, to_id) is None:
+                target = self.store.get(to_type, to_id)
+                if target is None:
                     raise validation_error(f"Could not create association: "
                                            f"{SINGULAR[to_type]} {to_id} does not exist.")
-                links.append((to_type, self.store.get(to_type, to_id)["id"], type_id))
+                links.append((to_type, target["id"], type_id))
         return links
 
     def _create(self, object_type: str, values: dict[str, str],

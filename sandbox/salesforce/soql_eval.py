@@ -445,8 +445,12 @@ def compile_order(order_by: Iterable[tuple[str, bool, bool]],
     for path, asc, nulls_first in order_by:
         get = make_getter(path)
         conv = SORT_KEYS[category(types.get(path.lower(), "string"))]
-        keys.append((lambda r, g=get, k=conv: k(g(r)), asc, nulls_first))
+        keys.append((_sort_key(get, conv), asc, nulls_first))
     return keys
+
+
+def _sort_key(get: Callable[[Record], Any], conv: Callable[[Any], Any]) -> Callable[[Record], Any]:
+    return lambda r: conv(get(r))
 
 
 def sort_records(records: Iterable[Record], keys: list[SortKey]) -> list[Record]:

@@ -472,7 +472,7 @@ def test_lookup_by_a_field_many_records_share_finds_every_one(org: Org) -> None:
     ops = [WriteOp(f"conf-{n}", {**org.side.fields(n), flag: n % 3 == 0}) for n in range(7)]
     written = org.system.write(ops)
 
-    found = org.system.lookup(flag, [True], [flag])  # type: ignore[list-item]
+    found = org.system.lookup(flag, [True], [flag])
 
     assert sorted(r.id for r in found) == sorted(w.id for w in written[::3])
     assert all(r.fields[flag] in (True, "true") for r in found)

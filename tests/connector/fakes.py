@@ -78,7 +78,8 @@ class FakeSystem:
             self.calls += 1
             yield records[i:i + self.page_size]
 
-    def lookup(self, field: str, values: Sequence[str], fields: Sequence[str]) -> list[Record]:
+    def lookup(self, field: str, values: Sequence[FieldValue], fields: Sequence[str]
+               ) -> list[Record]:
         self.calls += 1
         wanted = {str(v).lower() for v in values}
         return [self._record(r) for r, f in self.records.items() if r not in self.deleted
