@@ -11,7 +11,12 @@
     │                        that input becomes a RecordRefused; anywhere else a setup error
     ├── TransientError       the vendor is busy or away: retried with backoff (timeouts, 5xx)
     │   └── RateLimited      429, REQUEST_LIMIT_EXCEEDED; carries the vendor's Retry-After
-    └── RecordRefused        one record refused: parked with the vendor's code, the rest go on
+    ├── RecordRefused        one record refused: parked with the vendor's code, the rest go on
+    ├── LockHeld             another run of the same job and connection holds the lock
+    └── ReserveReached       the run stopped at the daily API reserve kept for the org's other
+                             integrations; progress is saved and the next run resumes
+
+The command line turns each kind into a documented exit code (``leadsync.exits``).
 
 Adapters map vendor responses onto this tree with a table (status or error code -> kind), never
 with ``if`` chains scattered through their calls. Messages never carry secrets.
@@ -81,6 +86,25 @@ class RecordRefused(LeadSyncError):
         self.key, self.code, self.vendor_message, self.fields = key, code, message, tuple(fields)
         where = f" [{', '.join(self.fields)}]" if self.fields else ""
         super().__init__(f"record {key}: {code}{where}: {message}")
+
+
+class LockHeld(LeadSyncError):
+    """A run of this job on this connection is under way elsewhere; ``holder`` says whose."""
+
+    def __init__(self, job: str, connection: str, holder: str) -> None:
+        self.job, self.connection, self.holder = job, connection, holder
+        super().__init__(f"{job} on connection {connection!r} is already running ({holder}); "
+                         f"this run did nothing")
+
+
+class ReserveReached(LeadSyncError):
+    """A system's daily API use reached the share kept for the org's other integrations."""
+
+    def __init__(self, system: str, used: int, allowed: int, reserve: float) -> None:
+        self.system, self.used, self.allowed, self.reserve = system, used, allowed, reserve
+        super().__init__(f"{system}: {used:,} of {allowed:,} daily API calls used; the last "
+                         f"{reserve:.0%} is kept for the org's other integrations, so this run "
+                         f"stopped with its progress saved and the next one resumes")
 
 
 RecordError = RecordRefused  # the earlier name
