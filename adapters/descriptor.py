@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from leadsync.connector.models import SalesProcess
 from leadsync.connector.ports import Activities, Lists, System
-from pydantic import BaseModel
 
 
 @dataclass(frozen=True)

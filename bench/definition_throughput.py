@@ -29,10 +29,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from leadsync import shipped
 from leadsync.connector.definition import Definition
 from leadsync.connector.definition_file import load_definition
-
-from leadsync import shipped
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CHUNK = 50_000

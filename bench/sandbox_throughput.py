@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable
 
 from hubspot import HubSpot
-from leadsync.adapters.transport import ca_session
 from simple_salesforce import Salesforce
+
+from leadsync.adapters.transport import ca_session
 
 EXT_ID = "LeadSync_Id__c"
 

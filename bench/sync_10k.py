@@ -22,9 +22,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from leadsync.jobs.sync import prepare
-
 from leadsync.demo import sandbox_config
+from leadsync.jobs.sync import prepare
 
 
 def main() -> None:

@@ -77,6 +77,7 @@ from functools import lru_cache
 from typing import Any
 
 import holidays as holidays_package
+
 from leadsync.connector.calendar_settings import (
     Hours,
     calendar_arguments,

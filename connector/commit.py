@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+
 from leadsync.connector.models import SIDES, Cursor, Side, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite, other
 from leadsync.connector.store import Link, SyncState

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from leadsync.connector.models import SIDES, Side
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -43,6 +42,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from leadsync.connector.models import SIDES, Side
 
 _SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True,

@@ -21,8 +21,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-from leadsync.connector.config import Config, SystemSettings, registered_kinds, role_problems
-from leadsync.connector.errors import ConfigError
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -30,6 +28,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from leadsync.connector.config import Config, SystemSettings, registered_kinds, role_problems
+from leadsync.connector.errors import ConfigError
 
 ENV_PREFIX = "LEADSYNC_"
 ENV_DELIMITER = "__"

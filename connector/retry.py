@@ -10,7 +10,6 @@ import random
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from leadsync.connector.errors import TransientError
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -18,6 +17,8 @@ from tenacity import (
     stop_after_attempt,
     stop_after_delay,
 )
+
+from leadsync.connector.errors import TransientError
 
 T = TypeVar("T")
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from leadsync.connector.errors import ConfigError
 from sqlalchemy import (
     JSON,
     Column,
@@ -38,6 +37,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection
+
+from leadsync.connector.errors import ConfigError
 
 SCHEMA_VERSION = 3
 

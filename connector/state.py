@@ -12,6 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Table, create_engine, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.exc import ArgumentError, OperationalError
+
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Cursor, FieldValue
 from leadsync.connector.schema import (
@@ -29,9 +33,6 @@ from leadsync.connector.schema import (
     settings_table,
 )
 from leadsync.connector.store import Link, ParkedRecord
-from sqlalchemy import Table, create_engine, func, insert, select, update
-from sqlalchemy.engine import Connection, Engine, RowMapping
-from sqlalchemy.exc import ArgumentError, OperationalError
 
 __all__ = ["SCHEMA_VERSION", "Link", "ParkedRecord", "StateStore", "links", "new_key",
            "schema_version"]

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+
 from leadsync.connector.changes import ChangeSource, parked_ids
 from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.deliver import Deliver, Progress

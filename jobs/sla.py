@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import datetime
 
 import structlog
+
 from leadsync.connector.config import Config
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Record, Side, WriteOp

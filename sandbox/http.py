@@ -11,8 +11,9 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from leadsync.sandbox.people import Owner, Person
 from werkzeug.wrappers import Response
+
+from leadsync.sandbox.people import Owner, Person
 
 WSGIEnviron = dict[str, Any]
 

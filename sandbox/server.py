@@ -20,9 +20,10 @@ from types import TracebackType
 from typing import Any
 
 import trustme
+from werkzeug.serving import BaseWSGIServer, make_server
+
 from leadsync.sandbox.http import DroppedConnection, Emulator, FaultInjector
 from leadsync.sandbox.people import make_owners, make_people
-from werkzeug.serving import BaseWSGIServer, make_server
 
 API_VERSION = "59.0"
 SAVE_EVERY_SECONDS = 2.0

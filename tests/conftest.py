@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import requests
 from hubspot import HubSpot
+from simple_salesforce import Salesforce
+
 from leadsync.adapters.transport import ca_session
 from leadsync.sandbox.server import Sandbox
-from simple_salesforce import Salesforce
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from hubspot import HubSpot
+
 from leadsync.adapters.hubspot.errors import translate
 from leadsync.connector.budget import CallBudget, RollingWindow
 from leadsync.connector.retry import RetryPolicy

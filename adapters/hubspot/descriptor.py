@@ -21,6 +21,7 @@ CONTACT_PROCESS = SalesProcess(
 
 def build_system(name: str, settings: Any) -> System:
     from hubspot import HubSpot
+
     from leadsync.adapters.hubspot.system import HubSpotSystem
 
     kwargs = settings.client_kwargs()

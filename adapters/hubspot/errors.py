@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from urllib3.exceptions import HTTPError as Urllib3Error
+
 from leadsync.connector.errors import (
     AuthError,
     BatchRefused,
@@ -15,7 +17,6 @@ from leadsync.connector.errors import (
     RecordRefused,
     TransientError,
 )
-from urllib3.exceptions import HTTPError as Urllib3Error
 
 ERROR_KINDS: dict[int, type[LeadSyncError]] = {
     400: BatchRefused,  # VALIDATION_ERROR: on a batch write, some input's values

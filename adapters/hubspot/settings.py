@@ -10,14 +10,15 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
+
 from leadsync.connector.config import (
     ExistingFile,
     HttpsUrl,
     SecretText,
     SystemSettings,
 )
-from pydantic import Field, field_validator
-from pydantic_core import PydanticCustomError
 
 _PROPERTY_NAME = re.compile(r"[a-z][a-z0-9_]*")
 

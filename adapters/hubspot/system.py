@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 from hubspot import HubSpot
+
 from leadsync.adapters.hubspot.calls import HubSpotCalls, next_after
 from leadsync.adapters.hubspot.errors import refusal
 from leadsync.adapters.hubspot.owners import read_owners

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from simple_salesforce import Salesforce
+
 from leadsync.adapters.salesforce.errors import translate
 from leadsync.connector.budget import CallBudget, DailyBudget
 from leadsync.connector.retry import RetryPolicy
-from simple_salesforce import Salesforce
 
 T = TypeVar("T")
 

@@ -25,10 +25,11 @@ SECRETS = ("session_id", "password", "security_token", "consumer_secret", "priva
 
 def build_system(name: str, settings: Any) -> System:
     """Logging in happens here, for the login flows that need it."""
-    from leadsync.adapters.salesforce.system import SalesforceSystem
-    from leadsync.adapters.transport import ca_session
     from simple_salesforce import Salesforce
     from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
+    from leadsync.adapters.salesforce.system import SalesforceSystem
+    from leadsync.adapters.transport import ca_session
 
     kwargs = settings.client_kwargs()
     for key in SECRETS:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from simple_salesforce.exceptions import SalesforceError
+
 from leadsync.connector.errors import (
     AuthError,
     ConfigError,
@@ -17,7 +19,6 @@ from leadsync.connector.errors import (
     RecordRefused,
     TransientError,
 )
-from simple_salesforce.exceptions import SalesforceError
 
 ERROR_KINDS: dict[tuple[int, str | None], type[LeadSyncError]] = {
     (401, None): AuthError,

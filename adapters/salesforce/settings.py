@@ -23,6 +23,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
 from leadsync.connector.config import (
     ExistingFile,
     HttpsUrl,
@@ -30,8 +33,6 @@ from leadsync.connector.config import (
     SystemSettings,
     validate_with_problems,
 )
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 Auth = Literal["session", "password", "jwt", "client_credentials"]
 

@@ -15,12 +15,13 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from simple_salesforce import Salesforce
+
 from leadsync.adapters.salesforce.calls import SalesforceCalls
 from leadsync.adapters.salesforce.errors import refusal
 from leadsync.connector.budget import CallBudget
 from leadsync.connector.models import Cursor, FieldInfo, FieldValue, Record, WriteOp, WriteResult
 from leadsync.connector.retry import RetryPolicy
-from simple_salesforce import Salesforce
 
 BATCH = 200
 LOOKUP_CHUNK = 100

@@ -21,6 +21,7 @@ import json
 from collections.abc import Mapping
 
 import requests
+
 from leadsync.connector.errors import TransientError
 from leadsync.connector.models import WriteResult
 from leadsync.connector.retry import RetryPolicy

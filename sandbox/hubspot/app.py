@@ -13,6 +13,10 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
 from leadsync.sandbox.http import WSGIEnviron, json_response
 from leadsync.sandbox.hubspot import owners as _owners
 from leadsync.sandbox.hubspot import properties as props
@@ -24,9 +28,6 @@ from leadsync.sandbox.hubspot.errors import (
     validation_error,
 )
 from leadsync.sandbox.hubspot.objects_api import ObjectsApi
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import Map, Rule
-from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
     from leadsync.sandbox.hubspot.portal import HubSpotPortal

@@ -11,9 +11,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from werkzeug.wrappers import Response
+
 from leadsync.sandbox.http import json_response
 from leadsync.sandbox.hubspot.errors import correlation_id
-from werkzeug.wrappers import Response
 
 Clock = Callable[[], float]
 

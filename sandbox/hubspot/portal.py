@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from werkzeug.wrappers import Response
+
 from leadsync.sandbox.http import WSGIEnviron, json_response
 from leadsync.sandbox.hubspot import properties, timestamps
 from leadsync.sandbox.hubspot.app import PortalApp
@@ -19,7 +21,6 @@ from leadsync.sandbox.hubspot.owners import Owners
 from leadsync.sandbox.hubspot.properties import PropertyCatalog
 from leadsync.sandbox.hubspot.store import ObjectStore
 from leadsync.sandbox.people import LEAD_SOURCES, Owner, Person
-from werkzeug.wrappers import Response
 
 PORTAL_ID = 24_000_001
 LEAD_SOURCE_PROPERTY = "lead_source"

@@ -13,13 +13,14 @@ import random
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
 from leadsync.sandbox.http import WSGIEnviron, json_response
 from leadsync.sandbox.salesforce import composite, query, replication, soap, sobjects, tooling
 from leadsync.sandbox.salesforce.errors import ApiError, not_found
 from leadsync.sandbox.salesforce.limits import LIMIT_EXCEEDED
-from werkzeug.exceptions import NotFound
-from werkzeug.routing import Map, Rule
-from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
     from leadsync.sandbox.salesforce.org import SalesforceOrg

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from werkzeug.wrappers import Request, Response
+
 from leadsync.sandbox.http import json_response
 from leadsync.sandbox.salesforce import ids
 from leadsync.sandbox.salesforce.errors import (
@@ -28,7 +30,6 @@ from leadsync.sandbox.salesforce.payload import read_json
 from leadsync.sandbox.salesforce.schema import SObjectType
 from leadsync.sandbox.salesforce.sobjects import record_body, sobject_or_404
 from leadsync.sandbox.salesforce.validation import read_body
-from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
     from leadsync.sandbox.salesforce.org import SalesforceOrg

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from werkzeug.wrappers import Response
+
 from leadsync.sandbox.http import WSGIEnviron
 from leadsync.sandbox.people import Owner, Person
 from leadsync.sandbox.salesforce import groups, ids
@@ -28,7 +30,6 @@ from leadsync.sandbox.salesforce.seed import seed_org
 from leadsync.sandbox.salesforce.standard import CLOSED_TASK_STATUSES, name_entity, standard_objects
 from leadsync.sandbox.salesforce.tooling import field_from_definition
 from leadsync.sandbox.salesforce.validation import check_record, format_datetime, parse_datetime
-from werkzeug.wrappers import Response
 
 DUMP_VERSION = 1
 API_USER = {"FirstName": "LeadSync", "LastName": "Integration", "Alias": "lsync",

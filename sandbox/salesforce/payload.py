@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from leadsync.sandbox.salesforce.errors import json_parser_error
 from werkzeug.wrappers import Request
+
+from leadsync.sandbox.salesforce.errors import json_parser_error
 
 
 def read_json(request: Request) -> tuple[Any, str]:

@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from werkzeug.wrappers import Request, Response
+
 from leadsync.sandbox.http import json_response
 from leadsync.sandbox.salesforce import ids, soql
 from leadsync.sandbox.salesforce.errors import ApiError
 from leadsync.sandbox.salesforce.schema import Field, SObjectType, target_of
-from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
     from leadsync.sandbox.salesforce.org import SalesforceOrg

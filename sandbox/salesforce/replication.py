@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from werkzeug.wrappers import Request, Response
+
 from leadsync.sandbox.http import json_response
 from leadsync.sandbox.salesforce.errors import ApiError, method_not_allowed
 from leadsync.sandbox.salesforce.sobjects import sobject_or_404
 from leadsync.sandbox.salesforce.validation import format_datetime, parse_datetime
-from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
     from leadsync.sandbox.salesforce.org import SalesforceOrg

@@ -15,12 +15,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
+from werkzeug.wrappers import Request, Response
+
 from leadsync.sandbox.salesforce import ids
 from leadsync.sandbox.salesforce.errors import ApiError, RecordError, RecordRefused
 from leadsync.sandbox.salesforce.limits import LIMIT_EXCEEDED
 from leadsync.sandbox.salesforce.standard import CONVERTED_STATUS
 from leadsync.sandbox.salesforce.validation import read_body
-from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
     from leadsync.sandbox.salesforce.org import SalesforceOrg

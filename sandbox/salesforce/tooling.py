@@ -12,12 +12,13 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any
 
+from werkzeug.wrappers import Request, Response
+
 from leadsync.sandbox.http import json_response
 from leadsync.sandbox.salesforce import query
 from leadsync.sandbox.salesforce.errors import ApiError, method_not_allowed, not_found
 from leadsync.sandbox.salesforce.payload import read_json
 from leadsync.sandbox.salesforce.schema import Field, SObjectType
-from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
     from leadsync.sandbox.salesforce.org import SalesforceOrg

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import pytest
+
 from leadsync.adapters import registry
 from leadsync.adapters.hubspot.settings import HubSpotSettings
 from leadsync.adapters.hubspot.system import HubSpotSystem
@@ -35,7 +36,6 @@ from leadsync.connector.ports import Activities, Lists, System
 from leadsync.connector.retry import RetryPolicy
 from leadsync.jobs.sync import key_field_spec
 from leadsync.sandbox.server import Sandbox
-
 from tests.conftest import hubspot_client, salesforce_client
 from tests.connector.fakes import Clock, FakeSystem
 

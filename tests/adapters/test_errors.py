@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from hubspot.crm.contacts import ApiException
+from simple_salesforce.exceptions import SalesforceError
+
 from leadsync.adapters.hubspot import errors as hubspot_errors
 from leadsync.adapters.salesforce import errors as salesforce_errors
 from leadsync.connector.errors import (
@@ -19,7 +21,6 @@ from leadsync.connector.errors import (
     RecordRefused,
     TransientError,
 )
-from simple_salesforce.exceptions import SalesforceError
 
 
 def hubspot_answer(status: int, category: str, message: str, **extra: Any) -> ApiException:

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from hubspot import HubSpot
+
 from leadsync.adapters.hubspot.activities import HubSpotActivities, counts
 from leadsync.adapters.hubspot.system import HubSpotSystem
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Record, TaskSpec
 from leadsync.sandbox.server import Sandbox
-
 from tests.sandbox.hubspot_support import new_contact
 
 T0 = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)

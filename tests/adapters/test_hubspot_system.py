@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import urllib3
 from hubspot import HubSpot
+
 from leadsync.adapters.hubspot.system import HubSpotSystem, epoch_ms
 from leadsync.connector.budget import RollingWindow
 from leadsync.connector.errors import AuthError, ConfigError, RateLimited, TransientError

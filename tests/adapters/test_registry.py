@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
+from simple_salesforce import Salesforce
+
 from leadsync.adapters import registry
 from leadsync.adapters.descriptor import AdapterDescriptor
 from leadsync.adapters.hubspot.activities import HubSpotActivities
@@ -16,8 +18,6 @@ from leadsync.adapters.salesforce.activities import SalesforceActivities
 from leadsync.adapters.salesforce.system import SalesforceSystem
 from leadsync.connector.config import registered_kinds
 from leadsync.connector.errors import ConfigError
-from simple_salesforce import Salesforce
-
 from tests.connector.fakes import Clock, FakeSystem
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from simple_salesforce import Salesforce
+
 from leadsync.adapters.salesforce.activities import SalesforceActivities
 from leadsync.adapters.salesforce.system import SalesforceSystem
 from leadsync.connector.errors import ConfigError
 from leadsync.sandbox.server import Sandbox
-from simple_salesforce import Salesforce
 
 
 @pytest.fixture

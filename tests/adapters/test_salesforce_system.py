@@ -17,12 +17,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 import responses
+from simple_salesforce import Salesforce
+
 from leadsync.adapters.salesforce.system import SalesforceSystem, soql_literal
 from leadsync.connector.budget import DailyBudget
 from leadsync.connector.errors import AuthError, ConfigError, RateLimited, TransientError
 from leadsync.connector.models import Cursor, FieldInfo, WriteOp, WriteResult
 from leadsync.connector.retry import RetryPolicy
-from simple_salesforce import Salesforce
 
 INSTANCE = "https://acme.my.salesforce.com"
 DATA = f"{INSTANCE}/services/data/v59.0"

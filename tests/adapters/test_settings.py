@@ -14,6 +14,8 @@ import simple_salesforce.login as sf_login
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hubspot import HubSpot
+from simple_salesforce import Salesforce
+
 from leadsync.adapters.hubspot.settings import HubSpotSettings
 from leadsync.adapters.registry import load_builtin_kinds
 from leadsync.adapters.salesforce.settings import SalesforceSettings
@@ -21,7 +23,6 @@ from leadsync.adapters.transport import ca_session
 from leadsync.connector.config import Config, registered_kinds
 from leadsync.connector.config_file import check_config, load_config
 from leadsync.sandbox.server import Sandbox
-from simple_salesforce import Salesforce
 
 REPO = Path(__file__).resolve().parents[2]
 

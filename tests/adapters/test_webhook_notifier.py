@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+
 from leadsync.adapters.webhook.notifier import WebhookNotifier, sign
 from leadsync.connector.retry import RetryPolicy
 

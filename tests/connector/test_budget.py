@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from leadsync.connector.budget import CallBudget, DailyBudget, RollingWindow
 from leadsync.connector.errors import RateLimited
 

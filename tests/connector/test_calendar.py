@@ -13,6 +13,7 @@ import holidays
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from leadsync.connector.calendar import BusinessCalendar, Duration, always_open
 from leadsync.connector.errors import ConfigError
 

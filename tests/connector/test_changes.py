@@ -5,7 +5,6 @@ from __future__ import annotations
 from leadsync.connector.changes import ChangeSource, parked_ids
 from leadsync.connector.models import Cursor
 from leadsync.connector.state import StateStore
-
 from tests.connector.fakes import Clock, FakeSystem
 
 

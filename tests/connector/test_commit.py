@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.models import SIDES, Cursor, Record, Side, WriteOp, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite, Refusal

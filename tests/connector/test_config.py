@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from pydantic import BaseModel
+
 from leadsync.adapters.hubspot.settings import HubSpotSettings
 from leadsync.adapters.registry import load_builtin_kinds
 from leadsync.adapters.salesforce.settings import SalesforceSettings
@@ -27,7 +29,6 @@ from leadsync.connector.config import (
 )
 from leadsync.connector.config_file import check_config, load_config
 from leadsync.connector.errors import ConfigError
-from pydantic import BaseModel
 
 REPO = Path(__file__).resolve().parents[2]
 

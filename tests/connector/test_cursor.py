@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from leadsync.connector.models import Cursor, Record
 
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)

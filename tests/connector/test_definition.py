@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from leadsync.connector.definition import (
     REASON_LIMIT,
     Definition,
@@ -19,7 +20,6 @@ from leadsync.connector.definition import (
 )
 from leadsync.connector.definition_file import load_definition, load_definition_text
 from leadsync.connector.errors import ConfigError
-
 from tests.connector.test_rules import toml
 
 SHIPPED = Path(__file__).parents[2] / "definitions" / "example.toml"

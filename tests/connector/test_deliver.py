@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+
 from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.deliver import Deliver
 from leadsync.connector.mapping import FieldMapping, load_mapping
@@ -13,7 +14,6 @@ from leadsync.connector.models import SIDES, Side, WriteOp, WriteResult
 from leadsync.connector.plan import Pair, Plan, plan
 from leadsync.connector.state import StateStore
 from leadsync.connector.transforms import TransformContext
-
 from tests.connector.fakes import Clock, FakeSystem
 from tests.connector.test_sync import MAPPING, require_last_name
 

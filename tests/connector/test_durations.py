@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from leadsync.connector.calendar import Duration as DurationFromCalendar
 from leadsync.connector.durations import Duration, format_duration, parse_duration
 

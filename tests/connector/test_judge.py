@@ -6,13 +6,13 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+
 from leadsync.connector.judge import Judge
 from leadsync.connector.mapping import FieldRule
 from leadsync.connector.models import Record, Side
 from leadsync.connector.plan import Pair, plan
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.transforms import FieldValue, TransformContext
-
 from tests.connector.test_qualify import DEFINITION, HOT_CONTACT, MAPPING, NOW, QUALIFIER, hubspot
 
 CONTEXTS: dict[Side, TransformContext] = {"marketing": TransformContext(),

@@ -6,6 +6,7 @@ import io
 import json
 
 import structlog
+
 from leadsync.connector.logs import configure_logging, redact, register_secret
 
 

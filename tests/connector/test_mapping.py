@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.mapping import FieldRule, Skip, load_mapping
 from leadsync.connector.models import FieldInfo

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from leadsync.connector import match as match_module
 from leadsync.connector.match import Matcher
 from leadsync.connector.models import Record, Side
 from leadsync.connector.state import StateStore
 from leadsync.connector.store import Link
-
 from tests.connector.fakes import Clock, FakeSystem
 
 MATCH_FIELDS: dict[Side, str] = {"marketing": "email", "crm": "Email"}

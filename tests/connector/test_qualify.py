@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from leadsync.connector.definition_file import load_definition
 from leadsync.connector.mapping import Skip, load_mapping
 from leadsync.connector.models import Record

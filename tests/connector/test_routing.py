@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from leadsync.connector.calendar import always_open
 from leadsync.connector.routing import Rep, RoundRobin, compliance
 from leadsync.connector.sla import Clock, Touch, assess, parse_policies

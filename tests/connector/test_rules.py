@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+
 from leadsync.connector.definition import Definition
 from leadsync.connector.definition_file import load_definition_text
 from leadsync.connector.errors import ConfigError

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from leadsync.connector.calendar import BusinessCalendar, always_open
 from leadsync.connector.durations import Duration
 from leadsync.connector.errors import ConfigError

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import insert
+
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Cursor
 from leadsync.connector.state import SCHEMA_VERSION, Link, StateStore, new_key, schema_version
-from sqlalchemy import insert
 
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -117,8 +118,9 @@ def test_adopted_definitions_are_kept_in_order_and_an_unchanged_one_is_not_adopt
 
 
 def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path) -> None:
-    from leadsync.connector.schema import _MIGRATIONS
     from sqlalchemy import create_engine
+
+    from leadsync.connector.schema import _MIGRATIONS
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
+from leadsync import shipped
 from leadsync.connector.calendar import BusinessCalendar, always_open
 from leadsync.connector.config import SlaSettings
 from leadsync.connector.errors import ConfigError
@@ -22,8 +24,6 @@ from leadsync.connector.sweep_plan import (
     SweepRules,
     pool_members,
 )
-
-from leadsync import shipped
 
 H = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 VIEW = load_mapping(shipped.mapping()).view

@@ -7,12 +7,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+
 from leadsync.connector.errors import TransientError
 from leadsync.connector.mapping import FieldMapping, load_mapping
 from leadsync.connector.models import Cursor, FieldValue, Record
 from leadsync.connector.state import StateStore
 from leadsync.connector.sync import SyncEngine
-
 from tests.connector.fakes import Clock, FakeSystem
 
 MAPPING = """version = 1

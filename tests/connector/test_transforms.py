@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from leadsync.connector.transforms import (
     REGISTRY,
     TransformContext,

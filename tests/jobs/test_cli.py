@@ -9,10 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from leadsync.sandbox.server import Sandbox
-
 from leadsync.demo import DEFINITION as EXAMPLE
 from leadsync.demo import sandbox_config, sandbox_secrets
+from leadsync.sandbox.server import Sandbox
 from tests.jobs.test_sync_e2e import write_config
 
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
+from simple_salesforce import Salesforce
+
 from leadsync.connector.definition_file import load_definition
 from leadsync.connector.errors import ConfigError
+from leadsync.demo import sandbox_config
 from leadsync.jobs.definition import diff
 from leadsync.jobs.sync import adopt, prepare, run_sync
 from leadsync.sandbox.server import Sandbox
-from simple_salesforce import Salesforce
-
-from leadsync.demo import sandbox_config
 from tests.conftest import hubspot_client, salesforce_client
 
 ROOT = Path(__file__).parents[2]

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from leadsync.sandbox.server import Sandbox
-
 from leadsync.demo import DEFINITION, sandbox_config
+from leadsync.sandbox.server import Sandbox
 from tests.conftest import hubspot_client
 from tests.jobs.test_cli import leadsync, secrets_env
 from tests.jobs.test_sla_e2e import HOT, SLA

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from leadsync.jobs.sla import run_sweep
-from leadsync.jobs.sync import run_sync
-from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
 from leadsync.demo import DEFINITION, US_SALES_CALENDAR, sandbox_config
+from leadsync.jobs.sla import run_sweep
+from leadsync.jobs.sync import run_sync
+from leadsync.sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
 
 SLA = US_SALES_CALENDAR + """

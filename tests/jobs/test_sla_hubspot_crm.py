@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
+
 from leadsync.adapters.registry import load_builtin_kinds
 from leadsync.connector.config import Config
 from leadsync.connector.config_file import load_config
 from leadsync.connector.state import StateStore
+from leadsync.demo import DEFINITION, sandbox_secrets
 from leadsync.jobs.sla import run_sweep
 from leadsync.jobs.sync import run_sync
 from leadsync.sandbox.server import Sandbox
-
-from leadsync.demo import DEFINITION, sandbox_secrets
 from tests.conftest import hubspot_client, salesforce_client
 
 MAPPING = """

@@ -12,11 +12,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 from leadsync.connector.state import StateStore
+from leadsync.demo import DEFINITION, sandbox_config
 from leadsync.jobs.sla import run_sweep
 from leadsync.jobs.sync import run_sync
 from leadsync.sandbox.server import Sandbox
-
-from leadsync.demo import DEFINITION, sandbox_config
 from tests.conftest import hubspot_client, salesforce_client
 from tests.jobs.test_sla_e2e import HOT, LEAD_FIELDS, SLA, handoff_of
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
+from simple_salesforce import Salesforce
+
 from leadsync.connector.config import Config
 from leadsync.connector.config_file import load_config
 from leadsync.connector.errors import ConfigError
+from leadsync.demo import sandbox_config, sandbox_secrets
 from leadsync.jobs.sync import prepare
 from leadsync.sandbox.server import Sandbox
-from simple_salesforce import Salesforce
-
-from leadsync.demo import sandbox_config, sandbox_secrets
 from tests.conftest import hubspot_client, salesforce_client
 
 MAPPING = Path(__file__).parents[2] / "mappings" / "hubspot_salesforce.toml"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from leadsync.connector.errors import (
     AuthError,
     ConfigError,
@@ -9,7 +10,6 @@ from leadsync.connector.errors import (
     ReserveReached,
     TransientError,
 )
-
 from leadsync.exits import ExitCode, exit_code_for
 
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 import requests
-from leadsync.adapters.transport import ca_session
-from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
+
+from leadsync.adapters.transport import ca_session
+from leadsync.sandbox.server import Sandbox
 
 API = "/services/data/v59.0"
 SOAP_NS = {"soapenv": "http://schemas.xmlsoap.org/soap/envelope/",

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import requests
+
 from leadsync.adapters.transport import ca_session
 from leadsync.sandbox.server import Sandbox
 

@@ -8,8 +8,8 @@ import re
 import requests
 from hubspot import HubSpot
 from hubspot.crm.contacts import PublicMergeInput, SimplePublicObjectInput
-from leadsync.sandbox.server import Sandbox
 
+from leadsync.sandbox.server import Sandbox
 from tests.sandbox.hubspot_support import assert_hubspot_error, new_contact, refusal
 
 ISO_MILLIS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

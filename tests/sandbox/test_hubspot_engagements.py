@@ -15,9 +15,9 @@ from hubspot.crm.objects.calls import SimplePublicObjectInputForCreate as CallIn
 from hubspot.crm.objects.emails import PublicObjectSearchRequest as EmailSearch
 from hubspot.crm.objects.emails import SimplePublicObjectInputForCreate as EmailInput
 from hubspot.crm.owners import ApiException as OwnersApiException
+
 from leadsync.sandbox.people import make_owners, make_people
 from leadsync.sandbox.server import Sandbox
-
 from tests.conftest import hubspot_client
 from tests.sandbox.hubspot_support import new_contact, refusal
 

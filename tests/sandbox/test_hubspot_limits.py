@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 from hubspot import HubSpot
 from hubspot.crm.contacts import ApiException, PublicObjectSearchRequest
-from leadsync.sandbox.server import Sandbox
 
+from leadsync.sandbox.server import Sandbox
 from tests.conftest import hubspot_client
 
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hubspot import HubSpot
+
 from leadsync.sandbox.hubspot import HubSpotPortal
 from leadsync.sandbox.server import Sandbox
-
 from tests.conftest import hubspot_client
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from hubspot import HubSpot
 from hubspot.crm.contacts import Filter, FilterGroup, PublicObjectSearchRequest
-from leadsync.sandbox.server import Sandbox
 
+from leadsync.sandbox.server import Sandbox
 from tests.sandbox.hubspot_support import assert_hubspot_error, new_contact, refusal
 
 

@@ -11,9 +11,9 @@ from hubspot.crm.lists import ListCreateRequest
 from hubspot.crm.objects.calls import SimplePublicObjectInputForCreate as CallInput
 from hubspot.crm.objects.tasks import SimplePublicObjectInputForCreate as TaskInput
 from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
+
 from leadsync.sandbox.hubspot import HubSpotPortal
 from leadsync.sandbox.server import Sandbox
-
 from tests.conftest import hubspot_client
 from tests.sandbox.hubspot_support import new_contact
 

@@ -15,8 +15,8 @@ from hubspot.crm.objects.tasks import (
     SimplePublicObjectInput,
     SimplePublicObjectInputForCreate,
 )
-from leadsync.sandbox.server import Sandbox
 
+from leadsync.sandbox.server import Sandbox
 from tests.sandbox.hubspot_support import assert_hubspot_error, new_contact, refusal
 
 DUE = "2024-03-01T17:00:00Z"

@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
-from leadsync.adapters.transport import ca_session
-from leadsync.sandbox.salesforce import app
-from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession, SalesforceRefusedRequest
 
+from leadsync.adapters.transport import ca_session
+from leadsync.sandbox.salesforce import app
+from leadsync.sandbox.server import Sandbox
 from tests.sandbox.salesforce_support import base_url, module_sandbox, refusal
 
 INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]

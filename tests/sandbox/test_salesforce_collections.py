@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import requests
-from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
+from leadsync.sandbox.server import Sandbox
 from tests.conftest import salesforce_client
 from tests.sandbox.salesforce_support import (
     add_field,

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
+from leadsync.sandbox.server import Sandbox
 from tests.sandbox.salesforce_support import (
     API,
     base_url,

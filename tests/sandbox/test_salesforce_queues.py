@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
+from leadsync.sandbox.server import Sandbox
 from tests.sandbox.salesforce_support import (
     module_sandbox,
     new_lead,

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
+from leadsync.sandbox.server import Sandbox
 from tests.sandbox.salesforce_support import (
     DATETIME_PATTERN,
     base_url,

@@ -6,10 +6,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
-from leadsync.sandbox.salesforce import soap
-from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
+from leadsync.sandbox.salesforce import soap
+from leadsync.sandbox.server import Sandbox
 from tests.sandbox.salesforce_support import (
     SOAP_NS,
     module_sandbox,

@@ -7,10 +7,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from leadsync.sandbox.people import make_owners, make_people
-from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
+from leadsync.sandbox.people import make_owners, make_people
+from leadsync.sandbox.server import Sandbox
 from tests.conftest import salesforce_client
 from tests.sandbox.salesforce_support import DATETIME_PATTERN, add_field
 

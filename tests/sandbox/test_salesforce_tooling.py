@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 
+from leadsync.sandbox.server import Sandbox
 from tests.sandbox.salesforce_support import add_field, module_sandbox, new_lead, refusal, tag
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from leadsync.sandbox.server import Sandbox
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMoreThanOneRecord
 
+from leadsync.sandbox.server import Sandbox
 from tests.conftest import salesforce_client
 from tests.sandbox.salesforce_support import add_field, module_sandbox, refusal, tag
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
-from leadsync.adapters.transport import ca_session
 from simple_salesforce import Salesforce
+
+from leadsync.adapters.transport import ca_session
 
 
 def start_serve(*args: str) -> subprocess.Popen[str]:
