@@ -23,6 +23,7 @@ from collections.abc import Mapping
 import requests
 
 from leadsync.connector.errors import TransientError
+from leadsync.connector.logs import register_secret
 from leadsync.connector.models import WriteResult
 from leadsync.connector.retry import RetryPolicy
 
@@ -43,6 +44,7 @@ class WebhookNotifier:
                  retry: RetryPolicy | None = None,
                  session: requests.Session | None = None) -> None:
         self.url, self.timeout = url, timeout
+        register_secret(secret)  # never in a log line, an audit reason or an error
         self._secret = secret.encode() if secret else None
         self.retry = retry or RetryPolicy(attempts=3, max_seconds=30.0)
         self.session = session or requests.Session()

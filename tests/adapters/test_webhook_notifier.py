@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from leadsync.adapters.webhook.notifier import WebhookNotifier, sign
+from leadsync.connector.logs import redact
 from leadsync.connector.retry import RetryPolicy
 
 EVENT = {"event": "sla.breach", "kind": "first_touch", "policy": "hot_inbound"}
@@ -111,3 +112,9 @@ def test_an_unreachable_endpoint_is_a_failed_result_naming_the_error() -> None:
     closed.server_close()  # nobody listens there now
     result = WebhookNotifier(url, retry=NO_WAIT).notify("k", EVENT)
     assert not result.ok and result.code == "ConnectionError"
+
+
+def test_the_signing_secret_is_masked_in_every_log_line() -> None:
+    secret = "whsec-0f1e2d3c4b5a6978"
+    WebhookNotifier("http://127.0.0.1:9/hook", secret)
+    assert secret not in redact(f"posting with {secret} failed")
