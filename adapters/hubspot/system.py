@@ -64,6 +64,10 @@ class HubSpotSystem:
         return self.calls.made
 
     @property
+    def retries_made(self) -> int:
+        return self.calls.retries
+
+    @property
     def window(self) -> CallBudget:  # the budgets, for reports of the waits
         return self.calls.window
 

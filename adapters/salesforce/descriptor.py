@@ -30,6 +30,7 @@ def build_system(name: str, settings: Any) -> System:
 
     from leadsync.adapters.salesforce.system import SalesforceSystem
     from leadsync.adapters.transport import ca_session
+    from leadsync.connector.budget import DailyBudget
 
     kwargs = settings.client_kwargs()
     for key in SECRETS:
@@ -41,7 +42,8 @@ def build_system(name: str, settings: Any) -> System:
         raise AuthError(f"Salesforce refused the login: {exc.code}",
                         f"systems.{name}.auth") from exc
     register_secret(client.session_id)
-    return SalesforceSystem(name, client, key_field=settings.lead_key_field)
+    return SalesforceSystem(name, client, key_field=settings.lead_key_field,
+                            daily_budget=DailyBudget.keeping(settings.daily_api_reserve, name))
 
 
 def activities(system: System) -> Activities:

@@ -32,6 +32,10 @@ ERROR_KINDS: dict[tuple[int, str | None], type[LeadSyncError]] = {
     (504, None): TransientError,
 }
 
+# REQUEST_LIMIT_EXCEEDED says which limit: this message is the org's daily API allowance,
+# which no wait brings back before tomorrow (others, e.g. concurrent requests, pass).
+DAILY_LIMIT_MESSAGE = "TotalRequests Limit exceeded"
+
 # Per-record status codes that a retry may fix without anyone changing the record.
 RETRYABLE_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "ALL_OR_NONE_OPERATION_ROLLED_BACK"})
 
@@ -53,6 +57,14 @@ def translate(exc: Exception, what: str) -> LeadSyncError:
     if issubclass(kind, ConfigError):
         return kind(text, code=code or str(status))
     return kind(text)
+
+
+def daily_limit_spent(exc: Exception) -> bool:
+    """Salesforce answered that the org's daily API allowance is spent."""
+    if not isinstance(exc, SalesforceError) or int(getattr(exc, "status", 0) or 0) != 403:
+        return False
+    code, message = _first_error(getattr(exc, "content", None))
+    return code == "REQUEST_LIMIT_EXCEEDED" and DAILY_LIMIT_MESSAGE in message
 
 
 def refusal(key: str, error: dict[str, Any]) -> RecordRefused:

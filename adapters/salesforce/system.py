@@ -65,6 +65,10 @@ class SalesforceSystem:
     def calls_made(self) -> int:
         return self.calls.made
 
+    @property
+    def retries_made(self) -> int:
+        return self.calls.retries
+
     # reading
     def _select(self, fields: Sequence[str]) -> str:
         names = list(dict.fromkeys([*SYSTEM_FIELDS, self.key_field, *fields]))
