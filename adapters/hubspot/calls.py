@@ -24,8 +24,9 @@ class HubSpotCalls:
 
     def __init__(self, client: HubSpot, retry: RetryPolicy | None = None,
                  window: CallBudget | None = None, search_window: CallBudget | None = None,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, name: str = "") -> None:
         self.client, self.timeout = client, timeout
+        self.name = name  # the [systems.<name>] table
         self.retry = retry or RetryPolicy()
         self.window: CallBudget = window or RollingWindow(150, 10.0)
         self.search_window: CallBudget = search_window or RollingWindow(4, 1.0)
@@ -50,7 +51,7 @@ class HubSpotCalls:
             try:
                 response = fn(*args, **kwargs)
             except Exception as exc:
-                raise translate(exc, what) from exc
+                raise translate(exc, what, self.name) from exc
             data = response.data
             return json.loads(data) if data else {}
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from leadsync.adapters.network import unreachable
 from leadsync.connector.errors import (
     AuthError,
     BatchRefused,
@@ -44,8 +45,11 @@ def body_of(exc: Any) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def translate(exc: Exception, what: str) -> LeadSyncError:
-    """The LeadSync error for a failed call to HubSpot (``what`` names the call)."""
+def translate(exc: Exception, what: str, system: str = "") -> LeadSyncError:
+    """The LeadSync error for a failed call to HubSpot (``what`` names the call, ``system``
+    the ``[systems.<name>]`` table, for the ``ca_bundle`` key a TLS failure names)."""
+    if (failed := unreachable(exc, "HubSpot", what, system)) is not None:
+        return failed
     if isinstance(exc, Urllib3Error | ConnectionError | TimeoutError):
         return TransientError(f"HubSpot {what}: connection failed: {type(exc).__name__}")
     status = getattr(exc, "status", None)

@@ -57,7 +57,7 @@ class HubSpotSystem:
                  search_window: CallBudget | None = None,
                  timeout: float | None = None) -> None:
         self.name, self.client, self.key_field = name, client, key_field
-        self.calls = HubSpotCalls(client, retry, window, search_window, timeout)
+        self.calls = HubSpotCalls(client, retry, window, search_window, timeout, name)
 
     @property
     def calls_made(self) -> int:

@@ -27,8 +27,8 @@ class SalesforceCalls:
     """One org's client behind its daily budget and the retry policy; ``made`` counts calls."""
 
     def __init__(self, client: Salesforce, retry: RetryPolicy | None = None,
-                 daily_budget: CallBudget | None = None) -> None:
-        self.client = client
+                 daily_budget: CallBudget | None = None, name: str = "") -> None:
+        self.client, self.name = client, name  # name: the [systems.<name>] table
         self.retry = retry or RetryPolicy()
         self.daily_budget: CallBudget = daily_budget or DailyBudget(share=1.0)
         self.made = self.retries = 0
@@ -42,7 +42,7 @@ class SalesforceCalls:
             except Exception as exc:
                 if daily_limit_spent(exc):
                     raise self._reserve_reached() from exc
-                raise translate(exc, what) from exc
+                raise translate(exc, what, self.name) from exc
             finally:
                 self._observe_usage()
 

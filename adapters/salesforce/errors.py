@@ -10,6 +10,7 @@ from typing import Any
 import requests
 from simple_salesforce.exceptions import SalesforceError
 
+from leadsync.adapters.network import unreachable
 from leadsync.connector.errors import (
     AuthError,
     ConfigError,
@@ -40,8 +41,11 @@ DAILY_LIMIT_MESSAGE = "TotalRequests Limit exceeded"
 RETRYABLE_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "ALL_OR_NONE_OPERATION_ROLLED_BACK"})
 
 
-def translate(exc: Exception, what: str) -> LeadSyncError:
-    """The LeadSync error for a failed call to Salesforce (``what`` names the call)."""
+def translate(exc: Exception, what: str, system: str = "") -> LeadSyncError:
+    """The LeadSync error for a failed call to Salesforce (``what`` names the call, ``system``
+    the ``[systems.<name>]`` table, for the ``ca_bundle`` key a TLS failure names)."""
+    if (failed := unreachable(exc, "Salesforce", what, system)) is not None:
+        return failed
     if isinstance(exc, requests.ConnectionError | requests.Timeout):
         return TransientError(f"Salesforce {what}: connection failed: {type(exc).__name__}")
     if not isinstance(exc, SalesforceError):

@@ -58,7 +58,7 @@ class SalesforceSystem:
                  sobject: str = "Lead", retry: RetryPolicy | None = None,
                  daily_budget: CallBudget | None = None) -> None:
         self.name, self.client, self.key_field, self.sobject = name, client, key_field, sobject
-        self.calls = SalesforceCalls(client, retry, daily_budget)
+        self.calls = SalesforceCalls(client, retry, daily_budget, name)
         self._describe: dict[str, FieldInfo] | None = None
 
     @property

@@ -79,3 +79,21 @@ def test_a_run_that_reaches_the_daily_reserve_stops_with_exit_5_and_the_next_run
     idle = leadsync("sync", "--config", config, env=env)
     assert idle.returncode == 0, idle.stderr
     assert mutations(sandbox) == written  # the resumed run left nothing undelivered
+
+
+def test_sync_with_a_corrupt_state_file_exits_2_naming_the_file_and_key_without_a_traceback(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox(seed=10)
+    config = config_with_reserve(sandbox, tmp_path)
+    assert leadsync("sync", "--config", config, env=secrets_env(sandbox)).returncode == 0
+    state = tmp_path / "state.db"
+    state.write_bytes(state.read_bytes()[:4096] + b"\0" * 100)  # cut short, as by a full disk
+    written = mutations(sandbox)
+
+    result = leadsync("sync", "--config", config, env=secrets_env(sandbox))
+
+    assert result.returncode == 2, result.stderr
+    assert "state.url" in result.stderr and "state.db" in result.stderr
+    assert "is not a readable SQLite database" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert mutations(sandbox) == written
