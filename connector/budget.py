@@ -28,7 +28,8 @@ class CallBudget(Protocol):
     """What an adapter's call helper asks before each call to its vendor."""
 
     def acquire(self) -> None:
-        """Return when one more call may go out; wait, or raise ``RateLimited``, until then."""
+        """Return when one more call may go out; wait until then, or raise (``RateLimited``,
+        ``ReserveReached``) when no wait will do."""
         ...
 
     def observe(self, used: int, allowed: int) -> None:
