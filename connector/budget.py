@@ -3,11 +3,13 @@
 A ``RollingWindow`` allows ``limit`` calls in any ``window`` seconds (HubSpot: 190 per 10 s
 for private apps, and 5 searches per second); ``acquire`` waits for a free slot. A
 ``DailyBudget`` counts calls against a daily allowance (Salesforce's API request limit) and
-refuses once a configured share of it is spent, so other integrations keep their part.
+refuses (``ReserveReached``, never retried) before a call would use the reserve kept for the
+org's other integrations: a spent daily allowance does not come back by waiting.
 
-Adapters hold their budgets as ``CallBudget``s: ``acquire`` before each call (wait or raise
-``RateLimited``), ``observe`` what the vendor reports it has counted. Both budgets here live in
-one process; a budget shared by several workers (in Redis, say) implements the same two methods.
+Adapters hold their budgets as ``CallBudget``s: ``acquire`` before each call (wait, or raise
+``RateLimited`` or ``ReserveReached``), ``observe`` what the vendor reports it has counted. Both
+budgets here live in one process; a budget shared by several workers (in Redis, say)
+implements the same two methods.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from leadsync.connector.errors import RateLimited
+from leadsync.connector.errors import ReserveReached
 
 
 @runtime_checkable
@@ -26,7 +28,8 @@ class CallBudget(Protocol):
     """What an adapter's call helper asks before each call to its vendor."""
 
     def acquire(self) -> None:
-        """Return when one more call may go out; wait, or raise ``RateLimited``, until then."""
+        """Return when one more call may go out; wait until then, or raise (``RateLimited``,
+        ``ReserveReached``) when no wait will do."""
         ...
 
     def observe(self, used: int, allowed: int) -> None:
@@ -65,26 +68,43 @@ class RollingWindow:
 
 
 class DailyBudget:
-    """At most ``share`` of the vendor's daily allowance, as last reported by the vendor."""
+    """At most ``share`` of the vendor's daily allowance, as last reported by the vendor.
 
-    def __init__(self, share: float = 0.5) -> None:
+    ``1 - share`` is the reserve: ``DailyBudget.keeping(0.2)`` leaves 20% of the allowance to
+    the org's other integrations. ``system`` names the system in the error.
+    """
+
+    def __init__(self, share: float = 0.5, system: str = "Salesforce") -> None:
         if not 0 < share <= 1:
             raise ValueError("the daily budget share must be in (0, 1]")
-        self.share = share
+        self.share, self.system = share, system
         self.used: int | None = None
         self.allowed: int | None = None
+
+    @classmethod
+    def keeping(cls, reserve: float, system: str = "Salesforce") -> DailyBudget:
+        """A budget that keeps ``reserve`` (0 to < 1) of the allowance for others."""
+        if not 0 <= reserve < 1:
+            raise ValueError("the daily API reserve must be in [0, 1)")
+        return cls(share=1.0 - reserve, system=system)
+
+    @property
+    def reserve(self) -> float:
+        return 1.0 - self.share
 
     def observe(self, used: int, allowed: int) -> None:
         self.used, self.allowed = used, allowed
 
     def acquire(self) -> None:
-        """Refuse (``RateLimited``) once the share is spent; a daily budget never waits."""
+        """Refuse (``ReserveReached``) before a call would use the reserve; never wait."""
         self.check()
 
     def check(self) -> None:
         if self.used is None or self.allowed is None:
             return
         if self.used >= self.allowed * self.share:
-            raise RateLimited(
-                f"daily API budget spent: {self.used} of {self.allowed} requests used, "
-                f"LeadSync may use {self.share:.0%}", retry_after=None)
+            raise self.reached()
+
+    def reached(self) -> ReserveReached:
+        """The error for a spent budget, with the vendor's last reported usage."""
+        return ReserveReached(self.system, self.used or 0, self.allowed or 0, self.reserve)

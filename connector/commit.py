@@ -30,6 +30,7 @@ class SideSummary:
     unchanged: int = 0
     failed: int = 0
     calls: int = 0
+    retries: int = 0  # of the calls, those that retried a failed one
 
 
 class Commit:

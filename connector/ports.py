@@ -72,6 +72,11 @@ class System(Protocol):
         """API calls made so far through this adapter (for summaries and budgets)."""
         ...
 
+    @property
+    def retries_made(self) -> int:
+        """Of those, the calls that were retries of a failed one (for summaries)."""
+        ...
+
 
 class Activities(Protocol):
     """The CRM side of the SLA: touches logged on leads, tasks for people, the reps."""

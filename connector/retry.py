@@ -1,7 +1,9 @@
 """The one retry policy: exponential backoff with jitter, honouring the vendor's Retry-After.
 
 Only ``TransientError`` is retried. A ``RateLimited`` error that names a wait is waited for
-exactly that long (plus a little jitter); others back off exponentially.
+exactly that long (plus a little jitter); others back off exponentially. ``RetryPolicy.run``
+logs each retry (vendor, call, attempt, wait) and tells the caller, which counts it for the run
+summary.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import random
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import structlog
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -21,6 +24,8 @@ from tenacity import (
 from leadsync.connector.errors import TransientError
 
 T = TypeVar("T")
+
+log = structlog.get_logger("leadsync.retry")
 
 
 class RetryPolicy:
@@ -40,14 +45,32 @@ class RetryPolicy:
         return backoff + random.uniform(0, self.initial)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return self._retrying()(fn, *args, **kwargs)
+
+    def _retrying(self, before_sleep: Callable[[RetryCallState], None] | None = None
+                  ) -> Retrying:
         options: dict[str, Any] = {}
         if self._sleep is not None:
             options["sleep"] = self._sleep
-        retrying = Retrying(
+        if before_sleep is not None:
+            options["before_sleep"] = before_sleep
+        return Retrying(
             retry=retry_if_exception_type(TransientError),
             wait=self._wait,
             stop=stop_after_attempt(self.attempts) | stop_after_delay(self.max_seconds),
             reraise=True,
             **options,
         )
-        return retrying(fn, *args, **kwargs)
+
+    def run(self, vendor: str, what: str, fn: Callable[[], T],
+            on_retry: Callable[[], None] | None = None) -> T:
+        """``fn()`` under the policy; each retry is logged and reported to ``on_retry``."""
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.warning("retrying", vendor=vendor, call=what, attempt=state.attempt_number,
+                        wait=round(wait, 2), error=str(exc))
+            if on_retry is not None:
+                on_retry()
+
+        return self._retrying(before_sleep)(fn)

@@ -19,7 +19,9 @@ Meaning, decided once here and tested:
 - Text is compared trimmed, NFKC-normalised and case-folded ("DIRECTOR", " director " and
   "Director" are equal; "STRASSE" equals "Straße"); ``case_sensitive = true`` keeps case.
   ``matches`` is a regular expression searched anywhere in the trimmed value, ignoring case
-  unless ``case_sensitive = true``; anchor it with ``^...$`` to match the whole value.
+  unless ``case_sensitive = true``; anchor it with ``^...$`` to match the whole value. It runs
+  in RE2 (``patterns``), in time linear in the value: backreferences and lookaround are refused
+  at load, and ``\\w``, ``\\d``, ``\\s``, ``\\b`` are ASCII (``\\pL`` is any letter).
   ``contains``, ``starts_with`` and ``ends_with`` take one text or a list (any of them).
 - A missing value is absent, ``None``, or empty/blank text. A value the field's type cannot read
   (``"lots"`` or ``"1,200"`` for a number, ``"2026-13-45"`` for a date) counts as missing too; the
@@ -44,13 +46,14 @@ evaluation fills once per lead.
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+
+from leadsync.connector.patterns import PatternError, compile_search
 
 FIELD_TYPES = ("string", "number", "boolean", "date", "datetime")
 _TIME_OPS = ("equals", "not_equals", "gt", "gte", "lt", "lte", "between", "within_days",
@@ -337,13 +340,11 @@ def build_test(op: str, scope: Scope, field: str, kind: str, value: Any,
         if not isinstance(value, str) or not value:
             raise BadValue("needs a regular expression as text")
         try:
-            search = re.compile(value, 0 if exact else re.IGNORECASE).search
-        except re.error as exc:
-            raise BadValue(f"bad regular expression {value!r}: {exc.msg} at position "
-                       f"{exc.pos}") from None
+            search = compile_search(value, ignore_case=not exact)
+        except PatternError as exc:
+            raise BadValue(str(exc)) from None
         i = scope.slot(field, exact=True)
-        return ((lambda v, m: (x := v[i]) is not None and search(x) is not None),
-                f"matches /{value}/")
+        return ((lambda v, m: (x := v[i]) is not None and search(x)), f"matches /{value}/")
     if op in ("within_days", "older_than_days"):
         if isinstance(value, bool) or not isinstance(value, int | float) or not (
                 0 <= value <= 100_000):

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Table, create_engine, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Cursor, FieldValue
@@ -63,9 +63,21 @@ class StateStore:
         except (ArgumentError, ImportError) as exc:
             raise ConfigError(f"cannot use state store URL: {exc}", "state.url") from exc
         try:
+            self._check_file()
             self._migrate()
         except OperationalError as exc:
             raise ConfigError(f"cannot open the state store: {exc.orig}", "state.url") from exc
+        except DatabaseError as exc:  # a file that is not SQLite, or a damaged one
+            raise ConfigError(_damaged(self.engine, exc), "state.url") from exc
+
+    def _check_file(self) -> None:
+        """A SQLite file is checked whole (pages, indexes) before a run trusts it."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.connect() as conn:
+            problems = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise ConfigError(_damaged(self.engine, "; ".join(problems[:3])), "state.url")
 
     def _migrate(self) -> None:
         with self.engine.begin() as conn:
@@ -356,6 +368,13 @@ class _Reuse:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def _damaged(engine: Engine, why: object) -> str:
+    orig = getattr(why, "orig", why)
+    where = engine.url.database or engine.url.render_as_string(hide_password=True)
+    return (f"the state store {where} is not a readable SQLite database ({orig}): restore it "
+            f"from a backup, or move it away and point state.url at a new file")
 
 
 def _link(row: RowMapping) -> Link:

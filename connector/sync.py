@@ -28,6 +28,7 @@ import structlog
 from leadsync.connector.changes import ChangeSource, parked_ids
 from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.deliver import Deliver, Progress
+from leadsync.connector.errors import ReserveReached
 from leadsync.connector.judge import Judge
 from leadsync.connector.mapping import FieldMapping
 from leadsync.connector.match import Matcher
@@ -84,6 +85,7 @@ class SyncEngine:
         sources = self.sources(until, full)
         run_id = None if dry_run else self.store.start_run(self.connection, "sync")
         calls_before = {side: self.systems[side].calls_made for side in SIDES}
+        retries_before = {side: self.systems[side].retries_made for side in SIDES}
         summaries = {side: SideSummary() for side in SIDES}
         result = SyncResult(run_id, dry_run, Plan(),
                             {self.names[side]: summaries[side] for side in SIDES})
@@ -108,6 +110,9 @@ class SyncEngine:
                     commit.settle(pairs, planned)
             if not dry_run:
                 commit.cursors({side: sources[side].cursor for side in SIDES})
+        except ReserveReached:
+            result.status = "reserve_reached"  # confirmed batches committed, cursors held
+            raise
         except BaseException:
             result.status = "failed"
             raise
@@ -116,6 +121,8 @@ class SyncEngine:
                 summaries[side].read = sources[side].read
                 summaries[side].unchanged = result.plan.unchanged[side]
                 summaries[side].calls = self.systems[side].calls_made - calls_before[side]
+                summaries[side].retries = (self.systems[side].retries_made
+                                           - retries_before[side])
             if run_id is not None:
                 self.store.finish_run(run_id, result.status, result.as_dict())
         log.info("sync finished", connection=self.connection, dry_run=dry_run,

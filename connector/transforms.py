@@ -3,6 +3,12 @@
 A transform turns a value read from one system into the value to write to the other. Each
 is a plain function ``(value, context) -> value``; ``context`` carries what some of them need
 (the owner directory). Mappings choose them by name; nothing else is executable from data.
+
+Every value a transform returns is cleaned of control characters (``clean_text``): a null byte,
+a bell or an escape sequence pasted into a form has no meaning in a CRM field and some
+systems store it as is, so it is removed; tab and newline stay. An email address holding one is
+refused instead (its record is parked, naming the field): removing a character from an
+address would make it someone else's.
 """
 
 from __future__ import annotations
@@ -36,6 +42,15 @@ class TransformContext:
 Transform = Callable[[FieldValue, TransformContext], FieldValue]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# C0 controls but tab and newline, DEL, C1 controls, and lone surrogates (no UTF-8 for them)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(value: FieldValue) -> FieldValue:
+    """``value`` without control characters (tab and newline kept); None if nothing is left."""
+    if isinstance(value, str) and _CONTROL.search(value):
+        return _CONTROL.sub("", value) or None
+    return value
 
 
 def identity(value: FieldValue, ctx: TransformContext) -> FieldValue:
@@ -64,6 +79,9 @@ def email(value: FieldValue, ctx: TransformContext) -> FieldValue:
     value = lower(value, ctx)
     if value is None:
         return None
+    if isinstance(value, str) and (bad := _CONTROL.search(value)):
+        raise TransformError(f"not an email address: holds the control character "
+                             f"U+{ord(bad.group()):04X}")
     if not isinstance(value, str) or not _EMAIL.match(value):
         raise TransformError(f"not an email address: {value!r}")
     return value
@@ -82,14 +100,21 @@ def owner(value: FieldValue, ctx: TransformContext) -> FieldValue:
     return target
 
 
-REGISTRY: dict[str, Transform] = {
+def _cleaned(transform: Transform) -> Transform:
+    def cleaned(value: FieldValue, ctx: TransformContext) -> FieldValue:
+        return clean_text(transform(value, ctx))
+
+    return cleaned
+
+
+REGISTRY: dict[str, Transform] = {name: _cleaned(transform) for name, transform in {
     "identity": identity,
     "trim": trim,
     "lower": lower,
     "upper": upper,
     "email": email,
     "owner": owner,
-}
+}.items()}
 
 
 # Transforms that put a value in a normal form within one system; applying one to the target's

@@ -105,8 +105,9 @@ def sync(
     """Run one bidirectional, incremental sync pass."""
     from rich.console import Console
 
-    from leadsync.connector.errors import ConfigError, LeadSyncError
+    from leadsync.connector.errors import ConfigError, LeadSyncError, ReserveReached
     from leadsync.connector.logs import configure_logging
+    from leadsync.exits import exit_code_for
     from leadsync.jobs.sync import run_sync
     from leadsync.render import plan_table, summary_table
 
@@ -118,10 +119,13 @@ def sync(
             result = run_sync(settings, dry_run=dry_run, progress=progress)
     except ConfigError as exc:
         typer.echo(f"configuration error:\n{exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise typer.Exit(exit_code_for(exc)) from exc
+    except ReserveReached as exc:
+        typer.echo(f"sync stopped: {exc}", err=True)
+        raise typer.Exit(exit_code_for(exc)) from exc
     except LeadSyncError as exc:
         typer.echo(f"sync failed: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(exit_code_for(exc)) from exc
     if result.dry_run:
         console.print(plan_table(result))
     console.print(summary_table(result))

@@ -12,11 +12,11 @@ def summary_table(result: SyncResult) -> Table:
     title = "Dry run: nothing written" if result.dry_run else f"Sync run {result.run_id}"
     table = Table(title=title)
     table.add_column("system")
-    for column in ("read", "created", "updated", "unchanged", "failed", "API calls"):
+    for column in ("read", "created", "updated", "unchanged", "failed", "API calls", "retries"):
         table.add_column(column, justify="right")
     for name, side in result.sides.items():
         table.add_row(name, str(side.read), str(side.created), str(side.updated),
-                      str(side.unchanged), str(side.failed), str(side.calls))
+                      str(side.unchanged), str(side.failed), str(side.calls), str(side.retries))
     if result.definition_version is not None:
         table.caption = (f"Lead definition {result.definition_version}: {result.evaluated} leads "
                          f"judged, {result.qualified} qualified, {result.plan.held} kept in "

@@ -3,7 +3,7 @@ adapter, its activities and its lists alike.
 
 Calls are paced by a rolling 10-second budget (and searches by the search budget) before
 HubSpot has to answer 429; every call goes through the retry policy and is counted; failures
-are translated by the error table in ``errors``.
+are translated by the error table in ``errors``; ``retries`` counts retries.
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ class HubSpotCalls:
 
     def __init__(self, client: HubSpot, retry: RetryPolicy | None = None,
                  window: CallBudget | None = None, search_window: CallBudget | None = None,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, name: str = "") -> None:
         self.client, self.timeout = client, timeout
+        self.name = name  # the [systems.<name>] table
         self.retry = retry or RetryPolicy()
         self.window: CallBudget = window or RollingWindow(150, 10.0)
         self.search_window: CallBudget = search_window or RollingWindow(4, 1.0)
-        self.made = 0
+        self.made = self.retries = 0
 
     def __call__(self, what: str, fn: Callable[..., Any], *args: Any, search: bool = False,
                  **kwargs: Any) -> Any:
@@ -50,11 +51,14 @@ class HubSpotCalls:
             try:
                 response = fn(*args, **kwargs)
             except Exception as exc:
-                raise translate(exc, what) from exc
+                raise translate(exc, what, self.name) from exc
             data = response.data
             return json.loads(data) if data else {}
 
-        return self.retry.call(attempt)
+        return self.retry.run("HubSpot", what, attempt, self._retried)
+
+    def _retried(self) -> None:
+        self.retries += 1
 
     def pages(self, what: str, fn: Callable[..., Any], **kwargs: Any
               ) -> Iterator[dict[str, Any]]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from leadsync.adapters.network import unreachable
 from leadsync.connector.errors import (
     AuthError,
     BatchRefused,
@@ -44,8 +45,11 @@ def body_of(exc: Any) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def translate(exc: Exception, what: str) -> LeadSyncError:
-    """The LeadSync error for a failed call to HubSpot (``what`` names the call)."""
+def translate(exc: Exception, what: str, system: str = "") -> LeadSyncError:
+    """The LeadSync error for a failed call to HubSpot (``what`` names the call, ``system``
+    the ``[systems.<name>]`` table, for the ``ca_bundle`` key a TLS failure names)."""
+    if (failed := unreachable(exc, "HubSpot", what, system)) is not None:
+        return failed
     if isinstance(exc, Urllib3Error | ConnectionError | TimeoutError):
         return TransientError(f"HubSpot {what}: connection failed: {type(exc).__name__}")
     status = getattr(exc, "status", None)
@@ -58,8 +62,11 @@ def translate(exc: Exception, what: str) -> LeadSyncError:
     if kind is RateLimited:
         return RateLimited(text, retry_after=_retry_after(exc))
     if kind is BatchRefused:
-        return BatchRefused(text, str(category or "VALIDATION_ERROR"),
-                            str(body.get("message") or text), fields_named(body))
+        problems = property_problems(str(body.get("message") or ""))
+        vendor_message = ("; ".join(f"{name}: {said}" for name, said in problems) if problems
+                          else str(body.get("message") or text))
+        return BatchRefused(text, str(category or "VALIDATION_ERROR"), vendor_message,
+                            fields_named(body) or tuple(name for name, _ in problems))
     if issubclass(kind, ConfigError):
         return kind(text, code=str(category or status))
     return kind(text)
@@ -87,9 +94,35 @@ def _retry_after(exc: Any) -> float | None:
 
 
 def refusal(key: str, error: dict[str, Any]) -> RecordRefused:
-    """One input's refusal in a batch answer's ``errors[]`` (HubSpot's 207 ``BatchResult``)."""
+    """One input's refusal in a batch answer's ``errors[]`` (HubSpot's 207 ``BatchResult``).
+
+    A batch upsert names the refused properties only inside its message ("Property values
+    were not valid: [{...}]"); they are read from there, with each property's own message.
+    """
     context = error.get("context") or {}
     names = context.get("propertyName") or context.get("properties") or []
-    return RecordRefused(key, str(error.get("category") or "VALIDATION_ERROR"),
-                         str(error.get("message") or "refused by HubSpot"),
+    message = str(error.get("message") or "refused by HubSpot")
+    problems = property_problems(message)
+    if problems:
+        names = names or [name for name, _ in problems]
+        message = "; ".join(f"{name}: {text}" for name, text in problems)
+    return RecordRefused(key, str(error.get("category") or "VALIDATION_ERROR"), message,
                          tuple(str(n) for n in names))
+
+
+_INVALID_VALUES = "Property values were not valid: "
+
+
+def property_problems(message: str) -> list[tuple[str, str]]:
+    """(property, its message) for each problem listed in "Property values were not valid:
+    [...]"; empty for any other message."""
+    if not message.startswith(_INVALID_VALUES):
+        return []
+    try:
+        problems = json.loads(message[len(_INVALID_VALUES):])
+    except ValueError:
+        return []
+    if not isinstance(problems, list):
+        return []
+    return [(str(p.get("name")), str(p.get("message") or p.get("error") or ""))
+            for p in problems if isinstance(p, dict) and p.get("name")]

@@ -57,11 +57,15 @@ class HubSpotSystem:
                  search_window: CallBudget | None = None,
                  timeout: float | None = None) -> None:
         self.name, self.client, self.key_field = name, client, key_field
-        self.calls = HubSpotCalls(client, retry, window, search_window, timeout)
+        self.calls = HubSpotCalls(client, retry, window, search_window, timeout, name)
 
     @property
     def calls_made(self) -> int:
         return self.calls.made
+
+    @property
+    def retries_made(self) -> int:
+        return self.calls.retries
 
     @property
     def window(self) -> CallBudget:  # the budgets, for reports of the waits

@@ -3,7 +3,9 @@ Lead adapter and its activities alike.
 
 Every call asks the daily budget first, goes through the retry policy and is counted; the
 ``Sforce-Limit-Info`` usage simple-salesforce reads from each answer feeds the budget back.
-Failures are translated by the error table in ``errors``.
+Before a call would use the daily reserve kept for the org's other integrations, and when
+Salesforce answers that the daily allowance is spent, the call raises ``ReserveReached``: never
+retried. Failures are translated by the error table in ``errors``; ``retries`` counts retries.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from typing import Any, TypeVar
 
 from simple_salesforce import Salesforce
 
-from leadsync.adapters.salesforce.errors import translate
+from leadsync.adapters.salesforce.errors import daily_limit_spent, translate
 from leadsync.connector.budget import CallBudget, DailyBudget
+from leadsync.connector.errors import ReserveReached
 from leadsync.connector.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -24,11 +27,11 @@ class SalesforceCalls:
     """One org's client behind its daily budget and the retry policy; ``made`` counts calls."""
 
     def __init__(self, client: Salesforce, retry: RetryPolicy | None = None,
-                 daily_budget: CallBudget | None = None) -> None:
-        self.client = client
+                 daily_budget: CallBudget | None = None, name: str = "") -> None:
+        self.client, self.name = client, name  # name: the [systems.<name>] table
         self.retry = retry or RetryPolicy()
         self.daily_budget: CallBudget = daily_budget or DailyBudget(share=1.0)
-        self.made = 0
+        self.made = self.retries = 0
 
     def __call__(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         def attempt() -> T:
@@ -37,11 +40,24 @@ class SalesforceCalls:
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:
-                raise translate(exc, what) from exc
+                if daily_limit_spent(exc):
+                    raise self._reserve_reached() from exc
+                raise translate(exc, what, self.name) from exc
             finally:
                 self._observe_usage()
 
-        return self.retry.call(attempt)
+        return self.retry.run("Salesforce", what, attempt, self._retried)
+
+    def _retried(self) -> None:
+        self.retries += 1
+
+    def _reserve_reached(self) -> ReserveReached:
+        """Salesforce itself said the allowance is spent: the whole of it, reserve included."""
+        if isinstance(self.daily_budget, DailyBudget):
+            return self.daily_budget.reached()
+        usage = (getattr(self.client, "api_usage", None) or {}).get("api-usage")
+        used, allowed = (usage.used, usage.total) if usage is not None else (0, 0)
+        return ReserveReached("Salesforce", used, allowed, 0.0)
 
     def _observe_usage(self) -> None:
         usage = (getattr(self.client, "api_usage", None) or {}).get("api-usage")

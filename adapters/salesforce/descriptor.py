@@ -28,8 +28,10 @@ def build_system(name: str, settings: Any) -> System:
     from simple_salesforce import Salesforce
     from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
+    from leadsync.adapters.network import unreachable
     from leadsync.adapters.salesforce.system import SalesforceSystem
     from leadsync.adapters.transport import ca_session
+    from leadsync.connector.budget import DailyBudget
 
     kwargs = settings.client_kwargs()
     for key in SECRETS:
@@ -40,8 +42,14 @@ def build_system(name: str, settings: Any) -> System:
     except SalesforceAuthenticationFailed as exc:
         raise AuthError(f"Salesforce refused the login: {exc.code}",
                         f"systems.{name}.auth") from exc
+    except OSError as exc:  # requests' errors: the login host unreachable, or its TLS refused
+        failed = unreachable(exc, "Salesforce", "login", name)
+        if failed is None:
+            raise
+        raise failed from exc
     register_secret(client.session_id)
-    return SalesforceSystem(name, client, key_field=settings.lead_key_field)
+    return SalesforceSystem(name, client, key_field=settings.lead_key_field,
+                            daily_budget=DailyBudget.keeping(settings.daily_api_reserve, name))
 
 
 def activities(system: System) -> Activities:

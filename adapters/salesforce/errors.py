@@ -10,6 +10,7 @@ from typing import Any
 import requests
 from simple_salesforce.exceptions import SalesforceError
 
+from leadsync.adapters.network import unreachable
 from leadsync.connector.errors import (
     AuthError,
     ConfigError,
@@ -32,12 +33,19 @@ ERROR_KINDS: dict[tuple[int, str | None], type[LeadSyncError]] = {
     (504, None): TransientError,
 }
 
+# REQUEST_LIMIT_EXCEEDED says which limit: this message is the org's daily API allowance,
+# which no wait brings back before tomorrow (others, e.g. concurrent requests, pass).
+DAILY_LIMIT_MESSAGE = "TotalRequests Limit exceeded"
+
 # Per-record status codes that a retry may fix without anyone changing the record.
 RETRYABLE_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "ALL_OR_NONE_OPERATION_ROLLED_BACK"})
 
 
-def translate(exc: Exception, what: str) -> LeadSyncError:
-    """The LeadSync error for a failed call to Salesforce (``what`` names the call)."""
+def translate(exc: Exception, what: str, system: str = "") -> LeadSyncError:
+    """The LeadSync error for a failed call to Salesforce (``what`` names the call, ``system``
+    the ``[systems.<name>]`` table, for the ``ca_bundle`` key a TLS failure names)."""
+    if (failed := unreachable(exc, "Salesforce", what, system)) is not None:
+        return failed
     if isinstance(exc, requests.ConnectionError | requests.Timeout):
         return TransientError(f"Salesforce {what}: connection failed: {type(exc).__name__}")
     if not isinstance(exc, SalesforceError):
@@ -53,6 +61,14 @@ def translate(exc: Exception, what: str) -> LeadSyncError:
     if issubclass(kind, ConfigError):
         return kind(text, code=code or str(status))
     return kind(text)
+
+
+def daily_limit_spent(exc: Exception) -> bool:
+    """Salesforce answered that the org's daily API allowance is spent."""
+    if not isinstance(exc, SalesforceError) or int(getattr(exc, "status", 0) or 0) != 403:
+        return False
+    code, message = _first_error(getattr(exc, "content", None))
+    return code == "REQUEST_LIMIT_EXCEEDED" and DAILY_LIMIT_MESSAGE in message
 
 
 def refusal(key: str, error: dict[str, Any]) -> RecordRefused:

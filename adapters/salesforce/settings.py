@@ -13,7 +13,8 @@
 
 ``domain`` is the part of the login host before ``.salesforce.com``: ``login`` (the default),
 ``test`` (sandboxes) or a My Domain such as ``acme.my``. Secrets can come from the environment,
-e.g. ``LEADSYNC_SYSTEMS__SALESFORCE__PASSWORD``. The registry
+e.g. ``LEADSYNC_SYSTEMS__SALESFORCE__PASSWORD``. ``daily_api_reserve`` (default 0.2) is the share
+of the org's daily API allowance left to its other integrations. The registry
 (``adapters.registry``) registers the kind from the package's descriptor.
 """
 
@@ -74,6 +75,7 @@ class SalesforceSettings(SystemSettings):
     ca_bundle: ExistingFile | None = None
     lead_key_field: str = "LeadSync_Id__c"
     timeout: float = Field(default=30.0, gt=0)
+    daily_api_reserve: float = Field(default=0.2, ge=0, lt=1)
 
     @model_validator(mode="wrap")
     @classmethod

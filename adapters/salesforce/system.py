@@ -58,12 +58,16 @@ class SalesforceSystem:
                  sobject: str = "Lead", retry: RetryPolicy | None = None,
                  daily_budget: CallBudget | None = None) -> None:
         self.name, self.client, self.key_field, self.sobject = name, client, key_field, sobject
-        self.calls = SalesforceCalls(client, retry, daily_budget)
+        self.calls = SalesforceCalls(client, retry, daily_budget, name)
         self._describe: dict[str, FieldInfo] | None = None
 
     @property
     def calls_made(self) -> int:
         return self.calls.made
+
+    @property
+    def retries_made(self) -> int:
+        return self.calls.retries
 
     # reading
     def _select(self, fields: Sequence[str]) -> str:

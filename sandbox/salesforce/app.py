@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from leadsync.sandbox.http import WSGIEnviron, json_response
 from leadsync.sandbox.salesforce import composite, query, replication, soap, sobjects, tooling
 from leadsync.sandbox.salesforce.errors import ApiError, not_found
-from leadsync.sandbox.salesforce.limits import LIMIT_EXCEEDED
+from leadsync.sandbox.salesforce.limits import CONCURRENT_LIMIT_EXCEEDED, LIMIT_EXCEEDED
 
 if TYPE_CHECKING:
     from leadsync.sandbox.salesforce.org import SalesforceOrg
@@ -105,8 +105,8 @@ class App:
             raise ApiError(401, "INVALID_SESSION_ID", "Session expired or invalid")
 
     def throttle_response(self) -> Response:
-        response = json_response(ApiError(403, "REQUEST_LIMIT_EXCEEDED", LIMIT_EXCEEDED).body(),
-                                 403)
+        response = json_response(
+            ApiError(403, "REQUEST_LIMIT_EXCEEDED", CONCURRENT_LIMIT_EXCEEDED).body(), 403)
         response.headers["Sforce-Limit-Info"] = self.org.usage.header()
         return response
 

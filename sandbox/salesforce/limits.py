@@ -13,6 +13,9 @@ from typing import Any
 
 WINDOW = timedelta(hours=24)
 LIMIT_EXCEEDED = "TotalRequests Limit exceeded."
+# The same error code for a throttle that passes (too many requests at once), as injected faults
+# answer; only the message tells the two apart.
+CONCURRENT_LIMIT_EXCEEDED = "ConcurrentRequests (Concurrent API Requests) Limit exceeded."
 
 
 class ApiUsage:

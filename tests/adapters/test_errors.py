@@ -92,3 +92,15 @@ def test_a_salesforce_record_error_is_a_record_refused_with_its_status_code_and_
 
     assert (refusal.key, refusal.code, refusal.fields) == ("k1", "STRING_TOO_LONG",
                                                            ("LastName",))
+
+
+def test_a_hubspot_207_error_naming_properties_only_in_its_message_names_them_as_fields() -> None:
+    listed = ('[{"isValid":false,"message":"Carrier Pigeon was not one of the allowed options: '
+              '[Web, Other]","error":"INVALID_OPTION","name":"lead_source"}]')
+    refusal = hubspot_errors.refusal("ls-9", {
+        "status": "error", "category": "VALIDATION_ERROR", "context": {"ids": ["ls-9"]},
+        "message": f"Property values were not valid: {listed}"})
+
+    assert refusal.fields == ("lead_source",)
+    assert refusal.vendor_message == ("lead_source: Carrier Pigeon was not one of the allowed "
+                                      "options: [Web, Other]")

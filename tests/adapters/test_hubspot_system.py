@@ -461,7 +461,7 @@ def test_a_batch_refused_whole_is_split_until_the_bad_input_stands_alone(
     refused = results[3]
     assert (refused.key, refused.code, refused.fields) == (
         "ls-3", "VALIDATION_ERROR", ("hs_lead_status",))
-    assert refused.message.startswith("Property values were not valid:")
+    assert refused.message.startswith("hs_lead_status: BOGUS was not one of the allowed options")
     sizes = [len(r.body["inputs"]) for r in http.sent(UPDATE)]
     assert sizes == [5, 2, 3, 1, 2, 1, 1]  # halved until the bad input was alone
 

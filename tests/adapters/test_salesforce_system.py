@@ -21,7 +21,13 @@ from simple_salesforce import Salesforce
 
 from leadsync.adapters.salesforce.system import SalesforceSystem, soql_literal
 from leadsync.connector.budget import DailyBudget
-from leadsync.connector.errors import AuthError, ConfigError, RateLimited, TransientError
+from leadsync.connector.errors import (
+    AuthError,
+    ConfigError,
+    RateLimited,
+    ReserveReached,
+    TransientError,
+)
 from leadsync.connector.models import Cursor, FieldInfo, WriteOp, WriteResult
 from leadsync.connector.retry import RetryPolicy
 
@@ -261,25 +267,40 @@ def test_401_invalid_session_is_an_auth_error_and_not_retried(
     assert len(http.calls) == 1
 
 
-def test_request_limit_exceeded_is_rate_limited_and_retried(
+CONCURRENT_LIMIT = "ConcurrentRequests (Concurrent API Requests) Limit exceeded."
+
+
+def test_a_concurrent_request_limit_is_rate_limited_retried_and_counted_as_a_retry(
         http: responses.RequestsMock) -> None:
     http.get(QUERY_ALL, status=403, headers=LIMIT_INFO,
-             json=error_body("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."))
+             json=error_body("REQUEST_LIMIT_EXCEEDED", CONCURRENT_LIMIT))
     http.get(QUERY_ALL, json=query_result([lead(1)]), headers=LIMIT_INFO)
     system = make_system()
 
     assert read_all(system) == [[lead_id(1)]]
     assert len(http.calls) == 2 and system.calls_made == 2
+    assert system.retries_made == 1
 
 
-def test_request_limit_exceeded_every_time_ends_as_rate_limited(
+def test_a_concurrent_request_limit_every_time_ends_as_rate_limited(
         http: responses.RequestsMock) -> None:
     http.get(QUERY_ALL, status=403,
-             json=error_body("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."))
+             json=error_body("REQUEST_LIMIT_EXCEEDED", CONCURRENT_LIMIT))
 
     with pytest.raises(RateLimited, match="REQUEST_LIMIT_EXCEEDED"):
         read_all(make_system(retry_attempts=3))
     assert len(http.calls) == 3
+
+
+def test_a_spent_daily_allowance_stops_at_once_as_reserve_reached_without_retrying(
+        http: responses.RequestsMock) -> None:
+    http.get(QUERY_ALL, status=403, headers=LIMIT_INFO,
+             json=error_body("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded."))
+    system = make_system(retry_attempts=6)
+
+    with pytest.raises(ReserveReached, match="next one resumes"):
+        read_all(system)
+    assert len(http.calls) == 1 and system.retries_made == 0
 
 
 def test_403_for_missing_access_is_a_config_error_and_not_retried(
@@ -374,9 +395,10 @@ def test_the_daily_budget_observes_sforce_limit_info_and_refuses_past_its_share(
     assert [r.id for r in next(pages)] == [lead_id(1)]
     assert (budget.used, budget.allowed) == (7400, 15000)
     assert [r.id for r in next(pages)] == [lead_id(2)]
-    with pytest.raises(RateLimited, match="7500 of 15000"):
+    with pytest.raises(ReserveReached, match="7,500 of 15,000") as raised:
         next(pages)
     assert len(http.calls) == 2  # the budget refused before calling Salesforce again
+    assert (raised.value.used, raised.value.allowed, raised.value.reserve) == (7500, 15000, 0.5)
 
 
 # -- lookups, schema, users ---------------------------------------------------------------------

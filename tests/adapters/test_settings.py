@@ -166,6 +166,7 @@ def test_salesforce_defaults(tmp_path: Path) -> None:
     assert (settings.api_version, settings.lead_key_field, settings.timeout) == (
         "59.0", "LeadSync_Id__c", 30.0)
     assert settings.ca_bundle is None and settings.domain is None
+    assert settings.daily_api_reserve == 0.2  # a fifth of the daily allowance left to others
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
@@ -177,6 +178,8 @@ def test_salesforce_defaults(tmp_path: Path) -> None:
     ("instance_url", "http://acme.my.salesforce.com", 'should be an https:// URL such as '
      '"https://example.com" or "https://127.0.0.1:8443"'),
     ("ca_bundle", "missing.pem", "no such file: {folder}/missing.pem"),
+    ("daily_api_reserve", 1.0, "should be less than 1"),
+    ("daily_api_reserve", -0.1, "should be greater than or equal to 0"),
 ])
 def test_a_bad_salesforce_value_is_named_with_its_key_path(tmp_path: Path, key: str, value: str,
                                                           message: str) -> None:

@@ -49,6 +49,10 @@ class FakeSystem:
     def calls_made(self) -> int:
         return self.calls
 
+    @property
+    def retries_made(self) -> int:
+        return 0
+
     def add(self, **fields: FieldValue) -> str:
         """A record created by a user of this system."""
         record_id = f"{self.name[:2]}{self._next}"

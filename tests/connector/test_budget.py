@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leadsync.connector.budget import CallBudget, DailyBudget, RollingWindow
-from leadsync.connector.errors import RateLimited
+from leadsync.connector.errors import ReserveReached, TransientError
 
 
 class FakeTime:
@@ -50,8 +50,34 @@ def test_daily_budget_refuses_once_its_share_is_spent() -> None:
     budget.observe(used=499, allowed=1000)
     budget.check()
     budget.observe(used=500, allowed=1000)
-    with pytest.raises(RateLimited, match="500 of 1000 requests used"):
+    with pytest.raises(ReserveReached, match="500 of 1,000 daily API calls used"):
         budget.check()
+
+
+def test_a_daily_budget_keeping_a_20_percent_reserve_refuses_the_call_that_would_use_it() -> None:
+    budget = DailyBudget.keeping(0.2, "salesforce")
+    budget.observe(used=7_999, allowed=10_000)
+    budget.acquire()  # call 8,000 is the last one outside the reserve
+    budget.observe(used=8_000, allowed=10_000)
+    with pytest.raises(ReserveReached) as raised:
+        budget.acquire()
+    assert (raised.value.system, raised.value.used, raised.value.allowed) == (
+        "salesforce", 8_000, 10_000)
+    assert "the last 20% is kept for the org's other integrations" in str(raised.value)
+
+
+def test_a_reserve_reached_is_not_a_transient_error_so_nothing_retries_it() -> None:
+    budget = DailyBudget.keeping(0.2)
+    budget.observe(used=10_000, allowed=10_000)
+    with pytest.raises(ReserveReached) as raised:
+        budget.acquire()
+    assert not isinstance(raised.value, TransientError)
+
+
+@pytest.mark.parametrize("reserve", [-0.1, 1.0, 1.5])
+def test_a_reserve_outside_0_to_1_is_refused(reserve: float) -> None:
+    with pytest.raises(ValueError, match="reserve"):
+        DailyBudget.keeping(reserve)
 
 
 def test_bad_budgets_are_refused() -> None:
@@ -69,10 +95,10 @@ def test_both_budgets_are_call_budgets_an_adapter_can_hold(budget: CallBudget) -
     budget.acquire()  # one call goes out
 
 
-def test_a_daily_budget_acquired_past_its_share_is_rate_limited() -> None:
+def test_a_daily_budget_acquired_past_its_share_is_reserve_reached() -> None:
     budget: CallBudget = DailyBudget(share=0.5)
     budget.observe(used=600, allowed=1000)
-    with pytest.raises(RateLimited, match="600 of 1000"):
+    with pytest.raises(ReserveReached, match="600 of 1,000"):
         budget.acquire()
 
 

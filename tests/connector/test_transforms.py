@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from leadsync.connector.models import FieldValue
 from leadsync.connector.transforms import (
     REGISTRY,
     TransformContext,
     TransformError,
+    clean_text,
     normalize_email,
 )
 
@@ -50,3 +52,32 @@ def test_normalize_email() -> None:
     assert normalize_email(" A@B.com ") == "a@b.com"
     assert normalize_email("") is None
     assert normalize_email(None) is None
+
+
+EMOJI_AND_RTL = "caf\u00e9 \u05e9\u05dc\u05d5\u05dd \u200f\U0001f680"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("Ada\x00 Lovelace", "Ada Lovelace"),
+    ("VP\x07 Sales\x1b[31m", "VP Sales[31m"),
+    ("line one\nline\ttwo\r\n", "line one\nline\ttwo\n"),
+    ("\x00\x01", None),
+    (EMOJI_AND_RTL, EMOJI_AND_RTL),  # nothing but control characters is touched
+    ("\x85next\x9fline", "nextline"),
+    ("half \ud83d surrogate", "half  surrogate"),
+    (42, 42),
+])
+def test_a_value_passed_as_it_is_comes_out_without_control_characters(
+        value: FieldValue, expected: FieldValue) -> None:
+    assert REGISTRY["identity"](value, CTX) == expected
+    assert clean_text(value) == expected
+
+
+@pytest.mark.parametrize("name", ["trim", "lower", "upper"])
+def test_every_transform_cleans_what_it_returns(name: str) -> None:
+    assert "\x00" not in str(REGISTRY[name]("Ada\x00 Lovelace", CTX))
+
+
+def test_an_email_with_a_null_byte_is_refused_naming_the_character_not_cleaned() -> None:
+    with pytest.raises(TransformError, match=r"control character U\+0000"):
+        REGISTRY["email"]("ada\x00@example.com", CTX)
