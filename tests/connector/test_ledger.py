@@ -117,3 +117,18 @@ def test_old_ledgers_of_whole_field_sets_read_as_agreed_values_and_stay_idle(
     sync.run()
     assert crm.records[lead]["LastName"] == "Byron"
     assert hub.write_calls + crm.write_calls == writes + 1  # that edit, and nothing else
+
+
+def test_a_lost_state_store_relinks_by_leadsyncs_key_even_after_an_email_change(
+        hub: FakeSystem, mapping: FieldMapping, store: StateStore, clock: Clock,
+        tmp_path: Path) -> None:
+    crm = StoppingSystem("salesforce", clock, key_field="LeadSync_Id__c", id_field="Id")
+    _, contact, lead = converged(hub, crm, mapping, store, clock)
+    hub.edit(contact, email="ada.lovelace@example.com")
+    clock.tick()
+    lost = StateStore(f"sqlite:///{tmp_path / 'new-state.db'}")
+    SyncEngine(hub, crm, mapping, lost, batch_size=2, clock=clock).run()
+    assert list(hub.records) == [contact] and list(crm.records) == [lead]
+    assert crm.records[lead]["Email"] == "ada.lovelace@example.com"
+    link = lost.links_by_id("default", "crm", [lead])[lead]
+    assert link.marketing_id == contact and link.key == crm.records[lead]["LeadSync_Id__c"]
