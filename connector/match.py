@@ -3,10 +3,10 @@
 A record is matched by its stored link, then by LeadSync's own key (``LeadSync_Id__c`` on the
 Lead, ``leadsync_id`` on the contact, or the key derived from the id of the record it came
 from), so a lost state store re-links everyone, then by normalised email: the links of earlier
-runs, then the records read in this run, then a live lookup on the other side (skipped when the other
-side was read whole: a counterpart it did not give does not exist). Linked counterparts that did
-not change are read by id, and each pair gets its ledger. Each record's email is normalised
-once, here, and handed on with its pair (``Pair.email``).
+runs, then the records read in this run, then a live lookup on the other side (skipped when the
+other side was read whole: a counterpart it did not give does not exist). Linked counterparts
+that did not change are read by id, and each pair gets its ledger. Each record's email is
+normalised once, here, and handed on with its pair (``Pair.email``).
 
 Matching a record read on one side with one read on the other by email needs every changed
 record at hand, so this stage takes the changes as pages but keeps the whole changed set (and

@@ -76,7 +76,7 @@ def test_a_first_sync_of_people_in_both_systems_fills_blanks_and_erases_nothing(
                {"Title": None, "Phone": "+44 20 7946 0001", "Company": "Analytical"}),
               ("grace@example.com", {"jobtitle": "", "phone": "+1 555 0100", "company": ""},
                {"Title": "Rear Admiral", "Phone": None, "Company": "Navy"})]
-    for email, contact, lead in people:  # Salesforce's records are the later-edited ones
+    for email, contact, _ in people:  # Salesforce's records are the later-edited ones
         hs.crm.contacts.basic_api.create(simple_public_object_input_for_create={
             "properties": {"email": email, "lastname": "X", **contact}})
     for email, _, lead in people:
