@@ -151,6 +151,33 @@ def plan(pairs: list[Pair], mapping: FieldMapping, contexts: Mapping[Side, Trans
     return result
 
 
+def plan_after_create(pair: Pair, created: Record, write: PlannedWrite, mapping: FieldMapping,
+                      contexts: Mapping[Side, TransformContext],
+                      systems: Mapping[Side, str]) -> PlannedWrite | None:
+    """The write that carries back to the other side what a record holds right after ``write``
+    created it (``created``, read back): the values the target set itself (the owner and
+    status Salesforce gives a new lead) go in the same pass, so the next one has nothing to do.
+
+    It replaces the carried-back write ``_plan_backflow`` planned from the values sent alone.
+    """
+    ledger = dict(pair.ledger)
+    for side in SIDES:
+        ledger.update({(systems[side], name): value
+                       for name, value in write.agreed[side].items()})
+    records = dict(pair.records)
+    records[write.side] = created
+    after = Pair(pair.key, records, changed={write.side}, ledger=ledger, link=pair.link,
+                 marketing_email=pair.marketing_email, crm_email=pair.crm_email)
+    result = Plan()
+    _plan_side(after, other(write.side), mapping, contexts, systems, result, {}, False)
+    if not result.writes:
+        return None
+    back = result.writes[0]
+    return PlannedWrite(back.side, back.op, back.source, False, back.current,
+                        follows=write.op.key, counterpart_id=back.counterpart_id,
+                        agreed=back.agreed)
+
+
 def _plan_backflow(pair: Pair, write: PlannedWrite, mapping: FieldMapping,
                    ctx: TransformContext, systems: Mapping[Side, str], result: Plan) -> None:
     """Values a write puts on one side that one-way rules carry back to the other.
