@@ -89,33 +89,37 @@ class Commit:
             self.store.record_values(self.connection, counterpart, read, conn)
             self.store.unpark(self.connection, target, delivered, conn)
 
-    def settle(self, pairs: Iterable[Pair], planned: Plan) -> None:
-        """Remember the links of the pairs that needed no write, and the fields every pair's
-        sides were seen to agree on already (``Plan.agreed``).
+    def agreed(self, planned: Plan) -> None:
+        """Remember the fields both sides of a pair were seen to hold alike (``Plan.agreed``):
+        call before delivering, so a pass stopped during its writes keeps what it learnt."""
+        values: dict[Side, dict[str, dict[str, Any]]] = {side: {} for side in SIDES}
+        for key, sides in planned.agreed.items():
+            for side, fields in sides.items():
+                values[side][key] = dict(fields)
+        with self.store.transaction() as conn:
+            for side in SIDES:
+                self.store.record_values(self.connection, self.names[side], values[side], conn)
 
-        Pairs with a write or a refusal keep their links to the write: a confirmed write
-        commits its own links and values, and the fields of a refused one are not agreed, so
-        they still look edited when it is retried.
+    def settle(self, pairs: Iterable[Pair], planned: Plan) -> None:
+        """Remember the links of the pairs that needed no write.
+
+        Pairs with a write or a refusal are left alone here: a confirmed write commits its own
+        links and values, and the fields of a refused one are not agreed, so they still look
+        edited when it is retried.
         """
         busy = {w.op.key for w in planned.writes} | {r.key for r in planned.refusals}
         links = []
-        values: dict[Side, dict[str, dict[str, Any]]] = {side: {} for side in SIDES}
         for pair in pairs:
+            if pair.key in busy:
+                continue
             records = {side: pair.records[side] for side in SIDES}
             if any(r is not None and r.deleted for r in records.values()):
-                continue
-            for side, agreed in planned.agreed.get(pair.key, {}).items():
-                values[side][pair.key] = dict(agreed)
-            if pair.key in busy:
                 continue
             ids = {side: r.id if r else pair.linked_id(side) for side, r in records.items()}
             side_of_source: Side = "marketing" if records["marketing"] else "crm"
             email = pair.email(side_of_source)
             links.append(Link(pair.key, ids["marketing"], ids["crm"], email))
-        with self.store.transaction() as conn:
-            self.store.save_links(self.connection, links, conn)
-            for side in SIDES:
-                self.store.record_values(self.connection, self.names[side], values[side], conn)
+        self.store.save_links(self.connection, links)
 
     def cursors(self, cursors: Mapping[Side, Cursor | None]) -> None:
         """Advance each side's cursor: call only once every batch of the pass is confirmed."""

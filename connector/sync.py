@@ -104,6 +104,7 @@ class SyncEngine:
                 result.qualified += judged.qualified
                 if not dry_run:
                     commit.refusals(planned, summaries)
+                    commit.agreed(planned)
                     deliver.deliver(planned, pairs, summaries, self._carry_back(contexts))
                     commit.settle(pairs, planned)
             if not dry_run:

@@ -132,3 +132,23 @@ def test_a_lost_state_store_relinks_by_leadsyncs_key_even_after_an_email_change(
     assert crm.records[lead]["Email"] == "ada.lovelace@example.com"
     link = lost.links_by_id("default", "crm", [lead])[lead]
     assert link.marketing_id == contact and link.key == crm.records[lead]["LeadSync_Id__c"]
+
+
+def test_values_seen_alike_are_agreed_before_the_writes_so_a_stopped_first_sync_keeps_them(
+        hub: FakeSystem, mapping: FieldMapping, store: StateStore, clock: Clock) -> None:
+    crm = StoppingSystem("salesforce", clock, key_field="LeadSync_Id__c", id_field="Id")
+    contact = hub.add(email="ada@example.com", lastname="Lovelace", company="Analytical")
+    lead = crm.add(Email="ada@example.com", LastName="Lovelace", Company="Analytical",
+                   Status="Open")
+    hub.edit(contact, lastname="Byron")  # a write to Salesforce, stopped
+    clock.tick()
+    sync = SyncEngine(hub, crm, mapping, store, batch_size=2, clock=clock)
+    crm.stopped = TransientError("connection reset")
+    with pytest.raises(TransientError):
+        sync.run()
+    crm.stopped = None
+    hub.edit(contact, company="Analytical Engines")
+    crm.edit(lead, Status="Working")  # Salesforce's record is now the later-modified one
+    clock.tick()
+    sync.run()
+    assert crm.records[lead]["Company"] == "Analytical Engines"  # an edit, not a first contact
