@@ -9,9 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
+from leadsync.adapters.salesforce.system import SalesforceSystem
+from leadsync.connector.errors import LeadSyncError
+from leadsync.connector.retry import RetryPolicy
 from leadsync.jobs.sync import prepare
 from leadsync.sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
@@ -102,3 +106,35 @@ def test_a_first_sync_of_people_in_both_systems_fills_blanks_and_erases_nothing(
     assert contact["linus@example.com"]["jobtitle"] == lead["linus@example.com"]["Title"] == \
         "Maintainer"
     assert differing_hs.id and len(lead) == len(contact) == 3
+
+
+def test_a_pass_stopped_by_the_salesforce_daily_limit_delivers_every_edit_on_the_next(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox(seed=40)
+    sf, hs = salesforce_client(sandbox), hubspot_client(sandbox)
+    config = write_config(sandbox, tmp_path)
+    engine = prepare(config)
+    engine.run()
+    engine.run()
+    both = sorted(set(leads(sf)) & set(contacts(hs)))[0]
+    contact = hs.crm.contacts.basic_api.get_by_id(both, id_property="email")
+    lead = sf.query(f"SELECT Id FROM Lead WHERE Email = '{both}'")["records"][0]
+    hs.crm.contacts.basic_api.update(contact.id, simple_public_object_input={
+        "properties": {"jobtitle": "Chief Analyst"}})
+    sf.Lead.update(lead["Id"], {"Phone": "+1 555 0199"})
+    crm = engine.systems["crm"]
+    assert isinstance(crm, SalesforceSystem)
+    crm.calls.retry = RetryPolicy(sleep=lambda _: None)  # a spent limit: no real waiting
+    usage = sandbox.salesforce.usage
+    before = usage.used
+    engine.run(dry_run=True)  # the Salesforce calls a pass makes before its writes
+    usage.maximum = usage.used + (usage.used - before)  # spent right before Salesforce's writes
+    with pytest.raises(LeadSyncError):  # the daily limit, however it is reported
+        engine.run()
+    usage.maximum = 100_000  # a new day
+    assert contacts(hs)[both]["phone"] == "+1 555 0199"  # HubSpot's writes went through
+    assert leads(sf)[both]["Title"] != "Chief Analyst"
+
+    prepare(config).run()  # the next run, the next day
+    assert leads(sf)[both]["Title"] == "Chief Analyst"
+    assert contacts(hs)[both]["phone"] == "+1 555 0199"
