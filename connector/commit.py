@@ -1,7 +1,8 @@
 """Stage 6 of a sync pass, committing: what was confirmed becomes what LeadSync remembers.
 
-After each confirmed batch, its links, the values now on each side (the ledger) and the parked
-records it delivered are committed in one transaction, so a crash resumes without re-sending or
+After each confirmed batch, its links, the values both sides now agree on (the ledger: only
+what a confirmed write carried, never an edit still on its way) and the parked records it
+delivered are committed in one transaction, so a crash resumes without re-sending or
 losing anything; a refused record is parked with the vendor's code and message. Pairs that
 needed no write are settled (their links and values remembered) page by page, and the cursors
 advance only once the whole pass is confirmed.
@@ -57,7 +58,9 @@ class Commit:
               summary: SideSummary, pairs: Mapping[str, Pair]) -> None:
         """Commit one confirmed batch written to ``side``: links, values, parked records."""
         target, counterpart = self.names[side], self.names[other(side)]
-        links, written, read, delivered = [], {}, {}, []
+        links, delivered = [], []
+        written: dict[str, dict[str, Any]] = {}  # agreed values, as the target holds them
+        read: dict[str, dict[str, Any]] = {}  # the same, as the other side holds them
         for planned, outcome in zip(batch, results, strict=True):
             if not outcome.ok:
                 summary.failed += 1
@@ -68,8 +71,7 @@ class Commit:
                             source_id=planned.source.id, code=outcome.code,
                             message=outcome.message, fields=list(outcome.fields))
                 continue
-            before = planned.current.fields if planned.current else {}
-            written[planned.op.key] = {**_mapped(before, self.fields[side]), **planned.op.fields}
+            _agree(written, read, planned)
             if planned.follows is not None:
                 summary.updated += 1
                 continue  # a value carried back: the write it follows linked the pair
@@ -81,8 +83,6 @@ class Commit:
             origin: Side = side if planned.source.system == target else other(side)
             email = pairs[planned.op.key].email(origin)
             links.append(Link(planned.op.key, ids["marketing"], ids["crm"], email))
-            if origin != side:  # the values read on the other side are now in step
-                read[planned.op.key] = _mapped(planned.source.fields, self.fields[origin])
             delivered.append(planned.op.key)
         with self.store.transaction() as conn:
             self.store.save_links(self.connection, links, conn)
@@ -90,15 +90,26 @@ class Commit:
             self.store.record_values(self.connection, counterpart, read, conn)
             self.store.unpark(self.connection, target, delivered, conn)
 
+    def agreed(self, planned: Plan) -> None:
+        """Remember the fields both sides of a pair were seen to hold alike (``Plan.agreed``):
+        call before delivering, so a pass stopped during its writes keeps what it learnt."""
+        values: dict[Side, dict[str, dict[str, Any]]] = {side: {} for side in SIDES}
+        for key, sides in planned.agreed.items():
+            for side, fields in sides.items():
+                values[side][key] = dict(fields)
+        with self.store.transaction() as conn:
+            for side in SIDES:
+                self.store.record_values(self.connection, self.names[side], values[side], conn)
+
     def settle(self, pairs: Iterable[Pair], planned: Plan) -> None:
-        """Remember links and values of the pairs that needed no write.
+        """Remember the links of the pairs that needed no write.
 
         Pairs with a write or a refusal are left alone here: a confirmed write commits its own
-        links and values, and a refused one must still look changed when it is retried.
+        links and values, and the fields of a refused one are not agreed, so they still look
+        edited when it is retried.
         """
         busy = {w.op.key for w in planned.writes} | {r.key for r in planned.refusals}
         links = []
-        values: dict[Side, dict[str, dict[str, Any]]] = {side: {} for side in SIDES}
         for pair in pairs:
             if pair.key in busy:
                 continue
@@ -109,13 +120,7 @@ class Commit:
             side_of_source: Side = "marketing" if records["marketing"] else "crm"
             email = pair.email(side_of_source)
             links.append(Link(pair.key, ids["marketing"], ids["crm"], email))
-            for side, record in records.items():
-                if record is not None:
-                    values[side][pair.key] = _mapped(record.fields, self.fields[side])
-        with self.store.transaction() as conn:
-            self.store.save_links(self.connection, links, conn)
-            for side in SIDES:
-                self.store.record_values(self.connection, self.names[side], values[side], conn)
+        self.store.save_links(self.connection, links)
 
     def cursors(self, cursors: Mapping[Side, Cursor | None]) -> None:
         """Advance each side's cursor: call only once every batch of the pass is confirmed."""
@@ -125,5 +130,9 @@ class Commit:
                 self.store.save_cursor(self.connection, self.names[side], cursor)
 
 
-def _mapped(fields: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    return {name: fields.get(name) for name in names}
+def _agree(written: dict[str, dict[str, Any]], read: dict[str, dict[str, Any]],
+           planned: PlannedWrite) -> None:
+    """Add what a confirmed write makes both sides agree on, as each side holds it."""
+    key = planned.op.key
+    written.setdefault(key, {}).update(planned.agreed[planned.side])
+    read.setdefault(key, {}).update(planned.agreed[other(planned.side)])

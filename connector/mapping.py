@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from leadsync.connector.conflict import BY_DIRECTION, CONFLICTS, writes
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.leadview import LeadView, check_view, parse_lead_view
 from leadsync.connector.models import SIDES, FieldInfo, FieldValue, Side
@@ -28,7 +29,7 @@ from leadsync.connector.transforms import (
 Direction = Literal["to_crm", "to_marketing", "both"]
 DIRECTIONS = ("to_crm", "to_marketing", "both")
 UNMAPPED = ("error", "skip", "keep")
-_RULE_KEYS = {"marketing", "crm", "direction", "transform", "default_to_crm",
+_RULE_KEYS = {"marketing", "crm", "direction", "conflict", "transform", "default_to_crm",
               "default_to_marketing", "unmapped", "only_on_create", "to_crm", "to_marketing"}
 _TOP_KEYS = {"version", "objects", "match", "fields", "lead", "verdict", "sla_fields"}
 
@@ -50,9 +51,17 @@ class FieldRule:
     to_crm: MappingABC[str, FieldValue] = field(default_factory=dict)
     to_marketing: MappingABC[str, FieldValue] = field(default_factory=dict)
     line: int = 0
+    conflict: str | None = None  # see connector.conflict; None: the one the direction means
+
+    def __post_init__(self) -> None:
+        if self.conflict is None:
+            object.__setattr__(self, "conflict", BY_DIRECTION[self.direction])
 
     def flows_to(self, side: Side) -> bool:
-        return self.direction == "both" or self.direction == f"to_{side}"
+        """Whether the rule may write ``side``: its direction allows it and its conflict rule
+        does not keep that side's value always (``always_*``, ``dont_sync``)."""
+        allowed = self.direction == "both" or self.direction == f"to_{side}"
+        return allowed and writes(str(self.conflict), side)
 
     def source_field(self, target: Side) -> str:
         return self.crm if target == "marketing" else self.marketing
@@ -226,6 +235,15 @@ def _rule(raw: Any, line: int) -> tuple[FieldRule | None, list[str]]:
     direction = raw.get("direction", "both")
     if direction not in DIRECTIONS:
         problems.append(f"direction {direction!r} is not one of {list(DIRECTIONS)}")
+    conflict = raw.get("conflict", BY_DIRECTION.get(str(direction), "two_way"))
+    if conflict not in CONFLICTS:
+        problems.append(f"conflict {conflict!r} is not one of {list(CONFLICTS)}"
+                        f"{_did_you_mean(str(conflict), CONFLICTS)}")
+    elif direction in DIRECTIONS and conflict != "dont_sync" and not any(
+            writes(conflict, side) and direction in ("both", f"to_{side}") for side in SIDES):
+        problems.append(f"conflict {conflict!r} never writes the side direction {direction!r} "
+                        f"writes, so the field would never sync (say conflict = \"dont_sync\" "
+                        f"if that is meant)")
     transform = raw.get("transform", "identity")
     if transform not in REGISTRY:
         problems.append(f"transform {transform!r} is not one of {sorted(REGISTRY)}"
@@ -251,7 +269,7 @@ def _rule(raw: Any, line: int) -> tuple[FieldRule | None, list[str]]:
         default_to_crm=raw.get("default_to_crm"),
         default_to_marketing=raw.get("default_to_marketing"), unmapped=unmapped,
         only_on_create=raw.get("only_on_create", False), to_crm=dict(raw.get("to_crm", {})),
-        to_marketing=dict(raw.get("to_marketing", {})), line=line,
+        to_marketing=dict(raw.get("to_marketing", {})), line=line, conflict=conflict,
     ), []
 
 

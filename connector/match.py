@@ -1,10 +1,12 @@
 """Stage 2 of a sync pass, matching: each changed record with its counterpart, as a ``Pair``.
 
-A record is matched by its stored link, then by normalised email: the links of earlier runs,
-then the records read in this run, then a live lookup on the other side (skipped when the other
-side was read whole: a counterpart it did not give does not exist). Linked counterparts that did
-not change are read by id, and each pair gets its ledger. Each record's email is normalised
-once, here, and handed on with its pair (``Pair.email``).
+A record is matched by its stored link, then by LeadSync's own key (``LeadSync_Id__c`` on the
+Lead, ``leadsync_id`` on the contact, or the key derived from the id of the record it came
+from), so a lost state store re-links everyone, then by normalised email: the links of earlier
+runs, then the records read in this run, then a live lookup on the other side (skipped when the
+other side was read whole: a counterpart it did not give does not exist). Linked counterparts
+that did not change are read by id, and each pair gets its ledger. Each record's email is
+normalised once, here, and handed on with its pair (``Pair.email``).
 
 Matching a record read on one side with one read on the other by email needs every changed
 record at hand, so this stage takes the changes as pages but keeps the whole changed set (and
@@ -86,14 +88,16 @@ class Matcher:
         for side in SIDES:
             for record, email in unmatched[side]:
                 link = stored.get(email) if email else None
+                key = self._key_for(side, record)
                 if link is not None and _id_of(link, side) in (None, record.id):
                     pair = pairs.setdefault(link.key, Pair(link.key, _empty(), link=link))
+                elif key in pairs and pairs[key].records[side] is None:
+                    pair = pairs[key]  # LeadSync's own key on both records: the same lead
                 elif email and email in emails[other(side)] and \
                         (other(side), emails[other(side)][email].id) in by_id:
                     pair = by_id[(other(side), emails[other(side)][email].id)]
                 else:
-                    pair = Pair(self._key_for(side, record), _empty())
-                    pairs[pair.key] = pair
+                    pair = pairs[key] = Pair(key, _empty())
                 held = pair.records[side]
                 if held is not None and held.id != record.id:
                     continue  # a second record with the same email: first one wins the link

@@ -4,12 +4,15 @@ Planning is pure: it reads records, links and the ledger and returns a ``Plan``;
 system and writes nothing, so ``--dry-run`` shows exactly what a real run would do.
 
 Rules, per linked pair of records and per mapped field:
-- a field *changed* on a side when its value differs from the ledger's last value for that side
-  (a field never seen before counts as changed);
-- a one-way field flows whenever its source record is read and holds a value (the source side
-  owns it); an empty value flows only when the source cleared the field;
-- a two-way field flows from the side that changed it; when both sides changed it, the side
-  modified last wins;
+- the ledger holds, per field, the value both sides were last known to agree on (as each side
+  holds it); a field was *edited* on a side when its value differs from that. A value becomes
+  agreed only when the write that carries it is confirmed, or when both sides are seen to hold
+  it already, so a pass stopped anywhere leaves every undelivered edit still an edit;
+- the field's conflict rule (``connector.conflict``) says which side's value goes across:
+  ``two_way`` from the side that edited it, the later-modified one when both did; with no agreed
+  value (first contact) a blank never overwrites a value. A one-way direction alone means
+  ``always_<source>``: the source's value flows whenever it has one, a blank only when the
+  source cleared the field;
 - a write is planned only when the converted value differs from what the target holds now, so
   our own writes, read back, are not echoed;
 - values a write puts on one side that a one-way rule carries back to the other go back in the
@@ -26,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from leadsync.connector.conflict import FieldState, decide
 from leadsync.connector.mapping import Conversions, FieldMapping, FieldRule, Skip, convert_once
 from leadsync.connector.models import SIDES, FieldValue, Record, Side, WriteOp
 from leadsync.connector.store import Link
@@ -73,6 +77,9 @@ class Pair:
         return self.link.marketing_id if side == "marketing" else self.link.crm_id
 
 
+Agreed = dict[Side, dict[str, FieldValue]]  # side -> field -> value
+
+
 @dataclass(frozen=True)
 class PlannedWrite:
     side: Side  # where the write goes
@@ -82,6 +89,9 @@ class PlannedWrite:
     current: Record | None = None  # the target record as read, when it exists
     follows: str | None = None  # a write carried back after the write of this key
     counterpart_id: str | None = None  # the lead's record on the other side, if it has one
+    # what each side holds of the fields it carries once the write is confirmed: the values
+    # both then agree on, for the ledger (``connector.commit``)
+    agreed: Agreed = field(default_factory=lambda: {"marketing": {}, "crm": {}})
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,8 @@ class Plan:
     refusals: list[Refusal] = field(default_factory=list)
     unchanged: dict[Side, int] = field(default_factory=lambda: {"marketing": 0, "crm": 0})
     held: int = 0  # leads kept in marketing: not qualified for handoff
+    # per key, the fields both sides already agree on with no write, as each side holds them
+    agreed: dict[str, Agreed] = field(default_factory=dict)
 
     def for_side(self, side: Side) -> list[PlannedWrite]:
         return [w for w in self.writes if w.side == side]
@@ -112,9 +124,11 @@ class Plan:
         for side in SIDES:
             self.unchanged[side] += more.unchanged[side]
         self.held += more.held
+        self.agreed.update(more.agreed)
 
 
 Stamps = Mapping[str, Mapping[Side, Mapping[str, FieldValue]]]
+
 
 
 def plan(pairs: list[Pair], mapping: FieldMapping, contexts: Mapping[Side, TransformContext],
@@ -130,11 +144,38 @@ def plan(pairs: list[Pair], mapping: FieldMapping, contexts: Mapping[Side, Trans
     for pair in pairs:
         start = len(result.writes)
         for target in SIDES:
-            _plan_side(pair, target, mapping, contexts[target], systems, result,
+            _plan_side(pair, target, mapping, contexts, systems, result,
                        stamps.get(pair.key, {}).get(target, {}), pair.key in hold)
         for write in result.writes[start:]:
             _plan_backflow(pair, write, mapping, contexts[other(write.side)], systems, result)
     return result
+
+
+def plan_after_create(pair: Pair, created: Record, write: PlannedWrite, mapping: FieldMapping,
+                      contexts: Mapping[Side, TransformContext],
+                      systems: Mapping[Side, str]) -> PlannedWrite | None:
+    """The write that carries back to the other side what a record holds right after ``write``
+    created it (``created``, read back): the values the target set itself (the owner and
+    status Salesforce gives a new lead) go in the same pass, so the next one has nothing to do.
+
+    It replaces the carried-back write ``_plan_backflow`` planned from the values sent alone.
+    """
+    ledger = dict(pair.ledger)
+    for side in SIDES:
+        ledger.update({(systems[side], name): value
+                       for name, value in write.agreed[side].items()})
+    records = dict(pair.records)
+    records[write.side] = created
+    after = Pair(pair.key, records, changed={write.side}, ledger=ledger, link=pair.link,
+                 marketing_email=pair.marketing_email, crm_email=pair.crm_email)
+    result = Plan()
+    _plan_side(after, other(write.side), mapping, contexts, systems, result, {}, False)
+    if not result.writes:
+        return None
+    back = result.writes[0]
+    return PlannedWrite(back.side, back.op, back.source, False, back.current,
+                        follows=write.op.key, counterpart_id=back.counterpart_id,
+                        agreed=back.agreed)
 
 
 def _plan_backflow(pair: Pair, write: PlannedWrite, mapping: FieldMapping,
@@ -150,6 +191,7 @@ def _plan_backflow(pair: Pair, write: PlannedWrite, mapping: FieldMapping,
     if record is None or record.deleted:
         return
     fields: dict[str, FieldValue] = {}
+    agreed: Agreed = {"marketing": {}, "crm": {}}
     for rule in mapping.rules_to(back):
         name = rule.source_field(back)
         if rule.flows_to(write.side) or name not in write.op.fields:
@@ -160,14 +202,17 @@ def _plan_backflow(pair: Pair, write: PlannedWrite, mapping: FieldMapping,
             continue
         if not _same(rule, value, _current(pair, rule, back, systems)):
             fields[rule.target_field(back)] = value
+            agreed[back][rule.target_field(back)] = value
+            agreed[write.side][name] = write.op.fields[name]
     if fields:
         result.writes.append(PlannedWrite(back, WriteOp(pair.key, fields, record.id),
-                                          write.source, False, record, follows=write.op.key))
+                                          write.source, False, record, follows=write.op.key,
+                                          agreed=agreed))
 
 
-def _plan_side(pair: Pair, target: Side, mapping: FieldMapping, ctx: TransformContext,
-               systems: Mapping[Side, str], result: Plan, stamps: Mapping[str, FieldValue],
-               held: bool) -> None:
+def _plan_side(pair: Pair, target: Side, mapping: FieldMapping,
+               contexts: Mapping[Side, TransformContext], systems: Mapping[Side, str],
+               result: Plan, stamps: Mapping[str, FieldValue], held: bool) -> None:
     source_side = other(target)
     source = pair.records[source_side]
     current = pair.records[target]
@@ -181,79 +226,108 @@ def _plan_side(pair: Pair, target: Side, mapping: FieldMapping, ctx: TransformCo
         result.held += 1
         return
     fields: dict[str, FieldValue] = {}
+    agreed: Agreed = {"marketing": {}, "crm": {}}
     if carries and source is not None:
-        carried = _carried(pair, source, target, create, mapping, ctx, systems, result)
+        carried = _carried(pair, source, target, create, mapping, contexts, systems, result,
+                           agreed)
         if carried is None:
             return
         fields.update(carried)
     for name, value in stamps.items():
         if create or not _equal(value, _held_value(pair, target, name, systems)):
-            fields[name] = value
+            fields[name] = agreed[target][name] = value
     if not fields:
         if carries or target in pair.changed:
             result.unchanged[target] += 1
         return
     if create:
         fields = {k: v for k, v in fields.items() if v is not None}
+        agreed[target] = {k: v for k, v in agreed[target].items() if k in fields}
     target_id = None if current is None else current.id
     origin = source if carries else current
     assert origin is not None  # a write carries the source's values or stamps the current
     counterpart = source.id if source is not None else pair.linked_id(source_side)
     result.writes.append(PlannedWrite(target, WriteOp(pair.key, fields, target_id),
-                                      origin, create, current, counterpart_id=counterpart))
+                                      origin, create, current, counterpart_id=counterpart,
+                                      agreed=agreed))
 
 
 def _carried(pair: Pair, source: Record, target: Side, create: bool, mapping: FieldMapping,
-             ctx: TransformContext, systems: Mapping[Side, str],
-             result: Plan) -> dict[str, FieldValue] | None:
-    """The values ``source`` carries to ``target``; None when one is refused."""
+             contexts: Mapping[Side, TransformContext], systems: Mapping[Side, str],
+             result: Plan, agreed: Agreed) -> dict[str, FieldValue] | None:
+    """The values ``source`` carries to ``target``; None when one is refused. What they agree
+    on once the write is confirmed is put in ``agreed``; what already agrees, in the plan."""
     fields: dict[str, FieldValue] = {}
+    source_side, ctx = other(target), contexts[target]
     for rule in mapping.rules_to(target):
         if rule.only_on_create and not create:
             continue
-        raw = source.fields.get(rule.source_field(target))
-        if not create and not _wins(pair, rule, other(target), systems, raw):
-            continue
+        name = rule.source_field(target)
+        raw = source.fields.get(name)
+        wins = create or decide(str(rule.conflict), _states(pair, rule, systems, contexts)
+                                ) == source_side
         try:
             value = convert_once(rule, raw, target, ctx, pair.converted)
         except Skip:
             continue
         except TransformError as exc:
-            result.refusals.append(Refusal(target, pair.key, source,
-                                           rule.source_field(target), str(exc)))
+            if not wins:
+                continue  # a value that does not go across is not refused
+            result.refusals.append(Refusal(target, pair.key, source, name, str(exc)))
             return None
         if create or not _same(rule, value, _current(pair, rule, target, systems)):
-            fields[rule.target_field(target)] = value
+            if wins:
+                fields[rule.target_field(target)] = value
+                agreed[target][rule.target_field(target)] = value
+                agreed[source_side][name] = raw
+        elif _holds(pair.records[target], rule.target_field(target)):
+            current = pair.records[target]
+            assert current is not None
+            in_step = result.agreed.setdefault(pair.key, {"marketing": {}, "crm": {}})
+            in_step[target][rule.target_field(target)] = current.fields.get(
+                rule.target_field(target))
+            in_step[source_side][name] = raw
     return fields
 
 
-def _wins(pair: Pair, rule: FieldRule, source_side: Side, systems: Mapping[Side, str],
-          raw: FieldValue) -> bool:
-    """Whether the source side's value of this rule's field should overwrite the target's.
+def _states(pair: Pair, rule: FieldRule, systems: Mapping[Side, str],
+            contexts: Mapping[Side, TransformContext]) -> dict[Side, FieldState]:
+    """Each side's field of ``rule`` as it stands to the value both last agreed on.
 
-    A one-way rule does whenever the source holds a value (the source owns the field), and
-    with an empty value only when the source cleared it. A two-way rule does when the source
-    changed the field and the target did not, or changed it earlier.
+    The ledger's two values count as agreed only when they match each other through the rule:
+    a ledger that recorded an undelivered edit as if it were in step (an older LeadSync,
+    stopped mid-pass) is read as no agreement at all. A value that is only the rule's default
+    for a blank (``default_to_crm = "[not provided]"``) counts as blank.
     """
-    target = other(source_side)
-    if not rule.flows_to(source_side):
-        return raw not in (None, "") or _changed(pair, source_side, rule, systems)
-    source_changed = _changed(pair, source_side, rule, systems)
-    target_changed = target in pair.changed and _changed(pair, target, rule, systems)
-    if source_changed and target_changed:
-        source_record, target_record = pair.records[source_side], pair.records[target]
-        assert source_record is not None and target_record is not None
-        return source_record.modified_at >= target_record.modified_at
-    return source_changed
+    names: dict[Side, str] = {"marketing": rule.marketing, "crm": rule.crm}
+    keys = {side: (systems[side], names[side]) for side in SIDES}
+    known = all(key in pair.ledger for key in keys.values()) and any(
+        _matches(rule, pair.ledger[keys[other(side)]], pair.ledger[keys[side]], side,
+                 contexts[side]) for side in SIDES if rule.flows_to(side))
+    states: dict[Side, FieldState] = {}
+    for side in SIDES:
+        record = pair.records[side]
+        value = None if record is None else record.fields.get(names[side])
+        default = rule.default_to_crm if side == "crm" else rule.default_to_marketing
+        agreed = pair.ledger.get(keys[side])
+        states[side] = FieldState(value, value in (None, "") or _equal(value, default),
+                                  known, known and not _equal(value, agreed),
+                                  agreed in (None, "") or _equal(agreed, default),
+                                  None if record is None else record.modified_at)
+    return states
 
 
-def _changed(pair: Pair, side: Side, rule: FieldRule, systems: Mapping[Side, str]) -> bool:
-    record = pair.records[side]
-    if record is None:
+def _matches(rule: FieldRule, value: FieldValue, held: FieldValue, target: Side,
+             ctx: TransformContext) -> bool:
+    """Whether ``value`` of the other side, converted to ``target``, is what it ``held``."""
+    try:
+        return _same(rule, rule.convert(value, target, ctx), held)
+    except (Skip, TransformError):
         return False
-    name = rule.marketing if side == "marketing" else rule.crm
-    key = (systems[side], name)
-    return key not in pair.ledger or not _equal(record.fields.get(name), pair.ledger[key])
+
+
+def _holds(record: Record | None, name: str) -> bool:
+    return record is not None and not record.deleted and name in record.fields
 
 
 def _current(pair: Pair, rule: FieldRule, target: Side,

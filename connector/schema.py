@@ -7,9 +7,12 @@ is opened. A store newer than this LeadSync is refused rather than guessed at.
 Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several can share one store):
 - ``cursors``: per system, how far its changes were read (see ``connector.models.Cursor``);
 - ``links``: one row per lead known to LeadSync, with its key and its id in each system;
-- ``ledger``: per lead and system, the mapped field values last read from or written to that
-  system (one JSON object), so an unchanged field is never written again and our own writes
-  are recognised when read back;
+- ``ledger``: per lead and system, the mapped field values both systems were last known to
+  agree on, as that system holds them (one JSON object; a value is added only once the write
+  carrying it is confirmed, or both sides are seen to hold it), so an edit still on its way is
+  never taken for a delivered one. Ledgers of earlier versions (the values last read or
+  written) read as such: where the two sides' values do not match through the mapping, the
+  field counts as never agreed;
 - ``runs``: every job run with its summary;
 - ``parked``: records a system refused, with the vendor's code and message, retryable;
 - ``definitions``: the lead definitions adopted, in order (schema version 2);

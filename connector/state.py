@@ -170,15 +170,22 @@ class StateStore:
     def record_values(self, connection: str, system: str,
                       values: Mapping[str, Mapping[str, FieldValue]],
                       conn: Connection | None = None) -> None:
-        """Remember ``values`` (key -> every mapped field -> value) as what ``system`` holds.
+        """Remember ``values`` (key -> field -> value) as what ``system`` holds of the values
+        both sides agree on.
 
-        Each key's fields replace what was remembered for it on that system, whole.
+        Each key's fields are merged into what was remembered for it on that system: a field
+        not given keeps its value.
         """
         now = _now()
-        rows = [{"connection": connection, "key": key, "system": system,
-                 "fields": dict(fields), "updated_at": now}
-                for key, fields in values.items() if fields]
+        given = {key: dict(fields) for key, fields in values.items() if fields}
         with self._tx(conn) as tx:
+            for keys in _chunks(list(given), 500):
+                for row in tx.execute(select(ledger.c.key, ledger.c.fields).where(
+                        ledger.c.connection == connection, ledger.c.system == system,
+                        ledger.c.key.in_(keys))):
+                    given[row.key] = {**(row.fields or {}), **given[row.key]}
+            rows = [{"connection": connection, "key": key, "system": system,
+                     "fields": fields, "updated_at": now} for key, fields in given.items()]
             for chunk in _chunks(rows, 500):
                 self._upsert(tx, ledger, chunk, ["connection", "key", "system"],
                              ["fields", "updated_at"])

@@ -27,13 +27,13 @@ import structlog
 
 from leadsync.connector.changes import ChangeSource, parked_ids
 from leadsync.connector.commit import Commit, SideSummary
-from leadsync.connector.deliver import Deliver, Progress
+from leadsync.connector.deliver import CarryBack, Deliver, Progress
 from leadsync.connector.errors import ReserveReached
 from leadsync.connector.judge import Judge
 from leadsync.connector.mapping import FieldMapping
 from leadsync.connector.match import Matcher
 from leadsync.connector.models import SIDES, Side
-from leadsync.connector.plan import Pair, Plan, other, plan
+from leadsync.connector.plan import Pair, Plan, other, plan, plan_after_create
 from leadsync.connector.ports import System
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.store import Store
@@ -106,7 +106,8 @@ class SyncEngine:
                 result.qualified += judged.qualified
                 if not dry_run:
                     commit.refusals(planned, summaries)
-                    deliver.deliver(planned, pairs, summaries)
+                    commit.agreed(planned)
+                    deliver.deliver(planned, pairs, summaries, self._carry_back(contexts))
                     commit.settle(pairs, planned)
             if not dry_run:
                 commit.cursors({side: sources[side].cursor for side in SIDES})
@@ -128,6 +129,11 @@ class SyncEngine:
         log.info("sync finished", connection=self.connection, dry_run=dry_run,
                  **{name: vars(s) for name, s in result.sides.items()})
         return result
+
+    def _carry_back(self, contexts: dict[Side, TransformContext]) -> CarryBack:
+        """What a created record holds when read back, carried to the other side."""
+        return lambda pair, record, write: plan_after_create(
+            pair, record, write, self.mapping, contexts, self.names)
 
     def sources(self, until: datetime, full: bool = False) -> dict[Side, ChangeSource]:
         """Each side's change source: since its cursor (from scratch when ``full``), plus the

@@ -50,7 +50,9 @@ def test_a_confirmed_create_links_the_pair_under_the_email_matching_normalised(
     pair = Pair("k1", {"marketing": source, "crm": None}, changed={"marketing"},
                 marketing_email="ada@example.com")
     write = PlannedWrite("crm", WriteOp("k1", {"LastName": "Lovelace"}), source, create=True,
-                         counterpart_id="hs1")
+                         counterpart_id="hs1",
+                         agreed={"crm": {"LastName": "Lovelace"},
+                                 "marketing": {"lastname": "Lovelace"}})
     summary = SideSummary()
     commit(store).batch("crm", [write], [WriteResult("k1", True, "00Q1", created=True)],
                         summary, {"k1": pair})
@@ -58,7 +60,24 @@ def test_a_confirmed_create_links_the_pair_under_the_email_matching_normalised(
     assert link is not None
     assert (link.marketing_id, link.crm_id, link.email) == ("hs1", "00Q1", "ada@example.com")
     assert summary.created == 1
-    assert store.ledger("default", ["k1"])["k1"][("hubspot", "email")] == "Ada@Example.com"
+    assert store.ledger("default", ["k1"])["k1"] == {
+        ("hubspot", "lastname"): "Lovelace", ("salesforce", "LastName"): "Lovelace"}
+
+
+def test_a_confirmed_write_records_as_agreed_only_what_it_carried(store: StateStore) -> None:
+    store.record_values("default", "hubspot", {"k1": {"lastname": "Lovelace", "email": "a@x"}})
+    store.record_values("default", "salesforce", {"k1": {"LastName": "Lovelace", "Email": "a@x"}})
+    source = Record("hubspot", "hs1", {"email": "b@x", "lastname": "King"}, T0)
+    current = Record("salesforce", "00Q1", {"Email": "a@x", "LastName": "Lovelace"}, T0)
+    write = PlannedWrite("crm", WriteOp("k1", {"LastName": "King"}, "00Q1"), source, False,
+                         current, counterpart_id="hs1",
+                         agreed={"crm": {"LastName": "King"}, "marketing": {"lastname": "King"}})
+    commit(store).batch("crm", [write], [WriteResult("k1", True, "00Q1")], SideSummary(),
+                        {"k1": Pair("k1", {"marketing": source, "crm": current})})
+    # the email HubSpot holds is still on its way: the ledger keeps the one both agreed on
+    assert store.ledger("default", ["k1"])["k1"] == {
+        ("hubspot", "lastname"): "King", ("hubspot", "email"): "a@x",
+        ("salesforce", "LastName"): "King", ("salesforce", "Email"): "a@x"}
 
 
 def test_the_plans_own_refusals_are_parked_as_invalid_values(store: StateStore) -> None:

@@ -50,10 +50,30 @@ def test_the_shipped_mapping_loads() -> None:
     ("", r"no \[\[fields\]\] tables"),
     ('[[fields]]\nmarketing = "a"\ncrm = "X"\nunmapped = "ignore"\n',
      r"m.toml:8: unmapped 'ignore' is not one of"),
+    ('[[fields]]\nmarketing = "a"\ncrm = "X"\nconflict = "two_ways"\n',
+     r"m.toml:8: conflict 'two_ways' is not one of .* \(did you mean 'two_way'\?\)"),
+    ('[[fields]]\nmarketing = "a"\ncrm = "X"\ndirection = "to_crm"\nconflict = "always_crm"\n',
+     r"m.toml:8: conflict 'always_crm' never writes the side direction 'to_crm' writes"),
 ])
 def test_bad_mappings_are_refused_naming_the_line(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_mapping(write(tmp_path, body))
+
+
+@pytest.mark.parametrize(("body", "conflict", "writes"), [
+    ("", "two_way", {"marketing", "crm"}),
+    ('direction = "to_crm"\n', "always_marketing", {"crm"}),
+    ('direction = "to_marketing"\n', "always_crm", {"marketing"}),
+    ('conflict = "prefer_crm_unless_blank"\n', "prefer_crm_unless_blank", {"marketing", "crm"}),
+    ('conflict = "always_crm"\n', "always_crm", {"marketing"}),
+    ('conflict = "fill_blank_only"\ndirection = "to_crm"\n', "fill_blank_only", {"crm"}),
+    ('conflict = "dont_sync"\n', "dont_sync", set()),
+])
+def test_a_conflict_rule_defaults_to_what_the_direction_means_and_limits_the_sides_written(
+        tmp_path: Path, body: str, conflict: str, writes: set[str]) -> None:
+    [rule] = load_mapping(write(tmp_path, f'[[fields]]\nmarketing = "a"\ncrm = "X"\n{body}')).rules
+    assert rule.conflict == conflict
+    assert {side for side in ("marketing", "crm") if rule.flows_to(side)} == writes
 
 
 def test_bad_toml_is_refused_with_its_position(tmp_path: Path) -> None:

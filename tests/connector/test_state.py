@@ -56,14 +56,16 @@ def test_links_are_found_by_either_id_and_by_email_and_updated_by_key(state_url:
     assert store.count_links("other") == 0
 
 
-def test_ledger_remembers_the_last_value_per_system_and_field(state_url: str) -> None:
+def test_ledger_remembers_the_agreed_value_per_system_and_field_merging_new_ones_in(
+        state_url: str) -> None:
     store = StateStore(state_url)
     store.record_values("default", "salesforce", {"k1": {"Email": "a@x.com", "Phone": "1"}})
-    store.record_values("default", "salesforce", {"k1": {"Email": "b@x.com", "Phone": None}})
+    store.record_values("default", "salesforce", {"k1": {"Email": "b@x.com", "Title": None}})
     store.record_values("default", "hubspot", {"k1": {"email": "b@x.com", "score": 12}})
 
     assert store.ledger("default", ["k1", "k2"]) == {"k1": {
-        ("salesforce", "Email"): "b@x.com", ("salesforce", "Phone"): None,
+        ("salesforce", "Email"): "b@x.com", ("salesforce", "Phone"): "1",
+        ("salesforce", "Title"): None,
         ("hubspot", "email"): "b@x.com", ("hubspot", "score"): 12,
     }}
 

@@ -274,7 +274,8 @@ def test_summary_counts_reads_and_calls(
     result = engine(hub, crm, mapping, store, clock).run()
     assert result.sides["hubspot"].read == 4
     assert result.sides["salesforce"].created == 4
-    assert result.sides["salesforce"].calls == 3  # users, then two batches of 2; no lookups
+    # users, two batches of 2, then one read-back of the leads created; no lookups
+    assert result.sides["salesforce"].calls == 4
     [run] = store.runs("default")
     assert run["summary"]["salesforce"]["created"] == 4
 

@@ -199,3 +199,32 @@ def test_the_sync_keeps_its_state_in_postgresql_when_configured(
     assert mutations(sandbox) == before
     assert again.sides["salesforce"].read == 0 and again.sides["hubspot"].read == 0
     assert prepare(config).store.engine.dialect.name == "postgresql"
+
+
+def test_the_pass_right_after_a_first_sync_makes_no_write_when_salesforce_sets_the_owner(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox(seed=60)
+    portal = sandbox.hubspot  # the integration user is a HubSpot user too, as in many orgs
+    portal.owners.add("LeadSync", "Integration", "integration@leadsync-sandbox.example.com",
+                      portal.stamp())
+    hs = hubspot_client(sandbox)
+    for i in range(5):  # no owner in HubSpot: Salesforce gives each new lead one
+        hs.crm.contacts.basic_api.create(simple_public_object_input_for_create={"properties": {
+            "email": f"unowned{i}@example.com", "lastname": f"U{i}", "company": "C",
+            "lifecyclestage": "lead"}})
+    engine = prepare(write_config(sandbox, tmp_path))
+    first = engine.run()
+    assert first.sides["salesforce"].created > 5
+    before = mutations(sandbox)
+    second = engine.run()
+    assert mutations(sandbox) == before
+    assert all(side.created == side.updated == side.failed == 0
+               for side in second.sides.values())
+    owner = contact_owner(hs, "unowned0@example.com")
+    assert owner == portal.owners.owners[-1]["id"]
+
+
+def contact_owner(hs: HubSpot, email: str) -> str | None:
+    contact = hs.crm.contacts.basic_api.get_by_id(email, id_property="email",
+                                                  properties=["hubspot_owner_id"])
+    return contact.properties.get("hubspot_owner_id")
