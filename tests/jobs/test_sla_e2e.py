@@ -66,10 +66,10 @@ def handed_off(make_sandbox: Callable[..., Sandbox], tmp_path: Path):  # type: i
         "IsActive": True, "ManagerId": manager})
     owner = sandbox.hubspot.owners.add("Rick", "Rep", "rick@sales.example",
                                        sandbox.hubspot.stamp())["id"]
+    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=SLA)
     hs = hubspot_client(sandbox)
     hs.crm.contacts.basic_api.create(simple_public_object_input_for_create={
         "properties": {**HOT, "hubspot_owner_id": str(owner)}})
-    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=SLA)
     run_sync(config)
     sf = salesforce_client(sandbox)
     [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]

@@ -21,6 +21,7 @@ from leadsync.connector.config import Config
 from leadsync.connector.config_file import load_config
 from leadsync.connector.state import StateStore
 from leadsync.demo import DEFINITION, sandbox_secrets
+from leadsync.jobs.install import run_install
 from leadsync.jobs.sla import run_sweep
 from leadsync.jobs.sync import run_sync
 from leadsync.sandbox.server import Sandbox
@@ -177,7 +178,9 @@ def write_config(sandbox: Sandbox, folder: Path, pool: str = "", reassign: bool 
         ca_bundle=info["ca_bundle"], pool=pool,
         reassign=', "reassign"' if reassign else ""), encoding="utf-8")
     load_builtin_kinds()
-    return load_config(path, env=sandbox_secrets(info))
+    config = load_config(path, env=sandbox_secrets(info))
+    run_install(config, apply=True)  # as an admin would, before the first sync
+    return config
 
 
 def user(sandbox: Sandbox, first: str, email: str) -> str:
