@@ -55,12 +55,8 @@ class Need:
     spec: FieldInfo
     why: str  # KEY, VERDICT, SLA or MAPPING
 
-    def describe(self) -> str:
-        spec = self.spec
-        kind = spec.type + (f"({spec.length})" if spec.length else "")
-        extra = ", unique" if spec.unique else ""
-        extra += f", values {', '.join(spec.options)}" if spec.options else ""
-        return f"{spec.name} [{kind}{extra}] ({WHY[self.why]})"
+    def describe_why(self) -> str:
+        return WHY[self.why]
 
 
 @dataclass
@@ -75,10 +71,12 @@ class InstallPlan:
     def to_create(self, side: Side) -> list[FieldInfo]:
         return [need.spec for need in self.create if need.side == side]
 
-    def missing(self, command: str = "leadsync install --apply") -> list[str]:
-        """One line per field to create, naming it, its system and the command that does."""
-        return [f"{self.systems[need.side]} has no field {need.spec.name} "
-                f"({WHY[need.why]}): run `{command}` to create it" for need in self.create]
+    def missing(self, command: str = "leadsync install --apply") -> str:
+        """The fields to create, each with its system and why, and the command that does."""
+        lines = [f"{len(self.create)} fields LeadSync needs are missing; run `{command}` to "
+                 f"create them:"]
+        lines += [f"  {self.systems[n.side]}: {n.spec.name} ({WHY[n.why]})" for n in self.create]
+        return "\n".join(lines)
 
     def as_dict(self) -> dict[str, object]:
         def rows(needs: Iterable[Need]) -> list[dict[str, object]]:

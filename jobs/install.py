@@ -42,7 +42,7 @@ def check_installed(mapping: FieldMapping, systems: dict[Side, System], definiti
     plan = install_plan(mapping, systems, definition, sla)
     if plan.create:
         where = f" --config {config.source_path}" if config and config.source_path else ""
-        raise ConfigError("\n".join(plan.missing(f"leadsync install{where} --apply")))
+        raise ConfigError(plan.missing(f"leadsync install{where} --apply"))
 
 
 def run_install(config: Config, apply: bool = False) -> InstallResult:

@@ -19,6 +19,7 @@ import typer
 
 from leadsync import __version__
 from leadsync.definition_cli import app as definition_app
+from leadsync.install_cli import install
 from leadsync.options import ConfigOption, LogFormatOption, load_settings
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
@@ -33,6 +34,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(definition_app, name="definition")
 app.add_typer(sla_app, name="sla")
 app.command("audit")(audit)
+app.command("install")(install)
 
 
 def _print_version(requested: bool) -> None:
