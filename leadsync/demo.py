@@ -129,7 +129,10 @@ def run_demo(seed: int = 200, console: Console | None = None) -> int:
                       f"{sandbox.info['salesforce']['instance_url']}, HubSpot "
                       f"{sandbox.info['hubspot']['host']}")
         config = sandbox_config(sandbox.info, Path(folder), state="leadsync-demo.db",
-                                definition=DEFINITION, extra=DEMO_SLA)
+                                definition=DEFINITION, extra=DEMO_SLA, install=False)
+        installed = run_install(config, apply=True)  # standard orgs: LeadSync's fields first
+        console.print("[bold]leadsync install --apply[/bold]: created " + ", ".join(
+            f"{len(names)} fields in {system}" for system, names in installed.created.items()))
         engine = prepare(config)
         first = engine.run(full=adopt(engine))
         console.print(summary_table(first))

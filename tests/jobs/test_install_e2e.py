@@ -150,3 +150,50 @@ def test_sweep_dry_run_and_a_future_now_plan_without_writing(
 
     written = run_sweep(config, later, allow_future_writes=True)
     assert written.breaches == 1 and sandbox.write_requests() > before
+
+
+def test_config_check_live_finds_fields_to_install_status_values_and_users(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox(seed=20)
+    bad_sla = SLA.replace("[sla]\n", '[sla]\nnurture_status = "Gone Fishing"\n'
+                                     'escalate_to = "nobody@sales.example"\n')
+    sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=bad_sla, install=False)
+    config, env = str(tmp_path / "leadsync.toml"), secrets_env(sandbox)
+
+    fresh = leadsync("config", "check", config, "--live", env=env)
+    assert fresh.returncode == 1
+    assert "salesforce has no field LeadSync_Id__c (LeadSync's key): run leadsync install" \
+        in fresh.stderr
+    assert leadsync("config", "check", config, env=env).returncode == 0  # offline: valid
+
+    assert leadsync("install", "--config", config, "--apply", env=env).returncode == 0
+    installed = sandbox.write_requests()
+    checked = leadsync("config", "check", config, "--live", env=env)
+    assert checked.returncode == 1
+    assert "sla.nurture_status: 'Gone Fishing' is not a value of Status" in checked.stderr
+    assert "sla.escalate_to: 'nobody@sales.example' is not an active user of salesforce" \
+        in checked.stderr
+    assert "has no field" not in checked.stderr
+
+    sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=SLA)
+    assert leadsync("config", "check", config, "--live", env=env).returncode == 0
+    assert sandbox.write_requests() == installed  # read calls only
+
+
+def test_config_check_warns_of_a_secret_in_the_file_naming_the_variable_to_use(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox()
+    sandbox_config(sandbox.info, tmp_path, install=False)
+    path = tmp_path / "leadsync.toml"
+    token = sandbox.info["hubspot"]["access_token"]
+    path.write_text(path.read_text().replace(
+        'kind = "hubspot"\n', f'kind = "hubspot"\naccess_token = "{token}"\n'))
+
+    result = leadsync("config", "check", str(path), env=secrets_env(sandbox))
+
+    assert result.returncode == 0, result.stderr
+    assert ("warning: " f"{path}: systems.hubspot.access_token: a secret in the file; set "
+            "LEADSYNC_SYSTEMS__HUBSPOT__ACCESS_TOKEN in the environment instead") \
+        in result.stderr
+    assert token not in result.stderr + result.stdout
+    assert "session_id" not in result.stderr  # that one comes from the environment
