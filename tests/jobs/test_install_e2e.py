@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from leadsync.connector.errors import ConfigError
+from leadsync.connector.state import StateStore
 from leadsync.demo import DEFINITION, sandbox_config
 from leadsync.jobs.install import run_install
 from leadsync.jobs.sla import run_sweep
@@ -109,7 +110,7 @@ def test_sync_on_orgs_not_installed_names_the_missing_fields_and_writes_nothing(
 def test_sync_dry_run_on_fresh_orgs_makes_zero_write_calls(
         make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
     sandbox = make_sandbox(seed=30)
-    sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, install=False)
+    state = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, install=False).state
     config, env = str(tmp_path / "leadsync.toml"), secrets_env(sandbox)
 
     refused = leadsync("sync", "--config", config, "--dry-run", env=env)
@@ -124,6 +125,9 @@ def test_sync_dry_run_on_fresh_orgs_makes_zero_write_calls(
     assert planned.returncode == 0, planned.stderr
     assert sandbox.write_requests() == installed
     assert "salesforce" in planned.stdout  # the plan is printed
+    store = StateStore(state.url)
+    assert store.count_links("default") == 0 and store.cursor("default", "hubspot") is None
+    assert store.definition_history("default") == []  # nothing adopted, nothing recorded
 
 
 def test_sweep_dry_run_and_a_future_now_plan_without_writing(
@@ -139,6 +143,7 @@ def test_sweep_dry_run_and_a_future_now_plan_without_writing(
     dry = run_sweep(config, datetime.now(UTC), dry_run=True)
     what_if = run_sweep(config, later)  # later than the clock, and not told to write
     assert sandbox.write_requests() == before
+    assert StateStore(config.state.url).clocks("default") == {}  # no state written either
     assert dry.started == 1 and what_if.started == 1 and what_if.breaches == 1
 
     env = secrets_env(sandbox)
