@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -228,3 +228,35 @@ def _lookup(data: Any, loc: Sequence[int | str]) -> Any:
             return None
         data = data.get(part)
     return data
+
+
+def secret_warnings(path: str | Path | None, env: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each secret written in the file itself (a ``SecretStr`` setting), naming
+    its key and the environment variable to move it to. The values are never shown."""
+    environ = os.environ if env is None else env
+    file = Path(path if path is not None else environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE)
+    try:
+        config = load_config(file, env=environ)
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (ConfigError, OSError, tomllib.TOMLDecodeError):
+        return []  # the problems are reported by check_config
+    return [f"{file}: {'.'.join(keys)}: a secret in the file; set "
+            f"{ENV_PREFIX}{ENV_DELIMITER.join(k.upper() for k in keys)} in the environment "
+            f"instead" for keys in _secret_keys(raw, config, ())]
+
+
+def _secret_keys(raw: Any, settings: Any, keys: tuple[str, ...]) -> list[tuple[str, ...]]:
+    if isinstance(settings, SecretStr):
+        return [keys] if raw not in (None, "") else []
+    if not isinstance(raw, Mapping):
+        return []
+    found = []
+    for key, value in raw.items():
+        if isinstance(settings, Mapping):
+            child = settings.get(key)
+        elif isinstance(settings, BaseModel):
+            child = getattr(settings, key, None)
+        else:
+            continue
+        found += _secret_keys(value, child, (*keys, key))
+    return found

@@ -63,8 +63,9 @@ class System(Protocol):
         """The system's users or owners, id -> email (owners are matched across by email)."""
         ...
 
-    def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
-        """Create the fields LeadSync needs where they are missing; the names created."""
+    def create_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
+        """Create these fields (``leadsync install`` asks only for missing ones; nothing else
+        creates fields); the names created. An existing field is never changed."""
         ...
 
     @property

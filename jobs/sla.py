@@ -11,7 +11,7 @@ it through (each sweep recomputes what to write).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
@@ -32,11 +32,13 @@ from leadsync.connector.sync import SyncEngine
 from leadsync.jobs.sla_setup import SlaContext
 
 log = structlog.get_logger("leadsync.sla")
+FUTURE_TOLERANCE = timedelta(minutes=1)  # clock skew allowed before --now counts as a what-if
 
 
 class Sweep:
-    def __init__(self, ctx: SlaContext, now: datetime, notifier: Notifier | None = None) -> None:
-        self.ctx, self.now = ctx, now
+    def __init__(self, ctx: SlaContext, now: datetime, notifier: Notifier | None = None,
+                 dry_run: bool = False) -> None:
+        self.ctx, self.now, self.dry_run = ctx, now, dry_run  # dry: plan, apply nothing
         self.engine: SyncEngine = ctx.engine
         self.store, self.connection = self.engine.store, self.engine.connection
         self.notifier = notifier if notifier is not None else _webhook(ctx)
@@ -55,6 +57,9 @@ class Sweep:
             counterparts = {crm_id: Counterpart(link.marketing_id, link.key)
                             for crm_id, link in links.items() if link.marketing_id}
         plan = planner.judge(touches, counterparts)
+        if self.dry_run:
+            log.info("sla sweep planned (dry run: nothing written)", **plan.result.as_dict())
+            return plan.result
         refused = self._apply(plan)
         rows = plan.settle(refused)
         with self.store.transaction() as conn:
@@ -142,14 +147,24 @@ def _webhook(ctx: SlaContext) -> Notifier | None:
     return WebhookNotifier(settings.webhook_url, secret)
 
 
-def run_sweep(config: Config, now: datetime) -> SweepResult:
+def plans_only(now: datetime, dry_run: bool = False, allow_future_writes: bool = False,
+               clock: datetime | None = None) -> bool:
+    """Whether a sweep as of ``now`` only plans: asked to (``--dry-run``), or ``now`` is later
+    than the real clock (a what-if) and the run does not say ``--allow-future-writes``."""
+    real = clock or datetime.now(UTC)
+    return dry_run or (now > real + FUTURE_TOLERANCE and not allow_future_writes)
+
+
+def run_sweep(config: Config, now: datetime, dry_run: bool = False,
+              allow_future_writes: bool = False) -> SweepResult:
+    """One sweep; it writes nothing when ``plans_only`` says so."""
     from leadsync.jobs.sla_setup import prepare_sla
 
     ctx = prepare_sla(config)
     try:
-        return Sweep(ctx, now).run()
+        return Sweep(ctx, now, dry_run=plans_only(now, dry_run, allow_future_writes)).run()
     finally:
         ctx.engine.store.close()
 
 
-__all__ = ["ConfigError", "Sweep", "SweepResult", "run_sweep"]
+__all__ = ["ConfigError", "Sweep", "SweepResult", "plans_only", "run_sweep"]

@@ -64,7 +64,7 @@ def prepare_sla(config: Config) -> SlaContext:
 
     settings, calendars, policies = check_sla(config)
     engine = prepare(config)
-    marketing, crm = engine.systems["marketing"], engine.systems["crm"]  # fields ensured
+    marketing, crm = engine.systems["marketing"], engine.systems["crm"]  # fields checked
     activities = _activities(crm)
     lists = _lists(marketing, settings)
     process = sales_process(activities.process, settings)

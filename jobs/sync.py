@@ -9,24 +9,19 @@ from leadsync.connector.config import Config
 from leadsync.connector.definition import Definition
 from leadsync.connector.definition_file import load_definition
 from leadsync.connector.errors import ConfigError
+from leadsync.connector.install_plan import features_only, key_spec
 from leadsync.connector.mapping import FieldMapping, load_mapping
-from leadsync.connector.models import FieldInfo, Side
+from leadsync.connector.models import FieldInfo
 from leadsync.connector.ports import System
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.state import StateStore
 from leadsync.connector.sync import Progress, SyncEngine, SyncResult
+from leadsync.jobs.install import check_installed
 
 
 def key_field_spec(system: System) -> FieldInfo:
     """The unique field that carries LeadSync's key on every record it writes."""
-    return FieldInfo(system.key_field, "string", label="LeadSync Id", length=64, unique=True)
-
-
-def leadsync_fields(system: System, mapping: FieldMapping, side: Side) -> list[FieldInfo]:
-    """LeadSync's own fields on one side: its key, the verdict and the SLA compliance fields
-    the mapping names."""
-    return [key_field_spec(system), *mapping.view.verdict_specs(side),
-            *mapping.view.sla_specs(side)]
+    return key_spec(system.key_field)
 
 
 def prepare(config: Config, definition: Definition | None = None) -> SyncEngine:
@@ -40,8 +35,9 @@ def prepare(config: Config, definition: Definition | None = None) -> SyncEngine:
     store = StateStore(config.state.url)
     marketing = build_system(*config.marketing)
     crm = build_system(*config.crm)
-    marketing.ensure_fields(leadsync_fields(marketing, mapping, "marketing"))
-    crm.ensure_fields(leadsync_fields(crm, mapping, "crm"))
+    features = {"definition": definition is not None, "sla": config.sla is not None}
+    mapping = features_only(mapping, **features)  # creates nothing: `leadsync install` does
+    check_installed(mapping, {"marketing": marketing, "crm": crm}, **features, config=config)
     check_mapping(mapping, marketing, crm, definition)
     qualifier = None
     if definition is not None:

@@ -19,6 +19,7 @@ import typer
 
 from leadsync import __version__
 from leadsync.definition_cli import app as definition_app
+from leadsync.install_cli import install
 from leadsync.options import ConfigOption, LogFormatOption, load_settings
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
@@ -33,6 +34,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(definition_app, name="definition")
 app.add_typer(sla_app, name="sla")
 app.command("audit")(audit)
+app.command("install")(install)
 
 
 def _print_version(requested: bool) -> None:
@@ -55,16 +57,24 @@ def config_check(
     file: Annotated[Path | None, typer.Argument(
         help="The config file (default: $LEADSYNC_CONFIG, ./leadsync.toml).",
         dir_okay=False)] = None,
+    live: Annotated[bool, typer.Option(
+        "--live", help="Also check against the systems (read calls only): fields, status "
+                       "values, users.")] = False,
 ) -> None:
     """Report every problem in a config file (and the mapping, definition, calendars and SLA
-    policies it names) with its key path; exit non-zero if any. Calls no system."""
+    policies it names) with its key path; exit non-zero if any. Calls no system unless
+    --live. Warns of secrets written in the file."""
     from leadsync.adapters.registry import load_builtin_kinds
-    from leadsync.connector.config_file import check_config, load_config
+    from leadsync.connector.config_file import check_config, load_config, secret_warnings
 
     load_builtin_kinds()
     problems = check_config(file)
     if not problems:
         problems = _check_named_files(load_config(file))
+    for warning in secret_warnings(file) if not problems else []:
+        typer.echo(f"warning: {warning}", err=True)
+    if not problems and live:
+        problems = _check_live(load_config(file))
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
@@ -93,6 +103,16 @@ def _check_named_files(config: Any) -> list[str]:
         except ConfigError as exc:
             problems += str(exc).splitlines()
     return problems
+
+
+def _check_live(config: Any) -> list[str]:
+    from leadsync.connector.errors import LeadSyncError
+    from leadsync.jobs.config_check import live_problems
+
+    try:
+        return live_problems(config)
+    except LeadSyncError as exc:
+        return [f"cannot check against the systems: {exc}"]
 
 
 @app.command()

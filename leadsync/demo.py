@@ -23,6 +23,7 @@ from leadsync.connector.config_file import load_config
 from leadsync.connector.logs import configure_logging
 from leadsync.connector.state import StateStore
 from leadsync.connector.store import Link, Store
+from leadsync.jobs.install import run_install
 from leadsync.jobs.sla import Sweep
 from leadsync.jobs.sla_setup import prepare_sla
 from leadsync.jobs.sync import adopt, prepare
@@ -92,11 +93,13 @@ ca_bundle = "{ca_bundle}"
 
 def sandbox_config(info: dict[str, Any], folder: Path, mapping: Path = MAPPING,
                    state: str = "leadsync.db", definition: Path | None = None,
-                   handoff: str = "qualified_only", extra: str = "") -> Config:
+                   handoff: str = "qualified_only", extra: str = "",
+                   install: bool = True) -> Config:
     """A config for sandbox orgs (``Sandbox.info``), written to ``folder/leadsync.toml``.
 
     The secrets are passed as an admin would pass them: ``LEADSYNC_*`` environment variables.
-    ``extra`` is more TOML (calendars, SLA policies) appended as it is.
+    ``extra`` is more TOML (calendars, SLA policies) appended as it is. With ``install``, the
+    fields the config needs are then created as an admin would: ``leadsync install --apply``.
     """
     path = folder / "leadsync.toml"
     table = (f'\n[definition]\nfile = "{definition.as_posix()}"\nhandoff = "{handoff}"\n'
@@ -106,7 +109,10 @@ def sandbox_config(info: dict[str, Any], folder: Path, mapping: Path = MAPPING,
                                   instance_url=info["salesforce"]["instance_url"],
                                   ca_bundle=info["ca_bundle"]) + extra, encoding="utf-8")
     load_builtin_kinds()
-    return load_config(path, env=sandbox_secrets(info))
+    config = load_config(path, env=sandbox_secrets(info))
+    if install:
+        run_install(config, apply=True)
+    return config
 
 
 def sandbox_secrets(info: dict[str, Any]) -> dict[str, str]:
@@ -123,7 +129,10 @@ def run_demo(seed: int = 200, console: Console | None = None) -> int:
                       f"{sandbox.info['salesforce']['instance_url']}, HubSpot "
                       f"{sandbox.info['hubspot']['host']}")
         config = sandbox_config(sandbox.info, Path(folder), state="leadsync-demo.db",
-                                definition=DEFINITION, extra=DEMO_SLA)
+                                definition=DEFINITION, extra=DEMO_SLA, install=False)
+        installed = run_install(config, apply=True)  # standard orgs: LeadSync's fields first
+        console.print("[bold]leadsync install --apply[/bold]: created " + ", ".join(
+            f"{len(names)} fields in {system}" for system, names in installed.created.items()))
         engine = prepare(config)
         first = engine.run(full=adopt(engine))
         console.print(summary_table(first))

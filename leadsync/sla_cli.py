@@ -71,23 +71,34 @@ def calc(
 
 @app.command("sweep")
 def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False,
-          log_format: LogFormatOption = "") -> None:
+          log_format: LogFormatOption = "",
+          dry_run: Annotated[bool, typer.Option(
+              "--dry-run", help="Read and print the plan; write nothing anywhere.")] = False,
+          allow_future_writes: Annotated[bool, typer.Option(
+              "--allow-future-writes",
+              help="With a --now later than the clock, write anyway (tests); without it such "
+                   "a run only plans.")] = False) -> None:
     """Hold every handed-off lead to its SLA: stamp, count touches, escalate, recycle."""
     from leadsync.connector.logs import configure_logging
-    from leadsync.jobs.sla import run_sweep
+    from leadsync.jobs.sla import plans_only, run_sweep
 
     settings = _config(config)
     configure_logging(log_format or settings.logging.format, settings.logging.level)
+    moment = now_option(now)
+    planning = plans_only(moment, dry_run, allow_future_writes)
+    if planning and not dry_run:
+        typer.echo("--now is later than the clock: planning only, nothing written "
+                   "(--allow-future-writes to write)", err=True)
     try:
-        result = run_sweep(settings, now_option(now))
+        result = run_sweep(settings, moment, dry_run, allow_future_writes)
     except ConfigError as exc:
         raise fail(f"configuration error:\n{exc}") from exc
     except LeadSyncError as exc:
         raise fail(f"sweep failed: {exc}", 1) from exc
     if as_json:
-        typer.echo(json.dumps(result.as_dict(), indent=2))
+        typer.echo(json.dumps({**result.as_dict(), "dry_run": planning}, indent=2))
         return
-    table = Table(title="SLA sweep")
+    table = Table(title="SLA sweep (dry run: nothing written)" if planning else "SLA sweep")
     table.add_column("")
     table.add_column("leads", justify="right")
     rows = [("open leads judged", result.leads), ("clocks started", result.started),

@@ -8,6 +8,7 @@ import random
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -47,6 +48,11 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
                     content_type="application/json;charset=UTF-8")
 
 
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# Documented reads that are POSTs: HubSpot's CRM search and batch reads (objects, associations).
+READS_SENT_AS_POST = ("/search", "/batch/read")
+
+
 class FaultInjector:
     """WSGI middleware: delays every request and answers a fraction of them as trouble.
 
@@ -63,8 +69,16 @@ class FaultInjector:
         self.app, self.rate, self.latency_ms = app, rate, latency_ms
         self.rng = rng or random.Random()
         self._rng_lock = threading.Lock()
+        self.requests: Counter[str] = Counter()  # every request served, by HTTP method
+        self.writes = 0  # requests that may change org data (reads sent as POST excluded)
 
     def __call__(self, environ: WSGIEnviron, start_response: Any) -> Iterable[bytes]:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        path = str(environ.get("PATH_INFO", "")).rstrip("/")
+        with self._rng_lock:
+            self.requests[method] += 1
+            if method in WRITE_METHODS and not path.endswith(READS_SENT_AS_POST):
+                self.writes += 1
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
         kind = self._draw()

@@ -57,6 +57,8 @@ class Sandbox:
             self._server(self.salesforce, salesforce_port, context, faults, latency_ms, rng),
             self._server(self.hubspot, hubspot_port, context, faults, latency_ms, rng),
         ]
+        self._served = [injector for server in self._servers
+                        if isinstance(injector := server.app, FaultInjector)]
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._saved_mutations = self._mutations()
@@ -73,6 +75,17 @@ class Sandbox:
                         "access_token": self.hubspot.access_token},
             "ca_bundle": str(self.ca_bundle),
         }
+
+    @property
+    def requests(self) -> dict[str, dict[str, int]]:
+        """The requests each org has served so far, by HTTP method (faults included)."""
+        return {name: dict(injector.requests)
+                for name, injector in zip(("salesforce", "hubspot"), self._served, strict=True)}
+
+    def write_requests(self) -> int:
+        """Requests both orgs have served so far that may change data: POST, PATCH, PUT and
+        DELETE, less the reads HubSpot takes as POST (search, batch read)."""
+        return sum(injector.writes for injector in self._served)
 
     def start(self) -> Sandbox:
         for server in self._servers:

@@ -287,9 +287,8 @@ class HubSpotSystem:
         """Every active owner, as ``/crm/v3/owners`` answers (teams included)."""
         return read_owners(self.calls)
 
-    def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
-        existing = self.describe()
-        missing = [spec for spec in specs if spec.name not in existing]
+    def create_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
+        missing = list(specs)
         if not missing:
             return []
         groups = self.calls("property groups",

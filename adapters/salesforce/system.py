@@ -154,12 +154,9 @@ class SalesforceSystem:
             users.update({row["Id"]: row["Email"] for row in rows if row.get("Email")})
         return users
 
-    def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
-        existing = self.describe()
+    def create_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
         created = []
         for spec in specs:
-            if spec.name in existing:
-                continue
             self.calls("create field", self.client.toolingexecute, "sobjects/CustomField/",
                        method="POST", data={"FullName": f"{self.sobject}.{spec.name}",
                                             "Metadata": _metadata(spec)})

@@ -1,4 +1,8 @@
-"""One HubSpot portal (account): its data, its limits, and the emulator port the server drives."""
+"""One HubSpot portal (account): its data, its limits, and the emulator port the server drives.
+
+A portal starts as a standard, freshly provisioned one: HubSpot's default contact properties
+(``schema``) and nothing made for LeadSync; ``leadsync install`` creates what it needs.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from leadsync.sandbox.http import WSGIEnviron, json_response
-from leadsync.sandbox.hubspot import properties, timestamps
+from leadsync.sandbox.hubspot import timestamps
 from leadsync.sandbox.hubspot.app import PortalApp
 from leadsync.sandbox.hubspot.associations import TYPE_IDS, Associations
 from leadsync.sandbox.hubspot.errors import correlation_id
@@ -20,10 +24,9 @@ from leadsync.sandbox.hubspot.lists import Lists
 from leadsync.sandbox.hubspot.owners import Owners
 from leadsync.sandbox.hubspot.properties import PropertyCatalog
 from leadsync.sandbox.hubspot.store import ObjectStore
-from leadsync.sandbox.people import LEAD_SOURCES, Owner, Person
+from leadsync.sandbox.people import Owner, Person
 
 PORTAL_ID = 24_000_001
-LEAD_SOURCE_PROPERTY = "lead_source"
 # The sales statuses people are drawn with, as HubSpot lead statuses.
 LEAD_STATUS_OF = {"Open - Not Contacted": "OPEN", "Working - Contacted": "IN_PROGRESS"}
 # How HubSpot's tracking would have recorded where each kind of lead came from.
@@ -60,19 +63,6 @@ class HubSpotPortal:
         self.limits = RateLimits(rate_limit, clock=clock,
                                  group_name=f"publicapi:private-app:{PORTAL_ID}")
         self._app = PortalApp(self)
-        self._add_lead_source_property()
-
-    def _add_lead_source_property(self) -> None:
-        """The custom "Lead Source" property portals create to match Salesforce's LeadSource.
-
-        HubSpot's own "Original Source" is read-only analytics, so admins who sync with
-        Salesforce add this one; the sandbox portal comes set up that way.
-        """
-        properties.create_property(self.catalog, "contacts", {
-            "name": LEAD_SOURCE_PROPERTY, "label": "Lead Source", "type": "enumeration",
-            "fieldType": "select", "groupName": "contactinformation",
-            "description": "Where the lead came from (kept in step with Salesforce).",
-            "options": [{"label": s, "value": s} for s in LEAD_SOURCES]})
 
     def stamp(self) -> str:
         return timestamps.iso(self.now())
@@ -125,7 +115,6 @@ class HubSpotPortal:
             "jobtitle": person.title, "phone": person.phone, "country": person.country,
             "state": person.state, "hs_lead_status": LEAD_STATUS_OF.get(person.lead_status, "NEW"),
             "lifecyclestage": person.lifecycle_stage, "hubspot_owner_id": owner_id,
-            LEAD_SOURCE_PROPERTY: person.lead_source,
             "hs_analytics_source": ANALYTICS_SOURCE_OF.get(person.lead_source, "OFFLINE"),
             "industry": person.industry, "numemployees": _employee_range(person.employees),
             "hubspotscore": str(person.score),

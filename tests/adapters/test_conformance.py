@@ -300,7 +300,7 @@ def start(kind: str, make_sandbox: Callable[..., Sandbox], attempts: int = 6,
     sandbox = make_sandbox(**options) if kind in ADAPTERS else None
     retry = RecordingRetry(attempts)
     system = side.system(sandbox, retry)
-    system.ensure_fields([key_field_spec(system)])
+    system.create_fields([key_field_spec(system)])
     return Org(side, sandbox, system, retry)
 
 
@@ -449,11 +449,10 @@ def test_lookup_by_email_ignores_case(org: Org) -> None:
     assert str(found[0].fields[org.side.email_field]).lower() == "grace.hopper@navy.example"
 
 
-def test_describe_lists_the_key_field_as_unique_after_ensure_fields(org: Org) -> None:
+def test_describe_lists_the_key_field_as_unique_after_create_fields(org: Org) -> None:
     fields = org.system.describe()
 
     assert fields[org.system.key_field].unique
-    assert org.system.ensure_fields([key_field_spec(org.system)]) == []  # already there
 
 
 def test_users_are_listed_by_id_with_their_email(org: Org) -> None:
@@ -476,7 +475,7 @@ def test_every_call_is_counted(org: Org) -> None:
 
 def test_lookup_by_a_field_many_records_share_finds_every_one(org: Org) -> None:
     """How the SLA finds every qualified lead: a yes/no field of LeadSync's own."""
-    org.system.ensure_fields([FieldInfo(FLAG[org.side.email_field], "boolean", "Flag")])
+    org.system.create_fields([FieldInfo(FLAG[org.side.email_field], "boolean", "Flag")])
     flag = FLAG[org.side.email_field]
     ops = [WriteOp(f"conf-{n}", {**org.side.fields(n), flag: n % 3 == 0}) for n in range(7)]
     written = org.system.write(ops)

@@ -591,9 +591,8 @@ def test_describe_maps_properties_to_field_info(http: FakeHubSpotHttp, time: Fak
     assert fields["lastmodifieddate"].updateable is False and fields["email"].updateable
 
 
-def test_ensure_fields_creates_the_group_and_only_the_missing_properties(
+def test_create_fields_creates_the_group_and_the_properties(
         http: FakeHubSpotHttp, time: FakeTime) -> None:
-    http.on("GET", "/crm/v3/properties/contacts", (200, {"results": []}, {}))
     http.on("GET", "/crm/v3/properties/contacts/groups", (200, {"results": [
         {"name": "contactinformation", "label": "Contact information", "displayOrder": 0,
          "archived": False}]}, {}))
@@ -604,7 +603,7 @@ def test_ensure_fields_creates_the_group_and_only_the_missing_properties(
         "formField": False, "calculated": False, "externalOptions": False,
         "createdAt": CREATED, "updatedAt": CREATED, "archived": False}, {}))
 
-    created = make_system(http, time).ensure_fields(
+    created = make_system(http, time).create_fields(
         [FieldInfo("leadsync_id", "string", label="LeadSync Id", length=64, unique=True)])
 
     assert created == ["leadsync_id"]

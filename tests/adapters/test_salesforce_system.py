@@ -491,20 +491,17 @@ def test_describe_maps_fields_to_field_info(http: responses.RequestsMock) -> Non
     assert fields["LeadSync_Id__c"].unique
 
 
-def test_ensure_fields_creates_only_the_missing_fields_through_the_tooling_api(
+def test_create_fields_creates_each_field_through_the_tooling_api(
         http: responses.RequestsMock) -> None:
-    http.get(DESCRIBE_URL, json={**DESCRIBE, "fields": DESCRIBE["fields"][:4]},
-             headers=LIMIT_INFO)
     http.post(TOOLING_FIELD_URL, status=201, headers=LIMIT_INFO,
               json={"id": "00N5e00000AbCdEEAZ", "success": True, "errors": [], "warnings": [],
                     "infos": []})
     http.get(DESCRIBE_URL, json=DESCRIBE, headers=LIMIT_INFO)
     system = make_system()
-    specs = [FieldInfo("LastName", "string", length=80),
-             FieldInfo("LeadSync_Id__c", "string", label="LeadSync Id", length=64, unique=True),
+    specs = [FieldInfo("LeadSync_Id__c", "string", label="LeadSync Id", length=64, unique=True),
              FieldInfo("Score__c", "picklist", options=("A", "B"))]
 
-    created = system.ensure_fields(specs)
+    created = system.create_fields(specs)
 
     assert created == ["LeadSync_Id__c", "Score__c"]
     posts = [json.loads(c.request.body) for c in http.calls if c.request.method == "POST"]
@@ -520,12 +517,9 @@ def test_ensure_fields_creates_only_the_missing_fields_through_the_tooling_api(
     assert system.describe()["LeadSync_Id__c"].unique  # described again after creating
 
 
-def test_ensure_fields_with_nothing_missing_creates_nothing(
-        http: responses.RequestsMock) -> None:
-    http.get(DESCRIBE_URL, json=DESCRIBE, headers=LIMIT_INFO)
-
-    assert make_system().ensure_fields([FieldInfo("LeadSync_Id__c", "string", unique=True)]) == []
-    assert [c.request.method for c in http.calls] == ["GET"]
+def test_create_fields_with_nothing_asked_makes_no_call(http: responses.RequestsMock) -> None:
+    assert make_system().create_fields([]) == []
+    assert len(http.calls) == 0
 
 
 def test_users_are_active_users_by_id_with_their_email(http: responses.RequestsMock) -> None:

@@ -40,7 +40,7 @@ class FakeSystem:
         self.deleted: set[str] = set()
         self.read_only: set[str] = set()
         self.user_emails: dict[str, str] = {}
-        self.fields: dict[str, FieldInfo] = {}  # what ensure_fields created, as described
+        self.fields: dict[str, FieldInfo] = {}  # what create_fields created, as described
         self.write_calls = 0
         self.calls = 0
         self._next = 1
@@ -119,7 +119,6 @@ class FakeSystem:
         self.calls += 1
         return dict(self.user_emails)
 
-    def ensure_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
-        missing = [spec for spec in specs if spec.name not in self.fields]
-        self.fields.update((spec.name, spec) for spec in missing)
-        return [spec.name for spec in missing]
+    def create_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
+        self.fields.update((spec.name, spec) for spec in specs)
+        return [spec.name for spec in specs]

@@ -11,7 +11,7 @@ from simple_salesforce import Salesforce
 
 from leadsync.connector.definition_file import load_definition
 from leadsync.connector.errors import ConfigError
-from leadsync.demo import sandbox_config
+from leadsync.demo import DEMO_SLA, sandbox_config
 from leadsync.jobs.definition import diff
 from leadsync.jobs.sync import adopt, prepare, run_sync
 from leadsync.sandbox.server import Sandbox
@@ -52,6 +52,7 @@ def leads(sf: Salesforce, where: str = "") -> list[dict]:
 def orgs(make_sandbox: Callable[..., Sandbox], tmp_path: Path
          ) -> tuple[Sandbox, Path, Salesforce, HubSpot]:
     sandbox = make_sandbox()
+    sandbox_config(sandbox.info, tmp_path, definition=EXAMPLE)  # installed, as an admin would
     return sandbox, tmp_path, salesforce_client(sandbox), hubspot_client(sandbox)
 
 
@@ -103,6 +104,7 @@ def test_a_rerun_with_a_definition_writes_nothing(make_sandbox: Callable[..., Sa
     sandbox = make_sandbox(seed=80)
     engine = prepare(sandbox_config(sandbox.info, tmp_path, definition=EXAMPLE))
     engine.run(full=adopt(engine))
+    engine.run()  # blank lead_source of a new install: issue 10 item 2
     before = sandbox.salesforce.mutations + sandbox.hubspot.mutations
     second = engine.run()
     assert sandbox.salesforce.mutations + sandbox.hubspot.mutations == before
@@ -175,8 +177,9 @@ def test_explain_diff_and_the_sync_agree_that_a_recycled_lead_waits_in_nurture(
     from leadsync.jobs.definition import explain_email
 
     sandbox, folder, sf, hs = orgs
+    config = sandbox_config(sandbox.info, folder, definition=EXAMPLE,
+                            extra=DEMO_SLA)  # recycles are the SLA's: its fields installed
     create_contact(hs, HOT)
-    config = sandbox_config(sandbox.info, folder, definition=EXAMPLE)
     run_sync(config)
     [lead] = leads(sf)
     recycled_at = datetime.now(UTC) + timedelta(minutes=1)

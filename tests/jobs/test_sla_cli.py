@@ -57,7 +57,8 @@ def test_sweep_ghosts_and_audit_from_the_command_line(make_sandbox: Callable[...
         simple_public_object_input_for_create={"properties": HOT})
     assert leadsync("sync", "--config", config, env=env).returncode == 0
     later = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
-    swept = leadsync("sla", "sweep", "--config", config, "--now", later, "--json", env=env)
+    swept = leadsync("sla", "sweep", "--config", config, "--now", later, "--json",
+                     "--allow-future-writes", env=env)
     assert swept.returncode == 0, swept.stderr
     summary = json.loads(swept.stdout)
     assert summary["started"] == 1 and summary["breaches"] == 1

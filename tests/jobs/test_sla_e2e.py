@@ -66,10 +66,10 @@ def handed_off(make_sandbox: Callable[..., Sandbox], tmp_path: Path):  # type: i
         "IsActive": True, "ManagerId": manager})
     owner = sandbox.hubspot.owners.add("Rick", "Rep", "rick@sales.example",
                                        sandbox.hubspot.stamp())["id"]
+    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=SLA)
     hs = hubspot_client(sandbox)
     hs.crm.contacts.basic_api.create(simple_public_object_input_for_create={
         "properties": {**HOT, "hubspot_owner_id": str(owner)}})
-    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=SLA)
     run_sync(config)
     sf = salesforce_client(sandbox)
     [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]
@@ -100,7 +100,7 @@ def log(sf: Salesforce, lead_id: str, kind: str) -> None:
 
 def test_handoff_stamps_the_policy_and_deadlines_on_the_lead(handed_off) -> None:
     _, config, sf, _, lead, _, _ = handed_off
-    result = run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    result = run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     stamped = lead_now(sf, lead["Id"])
     assert result.started == 1
     assert stamped["LeadSync_SLA_Policy__c"] == "hot_inbound"
@@ -113,27 +113,27 @@ def test_handoff_stamps_the_policy_and_deadlines_on_the_lead(handed_off) -> None
 
 def test_calls_and_emails_logged_in_salesforce_flip_the_lead_to_met(handed_off) -> None:
     _, config, sf, _, lead, _, _ = handed_off
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     log(sf, lead["Id"], "call")
     log(sf, lead["Id"], "call")
     log(sf, lead["Id"], "email")
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=5))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=5), allow_future_writes=True)
     stamped = lead_now(sf, lead["Id"])
     assert stamped["LeadSync_SLA_Status__c"] == "met"
     assert (stamped["LeadSync_Calls__c"], stamped["LeadSync_Emails__c"]) == (2, 1)
     assert stamped["LeadSync_First_Touch_At__c"]
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=10))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=10), allow_future_writes=True)
     assert lead_now(sf, lead["Id"])["LeadSync_Calls__c"] == 2  # one activity counts once
 
 
 def test_an_untouched_lead_breaches_and_is_escalated_to_the_manager_exactly_once(
         handed_off) -> None:
     _, config, sf, _, lead, rep, manager = handed_off
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     handoff = handoff_of(lead_now(sf, lead["Id"]))
-    run_sweep(config, handoff + timedelta(minutes=30))
-    first = run_sweep(config, handoff + timedelta(hours=2))
-    second = run_sweep(config, handoff + timedelta(hours=3))
+    run_sweep(config, handoff + timedelta(minutes=30), allow_future_writes=True)
+    first = run_sweep(config, handoff + timedelta(hours=2), allow_future_writes=True)
+    second = run_sweep(config, handoff + timedelta(hours=3), allow_future_writes=True)
     stamped = lead_now(sf, lead["Id"])
     assert stamped["LeadSync_SLA_Status__c"] == "breached"
     assert stamped["LeadSync_Breached_At__c"]
@@ -147,11 +147,11 @@ def test_an_untouched_lead_breaches_and_is_escalated_to_the_manager_exactly_once
 def test_a_lead_that_finishes_its_cadence_unconverted_is_recycled_to_the_nurture_list(
         handed_off) -> None:
     _, config, sf, hs, lead, _, _ = handed_off
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     for kind in ("call", "call", "email"):
         log(sf, lead["Id"], kind)
     handoff = handoff_of(lead_now(sf, lead["Id"]))
-    run_sweep(config, handoff + timedelta(days=3, minutes=1))
+    run_sweep(config, handoff + timedelta(days=3, minutes=1), allow_future_writes=True)
     stamped = lead_now(sf, lead["Id"])
     assert stamped["Status"] == "Recycled - Nurture"
     assert stamped["LeadSync_SLA_Status__c"] == "recycled"
@@ -167,17 +167,17 @@ def test_a_lead_that_finishes_its_cadence_unconverted_is_recycled_to_the_nurture
                                                 object_type_id="0-1")
     members = hs.crm.lists.memberships_api.get_page(list_id=nurture.list.list_id)
     assert [m.record_id for m in members.results] == [contact.id]
-    again = run_sweep(config, handoff + timedelta(days=4))
+    again = run_sweep(config, handoff + timedelta(days=4), allow_future_writes=True)
     assert again.recycled == 0  # recycled once
 
 
 def test_a_disqualified_lead_is_resolved_and_its_clock_stops(handed_off) -> None:
     _, config, sf, _, lead, _, _ = handed_off
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     sf.Lead.update(lead["Id"], {"Status": "Closed - Not Converted"})
     handoff = handoff_of(lead_now(sf, lead["Id"]))
-    resolved = run_sweep(config, handoff + timedelta(minutes=30))
-    later = run_sweep(config, handoff + timedelta(days=10))
+    resolved = run_sweep(config, handoff + timedelta(minutes=30), allow_future_writes=True)
+    later = run_sweep(config, handoff + timedelta(days=10), allow_future_writes=True)
     stamped = lead_now(sf, lead["Id"])
     assert resolved.resolved == 1
     assert stamped["LeadSync_SLA_Status__c"] == "resolved"
@@ -186,9 +186,9 @@ def test_a_disqualified_lead_is_resolved_and_its_clock_stops(handed_off) -> None
 
 def test_every_step_is_in_the_audit_log(handed_off) -> None:
     _, config, sf, _, lead, _, _ = handed_off
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     handoff = handoff_of(lead_now(sf, lead["Id"]))
-    run_sweep(config, handoff + timedelta(hours=2))
+    run_sweep(config, handoff + timedelta(hours=2), allow_future_writes=True)
     from leadsync.connector.state import StateStore
 
     store = StateStore(config.state.url)
@@ -216,11 +216,11 @@ out_of_office = {{ "bob@sales.example" = {away} }}
     run_sync(config)
     sf = salesforce_client(sandbox)
 
-    started = run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    started = run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]
     assert started.started == 1 and lead["OwnerId"] == ids["amy"]
 
-    breached = run_sweep(config, handoff_of(lead) + timedelta(hours=2))
+    breached = run_sweep(config, handoff_of(lead) + timedelta(hours=2), allow_future_writes=True)
     assert breached.reassignments == 1
     assert lead_now(sf, lead["Id"])["OwnerId"] == ids["cara"]
     from leadsync.connector.state import StateStore
@@ -267,7 +267,7 @@ def test_a_held_meeting_counts_as_a_touch_and_a_breach_posts_to_the_webhook(
                 **HOT, "email": "grace@analytical.example", "lastname": "Hopper"}})
         run_sync(config)
         sf = salesforce_client(sandbox)
-        run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+        run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
         leads = {r["Email"]: r for r in sf.query(f"SELECT Email, {LEAD_FIELDS} FROM Lead")
                  ["records"]}
         met = leads["grace@analytical.example"]
@@ -276,7 +276,8 @@ def test_a_held_meeting_counts_as_a_touch_and_a_breach_posts_to_the_webhook(
                          "StartDateTime": start.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
                          "EndDateTime": (start + timedelta(minutes=30))
                          .strftime("%Y-%m-%dT%H:%M:%S.000+0000")})
-        run_sweep(config, handoff_of(lead_now(sf, met["Id"])) + timedelta(hours=2))
+        run_sweep(config, handoff_of(lead_now(sf, met["Id"])) + timedelta(hours=2),
+                  allow_future_writes=True)
         touched = lead_now(sf, met["Id"])
         assert touched["LeadSync_Calls__c"] == 1 and touched["LeadSync_First_Touch_At__c"]
         assert touched["LeadSync_SLA_Status__c"] != "breached"
@@ -297,14 +298,15 @@ def test_a_write_the_crm_refuses_is_parked_with_its_code_and_the_sweep_goes_on(
         simple_public_object_input_for_create={"properties": HOT})
     run_sync(config)
     sf = salesforce_client(sandbox)
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]
     # An admin shortens the recycle-reason field in Setup: the recycle no longer fits.
     objects = sandbox.salesforce.objects["Lead"]
     wide = objects.fields["LeadSync_Recycle_Reason__c"]
     objects.add_field(dataclasses.replace(wide, length=10))
 
-    result = run_sweep(config, handoff_of(lead) + timedelta(days=3, minutes=1))
+    result = run_sweep(config, handoff_of(lead) + timedelta(days=3, minutes=1),
+                       allow_future_writes=True)
 
     assert result.recycled == 0 and result.failed == 1
     from leadsync.connector.state import StateStore
@@ -323,7 +325,8 @@ def test_a_write_the_crm_refuses_is_parked_with_its_code_and_the_sweep_goes_on(
 
     # The admin widens the field again: the next sweep recycles the lead and clears the refusal.
     objects.add_field(wide)
-    retried = run_sweep(config, handoff_of(lead) + timedelta(days=3, minutes=5))
+    retried = run_sweep(config, handoff_of(lead) + timedelta(days=3, minutes=5),
+                        allow_future_writes=True)
     assert retried.recycled == 1 and retried.failed == 0
     assert lead_now(sf, lead["Id"])["Status"] == "Recycled - Nurture"
     assert StateStore(config.state.url).parked("default", "salesforce:sla") == []
@@ -338,17 +341,17 @@ def test_a_nurture_status_the_crm_does_not_offer_stops_the_sweep_before_any_writ
     config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=sla)
     with pytest.raises(ConfigError, match=r"sla\.nurture_status: 'Gone Fishing' is not a "
                        r"value of Status; its values: Closed - Converted"):
-        run_sweep(config, datetime.now(UTC))
+        run_sweep(config, datetime.now(UTC), allow_future_writes=True)
 
 
 def test_a_recycled_lead_waits_in_nurture_until_it_engages_again_then_is_handed_off_anew(
         handed_off) -> None:
     sandbox, config, sf, hs, lead, _, _ = handed_off
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     for kind in ("call", "call", "email"):
         log(sf, lead["Id"], kind)
     handoff = handoff_of(lead_now(sf, lead["Id"]))
-    run_sweep(config, handoff + timedelta(days=3, minutes=1))
+    run_sweep(config, handoff + timedelta(days=3, minutes=1), allow_future_writes=True)
     assert lead_now(sf, lead["Id"])["Status"] == "Recycled - Nurture"
 
     run_sync(config, now=handoff + timedelta(days=3, hours=1))  # the facts have not changed
@@ -357,7 +360,8 @@ def test_a_recycled_lead_waits_in_nurture_until_it_engages_again_then_is_handed_
     assert waiting["LeadSync_Qualified__c"] is False
     assert waiting["LeadSync_Reason__c"].startswith("Recycled for nurture on ")
     assert waiting["LeadSync_Flag__c"] is None  # not a lead that stopped qualifying
-    assert run_sweep(config, handoff + timedelta(days=3, hours=2)).started == 0
+    assert run_sweep(config, handoff + timedelta(days=3, hours=2),
+                     allow_future_writes=True).started == 0
 
     contact = hs.crm.contacts.basic_api.get_by_id(HOT["email"], id_property="email")
     with sandbox.hubspot.lock:  # a new form submission, as HubSpot's forms would stamp it
@@ -366,7 +370,7 @@ def test_a_recycled_lead_waits_in_nurture_until_it_engages_again_then_is_handed_
             "recent_conversion_date": (handoff + timedelta(days=3, hours=5)).isoformat()})
     again_at = handoff + timedelta(days=4)
     run_sync(config, now=again_at)
-    swept = run_sweep(config, again_at + timedelta(minutes=1))
+    swept = run_sweep(config, again_at + timedelta(minutes=1), allow_future_writes=True)
     stamped = lead_now(sf, lead["Id"])
     assert swept.started == 1
     assert stamped["Status"] == "Open - Not Contacted"
@@ -398,10 +402,11 @@ def test_a_pool_from_a_salesforce_queue_takes_the_leads_the_queue_owns(
     [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]
     sf.Lead.update(lead["Id"], {"OwnerId": queue})  # assignment rules parked it in the queue
 
-    started = run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    started = run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     first = lead_now(sf, lead["Id"])["OwnerId"]
     assert started.started == 1 and first in (ids["amy"], ids["bob"])
-    breached = run_sweep(config, handoff_of(lead_now(sf, lead["Id"])) + timedelta(hours=2))
+    breached = run_sweep(config, handoff_of(lead_now(sf, lead["Id"])) + timedelta(hours=2),
+                         allow_future_writes=True)
     second = lead_now(sf, lead["Id"])["OwnerId"]
     assert breached.reassignments == 1
     assert {first, second} == {ids["amy"], ids["bob"]}  # never otto, who is not in the queue
@@ -418,7 +423,7 @@ def test_an_unknown_queue_stops_the_sweep_naming_the_queue(
     from leadsync.connector.errors import ConfigError
 
     with pytest.raises(ConfigError, match="no queue named 'Nobody_Home'") as caught:
-        run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+        run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     assert caught.value.where == "sla.pool.queue"
 
 
@@ -434,8 +439,9 @@ def test_a_recycle_can_move_the_hubspot_lifecycle_stage_back_to_lead(
     run_sync(config)
     sf = salesforce_client(sandbox)
     [lead] = sf.query(f"SELECT {LEAD_FIELDS} FROM Lead")["records"]
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
-    recycled = run_sweep(config, handoff_of(lead_now(sf, lead["Id"])) + timedelta(days=4))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
+    recycled = run_sweep(config, handoff_of(lead_now(sf, lead["Id"])) + timedelta(days=4),
+                         allow_future_writes=True)
     contact = hs.crm.contacts.basic_api.get_by_id(
         HOT["email"], id_property="email", properties=["lifecyclestage", "hs_lead_status"])
     assert recycled.recycled == 1

@@ -21,6 +21,7 @@ from leadsync.connector.config import Config
 from leadsync.connector.config_file import load_config
 from leadsync.connector.state import StateStore
 from leadsync.demo import DEFINITION, sandbox_secrets
+from leadsync.jobs.install import run_install
 from leadsync.jobs.sla import run_sweep
 from leadsync.jobs.sync import run_sync
 from leadsync.sandbox.server import Sandbox
@@ -177,7 +178,9 @@ def write_config(sandbox: Sandbox, folder: Path, pool: str = "", reassign: bool 
         ca_bundle=info["ca_bundle"], pool=pool,
         reassign=', "reassign"' if reassign else ""), encoding="utf-8")
     load_builtin_kinds()
-    return load_config(path, env=sandbox_secrets(info))
+    config = load_config(path, env=sandbox_secrets(info))
+    run_install(config, apply=True)  # as an admin would, before the first sync
+    return config
 
 
 def user(sandbox: Sandbox, first: str, email: str) -> str:
@@ -229,7 +232,7 @@ def log(hs: HubSpot, contact_id: str, kind: str, at: datetime) -> None:
 
 def test_the_handoff_is_stamped_on_the_hubspot_contact(handed_off) -> None:
     config, _, hs, _, _, _, _ = handed_off
-    result = run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    result = run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     stamped = contact_now(hs)
     assert result.started == 1
     assert stamped["leadsync_sla_policy"] == "hot_inbound"
@@ -240,15 +243,15 @@ def test_the_handoff_is_stamped_on_the_hubspot_contact(handed_off) -> None:
 
 def test_hubspot_calls_and_emails_flip_the_contact_to_met(handed_off) -> None:
     config, _, hs, contact, _, _, _ = handed_off
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     handoff = handoff_of(contact_now(hs))
     log(hs, contact["id"], "call", handoff - timedelta(minutes=5))  # before: does not count
     log(hs, contact["id"], "call", handoff + timedelta(minutes=20))
     log(hs, contact["id"], "email", handoff + timedelta(minutes=30))
-    run_sweep(config, handoff + timedelta(minutes=40))
+    run_sweep(config, handoff + timedelta(minutes=40), allow_future_writes=True)
     assert contact_now(hs)["leadsync_sla_status"] == "pending"  # first touch in, cadence not
     log(hs, contact["id"], "call", handoff + timedelta(minutes=50))
-    run_sweep(config, handoff + timedelta(minutes=55))
+    run_sweep(config, handoff + timedelta(minutes=55), allow_future_writes=True)
     stamped = contact_now(hs)
     assert stamped["leadsync_sla_status"] == "met"  # the whole cadence: 2 calls, 1 email
     assert (stamped["leadsync_calls"], stamped["leadsync_emails"]) == ("2", "1")
@@ -258,10 +261,10 @@ def test_hubspot_calls_and_emails_flip_the_contact_to_met(handed_off) -> None:
 
 def test_an_untouched_contact_breaches_once_and_escalates_to_a_hubspot_task(handed_off) -> None:
     config, _, hs, contact, _, _, cyndi = handed_off
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     handoff = handoff_of(contact_now(hs))
-    first = run_sweep(config, handoff + timedelta(hours=2))
-    again = run_sweep(config, handoff + timedelta(hours=3))
+    first = run_sweep(config, handoff + timedelta(hours=2), allow_future_writes=True)
+    again = run_sweep(config, handoff + timedelta(hours=3), allow_future_writes=True)
     assert (first.breaches, first.escalations, again.escalations) == (1, 1, 0)
     assert contact_now(hs)["leadsync_sla_status"] == "breached"
     tasks = hs.crm.objects.tasks.basic_api.get_page(
@@ -277,11 +280,11 @@ def test_an_untouched_contact_breaches_once_and_escalates_to_a_hubspot_task(hand
 
 def test_an_exhausted_contact_is_recycled_and_the_marketing_lead_told(handed_off) -> None:
     config, sf, hs, contact, lead_id, _, _ = handed_off
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     handoff = handoff_of(contact_now(hs))
     for kind in ("call", "call", "email"):
         log(hs, contact["id"], kind, handoff + timedelta(minutes=10))
-    result = run_sweep(config, handoff + timedelta(days=3, minutes=1))
+    result = run_sweep(config, handoff + timedelta(days=3, minutes=1), allow_future_writes=True)
     stamped = contact_now(hs)
     assert result.recycled == 1
     assert stamped["hs_lead_status"] == "BAD_TIMING"  # HubSpot's standard nurture status
@@ -294,12 +297,12 @@ def test_an_exhausted_contact_is_recycled_and_the_marketing_lead_told(handed_off
 
 def test_an_unqualified_hubspot_status_resolves_the_clock(handed_off) -> None:
     config, _, hs, contact, _, _, _ = handed_off
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     hs.crm.contacts.basic_api.update(contact["id"], {"properties": {
         "hs_lead_status": "UNQUALIFIED"}})
     handoff = handoff_of(contact_now(hs))
-    resolved = run_sweep(config, handoff + timedelta(minutes=30))
-    later = run_sweep(config, handoff + timedelta(days=5))
+    resolved = run_sweep(config, handoff + timedelta(minutes=30), allow_future_writes=True)
+    later = run_sweep(config, handoff + timedelta(days=5), allow_future_writes=True)
     assert resolved.resolved == 1 and contact_now(hs)["leadsync_sla_status"] == "resolved"
     assert later.leads == 0 and later.breaches == 0
 
@@ -320,9 +323,9 @@ def test_a_pool_from_a_hubspot_team_takes_reassignments(
                           reassign=True)
     run_sync(config)
     hs = hubspot_client(sandbox)
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     handoff = handoff_of(contact_now(hs))
-    breached = run_sweep(config, handoff + timedelta(hours=2))
+    breached = run_sweep(config, handoff + timedelta(hours=2), allow_future_writes=True)
     assert breached.reassignments == 1
     assert contact_now(hs)["hubspot_owner_id"] == amy  # Rick was excluded: he breached
     events = StateStore(config.state.url).events("default", email=HOT["Email"].lower())
@@ -342,7 +345,7 @@ def test_a_status_the_crm_does_not_offer_and_an_unknown_escalate_to_are_named(
     load_builtin_kinds()
     bad = load_config(tmp_path / "leadsync.toml", env=sandbox_secrets(sandbox.info))
     with pytest.raises(ConfigError) as caught:
-        run_sweep(bad, datetime.now(UTC))
+        run_sweep(bad, datetime.now(UTC), allow_future_writes=True)
     message = str(caught.value)
     assert "sla.nurture_status: 'Recycled - Nurture' is not a value of hs_lead_status" in message
     assert "BAD_TIMING" in message  # the values it does offer
@@ -351,7 +354,7 @@ def test_a_status_the_crm_does_not_offer_and_an_unknown_escalate_to_are_named(
         'escalate_to = "cyndi@sales.example"', 'escalate_to = "nobody@sales.example"'))
     unknown = load_config(tmp_path / "leadsync.toml", env=sandbox_secrets(sandbox.info))
     with pytest.raises(ConfigError) as caught:
-        run_sweep(unknown, datetime.now(UTC))
+        run_sweep(unknown, datetime.now(UTC), allow_future_writes=True)
     assert caught.value.where == "sla.escalate_to"
     assert "'nobody@sales.example' is not a user of hubspot" in str(caught.value)
 
@@ -371,7 +374,7 @@ def test_a_policy_on_a_fact_the_crm_side_does_not_hold_is_named(
     bad = load_config(tmp_path / "leadsync.toml", env=sandbox_secrets(sandbox.info))
     with pytest.raises(ConfigError, match=r"sla.policies\[0\] \(hot_inbound\).match: matches "
                        r"on country or region.*\[lead\] country names no crm field"):
-        run_sweep(bad, datetime.now(UTC))
+        run_sweep(bad, datetime.now(UTC), allow_future_writes=True)
 
 
 def test_a_nurture_list_is_refused_when_the_marketing_system_keeps_none(
@@ -384,5 +387,5 @@ def test_a_nurture_list_is_refused_when_the_marketing_system_keeps_none(
         "[sla]\n", '[sla]\nnurture_list = "Recycled"\n'))
     listed = load_config(tmp_path / "leadsync.toml", env=sandbox_secrets(sandbox.info))
     with pytest.raises(ConfigError, match="nurture lists are kept in HubSpot only") as caught:
-        run_sweep(listed, datetime.now(UTC))
+        run_sweep(listed, datetime.now(UTC), allow_future_writes=True)
     assert caught.value.where == "sla.nurture_list"

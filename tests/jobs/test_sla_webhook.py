@@ -45,11 +45,12 @@ def test_a_breach_is_posted_signed_with_the_secret_and_keyed_by_its_action(
             simple_public_object_input_for_create={"properties": HOT})
         run_sync(config)
         sf = salesforce_client(sandbox)
-        run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+        run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
         [lead] = sf.query(f"SELECT LeadSync_Id__c, {LEAD_FIELDS} FROM Lead")["records"]
         handoff = handoff_of(lead)
-        run_sweep(config, handoff + timedelta(hours=2))
-        run_sweep(config, handoff + timedelta(hours=3))  # nothing new: nothing posted
+        run_sweep(config, handoff + timedelta(hours=2), allow_future_writes=True)
+        run_sweep(config, handoff + timedelta(hours=3),
+                  allow_future_writes=True)  # nothing new: nothing posted
 
         [(headers, body)] = received
         assert json.loads(body)["kind"] == "first_touch"

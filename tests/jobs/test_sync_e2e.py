@@ -21,8 +21,9 @@ MAPPING = Path(__file__).parents[2] / "mappings" / "hubspot_salesforce.toml"
 
 
 def write_config(sandbox: Sandbox, folder: Path, mapping: Path = MAPPING,
-                 extra_sync: str = "") -> Config:
-    config = sandbox_config(sandbox.info, folder, mapping=mapping, state="state.db")
+                 extra_sync: str = "", install: bool = True) -> Config:
+    config = sandbox_config(sandbox.info, folder, mapping=mapping, state="state.db",
+                            install=install)
     if not extra_sync:
         return config
     path = folder / "leadsync.toml"  # the [sync] table, with more keys in it
@@ -107,6 +108,7 @@ def test_a_rerun_with_nothing_changed_makes_no_write_calls(
     engine = prepare(write_config(sandbox, tmp_path))
     first = engine.run()
     assert first.sides["salesforce"].created > 0 and first.sides["hubspot"].created > 0
+    engine.run()  # blank lead_source of a new install: issue 10 item 2
     before = mutations(sandbox)
     second = engine.run()
     assert mutations(sandbox) == before
@@ -119,6 +121,7 @@ def test_links_and_cursors_survive_a_restart_of_leadsync_and_of_the_orgs(
     sandbox = make_sandbox(seed=30, state=orgs_state)
     config = write_config(sandbox, tmp_path)
     prepare(config).run()
+    prepare(config).run()  # blank lead_source of a new install: issue 10 item 2
     prepare(config).run()  # reads back its own writes once: they change nothing
     links = prepare(config).store.count_links("default")
     sandbox.stop()
@@ -150,7 +153,7 @@ def test_a_bad_mapping_file_stops_before_any_call(orgs, tmp_path: Path) -> None:
     sandbox, config, _, _ = orgs
     bad = tmp_path / "bad.toml"
     bad.write_text(MAPPING.read_text().replace('direction = "both"', 'direction = "sideways"', 1))
-    config = write_config(sandbox, tmp_path, mapping=bad)
+    config = write_config(sandbox, tmp_path, mapping=bad, install=False)
     used = sandbox.salesforce.usage.used
     hubspot_remaining = sandbox.hubspot.limits.headers()["X-HubSpot-RateLimit-Daily-Remaining"]
     with pytest.raises(ConfigError, match=r"bad\.toml:\d+: direction 'sideways'"):
@@ -164,7 +167,7 @@ def test_a_mapping_naming_an_unknown_field_stops_before_any_write(orgs, tmp_path
     sandbox, config, _, _ = orgs
     bad = tmp_path / "bad.toml"
     bad.write_text(MAPPING.read_text().replace('crm = "Title"', 'crm = "Titel"'))
-    config = write_config(sandbox, tmp_path, mapping=bad)
+    config = write_config(sandbox, tmp_path, mapping=bad, install=False)
     with pytest.raises(ConfigError, match=r"crm field 'Titel' does not exist \(did you mean "
                                           r"'Title'\?\)"):
         prepare(config)
@@ -193,6 +196,7 @@ def test_the_sync_keeps_its_state_in_postgresql_when_configured(
         update={"url": postgres_url})})
     first = prepare(config).run()
     assert first.sides["salesforce"].created > 0
+    prepare(config).run()  # blank lead_source of a new install: issue 10 item 2
     prepare(config).run()  # reads back its own writes
     before = mutations(sandbox)
     again = prepare(config).run()

@@ -16,6 +16,7 @@ from hubspot.crm.objects.emails import PublicObjectSearchRequest as EmailSearch
 from hubspot.crm.objects.emails import SimplePublicObjectInputForCreate as EmailInput
 from hubspot.crm.owners import ApiException as OwnersApiException
 
+from leadsync.sandbox.hubspot.portal import ANALYTICS_SOURCE_OF
 from leadsync.sandbox.people import make_owners, make_people
 from leadsync.sandbox.server import Sandbox
 from tests.conftest import hubspot_client
@@ -157,11 +158,11 @@ def test_seeded_contacts_carry_their_person_and_activities(
 
     contact = hs.crm.contacts.basic_api.get_by_id(
         person.email, id_property="email", associations=["calls", "emails"],
-        properties=["lifecyclestage", "hs_lead_status", "hubspot_owner_id", "lead_source",
-                    "company", "jobtitle"])
+        properties=["lifecyclestage", "hs_lead_status", "hubspot_owner_id",
+                    "hs_analytics_source", "company", "jobtitle"])
 
     assert contact.properties["lifecyclestage"] == person.lifecycle_stage
-    assert contact.properties["lead_source"] == person.lead_source
+    assert contact.properties["hs_analytics_source"] == ANALYTICS_SOURCE_OF[person.lead_source]
     assert contact.properties["hs_lead_status"] in ("OPEN", "IN_PROGRESS")
     assert contact.properties["hubspot_owner_id"]
     # people are drawn relative to "now", here and in the sandbox: allow for the time between

@@ -1,0 +1,67 @@
+"""``leadsync install``: the fields LeadSync needs for the features configured; ``--apply``
+creates the missing ones (nothing else does). Idempotent; never changes an existing field."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from leadsync.options import ConfigOption, JsonOption, fail, load_settings
+
+if TYPE_CHECKING:
+    from leadsync.jobs.install import InstallResult
+
+
+def install(config: ConfigOption = None,
+            apply: Annotated[bool, typer.Option(
+                "--apply", help="Create the missing fields (without it: show, write nothing).")
+            ] = False,
+            as_json: JsonOption = False) -> None:
+    """Show the fields LeadSync needs, what exists, what would be created and any conflict;
+    with --apply, create what is missing. Exit 1 when a conflict remains."""
+    from leadsync.connector.errors import ConfigError, LeadSyncError
+    from leadsync.jobs.install import run_install
+
+    settings = load_settings(config)
+    try:
+        result = run_install(settings, apply=apply)
+    except ConfigError as exc:
+        raise fail(f"configuration error:\n{exc}") from exc
+    except LeadSyncError as exc:
+        raise fail(f"install failed: {exc}", 1) from exc
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        _render(result)
+    if result.plan.conflicts:
+        raise typer.Exit(1)
+
+
+def _render(result: InstallResult) -> None:
+    plan, console = result.plan, Console()
+    table = Table(title="Fields LeadSync needs")
+    for column in ("system", "field", "type", "why", "state"):
+        table.add_column(column)
+    state = "created" if result.applied else "to create (--apply)"
+    for needs, label in ((plan.present, "exists"), (plan.create, state)):
+        for need in needs:
+            spec = need.spec
+            kind = spec.type + (f"({spec.length})" if spec.length else "")
+            kind += ", unique" if spec.unique else ""
+            kind += f": {', '.join(spec.options)}" if spec.options else ""
+            table.add_row(plan.systems[need.side], spec.name, escape(kind), need.describe_why(),
+                          label)
+    console.print(table)
+    for conflict in plan.conflicts:
+        typer.echo(f"conflict: {conflict}", err=True)
+    if not plan.create:
+        console.print("Everything LeadSync needs is in place.")
+    elif not result.applied:
+        console.print(f"{len(plan.create)} fields to create: run again with --apply.")
+    else:
+        console.print(f"Created {sum(map(len, result.created.values()))} fields.")
