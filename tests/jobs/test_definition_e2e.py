@@ -104,7 +104,6 @@ def test_a_rerun_with_a_definition_writes_nothing(make_sandbox: Callable[..., Sa
     sandbox = make_sandbox(seed=80)
     engine = prepare(sandbox_config(sandbox.info, tmp_path, definition=EXAMPLE))
     engine.run(full=adopt(engine))
-    engine.run()  # blank lead_source of a new install: issue 10 item 2
     before = sandbox.salesforce.mutations + sandbox.hubspot.mutations
     second = engine.run()
     assert sandbox.salesforce.mutations + sandbox.hubspot.mutations == before

@@ -108,7 +108,6 @@ def test_a_rerun_with_nothing_changed_makes_no_write_calls(
     engine = prepare(write_config(sandbox, tmp_path))
     first = engine.run()
     assert first.sides["salesforce"].created > 0 and first.sides["hubspot"].created > 0
-    engine.run()  # blank lead_source of a new install: issue 10 item 2
     before = mutations(sandbox)
     second = engine.run()
     assert mutations(sandbox) == before
@@ -121,7 +120,6 @@ def test_links_and_cursors_survive_a_restart_of_leadsync_and_of_the_orgs(
     sandbox = make_sandbox(seed=30, state=orgs_state)
     config = write_config(sandbox, tmp_path)
     prepare(config).run()
-    prepare(config).run()  # blank lead_source of a new install: issue 10 item 2
     prepare(config).run()  # reads back its own writes once: they change nothing
     links = prepare(config).store.count_links("default")
     sandbox.stop()
@@ -196,7 +194,6 @@ def test_the_sync_keeps_its_state_in_postgresql_when_configured(
         update={"url": postgres_url})})
     first = prepare(config).run()
     assert first.sides["salesforce"].created > 0
-    prepare(config).run()  # blank lead_source of a new install: issue 10 item 2
     prepare(config).run()  # reads back its own writes
     before = mutations(sandbox)
     again = prepare(config).run()
