@@ -102,7 +102,7 @@ class DailyBudget:
     def check(self) -> None:
         if self.used is None or self.allowed is None:
             return
-        if self.used >= self.allowed * self.share:
+        if self.used + 1 > self.allowed * self.share:  # the next call would be the reserve's
             raise self.reached()
 
     def reached(self) -> ReserveReached:

@@ -101,6 +101,13 @@ def corpus(make_sandbox: Callable[..., Sandbox], tmp_path: Path
            ) -> tuple[SyncResult, Salesforce, HubSpot]:
     sandbox = make_sandbox()
     sf, hs = salesforce_client(sandbox), hubspot_client(sandbox)
+    # This portal's admin made "Lead Source" a dropdown of their own before installing
+    # LeadSync (install leaves an existing property as it is), so a Salesforce value outside
+    # its options is an unknown picklist value for HubSpot.
+    hs.crm.properties.core_api.create("contacts", property_create={
+        "name": "lead_source", "label": "Lead Source", "type": "enumeration",
+        "fieldType": "select", "groupName": "contactinformation",
+        "options": [{"label": s, "value": s} for s in ("Web", "Phone Inquiry", "Other")]})
     hs.crm.properties.core_api.create("contacts", property_create={
         "name": "annual_revenue", "label": "Annual revenue", "type": "number",
         "fieldType": "number", "groupName": "contactinformation"})

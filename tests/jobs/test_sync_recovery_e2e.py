@@ -5,6 +5,7 @@ End to end: the real vendor clients over HTTPS against the sandbox orgs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,9 @@ def test_a_pass_stopped_by_the_salesforce_daily_limit_delivers_every_edit_on_the
     usage = sandbox.salesforce.usage
     before = usage.used
     engine.run(dry_run=True)  # the Salesforce calls a pass makes before its writes
-    usage.maximum = usage.used + (usage.used - before)  # spent right before Salesforce's writes
+    # Spent right before Salesforce's writes: the reads fit in the share LeadSync may use (the
+    # default daily_api_reserve keeps 20% for the org's other integrations), the writes do not.
+    usage.maximum = math.ceil((usage.used + (usage.used - before)) / 0.8)
     with pytest.raises(LeadSyncError):  # the daily limit, however it is reported
         engine.run()
     usage.maximum = 100_000  # a new day
