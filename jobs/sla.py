@@ -16,6 +16,7 @@ from datetime import datetime
 import structlog
 
 from leadsync.connector.config import Config
+from leadsync.connector.deadletter import fingerprint, truncate
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Record, Side, WriteOp
 from leadsync.connector.ports import Notifier
@@ -29,6 +30,7 @@ from leadsync.connector.sweep_plan import (
     pool_members,
 )
 from leadsync.connector.sync import SyncEngine
+from leadsync.jobs.locking import locked
 from leadsync.jobs.sla_setup import SlaContext
 
 log = structlog.get_logger("leadsync.sla")
@@ -125,9 +127,10 @@ class Sweep:
             plan.result.failed += 1
             refused.add(str(op.target_id))
             self.store.park(self.connection, None, parked_as, op.key, op.target_id, result.code,
-                            result.message, result.fields, {"fields": dict(op.fields)})
+                            result.message, result.fields, {"fields": dict(op.fields)},
+                            target_id=op.target_id, fingerprint=fingerprint(op.fields))
             log.warning("sla write refused", system=system.name, key=result.key,
-                        code=result.code, message=result.message)
+                        code=result.code, message=truncate(result.message))
         self.store.unpark(self.connection, parked_as, delivered)
         return refused
 
@@ -145,11 +148,12 @@ def _webhook(ctx: SlaContext) -> Notifier | None:
 def run_sweep(config: Config, now: datetime) -> SweepResult:
     from leadsync.jobs.sla_setup import prepare_sla
 
-    ctx = prepare_sla(config)
-    try:
-        return Sweep(ctx, now).run()
-    finally:
-        ctx.engine.store.close()
+    with locked(config, "sla"):
+        ctx = prepare_sla(config)
+        try:
+            return Sweep(ctx, now).run()
+        finally:
+            ctx.engine.store.close()
 
 
 __all__ = ["ConfigError", "Sweep", "SweepResult", "run_sweep"]
