@@ -19,6 +19,7 @@ import typer
 
 from leadsync import __version__
 from leadsync.definition_cli import app as definition_app
+from leadsync.errors_cli import app as errors_app
 from leadsync.options import ConfigOption, LogFormatOption, load_settings
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
@@ -32,6 +33,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(config_app, name="config")
 app.add_typer(definition_app, name="definition")
 app.add_typer(sla_app, name="sla")
+app.add_typer(errors_app, name="errors")
 app.command("audit")(audit)
 
 
@@ -105,8 +107,9 @@ def sync(
     """Run one bidirectional, incremental sync pass."""
     from rich.console import Console
 
-    from leadsync.connector.errors import ConfigError, LeadSyncError
+    from leadsync.connector.errors import ConfigError, LeadSyncError, LockHeld
     from leadsync.connector.logs import configure_logging
+    from leadsync.exits import ExitCode, exit_code_for
     from leadsync.jobs.sync import run_sync
     from leadsync.render import plan_table, summary_table
 
@@ -119,14 +122,17 @@ def sync(
     except ConfigError as exc:
         typer.echo(f"configuration error:\n{exc}", err=True)
         raise typer.Exit(2) from exc
-    except LeadSyncError as exc:
-        typer.echo(f"sync failed: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    except LeadSyncError as exc:  # exit 4 locked, 5 reserve reached, 1 failed
+        typer.echo(f"sync {'not run' if isinstance(exc, LockHeld) else 'failed'}: {exc}",
+                   err=True)
+        raise typer.Exit(exit_code_for(exc)) from exc
     if result.dry_run:
         console.print(plan_table(result))
     console.print(summary_table(result))
     if any(side.failed for side in result.sides.values()):
-        console.print("Some records were refused and parked; they are retried on the next run.")
+        console.print("Some records were refused and parked; they are retried on the next run "
+                      "(see leadsync errors list).")
+        raise typer.Exit(ExitCode.REFUSED)
 
 
 @app.command()
