@@ -7,12 +7,13 @@ the migrations run at open time live in ``connector.schema``.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, create_engine, func, insert, select, update
+from sqlalchemy import Table, create_engine, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -37,6 +38,9 @@ from leadsync.connector.store import Link, ParkedRecord
 
 __all__ = ["SCHEMA_VERSION", "Link", "ParkedRecord", "StateStore", "links", "new_key",
            "schema_version"]
+
+
+_MIGRATION_LOCK = 0x1EAD5  # the PostgreSQL advisory lock a migration holds
 
 
 def new_key() -> str:
@@ -71,8 +75,20 @@ class StateStore(ParkedRows, RunLocks):
             raise ConfigError(f"cannot open the state store: {exc.orig}", "state.url") from exc
 
     def _migrate(self) -> None:
-        with self.engine.begin() as conn:
-            migrate(conn)
+        """Migrate once even when several processes open a new store at the same moment:
+        PostgreSQL serialises them on an advisory lock; SQLite says it is locked, and the
+        step is tried again."""
+        for attempt in range(1, 6):
+            try:
+                with self.engine.begin() as conn:
+                    if self.engine.dialect.name == "postgresql":
+                        conn.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
+                    migrate(conn)
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig) or attempt == 5:
+                    raise
+                time.sleep(0.1 * attempt)
 
     @property
     def version(self) -> int:
