@@ -114,3 +114,31 @@ def test_errors_commands_name_an_unknown_record_and_want_an_id_or_all(
     assert neither.returncode == 2 and "--all" in neither.stderr
     empty = leadsync("errors", "list", "--config", config, env=env)
     assert empty.returncode == 0 and "No refused records" in empty.stdout
+
+
+def test_a_changed_config_makes_a_record_needing_action_due_again(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    hs, config, env = setup(make_sandbox, tmp_path, extra="max_attempts = 1\n")
+    add_contact(hs, "long@example.com", "L" * 81)
+    assert sync(config, env)[0] == 3
+    assert sync(config, env)[1]["hubspot"]["read"] == 0  # needs action: not tried
+    path = Path(config)
+    path.write_text(path.read_text().replace("max_attempts = 1\n", "max_attempts = 1\n"
+                                             "batch_size = 100\n"))
+    code, summary = sync(config, env)
+    assert code == 3 and summary["hubspot"]["read"] == 1
+
+
+def test_a_refused_update_is_never_recorded_as_agreed_and_is_tried_again(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    hs, config, env = setup(make_sandbox, tmp_path)
+    source_id = add_contact(hs, "ada@example.com", "Lovelace")
+    assert sync(config, env)[0] == 0
+    hs.crm.contacts.basic_api.update(source_id, simple_public_object_input={
+        "properties": {"lastname": "L" * 81}})
+    assert sync(config, env)[0] == 3
+    code, summary = sync(config, env)  # the edit still differs from what both agreed on
+    assert code == 3 and summary["salesforce"]["failed"] == 1
+    [row] = errors(config, env, "list")["groups"][0]["records"]
+    assert (row["email"], row["attempts"], row["target_id"] is not None) == (
+        "ada@example.com", 2, True)
