@@ -41,9 +41,11 @@ class Holder:
     acquired_at: datetime
     heartbeat_at: datetime
     expires_at: datetime
+    run_id: int | None = None  # the run it started (``runs``), once it has
 
     def describe(self) -> str:
-        return (f"held by pid {self.pid} on {self.host}, run {self.token[:12]}, since "
+        run = f"run {self.run_id}" if self.run_id is not None else f"run {self.token[:12]}"
+        return (f"held by pid {self.pid} on {self.host}, {run}, since "
                 f"{self.acquired_at:%Y-%m-%d %H:%M:%S} UTC, expires "
                 f"{self.expires_at:%Y-%m-%d %H:%M:%S} UTC unless renewed")
 

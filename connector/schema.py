@@ -125,6 +125,7 @@ run_locks = Table(
     Column("token", String(64), nullable=False),
     Column("host", String(255), nullable=False),
     Column("pid", Integer, nullable=False),
+    Column("run_id", Integer),  # the run it started, once started (``runs``)
     Column("acquired_at", DateTime(timezone=True), nullable=False),
     Column("heartbeat_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),

@@ -28,6 +28,7 @@ from leadsync.connector.schema import (
     ledger,
     links,
     migrate,
+    run_locks,
     runs,
     schema_version,
     settings_table,
@@ -206,11 +207,15 @@ class StateStore(ParkedRows, RunLocks):
 
     # runs
     def start_run(self, connection: str, job: str) -> int:
+        """Record a run as started; the job's lock, when held, names it from now on."""
         with self.engine.begin() as conn:
             result = conn.execute(insert(runs).values(
                 connection=connection, job=job, started_at=_now(), status="running"))
             key = result.inserted_primary_key
             assert key is not None  # an INSERT of one row always has one
+            conn.execute(update(run_locks).where(
+                run_locks.c.job == job, run_locks.c.connection == connection).values(
+                    run_id=int(key[0])))
             return int(key[0])
 
     def finish_run(self, run_id: int, status: str, summary: Mapping[str, Any]) -> None:

@@ -22,7 +22,8 @@ class RunLocks:
         when taken, else the holder that keeps it. Taking it marks the job's runs still
         ``running`` (killed ones) ``interrupted``."""
         row = {"job": job, "connection": connection, "token": holder.token,
-               "host": holder.host, "pid": holder.pid, "acquired_at": holder.acquired_at,
+               "host": holder.host, "pid": holder.pid, "run_id": None,
+               "acquired_at": holder.acquired_at,
                "heartbeat_at": holder.heartbeat_at, "expires_at": holder.expires_at}
         where = (run_locks.c.job == job, run_locks.c.connection == connection)
         with self.engine.begin() as conn:
@@ -37,7 +38,7 @@ class RunLocks:
                 assert current is not None  # the insert found it
                 return Holder(current.token, current.host, current.pid,
                               _aware(current.acquired_at), _aware(current.heartbeat_at),
-                              _aware(current.expires_at))
+                              _aware(current.expires_at), current.run_id)
             conn.execute(update(runs).where(
                 runs.c.connection == connection, runs.c.job == job,
                 runs.c.status == "running").values(status="interrupted",

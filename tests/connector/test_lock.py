@@ -69,6 +69,14 @@ def test_a_killed_runs_lock_is_taken_over_once_expired_and_its_run_marked_interr
     assert not killed.beat()  # the killed run, were it alive, finds the lock gone
 
 
+def test_the_holder_is_named_by_its_run_once_it_has_started_one(state_url: str) -> None:
+    store, clock = StateStore(state_url), Clock()
+    with lock(store, clock):
+        run_id = store.start_run("default", "sync")
+        with pytest.raises(LockHeld, match=rf", run {run_id}, since "):
+            lock(StateStore(state_url), clock).__enter__()
+
+
 def test_a_heartbeat_keeps_a_long_run_from_being_taken_over(state_url: str) -> None:
     store, clock = StateStore(state_url), Clock()
     with lock(store, clock) as running:
