@@ -126,9 +126,11 @@ class Sweep:
                 continue
             plan.result.failed += 1
             refused.add(str(op.target_id))
+            link = self.store.link(self.connection, op.key)  # op.key is the lead's key
             self.store.park(self.connection, None, parked_as, op.key, op.target_id, result.code,
                             result.message, result.fields, {"fields": dict(op.fields)},
-                            target_id=op.target_id, fingerprint=fingerprint(op.fields))
+                            email=link.email if link else None, target_id=op.target_id,
+                            fingerprint=fingerprint(op.fields))
             log.warning("sla write refused", system=system.name, key=result.key,
                         code=result.code, message=truncate(result.message))
         self.store.unpark(self.connection, parked_as, delivered)
