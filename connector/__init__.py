@@ -13,5 +13,6 @@ returns actions; a job in ``leadsync.jobs`` applies them through the ports and r
 - The SLA: ``calendar``/``durations`` (business time), ``policies`` and ``sla`` (clocks),
   ``routing`` (round robin), ``sweep_plan`` (the sweep, decided with no I/O) returning
   ``sweep_actions``, ``ghosts`` (leads nobody works).
-- Config (``config`` the models, ``config_file`` the loader), errors, retry, logs.
+- Config (``config`` the models, ``config_file`` the loader), errors, retry, logs; the
+  dead-letter policy for refused records (``deadletter``) and the run lock (``lock``).
 """

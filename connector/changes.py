@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
+from leadsync.connector.deadletter import DeadLetterPolicy, due
 from leadsync.connector.models import Cursor, Record
 from leadsync.connector.ports import System
 from leadsync.connector.store import SyncState
@@ -47,6 +48,11 @@ class ChangeSource:
             yield found
 
 
-def parked_ids(store: SyncState, connection: str, target: str) -> list[str]:
-    """The source ids of the records whose writes to ``target`` were refused and parked."""
-    return [p.record_id for p in store.parked(connection, target) if p.record_id]
+def parked_ids(store: SyncState, connection: str, target: str,
+               policy: DeadLetterPolicy | None = None, now: datetime | None = None) -> list[str]:
+    """The source ids of the records whose writes to ``target`` were refused and parked:
+    with a ``policy``, only those it says are due ``now`` (``connector.deadletter``)."""
+    entries = [(p.record_id, p.entry()) for p in store.parked(connection, target) if p.record_id]
+    if policy is None or now is None:
+        return list(dict.fromkeys(record_id for record_id, _ in entries))
+    return due(entries, now, policy)

@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from leadsync.connector import deadletter
 from leadsync.connector.models import SIDES, Cursor, Side, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite, other
 from leadsync.connector.store import Link, SyncState
@@ -43,16 +44,22 @@ class Commit:
         self.run_id = run_id
         self.fields = {side: fields(side) for side in SIDES}
 
-    def refusals(self, planned: Plan, summaries: Mapping[Side, SideSummary]) -> None:
+    def refusals(self, planned: Plan, summaries: Mapping[Side, SideSummary],
+                 pairs: Iterable[Pair] = ()) -> None:
         """Park the records the plan itself refused (a value no transform accepts)."""
+        by_key = {pair.key: pair for pair in pairs}
         for refusal in planned.refusals:
             summaries[refusal.side].failed += 1
+            pair = by_key.get(refusal.key)
             self.store.park(self.connection, self.run_id, self.names[refusal.side],
                             refusal.key, refusal.source.id, "INVALID_VALUE",
-                            f"{refusal.field}: {refusal.message}", [refusal.field], {})
+                            f"{refusal.field}: {refusal.message}", [refusal.field], {},
+                            email=pair.email(other(refusal.side)) if pair else None,
+                            target_id=pair.linked_id(refusal.side) if pair else None,
+                            fingerprint=deadletter.fingerprint(refusal.source.fields))
             log.warning("record refused", system=self.names[refusal.side], key=refusal.key,
                         source_id=refusal.source.id, field=refusal.field,
-                        message=refusal.message)
+                        message=deadletter.truncate(refusal.message))
 
     def batch(self, side: Side, batch: Sequence[PlannedWrite], results: Sequence[WriteResult],
               summary: SideSummary, pairs: Mapping[str, Pair]) -> None:
@@ -64,12 +71,18 @@ class Commit:
         for planned, outcome in zip(batch, results, strict=True):
             if not outcome.ok:
                 summary.failed += 1
+                pair = pairs.get(planned.op.key)
+                came_from = side if planned.source.system == target else other(side)
                 self.store.park(self.connection, self.run_id, target, planned.op.key,
                                 planned.source.id, outcome.code, outcome.message,
-                                outcome.fields, {"fields": dict(planned.op.fields)})
+                                outcome.fields, {"fields": dict(planned.op.fields)},
+                                email=pair.email(came_from) if pair else None,
+                                target_id=planned.op.target_id,
+                                fingerprint=deadletter.fingerprint(planned.op.fields))
                 log.warning("record refused", system=target, key=planned.op.key,
                             source_id=planned.source.id, code=outcome.code,
-                            message=outcome.message, fields=list(outcome.fields))
+                            message=deadletter.truncate(outcome.message),
+                            fields=list(outcome.fields))
                 continue
             _agree(written, read, planned)
             if planned.follows is not None:

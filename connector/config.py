@@ -189,6 +189,7 @@ class StateSettings(BaseModel):
     model_config = _MODEL_CONFIG
 
     url: str = Field(default="sqlite:///leadsync.db", repr=False)
+    lock_expiry_seconds: int = Field(default=120, ge=1)  # a killed run's lock, taken over after
 
     @field_validator("url")
     @classmethod
@@ -224,6 +225,7 @@ class SyncSettings(BaseModel):
     batch_size: int = Field(default=200, ge=1, le=200)
     dry_run: bool = False
     connection: str = "default"  # the name this pair's state is kept under in the store
+    max_attempts: int = Field(default=5, ge=1)  # a refused record's attempts, then it waits
 
 
 class DefinitionSettings(BaseModel):

@@ -18,7 +18,10 @@ Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several ca
 - ``definitions``: the lead definitions adopted, in order (schema version 2);
 - ``sla_clocks``: each handed-off lead's SLA clock; ``audit``: every stamp, breach,
   reassignment and recycle with its policy and reason; ``job_state``: small named values a
-  job keeps between runs, such as the round-robin position (schema version 3).
+  job keeps between runs, such as the round-robin position (schema version 3);
+- ``parked`` rows also keep the email, the target's id, a fingerprint of what was sent, the
+  last refusal and a retry asked for (``connector.deadletter``); ``run_locks``: one row per job
+  and connection while a run holds it (``connector.lock``) (schema version 4).
 """
 
 from __future__ import annotations
@@ -37,13 +40,15 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     insert,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection
 
 from leadsync.connector.errors import ConfigError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -106,9 +111,27 @@ parked = Table(
     Column("payload", JSON),
     Column("attempts", Integer, nullable=False, default=1),
     Column("status", String(20), nullable=False, default="parked"),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),  # first refused
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("email", String(320)),  # schema version 4
+    Column("target_id", String(64)),
+    Column("fingerprint", String(64)),
+    Column("last_at", DateTime(timezone=True)),  # last refused
+    Column("retry_at", DateTime(timezone=True)),  # ``leadsync errors retry``
     UniqueConstraint("connection", "system", "key", name="uq_parked_record"),
+)
+
+run_locks = Table(
+    "run_locks", metadata,
+    Column("job", String(50), primary_key=True),
+    Column("connection", String(100), primary_key=True),
+    Column("token", String(64), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("run_id", Integer),  # the run it started, once started (``runs``)
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
 definitions = Table(
@@ -156,10 +179,24 @@ settings_table = Table(
     Column("value", JSON),
 )
 
+_PARKED_V4 = ("email", "target_id", "fingerprint", "last_at", "retry_at")
+
+
+def _dead_letters_and_locks(conn: Connection) -> None:
+    """Version 4: the dead-letter columns of ``parked`` (those missing) and ``run_locks``."""
+    present = {column["name"] for column in inspect(conn).get_columns("parked")}
+    for name in _PARKED_V4:
+        if name not in present:
+            kind = parked.c[name].type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE parked ADD COLUMN {name} {kind}"))
+    run_locks.create(conn, checkfirst=True)
+
+
 _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: metadata.create_all(conn, tables=[cursors, links, ledger, runs, parked]),
     2: lambda conn: definitions.create(conn, checkfirst=True),
     3: lambda conn: metadata.create_all(conn, tables=[clocks, audit, settings_table]),
+    4: _dead_letters_and_locks,
 }
 
 

@@ -7,12 +7,13 @@ the migrations run at open time live in ``connector.schema``.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, create_engine, func, insert, select, update
+from sqlalchemy import Table, create_engine, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
@@ -27,15 +28,20 @@ from leadsync.connector.schema import (
     ledger,
     links,
     migrate,
-    parked,
+    run_locks,
     runs,
     schema_version,
     settings_table,
 )
+from leadsync.connector.state_locks import RunLocks
+from leadsync.connector.state_parked import ParkedRows
 from leadsync.connector.store import Link, ParkedRecord
 
 __all__ = ["SCHEMA_VERSION", "Link", "ParkedRecord", "StateStore", "links", "new_key",
            "schema_version"]
+
+
+_MIGRATION_LOCK = 0x1EAD5  # the PostgreSQL advisory lock a migration holds
 
 
 def new_key() -> str:
@@ -54,8 +60,10 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-class StateStore:
-    """Where LeadSync remembers what it has seen and done, for one or more connections."""
+class StateStore(ParkedRows, RunLocks):
+    """Where LeadSync remembers what it has seen and done, for one or more connections.
+
+    The dead-letter queue (``parked``) is ``ParkedRows``'s, the run locks ``RunLocks``'s."""
 
     def __init__(self, url: str, *, engine: Engine | None = None) -> None:
         try:
@@ -80,8 +88,20 @@ class StateStore:
             raise ConfigError(_damaged(self.engine, "; ".join(problems[:3])), "state.url")
 
     def _migrate(self) -> None:
-        with self.engine.begin() as conn:
-            migrate(conn)
+        """Migrate once even when several processes open a new store at the same moment:
+        PostgreSQL serialises them on an advisory lock; SQLite says it is locked, and the
+        step is tried again."""
+        for attempt in range(1, 6):
+            try:
+                with self.engine.begin() as conn:
+                    if self.engine.dialect.name == "postgresql":
+                        conn.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
+                    migrate(conn)
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig) or attempt == 5:
+                    raise
+                time.sleep(0.1 * attempt)
 
     @property
     def version(self) -> int:
@@ -206,11 +226,15 @@ class StateStore:
 
     # runs
     def start_run(self, connection: str, job: str) -> int:
+        """Record a run as started; the job's lock, when held, names it from now on."""
         with self.engine.begin() as conn:
             result = conn.execute(insert(runs).values(
                 connection=connection, job=job, started_at=_now(), status="running"))
             key = result.inserted_primary_key
             assert key is not None  # an INSERT of one row always has one
+            conn.execute(update(run_locks).where(
+                run_locks.c.job == job, run_locks.c.connection == connection).values(
+                    run_id=int(key[0])))
             return int(key[0])
 
     def finish_run(self, run_id: int, status: str, summary: Mapping[str, Any]) -> None:
@@ -225,49 +249,6 @@ class StateStore:
             return [{**row, "started_at": _aware(row["started_at"]),
                      "finished_at": _aware(row["finished_at"]),
                      "summary": row["summary"]} for row in rows]
-
-    # parked records
-    def park(self, connection: str, run_id: int | None, system: str, key: str,
-             record_id: str | None, code: str, message: str, fields: Sequence[str],
-             payload: Mapping[str, Any], conn: Connection | None = None) -> None:
-        """Park a refused record; parking it again counts another attempt."""
-        now = _now()
-        with self._tx(conn) as tx:
-            done = tx.execute(update(parked).where(
-                parked.c.connection == connection, parked.c.system == system,
-                parked.c.key == key,
-            ).values(run_id=run_id, record_id=record_id, code=code, message=message,
-                     fields=list(fields), payload=dict(payload), status="parked",
-                     attempts=parked.c.attempts + 1, updated_at=now)).rowcount
-            if not done:
-                tx.execute(insert(parked).values(
-                    connection=connection, run_id=run_id, system=system, key=key,
-                    record_id=record_id, code=code, message=message, fields=list(fields),
-                    payload=dict(payload), attempts=1, status="parked", created_at=now,
-                    updated_at=now))
-
-    def unpark(self, connection: str, system: str, keys: Iterable[str],
-               conn: Connection | None = None) -> None:
-        """Mark parked records as delivered."""
-        keys = list(keys)
-        with self._tx(conn) as tx:
-            for chunk in _chunks(keys, 500):
-                tx.execute(update(parked).where(
-                    parked.c.connection == connection, parked.c.system == system,
-                    parked.c.key.in_(chunk), parked.c.status == "parked",
-                ).values(status="delivered", updated_at=_now()))
-
-    def parked(self, connection: str, system: str | None = None) -> list[ParkedRecord]:
-        query = select(parked).where(parked.c.connection == connection,
-                                     parked.c.status == "parked")
-        if system:
-            query = query.where(parked.c.system == system)
-        with self.engine.connect() as conn:
-            return [ParkedRecord(
-                id=row.id, system=row.system, key=row.key, record_id=row.record_id,
-                code=row.code, message=row.message, fields=tuple(row.fields or ()),
-                payload=row.payload or {}, attempts=row.attempts, status=row.status,
-            ) for row in conn.execute(query.order_by(parked.c.id))]
 
     # lead definitions
     def adopt_definition(self, connection: str, version: str, fingerprint: str, name: str,

@@ -15,8 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from leadsync.connector.deadletter import Entry
+from leadsync.connector.lock import Holder
 from leadsync.connector.models import Cursor, FieldValue
 
 Tx = Any  # a transaction handed out by ``transaction()``, opaque to callers
@@ -45,7 +48,18 @@ class ParkedRecord:
     fields: tuple[str, ...]
     payload: dict[str, Any]
     attempts: int
-    status: str
+    status: str  # parked, delivered or discarded (``connector.deadletter``)
+    email: str | None = None
+    target_id: str | None = None  # the record's id in the system that refused it, if known
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    retry_at: datetime | None = None
+    fingerprint: str = ""
+
+    def entry(self) -> Entry:
+        """What the dead-letter policy needs of it."""
+        return Entry(self.status, self.attempts, self.last_at or datetime.min.replace(tzinfo=UTC),
+                     self.retry_at, self.fingerprint)
 
 
 Ledger = dict[str, dict[tuple[str, str], FieldValue]]  # key -> (system, field) -> last value
@@ -75,7 +89,8 @@ class SyncState(Protocol):
 
     def park(self, connection: str, run_id: int | None, system: str, key: str,
              record_id: str | None, code: str, message: str, fields: Sequence[str],
-             payload: Mapping[str, Any], conn: Tx = None) -> None: ...
+             payload: Mapping[str, Any], conn: Tx = None, *, email: str | None = None,
+             target_id: str | None = None, fingerprint: str = "") -> None: ...
 
     def unpark(self, connection: str, system: str, keys: Iterable[str],
                conn: Tx = None) -> None: ...
@@ -119,3 +134,24 @@ class Store(SyncState, Protocol):
     def job_value(self, connection: str, name: str, default: Any = None) -> Any: ...
 
     def set_job_value(self, connection: str, name: str, value: Any, conn: Tx = None) -> None: ...
+
+    # the dead-letter queue (``connector.deadletter``) and run locks (``connector.lock``)
+    def dead_letters(self, connection: str, system: str | None = None,
+                     statuses: Sequence[str] = ("parked", "discarded")
+                     ) -> list[ParkedRecord]: ...
+
+    def dead_letter(self, connection: str, parked_id: int) -> ParkedRecord | None: ...
+
+    def retry_parked(self, connection: str, ids: Sequence[int] | None = None,
+                     at: datetime | None = None) -> int: ...
+
+    def discard_parked(self, connection: str, parked_id: int) -> bool: ...
+
+    def acquire_lock(self, job: str, connection: str, holder: Holder) -> Holder | None:
+        """Take the lock for ``holder`` (None), or the holder that keeps it."""
+        ...
+
+    def renew_lock(self, job: str, connection: str, token: str, now: datetime,
+                   expires_at: datetime) -> bool: ...
+
+    def release_lock(self, job: str, connection: str, token: str) -> None: ...

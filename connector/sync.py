@@ -27,6 +27,7 @@ import structlog
 
 from leadsync.connector.changes import ChangeSource, parked_ids
 from leadsync.connector.commit import Commit, SideSummary
+from leadsync.connector.deadletter import DeadLetterPolicy
 from leadsync.connector.deliver import CarryBack, Deliver, Progress
 from leadsync.connector.errors import ReserveReached
 from leadsync.connector.judge import Judge
@@ -76,6 +77,7 @@ class SyncEngine:
         self.batch_size, self.clock, self.qualifier = batch_size, clock, qualifier
         self.page_size = page_size  # pairs judged, planned and delivered at a time
         self.names: dict[Side, str] = {side: self.systems[side].name for side in SIDES}
+        self.dead_letters = DeadLetterPolicy()  # when parked records are read again
 
     def run(self, dry_run: bool = False, progress: Progress | None = None,
             full: bool = False) -> SyncResult:
@@ -105,7 +107,7 @@ class SyncEngine:
                 result.evaluated += judged.evaluated
                 result.qualified += judged.qualified
                 if not dry_run:
-                    commit.refusals(planned, summaries)
+                    commit.refusals(planned, summaries, pairs)
                     commit.agreed(planned)
                     deliver.deliver(planned, pairs, summaries, self._carry_back(contexts))
                     commit.settle(pairs, planned)
@@ -141,7 +143,8 @@ class SyncEngine:
         return {side: ChangeSource(
             self.systems[side], self.fields(side),
             None if full else self.store.cursor(self.connection, self.names[side]), until,
-            parked_ids(self.store, self.connection, self.names[other(side)]),
+            parked_ids(self.store, self.connection, self.names[other(side)],
+                       self.dead_letters, datetime.now(UTC)),  # the store's clock
         ) for side in SIDES}
 
     def _match(self, sources: dict[Side, ChangeSource]) -> Iterator[list[Pair]]:

@@ -11,11 +11,13 @@ it through (each sweep recomputes what to write).
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from leadsync.connector.config import Config
+from leadsync.connector.deadletter import fingerprint, truncate
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Record, Side, WriteOp
 from leadsync.connector.ports import Notifier
@@ -29,6 +31,7 @@ from leadsync.connector.sweep_plan import (
     pool_members,
 )
 from leadsync.connector.sync import SyncEngine
+from leadsync.jobs.locking import locked
 from leadsync.jobs.sla_setup import SlaContext
 
 log = structlog.get_logger("leadsync.sla")
@@ -129,10 +132,13 @@ class Sweep:
                 continue
             plan.result.failed += 1
             refused.add(str(op.target_id))
+            link = self.store.link(self.connection, op.key)  # op.key is the lead's key
             self.store.park(self.connection, None, parked_as, op.key, op.target_id, result.code,
-                            result.message, result.fields, {"fields": dict(op.fields)})
+                            result.message, result.fields, {"fields": dict(op.fields)},
+                            email=link.email if link else None, target_id=op.target_id,
+                            fingerprint=fingerprint(op.fields))
             log.warning("sla write refused", system=system.name, key=result.key,
-                        code=result.code, message=result.message)
+                        code=result.code, message=truncate(result.message))
         self.store.unpark(self.connection, parked_as, delivered)
         return refused
 
@@ -160,11 +166,13 @@ def run_sweep(config: Config, now: datetime, dry_run: bool = False,
     """One sweep; it writes nothing when ``plans_only`` says so."""
     from leadsync.jobs.sla_setup import prepare_sla
 
-    ctx = prepare_sla(config)
-    try:
-        return Sweep(ctx, now, dry_run=plans_only(now, dry_run, allow_future_writes)).run()
-    finally:
-        ctx.engine.store.close()
+    planning = plans_only(now, dry_run, allow_future_writes)
+    with nullcontext() if planning else locked(config, "sla"):  # a plan alone takes no lock
+        ctx = prepare_sla(config)
+        try:
+            return Sweep(ctx, now, dry_run=planning).run()
+        finally:
+            ctx.engine.store.close()
 
 
 __all__ = ["ConfigError", "Sweep", "SweepResult", "plans_only", "run_sweep"]

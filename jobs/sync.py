@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 
 from leadsync.adapters.registry import synced_object
 from leadsync.connector.config import Config
+from leadsync.connector.deadletter import DeadLetterPolicy, fingerprint
 from leadsync.connector.definition import Definition
 from leadsync.connector.definition_file import load_definition
 from leadsync.connector.errors import ConfigError
@@ -17,6 +19,7 @@ from leadsync.connector.qualify import Qualifier
 from leadsync.connector.state import StateStore
 from leadsync.connector.sync import Progress, SyncEngine, SyncResult
 from leadsync.jobs.install import check_installed
+from leadsync.jobs.locking import locked
 
 
 def key_field_spec(system: System) -> FieldInfo:
@@ -79,13 +82,30 @@ def adopt(engine: SyncEngine) -> bool:
 
 def run_sync(config: Config, dry_run: bool = False, progress: Progress | None = None,
              now: datetime | None = None) -> SyncResult:
-    """One pass; ``now`` (tests, what-ifs) stands in for the clock that stamps verdicts."""
-    engine = prepare(config)
-    if now is not None:
-        engine.clock = lambda: now
-    try:
-        dry_run = dry_run or config.sync.dry_run
-        full = False if dry_run else adopt(engine)
-        return engine.run(dry_run=dry_run, progress=progress, full=full)
-    finally:
-        engine.store.close()
+    """One pass; ``now`` (tests, what-ifs) stands in for the clock that stamps verdicts.
+    A pass that writes holds the sync lock of its connection (``LockHeld`` when taken)."""
+    dry_run = dry_run or config.sync.dry_run
+    with nullcontext() if dry_run else locked(config, "sync"):
+        engine = prepare(config)
+        if now is not None:
+            engine.clock = lambda: now
+        try:
+            if not dry_run:
+                retry_dead_letters_on_new_config(engine, config)
+            full = False if dry_run else adopt(engine)
+            return engine.run(dry_run=dry_run, progress=progress, full=full)
+        finally:
+            engine.store.close()
+
+
+def retry_dead_letters_on_new_config(engine: SyncEngine, config: Config) -> None:
+    """Apply ``[sync] max_attempts``; when the config or mapping changed since the last pass,
+    every parked record is due again (``connector.deadletter``)."""
+    engine.dead_letters = DeadLetterPolicy(max_attempts=config.sync.max_attempts)
+    mapping = engine.mapping.path.read_text(encoding="utf-8")
+    current = fingerprint({"config": config.model_dump_json(), "mapping": mapping})
+    previous = engine.store.job_value(engine.connection, "dead_letter_config")
+    if previous != current:
+        if previous is not None:
+            engine.store.retry_parked(engine.connection)
+        engine.store.set_job_value(engine.connection, "dead_letter_config", current)

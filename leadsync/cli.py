@@ -19,6 +19,7 @@ import typer
 
 from leadsync import __version__
 from leadsync.definition_cli import app as definition_app
+from leadsync.errors_cli import app as errors_app
 from leadsync.install_cli import install
 from leadsync.options import ConfigOption, LogFormatOption, load_settings
 from leadsync.sla_cli import app as sla_app
@@ -33,6 +34,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(config_app, name="config")
 app.add_typer(definition_app, name="definition")
 app.add_typer(sla_app, name="sla")
+app.add_typer(errors_app, name="errors")
 app.command("audit")(audit)
 app.command("install")(install)
 
@@ -125,9 +127,9 @@ def sync(
     """Run one bidirectional, incremental sync pass."""
     from rich.console import Console
 
-    from leadsync.connector.errors import ConfigError, LeadSyncError, ReserveReached
+    from leadsync.connector.errors import ConfigError, LeadSyncError, LockHeld, ReserveReached
     from leadsync.connector.logs import configure_logging
-    from leadsync.exits import exit_code_for
+    from leadsync.exits import ExitCode, exit_code_for
     from leadsync.jobs.sync import run_sync
     from leadsync.render import plan_table, summary_table
 
@@ -140,17 +142,18 @@ def sync(
     except ConfigError as exc:
         typer.echo(f"configuration error:\n{exc}", err=True)
         raise typer.Exit(exit_code_for(exc)) from exc
-    except ReserveReached as exc:
-        typer.echo(f"sync stopped: {exc}", err=True)
-        raise typer.Exit(exit_code_for(exc)) from exc
-    except LeadSyncError as exc:
-        typer.echo(f"sync failed: {exc}", err=True)
+    except LeadSyncError as exc:  # exit 4 locked, 5 reserve reached, 1 failed
+        what = ("not run" if isinstance(exc, LockHeld)
+                else "stopped" if isinstance(exc, ReserveReached) else "failed")
+        typer.echo(f"sync {what}: {exc}", err=True)
         raise typer.Exit(exit_code_for(exc)) from exc
     if result.dry_run:
         console.print(plan_table(result))
     console.print(summary_table(result))
     if any(side.failed for side in result.sides.values()):
-        console.print("Some records were refused and parked; they are retried on the next run.")
+        console.print("Some records were refused and parked; they are retried on the next run "
+                      "(see leadsync errors list).")
+        raise typer.Exit(ExitCode.REFUSED)
 
 
 @app.command()

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from leadsync.connector.errors import ConfigError, LeadSyncError
+from leadsync.exits import ExitCode, exit_code_for
 from leadsync.options import (
     ConfigOption,
     JsonOption,
@@ -93,11 +94,12 @@ def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOptio
         result = run_sweep(settings, moment, dry_run, allow_future_writes)
     except ConfigError as exc:
         raise fail(f"configuration error:\n{exc}") from exc
-    except LeadSyncError as exc:
-        raise fail(f"sweep failed: {exc}", 1) from exc
+    except LeadSyncError as exc:  # exit 4 locked, 5 reserve reached, 1 failed
+        raise fail(f"sweep failed: {exc}", exit_code_for(exc)) from exc
+    done = typer.Exit(ExitCode.REFUSED if result.failed else ExitCode.OK)  # 3: some parked
     if as_json:
         typer.echo(json.dumps({**result.as_dict(), "dry_run": planning}, indent=2))
-        return
+        raise done
     table = Table(title="SLA sweep (dry run: nothing written)" if planning else "SLA sweep")
     table.add_column("")
     table.add_column("leads", justify="right")
@@ -110,6 +112,7 @@ def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOptio
     for name, value in rows:
         table.add_row(name, str(value))
     Console().print(table)
+    raise done
 
 
 @app.command("ghosts")

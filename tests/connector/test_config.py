@@ -198,8 +198,9 @@ def test_an_unknown_key_in_a_section_suggests_the_closest_one(tmp_path: Path) ->
 def test_an_unknown_key_without_a_close_one_lists_the_known_keys(tmp_path: Path) -> None:
     path = write(tmp_path, replace(VALID, "[sync]\n", "[sync]\nzzz = 1\n"))
 
-    assert problems(path) == [
-        f"{path}: sync.zzz: unknown key; known keys: mapping, batch_size, dry_run, connection"]
+    [problem] = problems(path)
+    assert problem.startswith(
+        f"{path}: sync.zzz: unknown key; known keys: mapping, batch_size, dry_run, connection")
 
 
 def test_an_unknown_key_in_a_system_is_matched_against_its_kind(tmp_path: Path) -> None:

@@ -132,7 +132,7 @@ def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path) -> None:
         conn.execute(insert(schema_version).values(version=1))
     engine.dispose()
     store = StateStore(url)
-    assert store.version == SCHEMA_VERSION == 3
+    assert store.version == SCHEMA_VERSION == 4
     assert store.adopt_definition("default", "v1", "f", "n", [], None)
 
 

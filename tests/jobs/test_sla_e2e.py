@@ -313,7 +313,7 @@ def test_a_write_the_crm_refuses_is_parked_with_its_code_and_the_sweep_goes_on(
 
     [parked] = StateStore(config.state.url).parked("default", "salesforce:sla")
     assert parked.code == "STRING_TOO_LONG"
-    assert parked.record_id == lead["Id"]
+    assert parked.record_id == lead["Id"] and parked.email == HOT["email"].lower()
     assert parked.payload["fields"]["Status"] == "Recycled - Nurture"
     assert lead_now(sf, lead["Id"])["Status"] != "Recycled - Nurture"
     hs = hubspot_client(sandbox)

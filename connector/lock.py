@@ -1,0 +1,119 @@
+"""One run at a time: a lock per job and connection, kept in the state store.
+
+A run takes the lock before it reads or writes anything and gives it back when it ends. While
+it runs, a heartbeat moves the lock's expiry forward (every third of ``expiry``); a run killed
+without giving the lock back stops the heartbeat, and once the lock expires the next run takes
+it over (and the store marks the killed run ``interrupted``). A second run while the lock is
+held raises ``LockHeld`` naming the holder: host, process id, run token, since when.
+
+The store takes the lock in one transaction (an insert that does nothing when a row exists, else
+an update of an expired row), so two processes on SQLite or PostgreSQL cannot both win.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Protocol
+
+import structlog
+
+from leadsync.connector.errors import LockHeld
+
+log = structlog.get_logger("leadsync.lock")
+
+EXPIRY = timedelta(seconds=120)  # ``[state] lock_expiry_seconds``
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who holds a lock, and until when it stands without a heartbeat."""
+
+    token: str  # this run's own id
+    host: str
+    pid: int
+    acquired_at: datetime
+    heartbeat_at: datetime
+    expires_at: datetime
+    run_id: int | None = None  # the run it started (``runs``), once it has
+
+    def describe(self) -> str:
+        run = f"run {self.run_id}" if self.run_id is not None else f"run {self.token[:12]}"
+        return (f"held by pid {self.pid} on {self.host}, {run}, since "
+                f"{self.acquired_at:%Y-%m-%d %H:%M:%S} UTC, expires "
+                f"{self.expires_at:%Y-%m-%d %H:%M:%S} UTC unless renewed")
+
+
+class LockStore(Protocol):
+    def acquire_lock(self, job: str, connection: str, holder: Holder) -> Holder | None: ...
+
+    def renew_lock(self, job: str, connection: str, token: str, now: datetime,
+                   expires_at: datetime) -> bool: ...
+
+    def release_lock(self, job: str, connection: str, token: str) -> None: ...
+
+
+def me(now: datetime, expiry: timedelta) -> Holder:
+    """A holder for this process, fresh."""
+    return Holder(uuid.uuid4().hex, socket.gethostname(), os.getpid(), now, now, now + expiry)
+
+
+class RunLock:
+    """``with RunLock(store, "sync", connection):`` runs the block holding the lock."""
+
+    def __init__(self, store: LockStore, job: str, connection: str,
+                 expiry: timedelta = EXPIRY,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.store, self.job, self.connection = store, job, connection
+        self.expiry, self.clock = expiry, clock
+        self.holder: Holder | None = None
+        self.lost = False  # a heartbeat found the lock taken over
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
+
+    def __enter__(self) -> RunLock:
+        mine = me(self.clock(), self.expiry)
+        current = self.store.acquire_lock(self.job, self.connection, mine)
+        if current is not None:
+            raise LockHeld(self.job, self.connection, current.describe())
+        self.holder = mine
+        self._beat = threading.Thread(target=self._heartbeat, name=f"lock-{self.job}",
+                                      daemon=True)
+        self._beat.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join()
+        if self.holder is not None:
+            self.store.release_lock(self.job, self.connection, self.holder.token)
+            self.holder = None
+
+    def beat(self) -> bool:
+        """Move the expiry forward; False when the lock is no longer ours."""
+        assert self.holder is not None
+        now = self.clock()
+        held = self.store.renew_lock(self.job, self.connection, self.holder.token, now,
+                                     now + self.expiry)
+        if held:
+            self.holder = replace(self.holder, heartbeat_at=now, expires_at=now + self.expiry)
+        return held
+
+    def _heartbeat(self) -> None:
+        interval = max(self.expiry.total_seconds() / 3, 0.1)
+        while not self._stop.wait(interval):
+            try:
+                if not self.beat() and not self.lost:
+                    self.lost = True
+                    log.error("run lock lost: another run took it over after it expired",
+                              job=self.job, connection=self.connection)
+            except Exception as exc:  # the store is away for a moment: try at the next beat
+                log.warning("run lock heartbeat failed", job=self.job, error=str(exc))

@@ -1,0 +1,73 @@
+"""The state store's run locks, in SQL (``StateStore`` has these; see ``connector.lock``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.dml import Insert
+
+from leadsync.connector.lock import Holder
+from leadsync.connector.schema import run_locks, runs
+
+
+class RunLocks:
+    """The ``run_locks`` table: one row per job and connection while a run holds it."""
+
+    engine: Engine
+
+    def acquire_lock(self, job: str, connection: str, holder: Holder) -> Holder | None:
+        """Take the lock in one transaction: insert it, or take over an expired one; None
+        when taken, else the holder that keeps it. Taking it marks the job's runs still
+        ``running`` (killed ones) ``interrupted``."""
+        row = {"job": job, "connection": connection, "token": holder.token,
+               "host": holder.host, "pid": holder.pid, "run_id": None,
+               "acquired_at": holder.acquired_at,
+               "heartbeat_at": holder.heartbeat_at, "expires_at": holder.expires_at}
+        where = (run_locks.c.job == job, run_locks.c.connection == connection)
+        with self.engine.begin() as conn:
+            inserted = self._insert_new(conn).values(**row).returning(run_locks.c.token)
+            taken = conn.execute(inserted).first() is not None  # rowcount: -1 on psycopg
+            if not taken:
+                taken = conn.execute(update(run_locks).where(
+                    *where, run_locks.c.expires_at < holder.acquired_at).values(
+                        **row)).rowcount == 1
+            if not taken:
+                current = conn.execute(select(run_locks).where(*where)).first()
+                assert current is not None  # the insert found it
+                return Holder(current.token, current.host, current.pid,
+                              _aware(current.acquired_at), _aware(current.heartbeat_at),
+                              _aware(current.expires_at), current.run_id)
+            conn.execute(update(runs).where(
+                runs.c.connection == connection, runs.c.job == job,
+                runs.c.status == "running").values(status="interrupted",
+                                                   finished_at=holder.acquired_at))
+        return None
+
+    def renew_lock(self, job: str, connection: str, token: str, now: datetime,
+                   expires_at: datetime) -> bool:
+        with self.engine.begin() as conn:
+            return conn.execute(update(run_locks).where(
+                run_locks.c.job == job, run_locks.c.connection == connection,
+                run_locks.c.token == token).values(heartbeat_at=now,
+                                                   expires_at=expires_at)).rowcount == 1
+
+    def release_lock(self, job: str, connection: str, token: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(run_locks).where(
+                run_locks.c.job == job, run_locks.c.connection == connection,
+                run_locks.c.token == token))
+
+    @staticmethod
+    def _insert_new(conn: Connection) -> Insert:
+        """INSERT ... ON CONFLICT DO NOTHING, in the dialect of the store."""
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+            return postgresql_insert(run_locks).on_conflict_do_nothing()
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        return sqlite_insert(run_locks).on_conflict_do_nothing()
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
