@@ -3,8 +3,11 @@
 A run takes the lock before it reads or writes anything and gives it back when it ends. While
 it runs, a heartbeat moves the lock's expiry forward (every third of ``expiry``); a run killed
 without giving the lock back stops the heartbeat, and once the lock expires the next run takes
-it over (and the store marks the killed run ``interrupted``). A second run while the lock is
-held raises ``LockHeld`` naming the holder: host, process id, run token, since when.
+it over (and the store marks the killed run ``interrupted``). A holder on this same machine
+whose process is gone (killed with SIGKILL, the machine's OOM killer) is taken over at once,
+without waiting for the expiry; a holder elsewhere is trusted until its lock expires. A second
+run while the lock is held raises ``LockHeld`` naming the holder: host, process id, run token,
+since when.
 
 The store takes the lock in one transaction (an insert that does nothing when a row exists, else
 an update of an expired row), so two processes on SQLite or PostgreSQL cannot both win.
@@ -56,7 +59,23 @@ class LockStore(Protocol):
     def renew_lock(self, job: str, connection: str, token: str, now: datetime,
                    expires_at: datetime) -> bool: ...
 
+    def take_over_lock(self, job: str, connection: str, stale_token: str,
+                       holder: Holder) -> bool: ...
+
     def release_lock(self, job: str, connection: str, token: str) -> None: ...
+
+
+def gone(holder: Holder) -> bool:
+    """The holder ran on this machine and its process no longer exists."""
+    if holder.host != socket.gethostname():
+        return False
+    try:
+        os.kill(holder.pid, 0)  # signal 0: is there such a process? (sends nothing)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return False
 
 
 def me(now: datetime, expiry: timedelta) -> Holder:
@@ -80,6 +99,11 @@ class RunLock:
     def __enter__(self) -> RunLock:
         mine = me(self.clock(), self.expiry)
         current = self.store.acquire_lock(self.job, self.connection, mine)
+        if current is not None and gone(current) and self.store.take_over_lock(
+                self.job, self.connection, current.token, mine):
+            log.warning("run lock taken over from a process that is gone", job=self.job,
+                        connection=self.connection, pid=current.pid, host=current.host)
+            current = None
         if current is not None:
             raise LockHeld(self.job, self.connection, current.describe())
         self.holder = mine

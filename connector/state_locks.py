@@ -45,6 +45,25 @@ class RunLocks:
                                                    finished_at=holder.acquired_at))
         return None
 
+    def take_over_lock(self, job: str, connection: str, stale_token: str,
+                       holder: Holder) -> bool:
+        """Replace the lock ``stale_token`` holds (a process known to be gone) with
+        ``holder``'s, in one statement: of two runs that try, one wins. Marks the job's runs
+        still ``running`` ``interrupted``, as a takeover after expiry does."""
+        where = (run_locks.c.job == job, run_locks.c.connection == connection)
+        with self.engine.begin() as conn:
+            taken = conn.execute(update(run_locks).where(
+                *where, run_locks.c.token == stale_token).values(
+                    token=holder.token, host=holder.host, pid=holder.pid, run_id=None,
+                    acquired_at=holder.acquired_at, heartbeat_at=holder.heartbeat_at,
+                    expires_at=holder.expires_at)).rowcount == 1
+            if taken:
+                conn.execute(update(runs).where(
+                    runs.c.connection == connection, runs.c.job == job,
+                    runs.c.status == "running").values(status="interrupted",
+                                                       finished_at=holder.acquired_at))
+        return taken
+
     def renew_lock(self, job: str, connection: str, token: str, now: datetime,
                    expires_at: datetime) -> bool:
         with self.engine.begin() as conn:

@@ -154,4 +154,9 @@ class Store(SyncState, Protocol):
     def renew_lock(self, job: str, connection: str, token: str, now: datetime,
                    expires_at: datetime) -> bool: ...
 
+    def take_over_lock(self, job: str, connection: str, stale_token: str,
+                       holder: Holder) -> bool:
+        """Take the lock from a holder known to be gone; False when someone was faster."""
+        ...
+
     def release_lock(self, job: str, connection: str, token: str) -> None: ...

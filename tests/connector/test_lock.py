@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from leadsync.connector.errors import LockHeld
-from leadsync.connector.lock import RunLock
+from leadsync.connector.lock import Holder, RunLock
 from leadsync.connector.state import StateStore
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -108,3 +112,44 @@ def test_runs_started_together_see_exactly_one_winner(state_url: str) -> None:
     for thread in threads:
         thread.join()
     assert len(won) == 1 and len(refused) == len(stores) - 1
+
+
+def _pid_of_a_finished_process() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()  # reaped: no process of that id exists any more
+    return process.pid
+
+
+def _held_by(store: StateStore, host: str, pid: int) -> str:
+    token = "killed-run-token"
+    store.acquire_lock("sync", "default", Holder(token, host, pid, T0, T0, T0 + EXPIRY))
+    return token
+
+
+def test_a_lock_whose_process_on_this_machine_is_gone_is_taken_over_at_once(
+        state_url: str) -> None:
+    store, clock = StateStore(state_url), Clock()
+    _held_by(store, socket.gethostname(), _pid_of_a_finished_process())
+    run_id = store.start_run("default", "sync")
+    with lock(store, clock) as taken:  # T0: long before the dead holder's lock expires
+        assert taken.holder is not None and taken.holder.pid == os.getpid()
+    assert next(r for r in store.runs("default") if r["id"] == run_id)["status"] == \
+        "interrupted"
+
+
+def test_a_lock_held_from_another_machine_waits_for_its_expiry(state_url: str) -> None:
+    store, clock = StateStore(state_url), Clock()
+    _held_by(store, "another-host.example", _pid_of_a_finished_process())
+    with pytest.raises(LockHeld, match=r"on another-host\.example"):
+        lock(store, clock).__enter__()
+    clock.now = T0 + EXPIRY + timedelta(seconds=1)
+    with lock(store, clock):
+        pass
+
+
+def test_of_two_runs_taking_over_a_gone_holder_one_wins() -> None:
+    store = StateStore("sqlite://")
+    token = _held_by(store, socket.gethostname(), _pid_of_a_finished_process())
+    first, second = (Holder(f"run-{n}", "here", 1, T0, T0, T0 + EXPIRY) for n in (1, 2))
+    assert store.take_over_lock("sync", "default", token, first) is True
+    assert store.take_over_lock("sync", "default", token, second) is False
