@@ -200,7 +200,7 @@ def history(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 
     settings = _load_config_only(config)
     store = StateStore(settings.state.url)
-    rows = store.definition_history("default")
+    rows = store.definition_history(settings.sync.connection)
     store.close()
     if as_json:
         typer.echo(json.dumps(rows, default=str, indent=2))

@@ -125,7 +125,8 @@ def ghosts(config: ConfigOption = None, now: NowOption = None, as_json: JsonOpti
     settings = _config(config)
     moment = now_option(now)
     store = StateStore(settings.state.url)
-    rows = [ghost.as_dict() for ghost in find_ghosts(store.clocks("default"), moment)]
+    clocks = store.clocks(settings.sync.connection)
+    rows = [ghost.as_dict() for ghost in find_ghosts(clocks, moment)]
     store.close()
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
@@ -150,7 +151,7 @@ def audit(email: Annotated[str, typer.Option(help="The lead's email.")],
 
     settings = _config(config)
     store = StateStore(settings.state.url)
-    events = store.events("default", email=email.strip().lower())
+    events = store.events(settings.sync.connection, email=email.strip().lower())
     store.close()
     if as_json:
         typer.echo(json.dumps(events, default=str, indent=2))

@@ -74,6 +74,26 @@ def test_sweep_ghosts_and_audit_from_the_command_line(make_sandbox: Callable[...
     assert events[:3] == ["handoff", "breach", "escalated"]
 
 
+def test_ghosts_audit_and_definition_history_read_the_connection_the_config_names(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox, config, env = configured(make_sandbox, tmp_path)
+    path = Path(config)
+    path.write_text(path.read_text().replace("[sync]\n", '[sync]\nconnection = "emea"\n', 1))
+    hubspot_client(sandbox).crm.contacts.basic_api.create(
+        simple_public_object_input_for_create={"properties": HOT})
+    assert leadsync("sync", "--config", config, env=env).returncode == 0
+    later = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
+    assert leadsync("sla", "sweep", "--config", config, "--now", later,
+                    "--allow-future-writes", env=env).returncode == 0
+
+    ghosts = leadsync("sla", "ghosts", "--config", config, "--now", later, "--json", env=env)
+    assert [g["kind"] for g in json.loads(ghosts.stdout)] == ["untouched"]
+    audit = leadsync("audit", "--email", HOT["email"], "--config", config, "--json", env=env)
+    assert [e["event"] for e in json.loads(audit.stdout)][:1] == ["handoff"]
+    history = leadsync("definition", "history", "--config", config, "--json", env=env)
+    assert len(json.loads(history.stdout)) == 1
+
+
 def test_config_check_reports_bad_sla_policies_and_calendars(
         make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
     bad = SLA.replace('first_touch_within = "1h"', 'first_touch_within = "soon"', 1) \
