@@ -15,7 +15,10 @@ Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several ca
 - ``definitions``: the lead definitions adopted, in order (schema version 2);
 - ``sla_clocks``: each handed-off lead's SLA clock; ``audit``: every stamp, breach,
   reassignment and recycle with its policy and reason; ``job_state``: small named values a
-  job keeps between runs, such as the round-robin position (schema version 3).
+  job keeps between runs, such as the round-robin position (schema version 3);
+- ``effects``: each SLA effect done (a task, a notification, a reassignment, a recycle), by its
+  action's deterministic key, with what it made, so a repeated sweep never does it again
+  (schema version 4).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from sqlalchemy.engine import Connection
 
 from leadsync.connector.errors import ConfigError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -153,10 +156,26 @@ settings_table = Table(
     Column("value", JSON),
 )
 
+effects = Table(
+    "effects", metadata,
+    Column("connection", String(100), primary_key=True),
+    Column("key", String(255), primary_key=True),  # the action's key (sweep_actions.action_key)
+    Column("kind", String(20), nullable=False),  # task, notification, reassignment, recycle
+    Column("target", String(64)),  # what it made or changed: the task's id, the lead's id
+    Column("details", JSON),  # what it set: a reassignment's rep, a recycle's stamp and count
+    Column("done_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _add_effects(conn: Connection) -> None:
+    effects.create(conn, checkfirst=True)
+
+
 _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: metadata.create_all(conn, tables=[cursors, links, ledger, runs, parked]),
     2: lambda conn: definitions.create(conn, checkfirst=True),
     3: lambda conn: metadata.create_all(conn, tables=[clocks, audit, settings_table]),
+    4: _add_effects,
 }
 
 

@@ -24,6 +24,7 @@ from leadsync.connector.schema import (
     clocks,
     cursors,
     definitions,
+    effects,
     ledger,
     links,
     migrate,
@@ -32,7 +33,7 @@ from leadsync.connector.schema import (
     schema_version,
     settings_table,
 )
-from leadsync.connector.store import Link, ParkedRecord
+from leadsync.connector.store import Effect, Link, ParkedRecord
 
 __all__ = ["SCHEMA_VERSION", "Link", "ParkedRecord", "StateStore", "links", "new_key",
            "schema_version"]
@@ -333,6 +334,33 @@ class StateStore:
             self._upsert(tx, settings_table, [{"connection": connection, "name": name,
                                                "value": value}], ["connection", "name"],
                          ["value"])
+
+    # effects done once (SLA tasks, notifications, reassignments, recycles)
+    def effects(self, connection: str, keys: Iterable[str]) -> dict[str, Effect]:
+        found: dict[str, Effect] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(dict.fromkeys(keys)), 500):
+                for row in conn.execute(select(effects).where(
+                        effects.c.connection == connection, effects.c.key.in_(chunk))):
+                    found[row.key] = Effect(row.key, row.kind, row.target, row.details or {})
+        return found
+
+    def record_effect(self, connection: str, effect: Effect,
+                      conn: Connection | None = None) -> None:
+        row = {"connection": connection, "key": effect.key, "kind": effect.kind,
+               "target": effect.target, "details": dict(effect.details), "done_at": _now()}
+        with self._tx(conn) as tx:
+            self._insert_new(tx, effects, row, ["connection", "key"])
+
+    def _insert_new(self, tx: Connection, table: Table, row: dict[str, Any],
+                    keys: list[str]) -> None:
+        """INSERT ... ON CONFLICT DO NOTHING, in the dialect of the store."""
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+            tx.execute(postgresql_insert(table).on_conflict_do_nothing(index_elements=keys), row)
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+            tx.execute(sqlite_insert(table).on_conflict_do_nothing(index_elements=keys), row)
 
     def transaction(self) -> Any:
         """One transaction for several writes (``with store.transaction() as conn``)."""

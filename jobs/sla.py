@@ -16,6 +16,13 @@ from datetime import datetime
 import structlog
 
 from leadsync.connector.config import Config
+from leadsync.connector.effects import (
+    Effects,
+    follow_recorded,
+    make_tasks,
+    notify,
+    record_changes,
+)
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Record, Side, WriteOp
 from leadsync.connector.ports import Notifier
@@ -95,20 +102,23 @@ class Sweep:
 
     # applying
     def _apply(self, plan: SweepPlan) -> set[str]:
-        """Carry the plan out; the record ids whose write was refused."""
-        if plan.tasks:
-            results = self.ctx.activities.create_tasks([t.task for t in plan.tasks])
-            for action, result in zip(plan.tasks, results, strict=True):
-                action.done(result)
-        for notification in plan.notifications:
-            if self.notifier is not None:
-                notification.delivered(self.notifier.notify(notification.key,
-                                                            notification.event))
+        """Carry the plan out, each effect once (``connector.effects``); the record ids whose
+        write was refused."""
+        effects = Effects.of(self.store, self.connection, plan)
+        view, process = self.engine.mapping.view, self.ctx.process
+        recycle_fields = {process.status, *filter(None, (
+            view.sla_field(name, "crm") for name in ("recycled_at", "recycle_reason",
+                                                     "recycle_count")))}
+        follow_recorded(plan, effects.done, process.owner, recycle_fields)
+        make_tasks(effects, self.ctx.activities, plan.tasks)
+        notify(effects, self.notifier, plan.notifications)
         refused = self._send("crm", plan, plan.writes_to("crm"))
+        record_changes(effects, plan, refused, recycle_fields)
         refused |= self._send("marketing", plan, plan.writes_to("marketing", refused))
         for name, ids in plan.nurture_ids(refused).items():
             if self.ctx.lists is not None:
                 self.ctx.lists.add_to_list(name, ids)
+        log.info("sla effects", **effects.counts())
         return refused
 
     def _send(self, side: Side, plan: SweepPlan, ops: list[WriteOp]) -> set[str]:

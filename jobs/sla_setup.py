@@ -66,6 +66,7 @@ def prepare_sla(config: Config) -> SlaContext:
     engine = prepare(config)
     marketing, crm = engine.systems["marketing"], engine.systems["crm"]  # fields ensured
     activities = _activities(crm)
+    activities.ensure_task_fields(activities.task_fields)  # the key each task carries
     lists = _lists(marketing, settings)
     process = sales_process(activities.process, settings)
     view = engine.mapping.view

@@ -52,10 +52,10 @@ class FaultInjector:
 
     Trouble is one of ``kinds``: the vendor's throttle answer, a 503, a connection dropped before
     any byte of the response is sent (the request not applied), or a lost answer: a write
-    (any method but GET and HEAD) applied in full and then its connection dropped before the
-    answer, as a client sees a timeout after the vendor committed (a read that draws it is
-    answered: it has no effect to lose). Lost answers are chosen explicitly (``ALL_KINDS``);
-    ``KINDS`` is the default.
+    (any method but GET and HEAD, save HubSpot's searches and batch reads) applied in full and
+    then its connection dropped before the answer, as a client sees a timeout after the vendor
+    committed (a read that draws it is answered: it has no effect to lose). Lost answers are
+    chosen explicitly (``ALL_KINDS``); ``KINDS`` is the default.
     """
 
     KINDS = ("throttle", "unavailable", "drop")
@@ -82,7 +82,7 @@ class FaultInjector:
             return self.app.throttle_response()(environ, start_response)
         if kind == "unavailable":
             return self.app.unavailable_response()(environ, start_response)
-        if kind == "lost" and environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
+        if kind == "lost" and _is_write(environ):
             _apply_unanswered(self.app, environ)
             _drop_connection(environ)
         if kind == "drop":
@@ -97,6 +97,15 @@ class FaultInjector:
             if self.rng.random() >= self.rate:
                 return None
             return self.rng.choice(self.kinds)
+
+
+READS_BY_POST = ("/search", "/batch/read")  # HubSpot's searches and batch reads
+
+
+def _is_write(environ: WSGIEnviron) -> bool:
+    if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
+        return False
+    return not str(environ.get("PATH_INFO", "")).rstrip("/").endswith(READS_BY_POST)
 
 
 def _apply_unanswered(app: Emulator, environ: WSGIEnviron) -> None:

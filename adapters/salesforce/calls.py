@@ -31,17 +31,19 @@ class SalesforceCalls:
         self.made = 0
 
     def __call__(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        def attempt() -> T:
-            self.daily_budget.acquire()
-            self.made += 1
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                raise translate(exc, what) from exc
-            finally:
-                self._observe_usage()
+        return self.retry.call(self.once, what, fn, *args, **kwargs)
 
-        return self.retry.call(attempt)
+    def once(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """One attempt, budgeted, counted and translated but not retried: for a create whose
+        retry must first look for what an attempt with a lost answer made."""
+        self.daily_budget.acquire()
+        self.made += 1
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise translate(exc, what) from exc
+        finally:
+            self._observe_usage()
 
     def _observe_usage(self) -> None:
         usage = (getattr(self.client, "api_usage", None) or {}).get("api-usage")
