@@ -92,6 +92,15 @@ class Sandbox:
             self._threads.append(saver)
         return self
 
+    def set_fault_rate(self, rate: float) -> None:
+        """Answer this fraction of requests as trouble from now on (e.g. once set up)."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fault rate must be between 0 and 1, got {rate}")
+        for server in self._servers:
+            injector = server.app
+            assert isinstance(injector, FaultInjector)
+            injector.rate = rate
+
     def stop(self) -> None:
         self._stopping.set()
         for server in self._servers:

@@ -233,3 +233,35 @@ def test_a_sweep_stopped_before_any_call_of_its_apply_step_and_repeated_does_eac
         orgs = handed_off(make_sandbox, folder, receiver)
         sweep_to(orgs, phase, tripwire, at)
         assert orgs.counts() == expected, f"stopped before apply call {at}"
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries without waiting: the waits are the retry policy's business, not these tests'."""
+    from leadsync.connector.retry import RetryPolicy
+
+    monkeypatch.setattr(RetryPolicy, "_wait", lambda self, state: 0.0)
+
+
+def test_a_sweep_stopped_by_the_daily_api_limit_at_each_call_and_repeated_next_day_does_each_effect_once(  # noqa: E501
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path, receiver: Receiver,
+        tripwire: Tripwire, no_backoff: None) -> None:
+    (tmp_path / "baseline").mkdir()
+    orgs = handed_off(make_sandbox, tmp_path / "baseline", receiver)
+    before = orgs.sandbox.salesforce.usage.used
+    sweep_to(orgs, "breach")
+    requests = orgs.sandbox.salesforce.usage.used - before  # the sweep's, all of them
+    expected = orgs.counts()
+    assert expected["tasks"] == PEOPLE and requests > 5
+    for allowed in range(requests):
+        receiver.keys.clear()
+        folder = tmp_path / f"limit-{allowed}"
+        folder.mkdir()
+        orgs = handed_off(make_sandbox, folder, receiver)
+        usage = orgs.sandbox.salesforce.usage
+        maximum, usage.maximum = usage.maximum, usage.used + allowed
+        with pytest.raises(Exception, match="(?i)limit|budget"):
+            run_sweep(orgs.config, orgs.handoff + PHASES["breach"])
+        usage.maximum = maximum  # a new day
+        run_sweep(orgs.config, orgs.handoff + PHASES["breach"])
+        assert orgs.counts() == expected, f"limit reached after {allowed} requests"
