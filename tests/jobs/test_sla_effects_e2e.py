@@ -260,7 +260,7 @@ def test_a_sweep_stopped_by_the_daily_api_limit_at_each_call_and_repeated_next_d
         orgs = handed_off(make_sandbox, folder, receiver)
         usage = orgs.sandbox.salesforce.usage
         maximum, usage.maximum = usage.maximum, usage.used + allowed
-        with pytest.raises(Exception, match="(?i)limit|budget"):
+        with pytest.raises(Exception, match=r"(?i)limit|budget"):
             run_sweep(orgs.config, orgs.handoff + PHASES["breach"])
         usage.maximum = maximum  # a new day
         run_sweep(orgs.config, orgs.handoff + PHASES["breach"])
