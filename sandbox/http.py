@@ -8,6 +8,7 @@ import random
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -71,6 +72,7 @@ class FaultInjector:
             raise ValueError(f"unknown fault kind {unknown[0]!r}; the kinds are "
                              f"{', '.join(self.ALL_KINDS)}")
         self.app, self.rate, self.latency_ms = app, rate, latency_ms
+        self.drawn: Counter[str] = Counter()  # the faults injected so far, by kind
         self.rng = rng or random.Random()
         self._rng_lock = threading.Lock()
 
@@ -96,7 +98,9 @@ class FaultInjector:
         with self._rng_lock:
             if self.rng.random() >= self.rate:
                 return None
-            return self.rng.choice(self.kinds)
+            kind = self.rng.choice(self.kinds)
+            self.drawn[kind] += 1
+            return kind
 
 
 READS_BY_POST = ("/search", "/batch/read")  # HubSpot's searches and batch reads

@@ -15,6 +15,7 @@ import secrets
 import ssl
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -91,6 +92,14 @@ class Sandbox:
             saver.start()
             self._threads.append(saver)
         return self
+
+    def faults_drawn(self) -> Counter[str]:
+        """The faults injected so far by both servers, by kind."""
+        drawn: Counter[str] = Counter()
+        for server in self._servers:
+            assert isinstance(server.app, FaultInjector)
+            drawn.update(server.app.drawn)
+        return drawn
 
     def set_fault_rate(self, rate: float) -> None:
         """Answer this fraction of requests as trouble from now on (e.g. once set up)."""
