@@ -2,7 +2,8 @@
 process with latency, killed with SIGKILL at seeded random moments, then run to the end: each
 task, notification and reassignment happens once, as in a run nobody killed.
 
-The only test here that sleeps for real: the moments to kill at.
+The only tests that sleep for real: the moments to kill at, and a webhook receiver that takes
+its time, so that those moments fall inside the sweep's apply step.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +31,10 @@ from leadsync.demo import DEFINITION, sandbox_config, sandbox_secrets
 from leadsync.jobs.sla import run_sweep
 from leadsync.jobs.sync import run_sync
 from leadsync.sandbox.server import Sandbox
-from tests.jobs.test_sla_effects_e2e import POLICY, Receiver, receiver
+from tests.jobs.test_sla_effects_e2e import POLICY, Receiver
 
-__all__ = ["receiver"]
 PEOPLE, KILLS, LATENCY_MS = 60, 6, 40
+HOOK_SECONDS = 0.04  # the receiver's time per POST: the sweep's apply step lasts a while
 BREACH = timedelta(days=2)
 
 
@@ -40,6 +43,29 @@ def client(info: dict[str, Any]) -> Salesforce:
                       session_id=info["salesforce"]["session_id"],
                       version=info["salesforce"]["api_version"],
                       session=ca_session(info["ca_bundle"]))
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real local webhook receiver that takes its time answering."""
+    got = Receiver("")
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(HOOK_SECONDS)
+            got.keys.append(self.headers["Idempotency-Key"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    got.url = f"http://127.0.0.1:{server.server_port}/sla"
+    yield got
+    server.shutdown()
 
 
 @pytest.fixture
@@ -129,7 +155,7 @@ def test_a_sweep_killed_at_random_moments_then_run_to_the_end_does_each_effect_o
         while recorded(config) == before and sweep.poll() is None:  # into its apply step
             assert time.monotonic() < deadline, "the sweep never reached its apply step"
             time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.5))
+        time.sleep(rng.uniform(0.0, 0.6))
         sweep.kill()
         if sweep.wait() == 0:
             break  # it finished before the kill: nothing left to kill it in
