@@ -27,7 +27,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from leadsync.connector.compliance import iso
-from leadsync.connector.models import FieldValue, Side, WriteResult
+from leadsync.connector.leadview import LeadView
+from leadsync.connector.models import FieldValue, SalesProcess, Side, WriteResult
 from leadsync.connector.ports import Activities, Notifier
 from leadsync.connector.qualify import instant
 from leadsync.connector.store import Effect, Store
@@ -35,6 +36,12 @@ from leadsync.connector.sweep_actions import FieldWrite, Notification, SweepPlan
 
 TASK, NOTIFICATION, ASSIGNMENT, RECYCLE = "task", "notification", "assignment", "recycle"
 TASK_BATCH = 200  # tasks created between two records of what was made
+
+
+def recycle_fields(view: LeadView, process: SalesProcess) -> set[str]:
+    """The CRM fields a recycle sets: the status, and the recycle stamp, reason and count."""
+    return {process.status, *filter(None, (view.sla_field(name, "crm") for name in (
+        "recycled_at", "recycle_reason", "recycle_count")))}
 
 
 def plan_keys(plan: SweepPlan) -> list[str]:
@@ -196,4 +203,4 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 
 __all__ = ["ASSIGNMENT", "NOTIFICATION", "RECYCLE", "TASK", "Effects", "follow_recorded",
-           "make_tasks", "notify", "plan_keys", "record_changes"]
+           "make_tasks", "notify", "plan_keys", "record_changes", "recycle_fields"]

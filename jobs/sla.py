@@ -5,7 +5,9 @@ the pool and its position; asks the planner which clocks run; reads their touche
 applies the plan through the ports (tasks, notifications, CRM writes, marketing writes, the
 nurture list) and records the clocks, the audit events and the round robin's position in one
 transaction. A refused write is parked (``<system>:sla``) and unparked when a later sweep gets
-it through (each sweep recomputes what to write).
+it through (each sweep recomputes what to write). Each effect is done once
+(``connector.effects``): recorded by its key as soon as it is done, so that a sweep repeated
+after dying anywhere does not do it again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from leadsync.connector.effects import (
     make_tasks,
     notify,
     record_changes,
+    recycle_fields,
 )
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Record, Side, WriteOp
@@ -105,15 +108,12 @@ class Sweep:
         """Carry the plan out, each effect once (``connector.effects``); the record ids whose
         write was refused."""
         effects = Effects.of(self.store, self.connection, plan)
-        view, process = self.engine.mapping.view, self.ctx.process
-        recycle_fields = {process.status, *filter(None, (
-            view.sla_field(name, "crm") for name in ("recycled_at", "recycle_reason",
-                                                     "recycle_count")))}
-        follow_recorded(plan, effects.done, process.owner, recycle_fields)
+        recycling = recycle_fields(self.engine.mapping.view, self.ctx.process)
+        follow_recorded(plan, effects.done, self.ctx.process.owner, recycling)
         make_tasks(effects, self.ctx.activities, plan.tasks)
         notify(effects, self.notifier, plan.notifications)
         refused = self._send("crm", plan, plan.writes_to("crm"))
-        record_changes(effects, plan, refused, recycle_fields)
+        record_changes(effects, plan, refused, recycling)
         refused |= self._send("marketing", plan, plan.writes_to("marketing", refused))
         for name, ids in plan.nurture_ids(refused).items():
             if self.ctx.lists is not None:
