@@ -80,11 +80,16 @@ class FaultInjector:
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
         kind = self._draw()
+        if kind == "lost" and not _is_write(environ):
+            kind = None  # a read has no effect to lose: answered
+        if kind is not None:
+            with self._rng_lock:
+                self.drawn[kind] += 1
         if kind == "throttle":
             return self.app.throttle_response()(environ, start_response)
         if kind == "unavailable":
             return self.app.unavailable_response()(environ, start_response)
-        if kind == "lost" and _is_write(environ):
+        if kind == "lost":
             _apply_unanswered(self.app, environ)
             _drop_connection(environ)
         if kind == "drop":
@@ -98,9 +103,7 @@ class FaultInjector:
         with self._rng_lock:
             if self.rng.random() >= self.rate:
                 return None
-            kind = self.rng.choice(self.kinds)
-            self.drawn[kind] += 1
-            return kind
+            return self.rng.choice(self.kinds)
 
 
 READS_BY_POST = ("/search", "/batch/read")  # HubSpot's searches and batch reads

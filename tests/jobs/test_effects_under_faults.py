@@ -69,6 +69,9 @@ def test_a_sync_under_faults_with_lost_answers_repeated_until_idle_duplicates_no
         make_sandbox: Callable[..., Sandbox], tmp_path: Path, no_backoff: None) -> None:
     sandbox = make_sandbox(seed=400, fault_kinds=FaultInjector.ALL_KINDS, random_seed=4)
     config = sandbox_config(sandbox.info, tmp_path)
+    # many write calls, so that some answers are lost
+    config = config.model_copy(update={"sync": config.sync.model_copy(
+        update={"batch_size": 10})})
     run_sync(config, dry_run=True)  # LeadSync's fields made before the faults start
     sandbox.set_fault_rate(FAULTS)
     passes, idle = 0, False
