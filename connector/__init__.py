@@ -12,7 +12,8 @@ returns actions; a job in ``leadsync.jobs`` applies them through the ports and r
   in either system, the one path for the sync, ``explain`` and ``diff``).
 - The SLA: ``calendar``/``durations`` (business time), ``policies`` and ``sla`` (clocks),
   ``routing`` (round robin), ``sweep_plan`` (the sweep, decided with no I/O) returning
-  ``sweep_actions``, ``ghosts`` (leads nobody works).
+  ``sweep_actions``, ``effects`` (each of its effects done once, by key), ``ghosts`` (leads
+  nobody works).
 - Config (``config`` the models, ``config_file`` the loader), errors, retry, logs; the
   dead-letter policy for refused records (``deadletter``) and the run lock (``lock``).
 """

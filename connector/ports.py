@@ -83,6 +83,7 @@ class Activities(Protocol):
     """The CRM side of the SLA: touches logged on leads, tasks for people, the reps."""
 
     process: SalesProcess  # where the CRM keeps owner, status and conversion on a lead
+    task_fields: tuple[FieldInfo, ...]  # LeadSync's own task fields: the key each task carries
 
     def read_activities(self, record_ids: Sequence[str], since: datetime,
                         until: datetime) -> list[Activity]:
@@ -90,7 +91,20 @@ class Activities(Protocol):
         ...
 
     def create_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:
-        """Open tasks (e.g. an escalation for a manager), one result per task, in order."""
+        """Open tasks (e.g. an escalation for a manager), one result per task, in order; each
+        carries its ``key`` on the task, and a retry never makes a second task of one key."""
+        ...
+
+    def tasks_by_key(self, keys: Sequence[str]) -> dict[str, str]:
+        """The tasks that carry these keys, key -> task id (made by a sweep that died)."""
+        ...
+
+    def missing_task_fields(self, specs: Sequence[FieldInfo]) -> list[FieldInfo]:
+        """Those of LeadSync's task fields (``task_fields``) the CRM lacks (read only)."""
+        ...
+
+    def create_task_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
+        """Create these task fields (``leadsync install --apply`` only); the names created."""
         ...
 
     def reps(self) -> list[Rep]:

@@ -22,6 +22,9 @@ Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several ca
 - ``parked`` rows also keep the email, the target's id, a fingerprint of what was sent, the
   last refusal and a retry asked for (``connector.deadletter``); ``run_locks``: one row per job
   and connection while a run holds it (``connector.lock``) (schema version 4).
+- ``effects``: each SLA effect done (a task, a notification, a reassignment, a recycle), by its
+  action's deterministic key, with what it made, so a repeated sweep never does it again
+  (schema version 5).
 """
 
 from __future__ import annotations
@@ -45,10 +48,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
 
 from leadsync.connector.errors import ConfigError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -192,12 +196,37 @@ def _dead_letters_and_locks(conn: Connection) -> None:
     run_locks.create(conn, checkfirst=True)
 
 
+effects = Table(
+    "effects", metadata,
+    Column("connection", String(100), primary_key=True),
+    Column("key", String(255), primary_key=True),  # the action's key (sweep_actions.action_key)
+    Column("kind", String(20), nullable=False),  # task, notification, reassignment, recycle
+    Column("target", String(64)),  # what it made or changed: the task's id, the lead's id
+    Column("details", JSON),  # what it set: a reassignment's rep, a recycle's stamp and count
+    Column("done_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def _add_effects(conn: Connection) -> None:
+    effects.create(conn, checkfirst=True)
+
+
 _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: metadata.create_all(conn, tables=[cursors, links, ledger, runs, parked]),
     2: lambda conn: definitions.create(conn, checkfirst=True),
     3: lambda conn: metadata.create_all(conn, tables=[clocks, audit, settings_table]),
     4: _dead_letters_and_locks,
+    5: _add_effects,
 }
+
+
+def insert_unless_present(conn: Connection, table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING`` into ``table``, in the store's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+        return postgresql_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 def migrate(conn: Connection) -> None:

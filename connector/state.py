@@ -25,6 +25,8 @@ from leadsync.connector.schema import (
     clocks,
     cursors,
     definitions,
+    effects,
+    insert_unless_present,
     ledger,
     links,
     migrate,
@@ -35,7 +37,7 @@ from leadsync.connector.schema import (
 )
 from leadsync.connector.state_locks import RunLocks
 from leadsync.connector.state_parked import ParkedRows
-from leadsync.connector.store import Link, ParkedRecord
+from leadsync.connector.store import Effect, Link, ParkedRecord
 
 __all__ = ["SCHEMA_VERSION", "Link", "ParkedRecord", "StateStore", "links", "new_key",
            "schema_version"]
@@ -333,6 +335,23 @@ class StateStore(ParkedRows, RunLocks):
             self._upsert(tx, settings_table, [{"connection": connection, "name": name,
                                                "value": value}], ["connection", "name"],
                          ["value"])
+
+    # effects done once (SLA tasks, notifications, reassignments, recycles)
+    def effects(self, connection: str, keys: Iterable[str]) -> dict[str, Effect]:
+        found: dict[str, Effect] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(dict.fromkeys(keys)), 500):
+                for row in conn.execute(select(effects).where(
+                        effects.c.connection == connection, effects.c.key.in_(chunk))):
+                    found[row.key] = Effect(row.key, row.kind, row.target, row.details or {})
+        return found
+
+    def record_effect(self, connection: str, effect: Effect,
+                      conn: Connection | None = None) -> None:
+        row = {"connection": connection, "key": effect.key, "kind": effect.kind,
+               "target": effect.target, "details": dict(effect.details), "done_at": _now()}
+        with self._tx(conn) as tx:
+            tx.execute(insert_unless_present(tx, effects), row)
 
     def transaction(self) -> Any:
         """One transaction for several writes (``with store.transaction() as conn``)."""

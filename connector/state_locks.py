@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.engine import Engine
 
 from leadsync.connector.lock import Holder
-from leadsync.connector.schema import run_locks, runs
+from leadsync.connector.schema import insert_unless_present, run_locks, runs
 
 
 class RunLocks:
@@ -27,7 +26,8 @@ class RunLocks:
                "heartbeat_at": holder.heartbeat_at, "expires_at": holder.expires_at}
         where = (run_locks.c.job == job, run_locks.c.connection == connection)
         with self.engine.begin() as conn:
-            inserted = self._insert_new(conn).values(**row).returning(run_locks.c.token)
+            inserted = insert_unless_present(conn, run_locks).values(**row).returning(
+                run_locks.c.token)
             taken = conn.execute(inserted).first() is not None  # rowcount: -1 on psycopg
             if not taken:
                 taken = conn.execute(update(run_locks).where(
@@ -77,15 +77,6 @@ class RunLocks:
             conn.execute(delete(run_locks).where(
                 run_locks.c.job == job, run_locks.c.connection == connection,
                 run_locks.c.token == token))
-
-    @staticmethod
-    def _insert_new(conn: Connection) -> Insert:
-        """INSERT ... ON CONFLICT DO NOTHING, in the dialect of the store."""
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-            return postgresql_insert(run_locks).on_conflict_do_nothing()
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-        return sqlite_insert(run_locks).on_conflict_do_nothing()
 
 
 def _aware(value: datetime) -> datetime:

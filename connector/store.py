@@ -62,6 +62,17 @@ class ParkedRecord:
                      self.retry_at, self.fingerprint)
 
 
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """An effect done once, by its action's key: a task made, a notification delivered, a lead
+    reassigned or recycled; ``target`` the id it made or changed, ``details`` what it set."""
+
+    key: str
+    kind: str
+    target: str | None
+    details: dict[str, Any]
+
+
 Ledger = dict[str, dict[tuple[str, str], FieldValue]]  # key -> (system, field) -> last value
 
 
@@ -160,3 +171,11 @@ class Store(SyncState, Protocol):
         ...
 
     def release_lock(self, job: str, connection: str, token: str) -> None: ...
+
+    def effects(self, connection: str, keys: Iterable[str]) -> dict[str, Effect]:
+        """The effects among ``keys`` recorded as done, by key."""
+        ...
+
+    def record_effect(self, connection: str, effect: Effect, conn: Tx = None) -> None:
+        """Record an effect as done; recording one already recorded changes nothing."""
+        ...

@@ -13,7 +13,7 @@ from leadsync.connector.config import Config
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.install_plan import InstallPlan, needed, plan_install
 from leadsync.connector.mapping import FieldMapping, load_mapping
-from leadsync.connector.models import SIDES, Side
+from leadsync.connector.models import SIDES, FieldInfo, Side
 from leadsync.connector.ports import System
 
 
@@ -22,9 +22,14 @@ class InstallResult:
     plan: InstallPlan  # as found before anything was created
     applied: bool
     created: dict[str, list[str]] = field(default_factory=dict)  # system name -> fields
+    # the SLA's task fields (the key each escalation task carries): present, and to create
+    task_fields: list[str] = field(default_factory=list)
+    tasks_to_create: list[FieldInfo] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
-        return {**self.plan.as_dict(), "applied": self.applied, "created": self.created}
+        return {**self.plan.as_dict(), "applied": self.applied, "created": self.created,
+                "task_fields": {"present": self.task_fields,
+                                "create": [spec.name for spec in self.tasks_to_create]}}
 
 
 def install_plan(mapping: FieldMapping, systems: dict[Side, System], definition: bool,
@@ -47,7 +52,7 @@ def check_installed(mapping: FieldMapping, systems: dict[Side, System], definiti
 
 def run_install(config: Config, apply: bool = False) -> InstallResult:
     """The plan for ``config``'s features; with ``apply``, the missing fields created."""
-    from leadsync.adapters.registry import build_system
+    from leadsync.adapters.registry import activities_for, build_system
 
     mapping = load_mapping(config.sync.mapping)
     systems: dict[Side, System] = {"marketing": build_system(*config.marketing),
@@ -55,10 +60,18 @@ def run_install(config: Config, apply: bool = False) -> InstallResult:
     features = {"definition": config.definition is not None, "sla": config.sla is not None}
     plan = install_plan(mapping, systems, **features)
     result = InstallResult(plan, apply)
+    activities = activities_for(systems["crm"]) if config.sla is not None else None
+    if activities is not None:
+        result.tasks_to_create = activities.missing_task_fields(activities.task_fields)
+        result.task_fields = [spec.name for spec in activities.task_fields
+                              if spec not in result.tasks_to_create]
     if not apply:
         return result
     for side in SIDES:
         specs = plan.to_create(side)
         if specs:
             result.created[systems[side].name] = systems[side].create_fields(specs)
+    if activities is not None and result.tasks_to_create:
+        result.created.setdefault(systems["crm"].name, []).extend(
+            activities.create_task_fields(result.tasks_to_create))
     return result

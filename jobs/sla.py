@@ -5,7 +5,9 @@ the pool and its position; asks the planner which clocks run; reads their touche
 applies the plan through the ports (tasks, notifications, CRM writes, marketing writes, the
 nurture list) and records the clocks, the audit events and the round robin's position in one
 transaction. A refused write is parked (``<system>:sla``) and unparked when a later sweep gets
-it through (each sweep recomputes what to write).
+it through (each sweep recomputes what to write). Each effect is done once
+(``connector.effects``): recorded by its key as soon as it is done, so that a sweep repeated
+after dying anywhere does not do it again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ import structlog
 
 from leadsync.connector.config import Config
 from leadsync.connector.deadletter import fingerprint, truncate
+from leadsync.connector.effects import (
+    Effects,
+    follow_recorded,
+    make_tasks,
+    notify,
+    record_changes,
+    recycle_fields,
+)
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Record, Side, WriteOp
 from leadsync.connector.ports import Notifier
@@ -103,20 +113,20 @@ class Sweep:
 
     # applying
     def _apply(self, plan: SweepPlan) -> set[str]:
-        """Carry the plan out; the record ids whose write was refused."""
-        if plan.tasks:
-            results = self.ctx.activities.create_tasks([t.task for t in plan.tasks])
-            for action, result in zip(plan.tasks, results, strict=True):
-                action.done(result)
-        for notification in plan.notifications:
-            if self.notifier is not None:
-                notification.delivered(self.notifier.notify(notification.key,
-                                                            notification.event))
+        """Carry the plan out, each effect once (``connector.effects``); the record ids whose
+        write was refused."""
+        effects = Effects.of(self.store, self.connection, plan)
+        recycling = recycle_fields(self.engine.mapping.view, self.ctx.process)
+        follow_recorded(plan, effects.done, self.ctx.process.owner, recycling)
+        make_tasks(effects, self.ctx.activities, plan.tasks)
+        notify(effects, self.notifier, plan.notifications)
         refused = self._send("crm", plan, plan.writes_to("crm"))
+        record_changes(effects, plan, refused, recycling)
         refused |= self._send("marketing", plan, plan.writes_to("marketing", refused))
         for name, ids in plan.nurture_ids(refused).items():
             if self.ctx.lists is not None:
                 self.ctx.lists.add_to_list(name, ids)
+        log.info("sla effects", **effects.counts())
         return refused
 
     def _send(self, side: Side, plan: SweepPlan, ops: list[WriteOp]) -> set[str]:

@@ -66,6 +66,11 @@ def prepare_sla(config: Config) -> SlaContext:
     engine = prepare(config)
     marketing, crm = engine.systems["marketing"], engine.systems["crm"]  # fields checked
     activities = _activities(crm)
+    missing = activities.missing_task_fields(activities.task_fields)  # each task's key
+    if missing:
+        names = ", ".join(spec.name for spec in missing)
+        raise ConfigError(f"{crm.name} lacks the task fields LeadSync keys its tasks by "
+                          f"({names}); run `leadsync install --apply` to create them")
     lists = _lists(marketing, settings)
     process = sales_process(activities.process, settings)
     view = engine.mapping.view

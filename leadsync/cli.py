@@ -180,6 +180,9 @@ def sandbox_serve(
     salesforce_port: Annotated[int, typer.Option(help="0 picks a free port.")] = 0,
     hubspot_port: Annotated[int, typer.Option(help="0 picks a free port.")] = 0,
     random_seed: Annotated[int, typer.Option(help="Seed for the synthetic data and faults.")] = 0,
+    fault_kinds: Annotated[str, typer.Option(
+        help="Which trouble --faults draws from, comma-separated: throttle, unavailable, drop, "
+             "lost (a write applied, then its answer lost).")] = "throttle,unavailable,drop",
 ) -> None:
     """Serve a Salesforce org and a HubSpot portal over HTTPS on 127.0.0.1.
 
@@ -194,7 +197,8 @@ def sandbox_serve(
     try:
         sandbox = Sandbox(seed=seed, faults=faults, latency_ms=latency, rate_limit=rate_limit,
                           daily_api_limit=daily_api_limit, state=state, random_seed=random_seed,
-                          salesforce_port=salesforce_port, hubspot_port=hubspot_port)
+                          salesforce_port=salesforce_port, hubspot_port=hubspot_port,
+                          fault_kinds=[k.strip() for k in fault_kinds.split(",") if k.strip()])
     except (OSError, ValueError) as exc:
         typer.echo(f"leadsync sandbox serve: {exc}", err=True)
         raise typer.Exit(2) from exc

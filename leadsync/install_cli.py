@@ -56,12 +56,20 @@ def _render(result: InstallResult) -> None:
             kind += f": {', '.join(spec.options)}" if spec.options else ""
             table.add_row(plan.systems[need.side], spec.name, escape(kind), need.describe_why(),
                           label)
+    crm = plan.systems["crm"]
+    for name in result.task_fields:
+        table.add_row(f"{crm} (tasks)", name, "string", "the key each SLA task carries",
+                      "exists")
+    for spec in result.tasks_to_create:
+        table.add_row(f"{crm} (tasks)", spec.name, "string", "the key each SLA task carries",
+                      state)
     console.print(table)
     for conflict in plan.conflicts:
         typer.echo(f"conflict: {conflict}", err=True)
-    if not plan.create:
+    to_create = len(plan.create) + len(result.tasks_to_create)
+    if not to_create:
         console.print("Everything LeadSync needs is in place.")
     elif not result.applied:
-        console.print(f"{len(plan.create)} fields to create: run again with --apply.")
+        console.print(f"{to_create} fields to create: run again with --apply.")
     else:
         console.print(f"Created {sum(map(len, result.created.values()))} fields.")

@@ -56,17 +56,28 @@ READS_SENT_AS_POST = ("/search", "/batch/read")
 class FaultInjector:
     """WSGI middleware: delays every request and answers a fraction of them as trouble.
 
-    Trouble is one of: the vendor's throttle answer, a 503, or a connection dropped before any
-    byte of the response is sent.
+    Trouble is one of ``kinds``: the vendor's throttle answer, a 503, a connection dropped before
+    any byte of the response is sent (the request not applied), or a lost answer: a write
+    (any method but GET and HEAD, save HubSpot's searches and batch reads) applied in full and
+    then its connection dropped before the answer, as a client sees a timeout after the vendor
+    committed (a read that draws it is answered: it has no effect to lose). Lost answers are
+    chosen explicitly (``ALL_KINDS``); ``KINDS`` is the default.
     """
 
     KINDS = ("throttle", "unavailable", "drop")
+    ALL_KINDS = (*KINDS, "lost")
 
     def __init__(self, app: Emulator, rate: float = 0.0, latency_ms: float = 0.0,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, kinds: Sequence[str] | None = None) -> None:
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"fault rate must be between 0 and 1, got {rate}")
+        self.kinds = tuple(kinds) if kinds else self.KINDS
+        unknown = [k for k in self.kinds if k not in self.ALL_KINDS]
+        if unknown:
+            raise ValueError(f"unknown fault kind {unknown[0]!r}; the kinds are "
+                             f"{', '.join(self.ALL_KINDS)}")
         self.app, self.rate, self.latency_ms = app, rate, latency_ms
+        self.drawn: Counter[str] = Counter()  # the faults injected so far, by kind
         self.rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self.requests: Counter[str] = Counter()  # every request served, by HTTP method
@@ -82,10 +93,18 @@ class FaultInjector:
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
         kind = self._draw()
+        if kind == "lost" and not _is_write(environ):
+            kind = None  # a read has no effect to lose: answered
+        if kind is not None:
+            with self._rng_lock:
+                self.drawn[kind] += 1
         if kind == "throttle":
             return self.app.throttle_response()(environ, start_response)
         if kind == "unavailable":
             return self.app.unavailable_response()(environ, start_response)
+        if kind == "lost":
+            _apply_unanswered(self.app, environ)
+            _drop_connection(environ)
         if kind == "drop":
             _drop_connection(environ)
             return []
@@ -97,7 +116,32 @@ class FaultInjector:
         with self._rng_lock:
             if self.rng.random() >= self.rate:
                 return None
-            return self.rng.choice(self.KINDS)
+            return self.rng.choice(self.kinds)
+
+
+READS_BY_POST = ("/search", "/batch/read")  # HubSpot's searches and batch reads
+
+
+def _is_write(environ: WSGIEnviron) -> bool:
+    if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
+        return False
+    return not str(environ.get("PATH_INFO", "")).rstrip("/").endswith(READS_BY_POST)
+
+
+def _apply_unanswered(app: Emulator, environ: WSGIEnviron) -> None:
+    """Run the request through the emulator to the end, its answer thrown away."""
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        return lambda data: None
+
+    body = app(environ, start_response)
+    try:
+        for _ in body:
+            pass
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
 
 
 class DroppedConnection(Exception):

@@ -15,6 +15,8 @@ import secrets
 import ssl
 import tempfile
 import threading
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -35,7 +37,8 @@ class Sandbox:
     def __init__(self, *, seed: int = 0, faults: float = 0.0, latency_ms: float = 0.0,
                  rate_limit: int = 190, daily_api_limit: int = 100_000,
                  state: str | os.PathLike[str] | None = None, random_seed: int = 0,
-                 salesforce_port: int = 0, hubspot_port: int = 0) -> None:
+                 salesforce_port: int = 0, hubspot_port: int = 0,
+                 fault_kinds: Sequence[str] | None = None) -> None:
         from leadsync.sandbox.hubspot import HubSpotPortal
         from leadsync.sandbox.salesforce import SalesforceOrg
 
@@ -47,6 +50,7 @@ class Sandbox:
                                      rate_limit=rate_limit)
         self._restore_or_seed(seed, random_seed)
         rng = random.Random(random_seed)
+        self.fault_kinds = tuple(fault_kinds) if fault_kinds else FaultInjector.KINDS
         self._ca = trustme.CA(organization_name="LeadSync sandbox CA")
         self._ca_dir = (self.state_path.parent if self.state_path
                         else Path(tempfile.mkdtemp(prefix="leadsync-sandbox-")))
@@ -54,8 +58,10 @@ class Sandbox:
         self._ca.cert_pem.write_to_path(str(self.ca_bundle))
         context = self._ssl_context()
         self._servers: list[BaseWSGIServer] = [
-            self._server(self.salesforce, salesforce_port, context, faults, latency_ms, rng),
-            self._server(self.hubspot, hubspot_port, context, faults, latency_ms, rng),
+            self._server(self.salesforce, salesforce_port, context, faults, latency_ms, rng,
+                         self.fault_kinds),
+            self._server(self.hubspot, hubspot_port, context, faults, latency_ms, rng,
+                         self.fault_kinds),
         ]
         self._served = [injector for server in self._servers
                         if isinstance(injector := server.app, FaultInjector)]
@@ -99,6 +105,23 @@ class Sandbox:
             saver.start()
             self._threads.append(saver)
         return self
+
+    def faults_drawn(self) -> Counter[str]:
+        """The faults injected so far by both servers, by kind."""
+        drawn: Counter[str] = Counter()
+        for server in self._servers:
+            assert isinstance(server.app, FaultInjector)
+            drawn.update(server.app.drawn)
+        return drawn
+
+    def set_fault_rate(self, rate: float) -> None:
+        """Answer this fraction of requests as trouble from now on (e.g. once set up)."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"fault rate must be between 0 and 1, got {rate}")
+        for server in self._servers:
+            injector = server.app
+            assert isinstance(injector, FaultInjector)
+            injector.rate = rate
 
     def stop(self) -> None:
         self._stopping.set()
@@ -147,9 +170,10 @@ class Sandbox:
 
     @staticmethod
     def _server(app: Emulator, port: int, context: ssl.SSLContext, faults: float,
-                latency_ms: float, rng: random.Random) -> BaseWSGIServer:
+                latency_ms: float, rng: random.Random,
+                kinds: Sequence[str] = FaultInjector.KINDS) -> BaseWSGIServer:
         wrapped = FaultInjector(app, rate=faults, latency_ms=latency_ms,
-                                rng=random.Random(rng.random()))
+                                rng=random.Random(rng.random()), kinds=kinds)
         return make_server("127.0.0.1", port, wrapped, threaded=True, ssl_context=context)
 
     def _mutations(self) -> int:

@@ -9,6 +9,12 @@ a few calls per thousand leads whatever the portal holds. Meetings are not read 
 
 HubSpot owners carry no manager and no time zone: escalations go to ``[sla] escalate_to`` and
 "rep" calendars use the default calendar's zone.
+
+Each task LeadSync makes carries its action's key in the task property ``leadsync_key``
+(``TASK_KEY``), so that a task a sweep made before it died is found (``tasks_by_key``, a tasks
+search) rather than made again; a create whose answer is lost is retried only after looking
+for it. HubSpot's search index lags writes by a few seconds: a task made by a sweep that died
+that recently may not be found yet (the sandbox has no lag).
 """
 
 from __future__ import annotations
@@ -17,17 +23,19 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from leadsync.adapters.hubspot.calls import HubSpotCalls
+from leadsync.adapters.hubspot.calls import HubSpotCalls, next_after
 from leadsync.adapters.hubspot.descriptor import CONTACT_PROCESS
 from leadsync.adapters.hubspot.owners import read_owners
-from leadsync.adapters.hubspot.system import epoch_ms, parse_timestamp
+from leadsync.adapters.hubspot.system import _property_create, epoch_ms, parse_timestamp
 from leadsync.connector.errors import AuthError, ConfigError
-from leadsync.connector.models import Activity, TaskSpec, WriteResult
+from leadsync.connector.models import Activity, FieldInfo, TaskSpec, WriteResult
 from leadsync.connector.routing import Rep
 
 ASSOCIATION_BATCH = 1000  # inputs per v4 associations batch read
 READ_BATCH = 100  # inputs per v3 batch read
 TASK_TO_CONTACT = 204  # HUBSPOT_DEFINED association type
+SEARCH_VALUES = 100  # values in one IN filter of a search
+TASK_KEY = FieldInfo("leadsync_key", "string", label="LeadSync key")
 SENT = {"", "SENT"}  # email statuses that reached the lead (a logged email may carry none)
 
 _KINDS = {"calls": ("call", ["hs_timestamp", "hs_call_status", "hs_call_title",
@@ -48,6 +56,7 @@ class HubSpotActivities:
     """Activities, tasks, owners and teams of one portal, through the same client and budgets."""
 
     process = CONTACT_PROCESS
+    task_fields: tuple[FieldInfo, ...] = (TASK_KEY,)
 
     def __init__(self, calls: HubSpotCalls) -> None:
         self.calls = calls
@@ -104,30 +113,83 @@ class HubSpotActivities:
             yield answer.get("results", [])
 
     def create_tasks(self, tasks: Sequence[TaskSpec]) -> list[WriteResult]:
-        """One call per task: HubSpot's batch create does not answer in input order, and a
-        task has no key to match it by (escalations are few)."""
+        """One call per task: HubSpot's batch create does not answer in input order (escalations
+        are few)."""
         results: list[WriteResult] = []
-        basic_api = self.calls.client.crm.objects.tasks.basic_api
         for task in tasks:
-            body = {"properties": {
-                "hs_timestamp": epoch_ms(task.due or datetime.now(UTC)),
-                "hs_task_subject": task.subject[:255], "hs_task_body": task.description,
-                "hs_task_status": "NOT_STARTED", "hs_task_priority": "HIGH",
-                "hs_task_type": "TODO",
-                **({"hubspot_owner_id": task.owner_id} if task.owner_id else {})},
-                "associations": [{"to": {"id": task.record_id}, "types": [{
-                    "associationCategory": "HUBSPOT_DEFINED",
-                    "associationTypeId": TASK_TO_CONTACT}]}]}
             try:
-                answer = self.calls("create task", basic_api.create,
-                                    simple_public_object_input_for_create=body)
+                results.append(self.calls.retry.call(self._create_one, task, []))
             except ConfigError as exc:  # refused: the task failed, with why
                 if isinstance(exc, AuthError):
                     raise
                 results.append(WriteResult(task.key, False, code=exc.code, message=exc.message))
-                continue
-            results.append(WriteResult(task.key, True, str(answer["id"]), created=True))
         return results
+
+    def _create_one(self, task: TaskSpec, tried: list[bool]) -> WriteResult:
+        """One attempt; after a failed one, the task it made anyway (its answer lost) is looked
+        for by key first."""
+        if tried:
+            found = self.tasks_by_key([task.key])
+            if task.key in found:
+                return WriteResult(task.key, True, found[task.key], created=False)
+        tried.append(True)
+        body = {"properties": {
+            "hs_timestamp": epoch_ms(task.due or datetime.now(UTC)),
+            "hs_task_subject": task.subject[:255], "hs_task_body": task.description,
+            "hs_task_status": "NOT_STARTED", "hs_task_priority": "HIGH",
+            "hs_task_type": "TODO", TASK_KEY.name: task.key,
+            **({"hubspot_owner_id": task.owner_id} if task.owner_id else {})},
+            "associations": [{"to": {"id": task.record_id}, "types": [{
+                "associationCategory": "HUBSPOT_DEFINED",
+                "associationTypeId": TASK_TO_CONTACT}]}]}
+        answer = self.calls.once("create task", self.calls.client.crm.objects.tasks.basic_api
+                                 .create, simple_public_object_input_for_create=body)
+        return WriteResult(task.key, True, str(answer["id"]), created=True)
+
+    def tasks_by_key(self, keys: Sequence[str]) -> dict[str, str]:
+        """The tasks whose ``leadsync_key`` is one of these keys: key -> task id."""
+        found: dict[str, str] = {}
+        search_api = self.calls.client.crm.objects.tasks.search_api
+        for chunk in _chunks(list(dict.fromkeys(keys)), SEARCH_VALUES):
+            after: str | None = None
+            while True:
+                request: dict[str, Any] = {
+                    "filterGroups": [{"filters": [{"propertyName": TASK_KEY.name,
+                                                   "operator": "IN", "values": chunk}]}],
+                    "properties": [TASK_KEY.name], "limit": 100,
+                    **({"after": after} if after else {})}
+                answer = self.calls("find tasks by key", search_api.do_search, search=True,
+                                    public_object_search_request=request)
+                for row in answer.get("results", []):
+                    key = (row.get("properties") or {}).get(TASK_KEY.name)
+                    if key:
+                        found[str(key)] = str(row["id"])
+                after = next_after(answer)
+                if not after:
+                    break
+        return found
+
+    def missing_task_fields(self, specs: Sequence[FieldInfo]) -> list[FieldInfo]:
+        api = self.calls.client.crm.properties
+        existing = {p["name"] for p in self.calls("task properties", api.core_api.get_all,
+                                                  object_type="tasks").get("results", [])}
+        return [spec for spec in specs if spec.name not in existing]
+
+    def create_task_fields(self, specs: Sequence[FieldInfo]) -> list[str]:
+        """Each as a task property, in a "leadsync" property group (made if missing)."""
+        missing = list(specs)
+        if not missing:
+            return []
+        api = self.calls.client.crm.properties
+        groups = self.calls("task property groups", api.groups_api.get_all, object_type="tasks")
+        if "leadsync" not in {g["name"] for g in groups.get("results", [])}:
+            self.calls("create task property group", api.groups_api.create, object_type="tasks",
+                       property_group_create={"name": "leadsync", "label": "LeadSync",
+                                              "displayOrder": -1})
+        for spec in missing:
+            self.calls("create task property", api.core_api.create, object_type="tasks",
+                       property_create=_property_create(spec))
+        return [spec.name for spec in missing]
 
     def reps(self) -> list[Rep]:
         return [Rep(str(o["id"]), o.get("email") or "",

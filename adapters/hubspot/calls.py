@@ -39,23 +39,27 @@ class HubSpotCalls:
         The client's own model parsing is skipped (``_preload_content=False``): it costs more
         than the rest of a sync pass, mostly parsing dates LeadSync reads as text anyway.
         """
+        return self.retry.run("HubSpot", what,
+                              lambda: self.once(what, fn, *args, search=search, **kwargs),
+                              self._retried)
+
+    def once(self, what: str, fn: Callable[..., Any], *args: Any, search: bool = False,
+             **kwargs: Any) -> Any:
+        """One attempt, budgeted, counted and translated but not retried: for a create whose
+        retry must first look for what an attempt with a lost answer made."""
         kwargs["_preload_content"] = False
         if self.timeout is not None:
             kwargs["_request_timeout"] = self.timeout
-
-        def attempt() -> Any:
-            if search:
-                self.search_window.acquire()
-            self.window.acquire()
-            self.made += 1
-            try:
-                response = fn(*args, **kwargs)
-            except Exception as exc:
-                raise translate(exc, what, self.name) from exc
-            data = response.data
-            return json.loads(data) if data else {}
-
-        return self.retry.run("HubSpot", what, attempt, self._retried)
+        if search:
+            self.search_window.acquire()
+        self.window.acquire()
+        self.made += 1
+        try:
+            response = fn(*args, **kwargs)
+        except Exception as exc:
+            raise translate(exc, what, self.name) from exc
+        data = response.data
+        return json.loads(data) if data else {}
 
     def _retried(self) -> None:
         self.retries += 1

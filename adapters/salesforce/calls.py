@@ -34,19 +34,22 @@ class SalesforceCalls:
         self.made = self.retries = 0
 
     def __call__(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        def attempt() -> T:
-            self.daily_budget.acquire()
-            self.made += 1
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                if daily_limit_spent(exc):
-                    raise self._reserve_reached() from exc
-                raise translate(exc, what, self.name) from exc
-            finally:
-                self._observe_usage()
+        return self.retry.run("Salesforce", what, lambda: self.once(what, fn, *args, **kwargs),
+                              self._retried)
 
-        return self.retry.run("Salesforce", what, attempt, self._retried)
+    def once(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """One attempt, budgeted, counted and translated but not retried: for a create whose
+        retry must first look for what an attempt with a lost answer made."""
+        self.daily_budget.acquire()
+        self.made += 1
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if daily_limit_spent(exc):
+                raise self._reserve_reached() from exc
+            raise translate(exc, what, self.name) from exc
+        finally:
+            self._observe_usage()
 
     def _retried(self) -> None:
         self.retries += 1

@@ -28,7 +28,7 @@ from leadsync.sandbox.salesforce.query import Cursors
 from leadsync.sandbox.salesforce.schema import SObjectType
 from leadsync.sandbox.salesforce.seed import seed_org
 from leadsync.sandbox.salesforce.standard import CLOSED_TASK_STATUSES, name_entity, standard_objects
-from leadsync.sandbox.salesforce.tooling import field_from_definition
+from leadsync.sandbox.salesforce.tooling import field_from_definition, field_tables
 from leadsync.sandbox.salesforce.validation import check_record, format_datetime, parse_datetime
 
 DUMP_VERSION = 1
@@ -116,8 +116,8 @@ class SalesforceOrg:
             self._reset()
             self.custom_fields = copy.deepcopy(data.get("custom_fields", []))
             for definition in self.custom_fields:
-                self.objects[definition["TableEnumOrId"]].add_field(
-                    field_from_definition(definition))
+                for name in field_tables(definition["TableEnumOrId"]):
+                    self.objects[name].add_field(field_from_definition(definition))
             for sobject, records in data.get("records", {}).items():
                 self.records.setdefault(sobject, {}).update(copy.deepcopy(records))
                 for record in records.values():

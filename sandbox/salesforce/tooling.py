@@ -4,6 +4,9 @@
 {"label", "type", "length", "unique", "externalId", ...}}`` adds the field; from then on it is in
 describe, SOQL and every write. Types: Text, TextArea, LongTextArea, Email, Phone, Url, Number,
 Currency, Percent, Checkbox, Date, DateTime, Picklist (``valueSet``), MultiselectPicklist.
+
+Custom activity fields are made as Salesforce makes them: on ``Activity`` (``Activity.X__c``),
+after which both Task and Event have the field; ``Task.X__c`` or ``Event.X__c`` is refused.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 CUSTOM_FIELD = "CustomField"
+ACTIVITY, ACTIVITY_OBJECTS = "Activity", ("Task", "Event")
 _NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)")
 _TEXT_TYPES = {"Text": "string", "Email": "email", "Phone": "phone", "Url": "url",
                "TextArea": "textarea", "LongTextArea": "textarea"}
@@ -104,6 +108,11 @@ def _other(name: str, label: str, kind: str, meta: dict[str, Any],
     return Field(name, label, _OTHER_TYPES[kind], **common)
 
 
+def field_tables(table: str) -> tuple[str, ...]:
+    """The objects a custom field defined on ``table`` (its ``TableEnumOrId``) belongs to."""
+    return ACTIVITY_OBJECTS if table == ACTIVITY else (table,)
+
+
 def _definition_body(org: SalesforceOrg, definition: dict[str, Any]) -> dict[str, Any]:
     url = f"/services/data/v{org.api_version}/tooling/sobjects/{CUSTOM_FIELD}/{definition['Id']}"
     return {"attributes": {"type": CUSTOM_FIELD, "url": url}, **copy.deepcopy(definition)}
@@ -120,9 +129,15 @@ def handle_sobject(org: SalesforceOrg, request: Request, sobject: str) -> Respon
                        ["FullName"])
     full_name = body["FullName"]
     table, _, api_name = full_name.partition(".")
+    if table.lower() == ACTIVITY.lower():
+        table = ACTIVITY_OBJECTS[0]  # checked on Task, added to both
+    elif table in ACTIVITY_OBJECTS:
+        raise _integrity(f"Invalid entity name: {table}. Custom fields of tasks and events are "
+                         f"created on Activity: {ACTIVITY}.{api_name}", "FullName")
     t = org.sobject(table)
     if t is None or t.name == CUSTOM_FIELD:
         raise _integrity(f"Invalid entity name: {table}", "FullName")
+    owner = ACTIVITY if full_name.lower().startswith(ACTIVITY.lower() + ".") else t.name
     developer = api_name[:-3] if api_name.endswith("__c") else ""
     if not _NAME.fullmatch(developer) or len(developer) > 40:
         raise _integrity(f"Invalid custom field name: {api_name}. The name must end in __c, "
@@ -132,13 +147,15 @@ def handle_sobject(org: SalesforceOrg, request: Request, sobject: str) -> Respon
         raise ApiError(400, "DUPLICATE_DEVELOPER_NAME",
                        f"There is already a field named {developer} on {t.name}.", ["FullName"])
     stamp = org.clock.stamp()
-    definition = {"Id": org.new_id("00N"), "DeveloperName": developer, "TableEnumOrId": t.name,
-                  "NamespacePrefix": None, "FullName": f"{t.name}.{api_name}",
+    definition = {"Id": org.new_id("00N"), "DeveloperName": developer, "TableEnumOrId": owner,
+                  "NamespacePrefix": None, "FullName": f"{owner}.{api_name}",
                   "Metadata": copy.deepcopy(body.get("Metadata") or {}),
                   "CreatedDate": stamp, "LastModifiedDate": stamp}
-    t.add_field(field_from_definition(definition))
+    made = field_from_definition(definition)
+    for name in field_tables(owner):
+        org.objects[name].add_field(copy.deepcopy(made))
+        org.reindex_field(name)
     org.custom_fields.append(definition)
-    org.reindex_field(t.name)
     org.mutations += 1
     return json_response({"id": definition["Id"], "success": True, "errors": [],
                           "warnings": [], "infos": []}, 201)
@@ -153,15 +170,15 @@ def handle_record(org: SalesforceOrg, request: Request, sobject: str, record_id:
     if request.method == "GET":
         return json_response(_definition_body(org, definition))
     if request.method == "DELETE":
-        t = org.objects[definition["TableEnumOrId"]]
         api_name = definition["FullName"].split(".", 1)[1]
-        t.remove_field(api_name)
-        table = org.records[t.name]
-        for record_id, record in list(table.items()):
-            if api_name in record:
-                table[record_id] = {k: v for k, v in record.items() if k != api_name}
         org.custom_fields.remove(definition)
-        org.reindex_field(t.name)
+        for name in field_tables(definition["TableEnumOrId"]):
+            org.objects[name].remove_field(api_name)
+            table = org.records[name]
+            for record_id, record in list(table.items()):
+                if api_name in record:
+                    table[record_id] = {k: v for k, v in record.items() if k != api_name}
+            org.reindex_field(name)
         org.mutations += 1
         return Response(status=204)
     raise method_not_allowed(request.method, ("GET", "PATCH", "HEAD", "DELETE"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
@@ -120,6 +121,10 @@ class Side(Protocol):
         """A queue (or team) of that name with a new rep for each email; the reps' ids."""
         ...
 
+    def task_count(self, sandbox: Sandbox) -> int:
+        """How many tasks the org holds, read through the vendor's client."""
+        ...
+
 
 class SalesforceSide:
     email_field = "Email"
@@ -156,6 +161,9 @@ class SalesforceSide:
                                   instance_url=info["salesforce"]["instance_url"],
                                   session_id="00Dxx0000000001!not-a-session",
                                   ca_bundle=info["ca_bundle"])
+
+    def task_count(self, sandbox: Sandbox) -> int:
+        return int(salesforce_client(sandbox).query("SELECT COUNT() FROM Task")["totalSize"])
 
     def touch(self, sandbox: Sandbox, record_id: str) -> str:
         made = salesforce_client(sandbox).Task.create({
@@ -211,6 +219,10 @@ class HubSpotSide:
                                access_token="pat-na1-00000000-0000-0000-0000-000000000000",
                                ca_bundle=info["ca_bundle"])
 
+    def task_count(self, sandbox: Sandbox) -> int:
+        return len(hubspot_client(sandbox).crm.objects.tasks.basic_api.get_page(limit=100)
+                   .results)
+
     def touch(self, sandbox: Sandbox, record_id: str) -> str:
         made = hubspot_client(sandbox).crm.objects.calls.basic_api.create({
             "properties": {"hs_timestamp": datetime.now(UTC).isoformat(),
@@ -264,6 +276,9 @@ class FakeSide:
 
     def make_queue(self, sandbox: Sandbox, queue: str, emails: list[str]) -> list[str]:
         raise NotImplementedError("the fake keeps no queues")
+
+    def task_count(self, sandbox: Sandbox) -> int:
+        raise NotImplementedError("the fake keeps no tasks")
 
 
 def _too_long(fields: dict[str, FieldValue]) -> tuple[str, str, list[str]] | None:
@@ -325,7 +340,9 @@ def org(request: pytest.FixtureRequest, make_sandbox: Callable[..., Sandbox]) ->
 def crm(kind: str, make_sandbox: Callable[..., Sandbox]) -> tuple[Org, Activities]:
     """Every adapter as the CRM of the SLA: its system and its activities."""
     org = start(kind, make_sandbox)
-    return org, registry.activities_for(org.system)
+    activities = registry.activities_for(org.system)
+    activities.create_task_fields(activities.missing_task_fields(activities.task_fields))
+    return org, activities
 
 
 @pytest.fixture(params=LIST_KEEPERS)
@@ -519,6 +536,39 @@ def test_tasks_are_created_on_their_records_one_result_per_task_in_order(
     assert [r.key for r in results] == ["task-0", "task-1"]
     assert all(r.ok and r.id for r in results)
     assert len({r.id for r in results}) == 2
+
+
+def test_each_task_carries_its_key_and_is_found_by_it(crm: tuple[Org, Activities]) -> None:
+    org, activities = crm
+    [lead] = org.system.write([WriteOp("conf-keyed", org.side.fields(0))])
+    keys = ["abc/1700000000:first_touch:task", "abc/1700000000:cadence:task"]
+    made = activities.create_tasks([TaskSpec(k, str(lead.id), None, "SLA breach", "missed")
+                                    for k in keys])
+
+    found = activities.tasks_by_key([*keys, "never/made:task"])
+
+    assert found == {k: r.id for k, r in zip(keys, made, strict=True)}
+
+
+def test_a_task_whose_create_answer_is_lost_is_made_once_and_reported_made(
+        kind: str, make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    state = tmp_path / "orgs.json"
+    with Sandbox(state=state) as reliable:  # the fields and the lead, made without faults
+        setup = start(kind, lambda **_: reliable)
+        activities = registry.activities_for(setup.system)
+        activities.create_task_fields(activities.missing_task_fields(activities.task_fields))
+        [lead] = setup.system.write([WriteOp("conf-lost", setup.side.fields(0))])
+    org = start(kind, make_sandbox, state=state, faults=1.0, fault_kinds=["lost"])
+    activities = registry.activities_for(org.system)
+
+    [result] = activities.create_tasks([TaskSpec("k/1:first_touch:task", str(lead.id), None,
+                                                  "SLA breach", "missed")])
+
+    assert result.ok and result.id
+    assert org.retry.seen  # the answer was lost at least once
+    assert activities.tasks_by_key(["k/1:first_touch:task"]) == {
+        "k/1:first_touch:task": result.id}
+    assert org.side.task_count(org.sandbox) == 1
 
 
 def test_reps_are_listed_by_id_with_their_email(crm: tuple[Org, Activities]) -> None:

@@ -115,6 +115,8 @@ def test_escalation_tasks_are_created_on_the_contact_for_the_manager(
     ada = new_contact(hs, email="ada@example.com").id
     owner = sandbox.hubspot.owners.add("Cyndi", "Park", "cyndi@sales.example",
                                        sandbox.hubspot.stamp())["id"]
+    missing = activities.missing_task_fields(activities.task_fields)
+    assert activities.create_task_fields(missing) == ["leadsync_key"]
 
     [result] = activities.create_tasks([TaskSpec("k:first_touch", ada, owner,
                                                  "SLA breach: first touch", "missed")])
@@ -122,7 +124,9 @@ def test_escalation_tasks_are_created_on_the_contact_for_the_manager(
     assert result.ok and result.id
     task = hs.crm.objects.tasks.basic_api.get_by_id(
         result.id, properties=["hs_task_subject", "hs_task_status", "hs_task_priority",
-                               "hubspot_owner_id"], associations=["contacts"])
+                               "hubspot_owner_id", "leadsync_key"], associations=["contacts"])
+    assert task.properties["leadsync_key"] == "k:first_touch"
+    assert activities.missing_task_fields(activities.task_fields) == []
     assert task.properties["hs_task_subject"] == "SLA breach: first touch"
     assert (task.properties["hs_task_status"], task.properties["hs_task_priority"]) == (
         "NOT_STARTED", "HIGH")

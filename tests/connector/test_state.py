@@ -132,7 +132,7 @@ def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path) -> None:
         conn.execute(insert(schema_version).values(version=1))
     engine.dispose()
     store = StateStore(url)
-    assert store.version == SCHEMA_VERSION == 4
+    assert store.version == SCHEMA_VERSION == 5
     assert store.adopt_definition("default", "v1", "f", "n", [], None)
 
 
@@ -169,3 +169,18 @@ def test_the_sql_store_implements_the_store_port(state_url: str) -> None:
     store: Store = StateStore(state_url)
     pass_state: SyncState = store
     assert pass_state.cursor("default", "hubspot") is None
+
+
+def test_an_effect_is_recorded_once_and_read_back_by_key(state_url: str) -> None:
+    from leadsync.connector.store import Effect
+
+    store = StateStore(state_url)
+    first = Effect("k/1:first_touch:task", "task", "00T1", {"found": False})
+    store.record_effect("default", first)
+    store.record_effect("default", Effect("k/1:first_touch:task", "task", "00T2", {}))
+    store.record_effect("other", Effect("k/1:first_touch:task", "task", "00T3", {}))
+
+    assert store.effects("default", ["k/1:first_touch:task", "k/2:recycle"]) == {
+        "k/1:first_touch:task": first}
+    assert store.effects("other", ["k/1:first_touch:task"])["k/1:first_touch:task"].target == \
+        "00T3"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -196,3 +197,51 @@ def test_a_deleted_custom_field_leaves_describe(sf: Salesforce) -> None:
     sf.toolingexecute(f"sobjects/CustomField/{field_id}", method="DELETE")
 
     assert name not in [f["name"] for f in sf.Lead.describe()["fields"]]
+
+
+def test_a_custom_activity_field_is_made_on_activity_and_both_tasks_and_events_have_it(
+        sf: Salesforce) -> None:
+    name = fresh_name()
+    add_field(sf, f"Activity.{name}", label="LeadSync Key", type="Text", length=255)
+
+    assert described(sf, name, "Task")["type"] == "string"
+    assert described(sf, name, "Event")["length"] == 255
+    lead = new_lead(sf, tag())
+    task = sf.Task.create({"WhoId": lead, "Subject": "Call back", name: "k-1"})
+    found = sf.query(f"SELECT Id FROM Task WHERE {name} IN ('k-1', 'k-2')")["records"]
+    assert [r["Id"] for r in found] == [task["id"]]
+
+
+def test_a_custom_field_on_task_itself_is_refused_naming_activity(sf: Salesforce) -> None:
+    status, body = refusal(add_field, sf, f"Task.{fresh_name()}", label="Key", type="Text",
+                           length=20)
+
+    assert status == 400
+    assert body[0]["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    assert "Activity." in body[0]["message"]
+
+
+def test_a_custom_activity_field_is_listed_and_deleted_from_tasks_and_events(
+        sf: Salesforce) -> None:
+    name = fresh_name()
+    field_id = add_field(sf, f"Activity.{name}", label="Gone", type="Text", length=20)["id"]
+    listed = sf.toolingexecute(f"sobjects/CustomField/{field_id}")
+    assert (listed["TableEnumOrId"], listed["FullName"]) == ("Activity", f"Activity.{name}")
+
+    sf.toolingexecute(f"sobjects/CustomField/{field_id}", method="DELETE")
+
+    for sobject in ("Task", "Event"):
+        assert name not in {f["name"] for f in getattr(sf, sobject).describe()["fields"]}
+
+
+def test_a_custom_activity_field_survives_a_restart_from_the_state_file(tmp_path: Path) -> None:
+    from tests.conftest import salesforce_client
+
+    state = tmp_path / "org.json"
+    with Sandbox(state=state) as first:
+        add_field(salesforce_client(first), "Activity.Kept__c", label="Kept", type="Text",
+                  length=20)
+    with Sandbox(state=state) as again:
+        sf = salesforce_client(again)
+        assert described(sf, "Kept__c", "Task")["label"] == "Kept"
+        assert described(sf, "Kept__c", "Event")["label"] == "Kept"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
@@ -90,6 +91,31 @@ def test_serve_refuses_a_fault_rate_above_one() -> None:
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "--faults" in result.stderr and result.stdout == ""
+
+
+def test_serve_refuses_an_unknown_fault_kind_naming_the_kinds() -> None:
+    result = subprocess.run([sys.executable, "-m", "leadsync", "sandbox", "serve", "--faults",
+                             "0.1", "--fault-kinds", "throttle,late"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "'late'" in result.stderr and "lost" in result.stderr and result.stdout == ""
+
+
+def test_serve_with_lost_answers_applies_a_write_it_does_not_answer() -> None:
+    process = start_serve("--faults", "1", "--fault-kinds", "lost")
+    try:
+        info = read_info(process)
+        sf = Salesforce(instance_url=info["salesforce"]["instance_url"],
+                        session_id=info["salesforce"]["session_id"],
+                        version=info["salesforce"]["api_version"],
+                        session=ca_session(info["ca_bundle"]))
+        with pytest.raises(requests.ConnectionError):
+            sf.Lead.create({"LastName": "Lovelace", "Company": "Served Lost"})
+        found = sf.query("SELECT Id FROM Lead WHERE Company = 'Served Lost'")
+        assert found["totalSize"] == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_every_subcommand_has_help() -> None:
