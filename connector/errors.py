@@ -102,9 +102,13 @@ class ReserveReached(LeadSyncError):
 
     def __init__(self, system: str, used: int, allowed: int, reserve: float) -> None:
         self.system, self.used, self.allowed, self.reserve = system, used, allowed, reserve
-        super().__init__(f"{system}: {used:,} of {allowed:,} daily API calls used; the last "
-                         f"{reserve:.0%} is kept for the org's other integrations, so this run "
-                         f"stopped with its progress saved and the next one resumes")
+        if allowed:
+            spent = (f"{used:,} of {allowed:,} daily API calls used; the last {reserve:.0%} is "
+                     f"kept for the org's other integrations")
+        else:  # the vendor said so before LeadSync saw any usage figure
+            spent = "the org's daily API allowance is spent, the vendor says"
+        super().__init__(f"{system}: {spent}, so this run stopped with its progress saved and "
+                         f"the next one resumes")
 
 
 RecordError = RecordRefused  # the earlier name

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from leadsync.adapters.hubspot.calls import HubSpotCalls, next_after
@@ -118,7 +119,9 @@ class HubSpotActivities:
         results: list[WriteResult] = []
         for task in tasks:
             try:
-                results.append(self.calls.retry.call(self._create_one, task, []))
+                results.append(self.calls.retry.run(
+                    "HubSpot", "create task", partial(self._create_one, task, []),
+                    self.calls.count_retry))
             except ConfigError as exc:  # refused: the task failed, with why
                 if isinstance(exc, AuthError):
                     raise

@@ -41,7 +41,7 @@ class HubSpotCalls:
         """
         return self.retry.run("HubSpot", what,
                               lambda: self.once(what, fn, *args, search=search, **kwargs),
-                              self._retried)
+                              self.count_retry)
 
     def once(self, what: str, fn: Callable[..., Any], *args: Any, search: bool = False,
              **kwargs: Any) -> Any:
@@ -61,7 +61,7 @@ class HubSpotCalls:
         data = response.data
         return json.loads(data) if data else {}
 
-    def _retried(self) -> None:
+    def count_retry(self) -> None:
         self.retries += 1
 
     def pages(self, what: str, fn: Callable[..., Any], **kwargs: Any

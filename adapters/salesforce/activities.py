@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from leadsync.adapters.salesforce.calls import SalesforceCalls
@@ -75,7 +76,9 @@ class SalesforceActivities:
         results: list[WriteResult] = []
         for chunk in _chunks(list(tasks), 200):
             made: dict[str, WriteResult] = {}
-            self.calls.retry.call(self._create_missing, chunk, made, [])
+            self.calls.retry.run("Salesforce", "create tasks",
+                                 partial(self._create_missing, chunk, made, []),
+                                 self.calls.count_retry)
             results += [made[task.key] for task in chunk]
         return results
 

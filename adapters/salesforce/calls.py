@@ -35,7 +35,7 @@ class SalesforceCalls:
 
     def __call__(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return self.retry.run("Salesforce", what, lambda: self.once(what, fn, *args, **kwargs),
-                              self._retried)
+                              self.count_retry)
 
     def once(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """One attempt, budgeted, counted and translated but not retried: for a create whose
@@ -51,7 +51,7 @@ class SalesforceCalls:
         finally:
             self._observe_usage()
 
-    def _retried(self) -> None:
+    def count_retry(self) -> None:
         self.retries += 1
 
     def _reserve_reached(self) -> ReserveReached:

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,12 +19,12 @@ from leadsync.jobs.install import run_install
 from leadsync.jobs.sla import run_sweep
 from leadsync.jobs.sync import prepare, run_sync
 from leadsync.sandbox.server import Sandbox
-from tests.conftest import hubspot_client
+from tests.conftest import hubspot_client, salesforce_client
 from tests.jobs.test_cli import leadsync, secrets_env
 from tests.jobs.test_sla_e2e import HOT, SLA
 
 
-def names(needs: list) -> set[tuple[str, str]]:  # type: ignore[type-arg]
+def names(needs: list[dict[str, Any]]) -> set[tuple[str, str]]:
     return {(n["system"], n["field"]) for n in needs}
 
 
@@ -72,6 +73,34 @@ def test_verdict_and_sla_fields_are_needed_only_with_their_features(
     assert ("salesforce", "LeadSync_Qualified__c") in names(judged["create"])
     assert not any("SLA" in field for _, field in names(judged["create"]))
     assert ("salesforce", "LeadSync_SLA_Policy__c") in names(swept["create"])
+
+
+def test_the_key_each_sla_task_carries_is_installed_with_sla_and_a_sweep_without_it_stops(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox()
+    plain = run_install(sandbox_config(sandbox.info, tmp_path, install=False))
+    assert plain.tasks_to_create == [] and plain.task_fields == []  # no SLA: no task field
+    config = sandbox_config(sandbox.info, tmp_path, definition=DEFINITION, extra=SLA,
+                            install=False)
+    shown = run_install(config)
+    assert [spec.name for spec in shown.tasks_to_create] == ["LeadSync_Key__c"]
+    run_install(config, apply=False)
+    assert sandbox.write_requests() == 0
+
+    applied = run_install(config, apply=True)
+    assert "LeadSync_Key__c" in applied.created["salesforce"]
+    again = run_install(config)
+    assert again.tasks_to_create == [] and again.task_fields == ["LeadSync_Key__c"]
+    run_sweep(config, datetime.now(UTC))  # installed: the sweep runs
+
+    sf = salesforce_client(sandbox)  # an admin deletes the task field
+    [row] = sf.toolingexecute("query/?q=SELECT+Id+FROM+CustomField+WHERE+DeveloperName+"
+                              "%3D+%27LeadSync_Key%27")["records"]
+    sf.toolingexecute(f"sobjects/CustomField/{row['Id']}", method="DELETE")
+    writes = sandbox.write_requests()
+    with pytest.raises(ConfigError, match=r"LeadSync_Key__c.*leadsync install --apply"):
+        run_sweep(config, datetime.now(UTC))
+    assert sandbox.write_requests() == writes  # the sweep created nothing itself
 
 
 def test_a_field_of_that_name_that_does_not_fit_is_a_conflict_and_is_left_alone(

@@ -96,7 +96,7 @@ def configure(info: dict[str, Any], folder: Path, hook: Receiver) -> Config:
 def started(info: dict[str, Any], config: Config) -> datetime:
     """Sync, start the clocks; the latest handoff."""
     run_sync(config)
-    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1))
+    run_sweep(config, datetime.now(UTC) + timedelta(minutes=1), allow_future_writes=True)
     stamps = [r["LeadSync_Handoff_At__c"] for r in client(info).query_all(
         "SELECT LeadSync_Handoff_At__c FROM Lead WHERE LeadSync_Handoff_At__c != null")
         ["records"]]
@@ -135,7 +135,7 @@ def test_a_sweep_killed_at_random_moments_then_run_to_the_end_does_each_effect_o
     with Sandbox(seed=PEOPLE) as clean:  # the same orgs, swept once without a kill
         (tmp_path / "clean").mkdir()
         config = configure(clean.info, tmp_path / "clean", receiver)
-        run_sweep(config, started(clean.info, config) + BREACH)
+        run_sweep(config, started(clean.info, config) + BREACH, allow_future_writes=True)
         expected = counts(clean.info, config, receiver)
     assert expected["tasks"] > 5 and expected["reassigned"] > 3
     receiver.keys.clear()
@@ -143,7 +143,7 @@ def test_a_sweep_killed_at_random_moments_then_run_to_the_end_does_each_effect_o
     config = configure(served, tmp_path / "killed", receiver)
     now = (started(served, config) + BREACH).isoformat()
     command = [sys.executable, "-m", "leadsync", "sla", "sweep", "--config",
-               str(tmp_path / "killed" / "leadsync.toml"), "--now", now]
+               str(tmp_path / "killed" / "leadsync.toml"), "--now", now, "--allow-future-writes"]
     env = {**os.environ, **sandbox_secrets(served)}
     rng = random.Random(seed)
     progress = []  # effects recorded after each kill

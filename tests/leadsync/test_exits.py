@@ -42,3 +42,8 @@ def test_a_held_lock_says_whose_it_is_and_that_nothing_was_done() -> None:
 def test_the_reserve_message_says_progress_is_saved() -> None:
     message = str(ReserveReached("salesforce", 80_000, 100_000, 0.2))
     assert "80,000 of 100,000" in message and "20%" in message and "resumes" in message
+
+
+def test_a_spent_allowance_reported_before_any_usage_figure_says_so_without_zeros() -> None:
+    message = str(ReserveReached("salesforce", 0, 0, 0.2))
+    assert "0 of 0" not in message and "allowance is spent" in message
