@@ -115,17 +115,19 @@ class Commit:
                 self.store.record_values(self.connection, self.names[side], values[side], conn)
 
     def settle(self, pairs: Iterable[Pair], planned: Plan) -> None:
-        """Remember the links of the pairs that needed no write.
+        """Remember the links of the pairs that needed no write; a parked one among them has
+        nothing left to deliver (both sides came to agree), so it leaves the queue.
 
         Pairs with a write or a refusal are left alone here: a confirmed write commits its own
         links and values, and the fields of a refused one are not agreed, so they still look
         edited when it is retried.
         """
         busy = {w.op.key for w in planned.writes} | {r.key for r in planned.refusals}
-        links = []
+        links, settled = [], []
         for pair in pairs:
             if pair.key in busy:
                 continue
+            settled.append(pair.key)
             records = {side: pair.records[side] for side in SIDES}
             if any(r is not None and r.deleted for r in records.values()):
                 continue
@@ -134,6 +136,8 @@ class Commit:
             email = pair.email(side_of_source)
             links.append(Link(pair.key, ids["marketing"], ids["crm"], email))
         self.store.save_links(self.connection, links)
+        for side in SIDES:
+            self.store.unpark(self.connection, self.names[side], settled)
 
     def cursors(self, cursors: Mapping[Side, Cursor | None]) -> None:
         """Advance each side's cursor: call only once every batch of the pass is confirmed."""

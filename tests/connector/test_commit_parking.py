@@ -55,3 +55,15 @@ def test_a_value_the_plan_refused_is_parked_with_the_email_and_the_linked_target
     assert (parked.email, parked.record_id, parked.target_id, parked.code) == (
         "ada@example.com", "hs1", "00Q1", "INVALID_VALUE")
     assert store.ledger("default", ["k1"]) == {}
+
+
+def test_a_parked_pair_that_now_needs_no_write_leaves_the_queue_as_delivered(
+        store: StateStore) -> None:
+    pair, contact, _ = linked_pair()  # refused once; since then both sides came to agree
+    store.park("default", 7, "salesforce", "k1", "hs1", "STRING_TOO_LONG", "too long",
+               ["LastName"], {}, email="ada@example.com", target_id="00Q1")
+    store.park("default", 7, "hubspot", "other", "00Q9", "INVALID", "bad", [], {})
+
+    Commit(store, "default", NAMES, FIELDS.__getitem__, 8).settle([pair], Plan())
+
+    assert [p.key for p in store.parked("default")] == ["other"]  # k1 left; "other" did not
