@@ -36,7 +36,9 @@ def test_install_without_apply_shows_what_it_would_create_and_writes_nothing(
 
     assert sandbox.write_requests() == 0
     assert names(shown["create"]) == {("salesforce", "LeadSync_Id__c"),
-                                      ("hubspot", "leadsync_id"), ("hubspot", "lead_source")}
+                                      ("hubspot", "leadsync_id"), ("hubspot", "lead_source"),
+                                      ("salesforce", "LeadSync_Note__c"),  # on_delete = flag
+                                      ("hubspot", "leadsync_note")}
     assert shown["present"] == []  # a standard org and portal: nothing of LeadSync's
     assert shown["conflicts"] == []
 
