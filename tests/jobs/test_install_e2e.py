@@ -52,8 +52,8 @@ def test_install_apply_creates_what_is_missing_once(make_sandbox: Callable[..., 
     writes = sandbox.write_requests()
     second = run_install(config, apply=True)
 
-    assert first.created == {"salesforce": ["LeadSync_Id__c"],
-                             "hubspot": ["leadsync_id", "lead_source"]}
+    assert first.created == {"salesforce": ["LeadSync_Id__c", "LeadSync_Note__c"],
+                             "hubspot": ["leadsync_id", "leadsync_note", "lead_source"]}
     assert second.created == {} and second.plan.create == []
     assert sandbox.write_requests() == writes  # the second run wrote nothing
     lead_source = hubspot_client(sandbox).crm.properties.core_api.get_by_name(
