@@ -226,6 +226,9 @@ class SyncSettings(BaseModel):
     dry_run: bool = False
     connection: str = "default"  # the name this pair's state is kept under in the store
     max_attempts: int = Field(default=5, ge=1)  # a refused record's attempts, then it waits
+    # a record deleted, merged away or converted on one side: "flag" notes it on the other
+    # side's record, "ignore" does not; either way the pair stops syncing, nothing is deleted
+    on_delete: Literal["flag", "ignore"] = "flag"
 
 
 class DefinitionSettings(BaseModel):

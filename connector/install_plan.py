@@ -31,8 +31,9 @@ KEY = "key"
 VERDICT = "verdict"
 SLA = "sla"
 MAPPING = "mapping"
+NOTE = "note"
 WHY = {KEY: "LeadSync's key", VERDICT: "lead definition verdict", SLA: "SLA compliance",
-       MAPPING: "named by the mapping"}
+       MAPPING: "named by the mapping", NOTE: "deletes, merges and conversions noted"}
 
 # Vendors' field types, by what a value of them is.
 _KIND = {"string": "text", "textarea": "text", "email": "text", "phone": "text", "url": "text",
@@ -93,11 +94,16 @@ def key_spec(name: str) -> FieldInfo:
 
 
 def needed(mapping: FieldMapping, key_fields: Mapping[Side, str], definition: bool, sla: bool,
-           described: Mapping[Side, Mapping[str, FieldInfo]]) -> list[Need]:
-    """Every field LeadSync needs for the features configured, key field first."""
+           described: Mapping[Side, Mapping[str, FieldInfo]],
+           notes: Mapping[Side, str] | None = None) -> list[Need]:
+    """Every field LeadSync needs for the features configured, key field first; ``notes``
+    names each side's note field (``[sync] on_delete = "flag"``, ``connector.identity``)."""
     needs: list[Need] = []
     for side in SIDES:
         needs.append(Need(side, key_spec(key_fields[side]), KEY))
+        if notes:
+            needs.append(Need(side, FieldInfo(notes[side], "string", label="LeadSync note",
+                                              length=255), NOTE))
         if definition:
             needs += [Need(side, spec, VERDICT) for spec in mapping.view.verdict_specs(side)]
         if sla:

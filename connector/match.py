@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from leadsync.connector.changes import Page
+from leadsync.connector.identity import Duplicates, Tombstones, moves, rank, winner
 from leadsync.connector.models import SIDES, Record, Side
 from leadsync.connector.plan import Pair, derived_key, other
 from leadsync.connector.ports import System
@@ -33,6 +34,7 @@ class Matcher:
                  page_size: int = 10_000) -> None:
         self.store, self.connection, self.systems = store, connection, systems
         self.fields, self.match_fields, self.page_size = fields, match_fields, page_size
+        self.duplicates = Duplicates()  # emails several records of one side hold (warnings)
 
     def pairs(self, changes: Mapping[Side, Iterable[Page]],
               whole: Mapping[Side, bool]) -> Iterator[list[Pair]]:
@@ -46,12 +48,15 @@ class Matcher:
         records = {side: _latest(changes[side]) for side in SIDES}
         pairs: dict[str, Pair] = {}
         by_id: dict[tuple[Side, str], Pair] = {}
+        moved = self._merges(records, pairs)
         for side in SIDES:
             links = self.store.links_by_id(self.connection, side, [r.id for r in records[side]])
+            links.update({record_id: link for (s, record_id), link in moved.items() if s == side})
             for record in records[side]:
                 link = links.get(record.id)
-                if link is None:
-                    continue
+                if link is None or (link.key in pairs and record.became is not None
+                                    and _id_of(pairs[link.key].link or link, side) != record.id):
+                    continue  # no link, or a merge's loser whose link moved to the survivor
                 pair = pairs.get(link.key)
                 if pair is None:
                     pair = pairs[link.key] = Pair(link.key, _empty(), link=link)
@@ -80,9 +85,17 @@ class Matcher:
                         unmatched: dict[Side, list[tuple[Record, str | None]]]) -> None:
         emails: dict[Side, dict[str, Record]] = {side: {} for side in SIDES}
         for side in SIDES:
+            sharing: dict[str, list[Record]] = {}
             for record, email in unmatched[side]:
                 if email:
-                    emails[side].setdefault(email, record)
+                    sharing.setdefault(email, []).append(record)
+            for email, group in sharing.items():
+                emails[side][email] = kept = winner(group)
+                if len(group) > 1:
+                    self.duplicates.add(self.systems[side].name, email, kept.id,
+                                        [r.id for r in group if r is not kept])
+            unmatched[side] = [(r, e) for r, e in unmatched[side]
+                               if not e or emails[side][e] is r]
         stored = self.store.links_by_email(
             self.connection, set(emails["marketing"]) | set(emails["crm"]))
         for side in SIDES:
@@ -93,6 +106,11 @@ class Matcher:
                     pair = pairs.setdefault(link.key, Pair(link.key, _empty(), link=link))
                 elif key in pairs and pairs[key].records[side] is None:
                     pair = pairs[key]  # LeadSync's own key on both records: the same lead
+                elif link is not None and key not in pairs:
+                    # this email's lead is linked to another record on this side: it keeps it
+                    self.duplicates.add(self.systems[side].name, str(email),
+                                        str(_id_of(link, side)), [record.id])
+                    continue
                 elif email and email in emails[other(side)] and \
                         (other(side), emails[other(side)][email].id) in by_id:
                     pair = by_id[(other(side), emails[other(side)][email].id)]
@@ -100,7 +118,9 @@ class Matcher:
                     pair = pairs[key] = Pair(key, _empty())
                 held = pair.records[side]
                 if held is not None and held.id != record.id:
-                    continue  # a second record with the same email: first one wins the link
+                    if email:  # a second record with the same email: the linked one keeps it
+                        self.duplicates.add(self.systems[side].name, email, held.id, [record.id])
+                    continue
                 self._place(pair, side, record, email)
                 by_id[(side, record.id)] = pair
 
@@ -118,11 +138,26 @@ class Matcher:
                 continue
             found = self.systems[target].lookup(self.match_fields[target], list(wanted),
                                                 self.fields(target))
-            for record in found:
+            taken = self.store.links_by_id(self.connection, target, [r.id for r in found])
+            for record in sorted(found, key=rank):
                 email = self.email(target, record)
                 pair = None if email is None else wanted.get(email)
-                if pair is not None and pair.records[target] is None:
+                if pair is None:
+                    continue
+                link = taken.get(record.id)
+                if link is not None and link.key != pair.key:
+                    # the record that has this email there is linked to another lead here
+                    mine = pair.records[side]
+                    self.duplicates.add(self.systems[side].name, str(email),
+                                        str(_id_of(link, side)), [mine.id] if mine else [])
+                    pairs.pop(pair.key, None)
+                    continue
+                if pair.records[target] is None:
                     pair.place(target, record, email)
+                elif (held_there := pair.records[target]) is not None and \
+                        held_there.id != record.id:
+                    self.duplicates.add(self.systems[target].name, str(email), held_there.id,
+                                        [record.id])
 
     def _fill_counterparts(self, pairs: dict[str, Pair]) -> None:
         """Read the current state of linked counterparts that did not change this run."""
@@ -135,6 +170,47 @@ class Matcher:
             for record in system.lookup(system.id_field, list(missing), self.fields(side)):
                 if record.id in missing:
                     missing[record.id].place(side, record, self.email(side, record))
+                    del missing[record.id]
+            if missing and isinstance(system, Tombstones):  # deleted, archived, merged away
+                for record in system.gone(list(missing), self.fields(side)):
+                    if record.id in missing:
+                        missing[record.id].place(side, record, None)
+
+    def _merges(self, records: Mapping[Side, list[Record]], pairs: dict[str, Pair]
+                ) -> dict[tuple[Side, str], Link]:
+        """Follow the merges the changes show (``connector.identity.moves``): the links that
+        move to a survivor, by (side, survivor id); a loser whose survivor is linked already
+        gets its pair, with the loser as a deleted record, to be flagged on the other side."""
+        moved: dict[tuple[Side, str], Link] = {}
+        for side in SIDES:
+            losers = {r.id: r.became for r in records[side] if r.deleted and r.became}
+            survivors = {r.id: r for r in records[side] if not r.deleted}
+            for record in survivors.values():
+                losers.update({loser: record.id for loser in record.absorbed})
+            if not losers:
+                continue
+            stored = self.store.links_by_id(self.connection, side,
+                                            [*losers, *losers.values()])
+            linked = {record_id: link.key for record_id, link in stored.items()}
+            for move in moves({k: v for k, v in losers.items() if v}, linked, side):
+                old = stored[move.loser]
+                new = Link(old.key, move.survivor if side == "marketing" else old.marketing_id,
+                           move.survivor if side == "crm" else old.crm_id, old.email)
+                moved[(side, move.survivor)] = new
+                pairs[new.key] = Pair(new.key, _empty(), link=new)
+            read = {r.id for r in records[side]}
+            for loser, survivor in losers.items():
+                link = stored.get(loser)
+                if link is None or link.key in pairs or loser in read or not survivor:
+                    continue  # moved, or read as a deleted record: placed by its link
+                stamp = survivors[survivor].modified_at if survivor in survivors else None
+                if stamp is None:
+                    continue
+                gone = Record(self.systems[side].name, loser, {}, stamp, deleted=True,
+                              became=survivor)
+                pair = pairs[link.key] = Pair(link.key, _empty(), link=link)
+                self._place(pair, side, gone, None)
+        return moved
 
     def _key_for(self, side: Side, record: Record) -> str:
         key = record.fields.get(self.systems[side].key_field)

@@ -25,6 +25,10 @@ class Record:
     modified_at: datetime
     deleted: bool = False
     read_only: bool = False  # the system refuses updates to it (a converted Salesforce lead)
+    # what the record became: a deleted record merged away, the survivor's id; a converted
+    # lead, the contact's id (``connector.identity``)
+    became: str | None = None
+    absorbed: tuple[str, ...] = ()  # the ids of the records merged into this one
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,8 @@ class Cursor:
         if not records:
             return self
         latest = max(r.modified_at for r in records)
+        if latest < self.modified_at:
+            return self  # a cursor never moves back (records given out of time order)
         at_latest = {r.id for r in records if r.modified_at == latest}
         if latest == self.modified_at:
             return Cursor(latest, self.seen_at_boundary | at_latest)

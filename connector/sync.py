@@ -30,6 +30,7 @@ from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.deadletter import DeadLetterPolicy
 from leadsync.connector.deliver import CarryBack, Deliver, Progress
 from leadsync.connector.errors import ReserveReached
+from leadsync.connector.identity import OnDelete, add_notes, note_field
 from leadsync.connector.judge import Judge
 from leadsync.connector.mapping import FieldMapping
 from leadsync.connector.match import Matcher
@@ -55,9 +56,12 @@ class SyncResult:
     evaluated: int = 0  # leads judged against the lead definition
     qualified: int = 0
     definition_version: str | None = None
+    warnings: list[str] = field(default_factory=list)  # e.g. emails several records share
 
     def as_dict(self) -> dict[str, Any]:
         summary: dict[str, Any] = {name: vars(side) for name, side in self.sides.items()}
+        if self.warnings:
+            summary["warnings"] = list(self.warnings)
         if self.definition_version is not None:
             summary["definition"] = {"version": self.definition_version,
                                      "evaluated": self.evaluated, "qualified": self.qualified,
@@ -71,13 +75,18 @@ class SyncEngine:
     def __init__(self, marketing: System, crm: System, mapping: FieldMapping,
                  store: Store, connection: str = "default", batch_size: int = 200,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 qualifier: Qualifier | None = None, page_size: int = 10_000) -> None:
+                 qualifier: Qualifier | None = None, page_size: int = 10_000,
+                 on_delete: OnDelete = "flag") -> None:
         self.systems: dict[Side, System] = {"marketing": marketing, "crm": crm}
         self.mapping, self.store, self.connection = mapping, store, connection
         self.batch_size, self.clock, self.qualifier = batch_size, clock, qualifier
         self.page_size = page_size  # pairs judged, planned and delivered at a time
         self.names: dict[Side, str] = {side: self.systems[side].name for side in SIDES}
         self.dead_letters = DeadLetterPolicy()  # when parked records are read again
+        self.on_delete: OnDelete = on_delete  # deletes, merges, conversion: connector.identity
+        self.notes: dict[Side, str] = {side: note_field(self.systems[side].kind)
+                                       for side in SIDES}
+        self._matcher: Matcher | None = None
 
     def run(self, dry_run: bool = False, progress: Progress | None = None,
             full: bool = False) -> SyncResult:
@@ -103,6 +112,7 @@ class SyncEngine:
                 judged = judge.judge(pairs, contexts["crm"])
                 planned = plan(pairs, self.mapping, contexts, self.names, judged.stamps,
                                judged.hold)
+                add_notes(planned, pairs, self.names, self.notes, self.on_delete)
                 result.plan.extend(planned)
                 result.evaluated += judged.evaluated
                 result.qualified += judged.qualified
@@ -113,6 +123,10 @@ class SyncEngine:
                     commit.settle(pairs, planned)
             if not dry_run:
                 commit.cursors({side: sources[side].cursor for side in SIDES})
+            if self._matcher is not None:
+                result.warnings = self._matcher.duplicates.warnings()
+                for warning in result.warnings:
+                    log.warning("records share an email", detail=warning)
         except ReserveReached:
             result.status = "reserve_reached"  # confirmed batches committed, cursors held
             raise
@@ -148,8 +162,9 @@ class SyncEngine:
         ) for side in SIDES}
 
     def _match(self, sources: dict[Side, ChangeSource]) -> Iterator[list[Pair]]:
-        matcher = Matcher(self.store, self.connection, self.systems, self.fields,
-                          {side: self.match_field(side) for side in SIDES}, self.page_size)
+        matcher = self._matcher = Matcher(
+            self.store, self.connection, self.systems, self.fields,
+            {side: self.match_field(side) for side in SIDES}, self.page_size)
         return matcher.pairs({side: sources[side].pages() for side in SIDES},
                              {side: sources[side].whole for side in SIDES})
 
@@ -161,7 +176,8 @@ class SyncEngine:
     def fields(self, side: Side) -> list[str]:
         """The fields of ``side`` a pass reads: mapped, lead view, verdict, LeadSync's key."""
         system = self.systems[side]
-        return [*self.mapping.fields_of(side), system.key_field]
+        notes = [self.notes[side]] if self.on_delete == "flag" else []
+        return [*self.mapping.fields_of(side), system.key_field, *notes]
 
     def match_field(self, side: Side) -> str:
         return self.mapping.match_marketing if side == "marketing" else self.mapping.match_crm

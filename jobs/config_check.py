@@ -26,7 +26,7 @@ def live_problems(config: Config) -> list[str]:
     systems: dict[Side, System] = {"marketing": build_system(*config.marketing),
                                    "crm": build_system(*config.crm)}
     features = {"definition": config.definition is not None, "sla": config.sla is not None}
-    plan = install_plan(mapping, systems, **features)
+    plan = install_plan(mapping, systems, **features, notes=config.sync.on_delete == "flag")
     where = f" --config {config.source_path}" if config.source_path else ""
     problems = [f"{line}: run leadsync install{where} --apply" for line in
                 (f"{plan.systems[n.side]} has no field {n.spec.name} ({n.describe_why()})"

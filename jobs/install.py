@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from leadsync.connector.config import Config
 from leadsync.connector.errors import ConfigError
+from leadsync.connector.identity import note_field
 from leadsync.connector.install_plan import InstallPlan, needed, plan_install
 from leadsync.connector.mapping import FieldMapping, load_mapping
 from leadsync.connector.models import SIDES, FieldInfo, Side
@@ -33,18 +34,21 @@ class InstallResult:
 
 
 def install_plan(mapping: FieldMapping, systems: dict[Side, System], definition: bool,
-                 sla: bool) -> InstallPlan:
-    """What exists, what is missing and what conflicts, from one describe of each side."""
+                 sla: bool, notes: bool = False) -> InstallPlan:
+    """What exists, what is missing and what conflicts, from one describe of each side;
+    ``notes``: the note fields of ``[sync] on_delete = "flag"`` too."""
     described = {side: systems[side].describe() for side in SIDES}
     needs = needed(mapping, {side: systems[side].key_field for side in SIDES}, definition, sla,
-                   described)
+                   described, {side: note_field(systems[side].kind) for side in SIDES}
+                   if notes else None)
     return plan_install(needs, described, {side: systems[side].name for side in SIDES})
 
 
 def check_installed(mapping: FieldMapping, systems: dict[Side, System], definition: bool,
                     sla: bool, config: Config | None = None) -> None:
     """Raise ``ConfigError`` naming every field ``leadsync install`` would create."""
-    plan = install_plan(mapping, systems, definition, sla)
+    notes = config is not None and config.sync.on_delete == "flag"
+    plan = install_plan(mapping, systems, definition, sla, notes)
     if plan.create:
         where = f" --config {config.source_path}" if config and config.source_path else ""
         raise ConfigError(plan.missing(f"leadsync install{where} --apply"))
@@ -58,7 +62,7 @@ def run_install(config: Config, apply: bool = False) -> InstallResult:
     systems: dict[Side, System] = {"marketing": build_system(*config.marketing),
                                    "crm": build_system(*config.crm)}
     features = {"definition": config.definition is not None, "sla": config.sla is not None}
-    plan = install_plan(mapping, systems, **features)
+    plan = install_plan(mapping, systems, **features, notes=config.sync.on_delete == "flag")
     result = InstallResult(plan, apply)
     activities = activities_for(systems["crm"]) if config.sla is not None else None
     if activities is not None:

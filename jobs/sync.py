@@ -47,7 +47,8 @@ def prepare(config: Config, definition: Definition | None = None) -> SyncEngine:
         handoff = config.definition.handoff if config.definition else "qualified_only"
         qualifier = Qualifier(definition, mapping, handoff)
     return SyncEngine(marketing, crm, mapping, store, config.sync.connection,
-                      batch_size=config.sync.batch_size, qualifier=qualifier)
+                      batch_size=config.sync.batch_size, qualifier=qualifier,
+                      on_delete=config.sync.on_delete)
 
 
 def check_mapping(mapping: FieldMapping, marketing: System, crm: System,

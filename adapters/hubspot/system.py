@@ -25,7 +25,7 @@ from leadsync.adapters.hubspot.calls import HubSpotCalls, next_after
 from leadsync.adapters.hubspot.errors import refusal
 from leadsync.adapters.hubspot.owners import read_owners
 from leadsync.connector.budget import CallBudget
-from leadsync.connector.errors import BatchRefused, LeadSyncError, RecordRefused
+from leadsync.connector.errors import BatchRefused, LeadSyncError, NotFound, RecordRefused
 from leadsync.connector.models import Cursor, FieldInfo, FieldValue, Record, WriteOp, WriteResult
 from leadsync.connector.retry import RetryPolicy
 
@@ -34,6 +34,7 @@ BATCH = 100
 PAGE = 200
 SEARCH_CAP = 10_000
 LIFECYCLE = "lifecyclestage"
+MERGED = "hs_merged_object_ids"  # on a merge's survivor: the ids merged into it
 _PROPERTY_TYPES = {"string": ("string", "text"), "textarea": ("string", "textarea"),
                    "boolean": ("bool", "booleancheckbox"), "datetime": ("datetime", "date"),
                    "date": ("date", "date"), "double": ("number", "number"),
@@ -79,7 +80,7 @@ class HubSpotSystem:
     def read_changes(self, since: Cursor | None, until: datetime,
                      fields: Sequence[str]) -> Iterator[list[Record]]:
         properties = self._properties(fields)
-        cursor = since
+        cursor, start = since, since
         while True:
             restart = None
             for page, after in self._search_window(cursor, until, properties):
@@ -91,11 +92,57 @@ class HubSpotSystem:
                     restart = cursor
                     break
             if restart is None:
-                return
+                break
             if since is not None and restart == since:
                 raise LeadSyncError("more than 10,000 HubSpot contacts share one modification "
                                     "instant; the search API cannot page past them")
             since = restart
+        archived = [r for r in self._archived(properties, until)
+                    if start is None or start.admits(r)]
+        if archived:
+            yield archived
+
+    def _archived(self, properties: list[str], until: datetime) -> list[Record]:
+        """Contacts archived (deleted) up to ``until``, stamped with their archive time: the
+        search never finds them, so the archived list is read whole (HubSpot keeps them for
+        90 days), 100 a call."""
+        found: list[Record] = []
+        after: str | None = None
+        while True:
+            answer = self.calls("archived", self.client.crm.contacts.basic_api.get_page,
+                                limit=BATCH, after=after, properties=properties,
+                                archived="true")
+            found += [r for item in answer.get("results", [])
+                      if (r := self._record(item)).modified_at <= until]
+            after = next_after(answer)
+            if after is None:
+                return sorted(found, key=lambda r: (r.modified_at, r.id))
+
+    def gone(self, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
+        """Contacts of these ids that were archived or merged away, one read each (rare): a
+        merged-away id answers with the contact it was merged into."""
+        properties = self._properties(fields)
+        basic = self.client.crm.contacts.basic_api
+        found: list[Record] = []
+        for contact_id in dict.fromkeys(ids):
+            try:
+                live = self._record(self.calls("read", basic.get_by_id, contact_id=contact_id,
+                                               properties=properties))
+            except NotFound:
+                live = None
+            if live is not None and live.id != contact_id:
+                found.append(Record(self.name, contact_id, {}, live.modified_at, deleted=True,
+                                    became=live.id))
+                continue
+            if live is not None:
+                continue
+            try:
+                found.append(self._record(self.calls(
+                    "read archived", basic.get_by_id, contact_id=contact_id,
+                    properties=properties, archived=True)))
+            except NotFound:
+                continue
+        return found
 
     def _search_window(self, since: Cursor | None, until: datetime, properties: list[str]
                        ) -> Iterator[tuple[list[Record], str | None]]:
@@ -164,14 +211,18 @@ class HubSpotSystem:
         return found
 
     def _properties(self, fields: Sequence[str]) -> list[str]:
-        return list(dict.fromkeys(["email", "lastmodifieddate", self.key_field, *fields]))
+        return list(dict.fromkeys(["email", "lastmodifieddate", self.key_field, MERGED,
+                                   *fields]))
 
     def _record(self, item: dict[str, Any]) -> Record:
         properties = dict(item.get("properties") or {})
-        stamp = properties.get("lastmodifieddate") or item.get("updatedAt")
+        archived = bool(item.get("archived", False))
+        stamp = ((archived and item.get("archivedAt")) or properties.get("lastmodifieddate")
+                 or item.get("updatedAt"))
         properties.setdefault("hs_object_id", str(item["id"]))
+        absorbed = tuple(i for i in str(properties.get(MERGED) or "").split(";") if i)
         return Record(self.name, str(item["id"]), properties, parse_timestamp(str(stamp)),
-                      deleted=bool(item.get("archived", False)))
+                      deleted=archived, absorbed=absorbed)
 
     # writing
     def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:

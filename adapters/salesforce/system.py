@@ -25,7 +25,8 @@ from leadsync.connector.retry import RetryPolicy
 
 BATCH = 200
 LOOKUP_CHUNK = 100
-SYSTEM_FIELDS = ("Id", "SystemModstamp", "IsDeleted", "IsConverted", "ConvertedContactId")
+SYSTEM_FIELDS = ("Id", "SystemModstamp", "IsDeleted", "IsConverted", "ConvertedContactId",
+                 "MasterRecordId")
 _TYPES = {"string": "Text", "textarea": "LongTextArea", "boolean": "Checkbox",
           "datetime": "DateTime", "date": "Date", "double": "Number", "int": "Number",
           "picklist": "Picklist", "email": "Email"}
@@ -100,10 +101,25 @@ class SalesforceSystem:
                 found.extend(self._record(row) for row in rows)
         return found
 
+    def gone(self, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
+        """Leads of these ids in the recycle bin (``queryAll``), merged ones with their master."""
+        found: list[Record] = []
+        unique = list(dict.fromkeys(i for i in ids if i))
+        for start in range(0, len(unique), LOOKUP_CHUNK):
+            chunk = unique[start:start + LOOKUP_CHUNK]
+            soql = (f"SELECT {self._select(fields)} FROM {self.sobject} WHERE IsDeleted = true "
+                    f"AND Id IN ({', '.join(soql_literal(v) for v in chunk)})")
+            for rows in self.calls.query(soql, include_deleted=True):
+                found.extend(self._record(row) for row in rows)
+        return found
+
     def _record(self, row: dict[str, Any]) -> Record:
         fields = {k: v for k, v in row.items() if k != "attributes"}
+        deleted, converted = bool(row.get("IsDeleted")), bool(row.get("IsConverted"))
+        became = row.get("MasterRecordId") if deleted else (
+            row.get("ConvertedContactId") if converted else None)
         return Record(self.name, row["Id"], fields, parse_datetime(row["SystemModstamp"]),
-                      deleted=bool(row.get("IsDeleted")), read_only=bool(row.get("IsConverted")))
+                      deleted=deleted, read_only=converted, became=became or None)
 
     # writing
     def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:

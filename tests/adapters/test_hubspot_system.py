@@ -33,6 +33,7 @@ from leadsync.connector.retry import RetryPolicy
 
 HOST = "https://api.hubapi.com"
 SEARCH = "/crm/v3/objects/contacts/search"
+CONTACTS = "/crm/v3/objects/contacts"
 UPSERT = "/crm/v3/objects/contacts/batch/upsert"
 UPDATE = "/crm/v3/objects/contacts/batch/update"
 READ = "/crm/v3/objects/contacts/batch/read"
@@ -131,7 +132,9 @@ def time() -> FakeTime:
 
 @pytest.fixture
 def http(time: FakeTime) -> FakeHubSpotHttp:
-    return FakeHubSpotHttp(time.clock)
+    fake = FakeHubSpotHttp(time.clock)
+    fake.on("GET", CONTACTS, (200, {"results": []}, {}))  # the archived list: none
+    return fake
 
 
 def make_system(http: FakeHubSpotHttp, time: FakeTime, attempts: int = 4,
@@ -242,10 +245,12 @@ def test_search_pages_with_after_until_there_is_no_next_page(
     bodies = [r.body for r in http.sent(SEARCH)]
     assert [b.get("after") for b in bodies] == [None, "200", "400"]
     assert all(b["limit"] == 200 for b in bodies)
-    assert bodies[0]["properties"] == ["email", "lastmodifieddate", "leadsync_id", "firstname"]
+    assert http.sent(CONTACTS)[0].query["archived"] == ["true"]  # then the archived list
+    assert bodies[0]["properties"] == ["email", "lastmodifieddate", "leadsync_id",
+                                       "hs_merged_object_ids", "firstname"]
     assert bodies[0]["filterGroups"] == [{"filters": [
         {"propertyName": "lastmodifieddate", "operator": "LTE", "value": epoch_ms(UNTIL)}]}]
-    assert system.calls_made == 3
+    assert system.calls_made == 4
 
 
 def test_search_reads_from_the_cursor_inclusive_and_drops_the_ids_it_saw_there(
@@ -496,7 +501,8 @@ def test_429_is_retried_until_the_call_succeeds(http: FakeHubSpotHttp, time: Fak
     system = make_system(http, time)
 
     assert read_ids(system) == [["1001"]]
-    assert len(http.requests) == 3 and system.calls_made == 3
+    searches = http.sent(SEARCH)
+    assert len(searches) == 3 and system.calls_made == 4  # and the archived list
 
 
 def test_429_that_names_a_wait_is_retried_after_the_retry_after_header(
@@ -556,7 +562,7 @@ def test_the_rolling_windows_pace_calls_before_hubspot_has_to_refuse_them(
     assert sum(len(p) for p in read_ids(system)) == 1_200
 
     stamps = [r.at for r in http.requests]
-    assert len(stamps) == 6
+    assert len(stamps) == 7  # 6 searches, the archived list
     assert all(sum(1 for s in stamps if t <= s < t + 10.0) <= 4 for t in stamps)
     assert all(sum(1 for s in stamps if t <= s < t + 1.0) <= 2 for t in stamps)
     assert time.slept and time.now >= 10.0  # it waited, on the fake clock only

@@ -159,7 +159,8 @@ def test_read_selects_a_window_on_system_modstamp_ordered_by_system_modstamp_the
 
     soql = soql_of(http.calls[0].request)
     assert soql.startswith("SELECT Id, SystemModstamp, IsDeleted, IsConverted, "
-                           "ConvertedContactId, LeadSync_Id__c, Email FROM Lead WHERE ")
+                           "ConvertedContactId, MasterRecordId, LeadSync_Id__c, Email FROM Lead "
+                           "WHERE ")
     assert "SystemModstamp >= 2024-02-01T08:00:00.250Z AND " \
            "SystemModstamp <= 2024-03-01T00:00:00.000Z" in soql
     assert soql.endswith("ORDER BY SystemModstamp, Id")

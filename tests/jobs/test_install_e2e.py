@@ -37,7 +37,9 @@ def test_install_without_apply_shows_what_it_would_create_and_writes_nothing(
 
     assert sandbox.write_requests() == 0
     assert names(shown["create"]) == {("salesforce", "LeadSync_Id__c"),
-                                      ("hubspot", "leadsync_id"), ("hubspot", "lead_source")}
+                                      ("hubspot", "leadsync_id"), ("hubspot", "lead_source"),
+                                      ("salesforce", "LeadSync_Note__c"),  # on_delete = flag
+                                      ("hubspot", "leadsync_note")}
     assert shown["present"] == []  # a standard org and portal: nothing of LeadSync's
     assert shown["conflicts"] == []
 
@@ -51,8 +53,8 @@ def test_install_apply_creates_what_is_missing_once(make_sandbox: Callable[..., 
     writes = sandbox.write_requests()
     second = run_install(config, apply=True)
 
-    assert first.created == {"salesforce": ["LeadSync_Id__c"],
-                             "hubspot": ["leadsync_id", "lead_source"]}
+    assert first.created == {"salesforce": ["LeadSync_Id__c", "LeadSync_Note__c"],
+                             "hubspot": ["leadsync_id", "leadsync_note", "lead_source"]}
     assert second.created == {} and second.plan.create == []
     assert sandbox.write_requests() == writes  # the second run wrote nothing
     lead_source = hubspot_client(sandbox).crm.properties.core_api.get_by_name(
