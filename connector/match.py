@@ -85,6 +85,12 @@ class Matcher:
                         unmatched: dict[Side, list[tuple[Record, str | None]]]) -> None:
         emails: dict[Side, dict[str, Record]] = {side: {} for side in SIDES}
         for side in SIDES:
+            # A deleted or archived record no link pairs and without LeadSync's key was never
+            # synced: there is nothing to follow, and matching it by email would flag a live
+            # record on the other side as deleted.
+            key_field = self.systems[side].key_field
+            unmatched[side] = [(r, e) for r, e in unmatched[side]
+                               if not r.deleted or r.fields.get(key_field)]
             sharing: dict[str, list[Record]] = {}
             for record, email in unmatched[side]:
                 if email:

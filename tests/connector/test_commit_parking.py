@@ -59,7 +59,7 @@ def test_a_value_the_plan_refused_is_parked_with_the_email_and_the_linked_target
 
 def test_a_parked_pair_that_now_needs_no_write_leaves_the_queue_as_delivered(
         store: StateStore) -> None:
-    pair, contact, _ = linked_pair()  # refused once; since then both sides came to agree
+    pair, _, _ = linked_pair()  # refused once; since then both sides came to agree
     store.park("default", 7, "salesforce", "k1", "hs1", "STRING_TOO_LONG", "too long",
                ["LastName"], {}, email="ada@example.com", target_id="00Q1")
     store.park("default", 7, "hubspot", "other", "00Q9", "INVALID", "bad", [], {})

@@ -124,3 +124,15 @@ def test_pairs_are_given_in_pages_of_the_page_size(
     pages = list(matcher(hub, crm, store, page_size=2).pairs(
         {"marketing": [contacts], "crm": []}, {"marketing": False, "crm": True}))
     assert [len(page) for page in pages] == [2, 2, 1]
+
+
+def test_an_archived_record_never_synced_is_not_matched_by_email_to_a_live_one(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore) -> None:
+    gone = Record("hubspot", "hs-old", {"email": "ada@example.com"}, record(hub, hub.add(
+        email="x@example.com")).modified_at, deleted=True)  # archived, no link, no key
+    lead = crm.add(Email="ada@example.com")
+    pages = matcher(hub, crm, store).pairs(
+        {"marketing": [[gone]], "crm": [[record(crm, lead)]]}, {"marketing": True, "crm": True})
+    pairs = [pair for page in pages for pair in page]
+    assert all(pair.records["marketing"] is None or not pair.records["marketing"].deleted
+               for pair in pairs)  # the live lead is not paired with the archived contact
