@@ -91,25 +91,24 @@ class SalesforceSystem:
 
     def lookup(self, field: str, values: Sequence[FieldValue], fields: Sequence[str]
                ) -> list[Record]:
-        found: list[Record] = []
-        unique = list(dict.fromkeys(v for v in values if v))
-        for start in range(0, len(unique), LOOKUP_CHUNK):
-            chunk = unique[start:start + LOOKUP_CHUNK]
-            soql = (f"SELECT {self._select(fields)} FROM {self.sobject} WHERE {field} IN "
-                    f"({', '.join(soql_literal(v) for v in chunk)})")
-            for rows in self.calls.query(soql, include_deleted=False):
-                found.extend(self._record(row) for row in rows)
-        return found
+        return self._where_in(field, values, fields)
 
     def gone(self, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
         """Leads of these ids in the recycle bin (``queryAll``), merged ones with their master."""
+        return self._where_in("Id", ids, fields, deleted=True)
+
+    def _where_in(self, field: str, values: Sequence[FieldValue], fields: Sequence[str],
+                  deleted: bool = False) -> list[Record]:
+        """Records whose ``field`` is one of ``values``, ``LOOKUP_CHUNK`` values a query; live
+        ones, or with ``deleted`` those in the recycle bin."""
         found: list[Record] = []
-        unique = list(dict.fromkeys(i for i in ids if i))
+        unique = list(dict.fromkeys(v for v in values if v))
+        bin_only = "IsDeleted = true AND " if deleted else ""
         for start in range(0, len(unique), LOOKUP_CHUNK):
             chunk = unique[start:start + LOOKUP_CHUNK]
-            soql = (f"SELECT {self._select(fields)} FROM {self.sobject} WHERE IsDeleted = true "
-                    f"AND Id IN ({', '.join(soql_literal(v) for v in chunk)})")
-            for rows in self.calls.query(soql, include_deleted=True):
+            soql = (f"SELECT {self._select(fields)} FROM {self.sobject} WHERE {bin_only}{field} "
+                    f"IN ({', '.join(soql_literal(v) for v in chunk)})")
+            for rows in self.calls.query(soql, include_deleted=deleted):
                 found.extend(self._record(row) for row in rows)
         return found
 
