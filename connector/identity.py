@@ -165,16 +165,21 @@ def add_notes(planned: Plan, pairs: Iterable[Pair], systems: Mapping[Side, str],
               notes: Mapping[Side, str], on_delete: OnDelete) -> None:
     """Put in ``planned`` the notes ``note_write`` asks for: into the write a record already
     gets in this pass, or as a write of its own."""
+    by_key: dict[str, list[int]] = {}  # the plan's writes of each pair, by position
+    for index, write in enumerate(planned.writes):
+        by_key.setdefault(write.op.key, []).append(index)
     for pair in pairs:
+        mine = by_key.get(pair.key, [])
         wanted = note_write(pair.records, systems, notes, on_delete)
         if wanted is None:
-            _note_on_create(planned, pair, systems, notes, on_delete)
+            _note_on_create(planned, mine, pair, systems, notes, on_delete)
             continue
         side, name, value = wanted
         record = pair.records[side]
         assert record is not None  # note_write notes on a live record only
-        for index, write in enumerate(planned.writes):
-            if write.op.key == pair.key and write.side == side and write.follows is None:
+        for index in mine:
+            write = planned.writes[index]
+            if write.side == side and write.follows is None:
                 op = replace(write.op, fields={**write.op.fields, name: value})
                 planned.writes[index] = replace(write, op=op)
                 break
@@ -186,13 +191,16 @@ def add_notes(planned: Plan, pairs: Iterable[Pair], systems: Mapping[Side, str],
                 counterpart_id=held.id if held is not None else pair.linked_id(there)))
 
 
-def _note_on_create(planned: Plan, pair: Pair, systems: Mapping[Side, str],
-                    notes: Mapping[Side, str], on_delete: OnDelete) -> None:
-    """A record created from a converted lead carries its note from the start."""
+def _note_on_create(planned: Plan, mine: Sequence[int], pair: Pair,
+                    systems: Mapping[Side, str], notes: Mapping[Side, str],
+                    on_delete: OnDelete) -> None:
+    """A record created from a converted lead carries its note from the start (``mine``: the
+    positions of the pair's writes in the plan)."""
     if on_delete == "ignore":
         return
-    for index, write in enumerate(planned.writes):
-        if write.op.key != pair.key or not write.create:
+    for index in mine:
+        write = planned.writes[index]
+        if not write.create:
             continue
         there: Side = "crm" if write.side == "marketing" else "marketing"
         gone = fate(there, pair.records[there])

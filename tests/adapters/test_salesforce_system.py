@@ -439,6 +439,24 @@ def test_lookup_asks_100_values_a_query_without_deleted_rows(
     assert [r.id for r in found] == [lead_id(0), lead_id(100), lead_id(200)]
 
 
+def test_lookup_by_id_retrieves_2000_records_a_call_and_leaves_out_those_not_found(
+        http: responses.RequestsMock) -> None:
+    def answer(request: Any) -> list[Any]:
+        asked = json.loads(request.body)
+        assert "Email" in asked["fields"] and "Id" in asked["fields"]
+        # as Salesforce documents it: one entry per id, in order, null where none is found
+        return [lead(int(i[10:15])) if int(i[10:15]) % 2 == 0 else None for i in asked["ids"]]
+
+    http.add_callback(responses.POST, f"{DATA}/composite/sobjects/Lead",
+                      callback=json_callback(answer))
+    ids = [lead_id(n) for n in range(2500)]
+
+    found = make_system().lookup("Id", [*ids, ids[0], ""], ["Email"])
+
+    assert [len(json.loads(c.request.body)["ids"]) for c in http.calls] == [2000, 500]
+    assert [r.id for r in found] == [lead_id(n) for n in range(0, 2500, 2)]
+
+
 def test_lookup_escapes_the_values_it_asks_for(http: responses.RequestsMock) -> None:
     http.get(QUERY, json=query_result([]), headers=LIMIT_INFO)
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import requests
 from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from leadsync.sandbox.server import Sandbox
 from tests.conftest import salesforce_client
@@ -242,3 +243,24 @@ def test_retrieve_returns_the_records_asked_for_and_null_for_the_missing(
                                                            "fields": "Id,Title"})
 
     assert answer[0]["Title"] == "Cryptanalyst" and answer[1] is None
+
+
+def test_retrieve_by_post_takes_ids_and_fields_in_the_body_and_answers_in_order(
+        sf: Salesforce) -> None:
+    first = new_lead(sf, tag(), Title="Cryptanalyst")
+    second = new_lead(sf, tag(), Title="Engineer")
+    deleted = new_lead(sf, tag())
+    sf.Lead.delete(deleted)
+
+    answer = sf.restful("composite/sobjects/Lead", method="POST",
+                        json={"ids": [second, deleted, first], "fields": ["Id", "Title"]})
+
+    assert [row and row["Title"] for row in answer] == ["Engineer", None, "Cryptanalyst"]
+    assert answer[0]["attributes"]["type"] == "Lead"
+
+
+def test_retrieve_by_post_of_more_than_2000_ids_is_refused(sf: Salesforce) -> None:
+    ids = [f"00Q5e00000{n:05d}AAA" for n in range(2001)]
+    with pytest.raises(SalesforceMalformedRequest) as refused:
+        sf.restful("composite/sobjects/Lead", method="POST", json={"ids": ids, "fields": ["Id"]})
+    assert refused.value.content[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
