@@ -357,24 +357,9 @@ class StateStore(ParkedRows, RunLocks):
         """One transaction for several writes (``with store.transaction() as conn``)."""
         return self.engine.begin()
 
-    def _tx(self, conn: Connection | None) -> Any:
-        return _Reuse(conn) if conn is not None else self.engine.begin()
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-class _Reuse:
-    """A context manager that hands back a transaction already open."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> Connection:
-        return self.conn
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _damaged(engine: Engine, why: object) -> str:

@@ -7,6 +7,7 @@ only reads and writes the rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,9 @@ class ParkedRows:
     engine: Engine
 
     def _tx(self, conn: Connection | None) -> Any:
-        raise NotImplementedError  # StateStore's
+        """A transaction: ``conn``'s when the caller has one open, else a new one (the
+        store's own methods use this too)."""
+        return nullcontext(conn) if conn is not None else self.engine.begin()
 
     def park(self, connection: str, run_id: int | None, system: str, key: str,
              record_id: str | None, code: str, message: str, fields: Sequence[str],
