@@ -27,24 +27,26 @@ class ChangeSource:
         self.system, self.fields, self.until, self.ids = system, list(fields), until, list(ids)
         self.since = self.cursor = since
         self.whole = since is None  # every record is read: one not read does not exist there
-        self.read = 0  # distinct records given so far
+        self.read = 0  # records given so far
 
     def pages(self) -> Iterator[Page]:
-        """The pages, once: the window's as the system gives them, then the asked-for ids."""
-        seen: set[str] = set()
+        """The pages, once: the window's as the system gives them, then the asked-for ids.
+
+        Only the asked-for ids are remembered as they go by, so that reading a million
+        records holds none of them; ``read`` counts the records given.
+        """
+        wanted = dict.fromkeys(self.ids)
         for page in self.system.read_changes(self.since, self.until, self.fields):
             if page:
                 self.cursor = (self.cursor or Cursor(page[0].modified_at)).advanced(page)
-            seen.update(record.id for record in page)
-            self.read = len(seen)
+            for record in page:
+                wanted.pop(record.id, None)
+            self.read += len(page)
             yield page
-        wanted = [record_id for record_id in dict.fromkeys(self.ids) if record_id not in seen]
         if wanted:
-            found = [record for record in self.system.lookup(self.system.id_field, wanted,
-                                                             self.fields)
-                     if record.id not in seen]
-            seen.update(record.id for record in found)
-            self.read = len(seen)
+            found = self.system.lookup(self.system.id_field, list(wanted), self.fields)
+            found = [record for record in found if wanted.pop(record.id, False) is None]
+            self.read += len(found)
             yield found
 
 

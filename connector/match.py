@@ -8,20 +8,25 @@ other side was read whole: a counterpart it did not give does not exist). Linked
 that did not change are read by id, and each pair gets its ledger. Each record's email is
 normalised once, here, and handed on with its pair (``Pair.email``).
 
-Matching a record read on one side with one read on the other by email needs every changed
-record at hand, so this stage takes the changes as pages but keeps the whole changed set (and
-its pairs) until it has matched them; it gives the pairs on in pages of ``page_size``.
+Matching streams: one side's changes (the held side, the one whose first page is the
+smaller) are read first into a ``Spool`` on disk; then the other side's are matched a page of
+``page_size`` records at a time, each page with the held records that can pair with it (by
+linked id, email or key, asked of the spool); last, the held records no page took are matched
+in pages of their own. So a pass holds one page of pairs in memory, however many records
+changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import chain
 
 from leadsync.connector.changes import Page
 from leadsync.connector.identity import Duplicates, Tombstones, moves, rank, winner
 from leadsync.connector.models import SIDES, Record, Side
 from leadsync.connector.plan import Pair, derived_key, other
 from leadsync.connector.ports import System
+from leadsync.connector.spool import Spool
 from leadsync.connector.store import Link, SyncState
 from leadsync.connector.transforms import normalize_email
 
@@ -35,17 +40,60 @@ class Matcher:
         self.store, self.connection, self.systems = store, connection, systems
         self.fields, self.match_fields, self.page_size = fields, match_fields, page_size
         self.duplicates = Duplicates()  # emails several records of one side hold (warnings)
+        self._emails: dict[tuple[Side, str], str | None] = {}  # this batch's, normalised
 
     def pairs(self, changes: Mapping[Side, Iterable[Page]],
               whole: Mapping[Side, bool]) -> Iterator[list[Pair]]:
         """Pages of pairs for the changed records; ``whole`` tells the sides read in full."""
-        found = self._pair_all(changes, whole)  # what matching needed besides is let go here
-        for start in range(0, len(found), self.page_size):
-            yield found[start:start + self.page_size]
+        streams = {side: iter(changes[side]) for side in SIDES}
+        first = {side: next(streams[side], []) for side in SIDES}
+        held: Side = "marketing" if len(first["marketing"]) < len(first["crm"]) else "crm"
+        streamed = other(held)
+        with Spool() as spool:
+            for page in chain([first[held]], streams[held]):
+                spool.add((record, self._normalised(held, record), self._key_for(held, record))
+                          for record in page)
+            for batch in _batches(chain([first[streamed]], streams[streamed]),
+                                  self.page_size):
+                self._emails = {}
+                candidates = self._known(held, spool.find(*self._wanted(streamed, batch)))
+                pairs = self._pair_all({streamed: batch, held: candidates}, whole)
+                spool.take([r.id for p in pairs if (r := p.records[held]) is not None])
+                spool.take([r.id for r in candidates])
+                if pairs:
+                    yield pairs
+            for leftovers in spool.leftovers(self.page_size):
+                self._emails = {}
+                pairs = self._pair_all({held: self._known(held, leftovers), streamed: []},
+                                       whole)
+                if pairs:
+                    yield pairs
+        self._emails = {}
 
-    def _pair_all(self, changes: Mapping[Side, Iterable[Page]],
+    def _known(self, side: Side, found: list[tuple[Record, str | None]]) -> list[Record]:
+        """The records the spool gave, their emails (normalised when held) known again."""
+        self._emails.update(((side, record.id), email) for record, email in found)
+        return [record for record, _ in found]
+
+    def _wanted(self, side: Side, batch: list[Record]
+                ) -> tuple[list[str], list[str], list[str]]:
+        """What the other side's held records that can pair with ``batch`` have: the ids
+        linked to it (by id or email), the emails and the keys of its records."""
+        there = other(side)
+        emails = [e for r in batch if (e := self.email(side, r))]
+        linked = [_id_of(link, there)
+                  for link in self.store.links_by_id(self.connection, side,
+                                                     [r.id for r in batch]).values()]
+        linked += [_id_of(link, there)
+                   for link in self.store.links_by_email(self.connection, emails).values()]
+        keys = [self._key_for(side, r) for r in batch]
+        return [i for i in linked if i], emails, keys
+
+    def _pair_all(self, changed: Mapping[Side, list[Record]],
                   whole: Mapping[Side, bool]) -> list[Pair]:
-        records = {side: _latest(changes[side]) for side in SIDES}
+        """Pair these changed records (one page of one side, what can pair with it on the
+        other): by link, key and email, then live lookups and the linked counterparts."""
+        records = {side: _latest([changed[side]]) for side in SIDES}
         pairs: dict[str, Pair] = {}
         by_id: dict[tuple[Side, str], Pair] = {}
         moved = self._merges(records, pairs)
@@ -72,9 +120,15 @@ class Matcher:
             pair.ledger = ledgers.get(key, {})
         return list(pairs.values())
 
-    def email(self, side: Side, record: Record) -> str | None:
-        """The record's match email, normalised: called once per record, kept on its pair."""
+    def _normalised(self, side: Side, record: Record) -> str | None:
         return normalize_email(record.fields.get(self.match_fields[side]))
+
+    def email(self, side: Side, record: Record) -> str | None:
+        """The record's match email, normalised once per record, kept on its pair."""
+        known = (side, record.id)
+        if known not in self._emails:
+            self._emails[known] = self._normalised(side, record)
+        return self._emails[known]
 
     @staticmethod
     def _place(pair: Pair, side: Side, record: Record, email: str | None) -> None:
@@ -229,6 +283,18 @@ def _latest(pages: Iterable[Page]) -> list[Record]:
     for page in pages:
         records.update((r.id, r) for r in page)
     return list(records.values())
+
+
+def _batches(pages: Iterable[Page], size: int) -> Iterator[list[Record]]:
+    """The records of ``pages`` in batches of ``size`` (the last may be smaller)."""
+    batch: list[Record] = []
+    for page in pages:
+        batch += page
+        while len(batch) >= size:
+            yield batch[:size]
+            batch = batch[size:]
+    if batch:
+        yield batch
 
 
 def _empty() -> dict[Side, Record | None]:

@@ -117,14 +117,20 @@ class Plan:
     def for_side(self, side: Side) -> list[PlannedWrite]:
         return [w for w in self.writes if w.side == side]
 
-    def extend(self, more: Plan) -> None:
-        """Add the plan of another page of pairs to this one."""
-        self.writes += more.writes
-        self.refusals += more.refusals
+    def extend(self, more: Plan, keep: int | None = None) -> None:
+        """Add the plan of another page of pairs to this one; with ``keep``, only its counts
+        and up to ``keep`` writes and refusals in all (a run's plan is then a sample, so that
+        a pass of a million leads does not hold a million writes)."""
+        if keep is None:
+            self.writes += more.writes
+            self.refusals += more.refusals
+            self.agreed.update(more.agreed)
+        else:
+            self.writes += more.writes[:max(keep - len(self.writes), 0)]
+            self.refusals += more.refusals[:max(keep - len(self.refusals), 0)]
         for side in SIDES:
             self.unchanged[side] += more.unchanged[side]
         self.held += more.held
-        self.agreed.update(more.agreed)
 
 
 Stamps = Mapping[str, Mapping[Side, Mapping[str, FieldValue]]]

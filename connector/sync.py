@@ -6,6 +6,8 @@ A pass is a pipeline of stages over pages, each in its own module with typed inp
    start (the bookmark never passes it), plus the records parked by earlier runs, re-read by id;
 2. match (``connector.match``): each changed record with its counterpart, by stored link, then
    by normalised email (links of earlier runs, the records read in this run, a live lookup);
+   one side's changes wait on disk while the other's are matched a page at a time, so a pass
+   holds one page of pairs however many records changed;
 3. judge (``connector.judge``): each changed lead against the lead definition, once, in its
    canonical form;
 4. plan (``connector.plan``): the writes that make both sides agree, with no I/O;
@@ -44,13 +46,14 @@ from leadsync.connector.transforms import TransformContext
 __all__ = ["Progress", "SideSummary", "SyncEngine", "SyncResult"]
 
 log = structlog.get_logger("leadsync.sync")
+KEPT_WRITES = 1_000  # a real run's result keeps this many of its writes; a dry run, all
 
 
 @dataclass
 class SyncResult:
     run_id: int | None
     dry_run: bool
-    plan: Plan  # every page's plan, together: what the run wrote (or would write)
+    plan: Plan  # every page's plan: what a dry run would write; a sample of what a run wrote
     sides: dict[str, SideSummary] = field(default_factory=dict)
     status: str = "ok"
     evaluated: int = 0  # leads judged against the lead definition
@@ -75,7 +78,7 @@ class SyncEngine:
     def __init__(self, marketing: System, crm: System, mapping: FieldMapping,
                  store: Store, connection: str = "default", batch_size: int = 200,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 qualifier: Qualifier | None = None, page_size: int = 10_000,
+                 qualifier: Qualifier | None = None, page_size: int = 2_000,
                  on_delete: OnDelete = "flag") -> None:
         self.systems: dict[Side, System] = {"marketing": marketing, "crm": crm}
         self.mapping, self.store, self.connection = mapping, store, connection
@@ -113,7 +116,7 @@ class SyncEngine:
                 planned = plan(pairs, self.mapping, contexts, self.names, judged.stamps,
                                judged.hold)
                 add_notes(planned, pairs, self.names, self.notes, self.on_delete)
-                result.plan.extend(planned)
+                result.plan.extend(planned, None if dry_run else KEPT_WRITES)
                 result.evaluated += judged.evaluated
                 result.qualified += judged.qualified
                 if not dry_run:

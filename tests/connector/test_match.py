@@ -136,3 +136,70 @@ def test_an_archived_record_never_synced_is_not_matched_by_email_to_a_live_one(
     pairs = [pair for page in pages for pair in page]
     assert all(pair.records["marketing"] is None or not pair.records["marketing"].deleted
                for pair in pairs)  # the live lead is not paired with the archived contact
+
+
+def test_records_read_on_both_sides_pair_by_email_across_pages(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore) -> None:
+    """Matching streams: one side is held on disk while the other goes by a page at a time,
+    so a record on the last page of one side still meets its counterpart read first."""
+    contacts = [record(hub, hub.add(email=f"p{i}@example.com")) for i in range(6)]
+    leads = [record(crm, crm.add(Email=f"P{i}@Example.com")) for i in reversed(range(6))]
+    pages = list(matcher(hub, crm, store, page_size=2).pairs(
+        {"marketing": [contacts[:3], contacts[3:]], "crm": [leads[:4], leads[4:]]},
+        {"marketing": True, "crm": True}))
+    pairs = [pair for page in pages for pair in page]
+    assert len(pairs) == 6 and all(len(page) <= 4 for page in pages)
+    for pair in pairs:
+        held = pair.records["marketing"], pair.records["crm"]
+        assert all(held) and pair.changed == {"marketing", "crm"}
+        assert pair.email("marketing") == pair.email("crm")
+
+
+def test_a_lost_state_store_relinks_by_key_across_pages(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore) -> None:
+    contacts = [record(hub, hub.add(email=f"p{i}@example.com", leadsync_id=f"k{i}"))
+                for i in range(4)]
+    leads = [record(crm, crm.add(Email=f"other{i}@example.com", LeadSync_Id__c=f"k{i}"))
+             for i in range(4)]
+    pages = list(matcher(hub, crm, store, page_size=1).pairs(
+        {"marketing": [contacts], "crm": [list(reversed(leads))]},
+        {"marketing": True, "crm": True}))
+    pairs = sorted((pair for page in pages for pair in page), key=lambda p: p.key)
+    assert [pair.key for pair in pairs] == ["k0", "k1", "k2", "k3"]
+    assert all(pair.records["marketing"] and pair.records["crm"] for pair in pairs)
+
+
+def test_records_of_the_held_side_that_share_an_email_are_judged_in_one_page(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore) -> None:
+    """Leftovers of the held side come with every other leftover of their email, so the
+    duplicate rule picks its winner among all of them, not among a page's."""
+    leads = [record(crm, crm.add(Email=f"p{i}@example.com")) for i in range(3)]
+    leads.append(record(crm, crm.add(Email="p0@example.com")))
+    contacts = [record(hub, hub.add(email=f"q{i}@example.com")) for i in range(5)]
+    pairing = matcher(hub, crm, store, page_size=1)
+    pages = list(pairing.pairs(
+        {"marketing": [contacts], "crm": [leads]}, {"marketing": True, "crm": True}))
+    with_leads = [[pair for pair in page if pair.records["crm"]] for page in pages]
+    with_leads = [page for page in with_leads if page]
+    assert [len(page) for page in with_leads] == [1, 1, 1]  # one lead per email
+    assert with_leads[0][0].email("crm") == "p0@example.com"
+    assert len(pairing.duplicates.warnings()) == 1  # the second p0 lead, named
+
+
+def test_the_held_side_is_the_one_whose_first_page_is_smaller(
+        hub: FakeSystem, crm: FakeSystem, store: StateStore,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    held: list[int] = []
+    original = match_module.Spool.add
+
+    def counting(self: match_module.Spool, entries):  # type: ignore[no-untyped-def]
+        entries = list(entries)
+        held.extend(1 for _ in entries)
+        return original(self, entries)
+
+    monkeypatch.setattr(match_module.Spool, "add", counting)
+    contacts = [record(hub, hub.add(email=f"p{i}@example.com")) for i in range(5)]
+    lead = record(crm, crm.add(Email="q@example.com"))
+    list(matcher(hub, crm, store).pairs({"marketing": [contacts], "crm": [[lead]]},
+                                        {"marketing": True, "crm": True}))
+    assert len(held) == 1  # the one lead was held, the five contacts streamed
