@@ -17,7 +17,8 @@ from typing import Any
 import structlog
 
 from leadsync.connector import deadletter
-from leadsync.connector.models import SIDES, Cursor, Side, WriteResult
+from leadsync.connector.echo import after_write, of_record
+from leadsync.connector.models import SIDES, Cursor, Record, Side, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite, other
 from leadsync.connector.store import Link, SyncState
 
@@ -39,10 +40,24 @@ class Commit:
     """Commits one run's confirmed work for one connection."""
 
     def __init__(self, store: SyncState, connection: str, names: Mapping[Side, str],
-                 fields: Callable[[Side], list[str]], run_id: int | None) -> None:
+                 fields: Callable[[Side], list[str]], run_id: int | None,
+                 printed: Callable[[Side], list[str]] | None = None) -> None:
         self.store, self.connection, self.names = store, connection, names
         self.run_id = run_id
         self.fields = {side: fields(side) for side in SIDES}
+        # the fields a fingerprint covers (``connector.echo``); None: none are remembered
+        self.printed = {side: printed(side) for side in SIDES} if printed else None
+        # this page's fingerprints of written pairs, by key: remembered once every write of
+        # the pair is confirmed (``settle``), so a record with an edit still on its way is
+        # never taken for an echo
+        self._written: dict[str, dict[Side, dict[str, str]]] = {}
+        self._as_read: dict[str, dict[Side, dict[str, str]]] = {}
+        self._unsure: set[str] = set()  # keys with a refused write this page
+
+    def read_back(self, key: str, side: Side, record: Record) -> None:
+        """A record a write created, as read back: its fingerprint once the pair settles."""
+        if self.printed is not None and (value := of_record(record, self.printed[side])):
+            self._written.setdefault(key, {}).setdefault(side, {})[record.id] = value
 
     def refusals(self, planned: Plan, summaries: Mapping[Side, SideSummary],
                  pairs: Iterable[Pair] = ()) -> None:
@@ -70,6 +85,7 @@ class Commit:
         read: dict[str, dict[str, Any]] = {}  # the same, as the other side holds them
         for planned, outcome in zip(batch, results, strict=True):
             if not outcome.ok:
+                self._unsure.add(planned.op.key)
                 summary.failed += 1
                 pair = pairs.get(planned.op.key)
                 came_from = side if planned.source.system == target else other(side)
@@ -85,6 +101,7 @@ class Commit:
                             fields=list(outcome.fields))
                 continue
             _agree(written, read, planned)
+            self._predict(side, planned)
             if planned.follows is not None:
                 summary.updated += 1
                 continue  # a value carried back: the write it follows linked the pair
@@ -102,6 +119,25 @@ class Commit:
             self.store.record_values(self.connection, target, written, conn)
             self.store.record_values(self.connection, counterpart, read, conn)
             self.store.unpark(self.connection, target, delivered, conn)
+
+    def _predict(self, side: Side, planned: PlannedWrite) -> None:
+        """The fingerprints a confirmed write leaves: the target as read with the values
+        written (a created record is fingerprinted when read back), and the record it came
+        from, as read, when that is on the other side."""
+        if self.printed is None:
+            return
+        key = planned.op.key
+        if planned.current is not None and not planned.create:
+            after = after_write(planned.current, planned.op.fields, self.printed[side])
+            if after is not None:
+                self._written.setdefault(key, {}).setdefault(side, {})[
+                    planned.current.id] = after
+        source = planned.source
+        if source.system != self.names[side]:
+            before = of_record(source, self.printed[other(side)])
+            if before is not None:
+                self._as_read.setdefault(key, {}).setdefault(other(side), {})[
+                    source.id] = before
 
     def agreed(self, planned: Plan) -> None:
         """Remember the fields both sides of a pair were seen to hold alike (``Plan.agreed``):
@@ -124,20 +160,45 @@ class Commit:
         """
         busy = {w.op.key for w in planned.writes} | {r.key for r in planned.refusals}
         links, settled = [], []
+        seen: dict[Side, list[Record]] = {side: [] for side in SIDES}
         for pair in pairs:
             if pair.key in busy:
                 continue
             settled.append(pair.key)
             records = {side: pair.records[side] for side in SIDES}
+            for side, record in records.items():
+                if record is not None:
+                    seen[side].append(record)
             if any(r is not None and r.deleted for r in records.values()):
                 continue
             ids = {side: r.id if r else pair.linked_id(side) for side, r in records.items()}
             side_of_source: Side = "marketing" if records["marketing"] else "crm"
             email = pair.email(side_of_source)
             links.append(Link(pair.key, ids["marketing"], ids["crm"], email))
-        self.store.save_links(self.connection, links)
-        for side in SIDES:
-            self.store.unpark(self.connection, self.names[side], settled)
+        prints = self._prints(seen, busy - {r.key for r in planned.refusals})
+        with self.store.transaction() as conn:
+            self.store.save_links(self.connection, links, conn)
+            for side in SIDES:
+                self.store.unpark(self.connection, self.names[side], settled, conn)
+                self.store.save_fingerprints(self.connection, self.names[side], prints[side],
+                                             conn)
+
+    def _prints(self, seen: Mapping[Side, list[Record]], written: set[str]
+                ) -> dict[Side, dict[str, str]]:
+        """This page's fingerprints to remember: the settled records as read, and those of
+        the written pairs whose writes were all confirmed (as read, then as written)."""
+        prints: dict[Side, dict[str, str]] = {side: {} for side in SIDES}
+        if self.printed is not None:
+            for side in SIDES:
+                names = self.printed[side]
+                prints[side].update((r.id, value) for r in seen[side]
+                                    if (value := of_record(r, names)) is not None)
+            for key in written - self._unsure:
+                for found in (self._as_read.get(key, {}), self._written.get(key, {})):
+                    for side, values in found.items():
+                        prints[side].update(values)
+        self._written, self._as_read, self._unsure = {}, {}, set()
+        return prints
 
     def cursors(self, cursors: Mapping[Side, Cursor | None]) -> None:
         """Advance each side's cursor: call only once every batch of the pass is confirmed."""

@@ -18,10 +18,11 @@ changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from itertools import chain
 
 from leadsync.connector.changes import Page
+from leadsync.connector.echo import of_record
 from leadsync.connector.identity import Duplicates, Tombstones, moves, rank, winner
 from leadsync.connector.models import SIDES, Record, Side
 from leadsync.connector.plan import Pair, derived_key, other
@@ -36,16 +37,22 @@ class Matcher:
 
     def __init__(self, store: SyncState, connection: str, systems: Mapping[Side, System],
                  fields: Callable[[Side], list[str]], match_fields: Mapping[Side, str],
-                 page_size: int = 10_000) -> None:
+                 page_size: int = 10_000,
+                 printed: Callable[[Side], list[str]] | None = None) -> None:
         self.store, self.connection, self.systems = store, connection, systems
         self.fields, self.match_fields, self.page_size = fields, match_fields, page_size
+        # the fields a fingerprint covers (``connector.echo``); None: no record is skipped
+        self.printed = {side: printed(side) for side in SIDES} if printed else None
+        self.echoes: dict[Side, int] = {side: 0 for side in SIDES}  # own writes read back
         self.duplicates = Duplicates()  # emails several records of one side hold (warnings)
         self._emails: dict[tuple[Side, str], str | None] = {}  # this batch's, normalised
 
-    def pairs(self, changes: Mapping[Side, Iterable[Page]],
-              whole: Mapping[Side, bool]) -> Iterator[list[Pair]]:
-        """Pages of pairs for the changed records; ``whole`` tells the sides read in full."""
-        streams = {side: iter(changes[side]) for side in SIDES}
+    def pairs(self, changes: Mapping[Side, Iterable[Page]], whole: Mapping[Side, bool],
+              asked: Mapping[Side, Collection[str]] | None = None) -> Iterator[list[Pair]]:
+        """Pages of pairs for the changed records; ``whole`` tells the sides read in full,
+        ``asked`` the ids asked for (parked records: never skipped as echoes)."""
+        streams = {side: self._news(side, iter(changes[side]), (asked or {}).get(side, ()))
+                   for side in SIDES}
         first = {side: next(streams[side], []) for side in SIDES}
         held: Side = "marketing" if len(first["marketing"]) < len(first["crm"]) else "crm"
         streamed = other(held)
@@ -69,6 +76,21 @@ class Matcher:
                 if pairs:
                     yield pairs
         self._emails = {}
+
+    def _news(self, side: Side, pages: Iterator[Page], asked: Collection[str]
+              ) -> Iterator[Page]:
+        """The pages without the records whose fingerprint is the one LeadSync remembers:
+        its own writes read back, or changes to fields no pass reads (``connector.echo``)."""
+        for page in pages:
+            if self.printed is None or not page:
+                yield page
+                continue
+            names, system = self.printed[side], self.systems[side].name
+            known = self.store.fingerprints(self.connection, system, [r.id for r in page])
+            news = [r for r in page if r.id not in known or r.id in asked
+                    or of_record(r, names) != known[r.id]]
+            self.echoes[side] += len(page) - len(news)
+            yield news
 
     def _known(self, side: Side, found: list[tuple[Record, str | None]]) -> list[Record]:
         """The records the spool gave, their emails (normalised when held) known again."""

@@ -388,6 +388,12 @@ def _equal(a: FieldValue, b: FieldValue) -> bool:
     return _instant(a) is not None and _instant(a) == _instant(b)
 
 
+def instant(value: FieldValue) -> datetime | None:
+    """An ISO-8601 timestamp as an instant (vendors write the same moment differently); None
+    for any other value."""
+    return _instant(value)
+
+
 def _instant(value: FieldValue) -> datetime | None:
     """An ISO-8601 timestamp as an instant: vendors write the same moment differently."""
     text = str(value)

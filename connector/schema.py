@@ -25,6 +25,8 @@ Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several ca
 - ``effects``: each SLA effect done (a task, a notification, a reassignment, a recycle), by its
   action's deterministic key, with what it made, so a repeated sweep never does it again
   (schema version 5).
+- ``seen``: per system and record id, the fingerprint of the record as LeadSync last saw or
+  wrote it (``connector.echo``), so its own writes read back are recognised (schema version 6).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from sqlalchemy.sql.dml import Insert
 
 from leadsync.connector.errors import ConfigError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 
@@ -211,12 +213,22 @@ def _add_effects(conn: Connection) -> None:
     effects.create(conn, checkfirst=True)
 
 
+seen = Table(
+    "seen", metadata,
+    Column("connection", String(100), primary_key=True),
+    Column("system", String(100), primary_key=True),
+    Column("record_id", String(64), primary_key=True),
+    Column("fingerprint", String(32), nullable=False),
+)
+
+
 _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: metadata.create_all(conn, tables=[cursors, links, ledger, runs, parked]),
     2: lambda conn: definitions.create(conn, checkfirst=True),
     3: lambda conn: metadata.create_all(conn, tables=[clocks, audit, settings_table]),
     4: _dead_letters_and_locks,
     5: _add_effects,
+    6: lambda conn: seen.create(conn, checkfirst=True),
 }
 
 

@@ -37,6 +37,7 @@ from leadsync.connector.schema import (
 )
 from leadsync.connector.state_locks import RunLocks
 from leadsync.connector.state_parked import ParkedRows
+from leadsync.connector.state_seen import SeenRecords
 from leadsync.connector.store import Effect, Link, ParkedRecord
 
 __all__ = ["SCHEMA_VERSION", "Link", "ParkedRecord", "StateStore", "links", "new_key",
@@ -62,10 +63,11 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-class StateStore(ParkedRows, RunLocks):
+class StateStore(ParkedRows, RunLocks, SeenRecords):
     """Where LeadSync remembers what it has seen and done, for one or more connections.
 
-    The dead-letter queue (``parked``) is ``ParkedRows``'s, the run locks ``RunLocks``'s."""
+    The dead-letter queue (``parked``) is ``ParkedRows``'s, the run locks ``RunLocks``'s, the
+    fingerprints of records seen ``SeenRecords``'s."""
 
     def __init__(self, url: str, *, engine: Engine | None = None) -> None:
         try:

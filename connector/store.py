@@ -98,6 +98,14 @@ class SyncState(Protocol):
                       values: Mapping[str, Mapping[str, FieldValue]],
                       conn: Tx = None) -> None: ...
 
+    def fingerprints(self, connection: str, system: str, ids: Iterable[str]
+                     ) -> dict[str, str]:
+        """The fingerprints remembered for these record ids (``connector.echo``), by id."""
+        ...
+
+    def save_fingerprints(self, connection: str, system: str, prints: Mapping[str, str],
+                          conn: Tx = None) -> None: ...
+
     def park(self, connection: str, run_id: int | None, system: str, key: str,
              record_id: str | None, code: str, message: str, fields: Sequence[str],
              payload: Mapping[str, Any], conn: Tx = None, *, email: str | None = None,

@@ -36,8 +36,8 @@ from leadsync.connector.identity import OnDelete, add_notes, note_field
 from leadsync.connector.judge import Judge
 from leadsync.connector.mapping import FieldMapping
 from leadsync.connector.match import Matcher
-from leadsync.connector.models import SIDES, Side
-from leadsync.connector.plan import Pair, Plan, other, plan, plan_after_create
+from leadsync.connector.models import SIDES, Record, Side
+from leadsync.connector.plan import Pair, Plan, PlannedWrite, other, plan, plan_after_create
 from leadsync.connector.ports import System
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.store import Store
@@ -105,7 +105,8 @@ class SyncEngine:
                             {self.names[side]: summaries[side] for side in SIDES})
         if self.qualifier is not None:
             result.definition_version = self.qualifier.definition.version
-        commit = Commit(self.store, self.connection, self.names, self.fields, run_id)
+        commit = Commit(self.store, self.connection, self.names, self.fields, run_id,
+                        self.printed)
         deliver = Deliver(self.systems, self.names, self.batch_size, commit, progress)
         judge = Judge(self.qualifier, until)
         contexts: dict[Side, TransformContext] = {}
@@ -122,7 +123,8 @@ class SyncEngine:
                 if not dry_run:
                     commit.refusals(planned, summaries, pairs)
                     commit.agreed(planned)
-                    deliver.deliver(planned, pairs, summaries, self._carry_back(contexts))
+                    deliver.deliver(planned, pairs, summaries,
+                                    self._carry_back(contexts, commit))
                     commit.settle(pairs, planned)
             if not dry_run:
                 commit.cursors({side: sources[side].cursor for side in SIDES})
@@ -139,7 +141,8 @@ class SyncEngine:
         finally:
             for side in SIDES:
                 summaries[side].read = sources[side].read
-                summaries[side].unchanged = result.plan.unchanged[side]
+                summaries[side].unchanged = result.plan.unchanged[side] + (
+                    self._matcher.echoes[side] if self._matcher is not None else 0)
                 summaries[side].calls = self.systems[side].calls_made - calls_before[side]
                 summaries[side].retries = (self.systems[side].retries_made
                                            - retries_before[side])
@@ -149,10 +152,13 @@ class SyncEngine:
                  **{name: vars(s) for name, s in result.sides.items()})
         return result
 
-    def _carry_back(self, contexts: dict[Side, TransformContext]) -> CarryBack:
-        """What a created record holds when read back, carried to the other side."""
-        return lambda pair, record, write: plan_after_create(
-            pair, record, write, self.mapping, contexts, self.names)
+    def _carry_back(self, contexts: dict[Side, TransformContext], commit: Commit) -> CarryBack:
+        """What a created record holds when read back, carried to the other side; the record
+        as read back is what LeadSync remembers of it (``connector.echo``)."""
+        def carry(pair: Pair, record: Record, write: PlannedWrite) -> PlannedWrite | None:
+            commit.read_back(write.op.key, write.side, record)
+            return plan_after_create(pair, record, write, self.mapping, contexts, self.names)
+        return carry
 
     def sources(self, until: datetime, full: bool = False) -> dict[Side, ChangeSource]:
         """Each side's change source: since its cursor (from scratch when ``full``), plus the
@@ -167,9 +173,10 @@ class SyncEngine:
     def _match(self, sources: dict[Side, ChangeSource]) -> Iterator[list[Pair]]:
         matcher = self._matcher = Matcher(
             self.store, self.connection, self.systems, self.fields,
-            {side: self.match_field(side) for side in SIDES}, self.page_size)
+            {side: self.match_field(side) for side in SIDES}, self.page_size, self.printed)
         return matcher.pairs({side: sources[side].pages() for side in SIDES},
-                             {side: sources[side].whole for side in SIDES})
+                             {side: sources[side].whole for side in SIDES},
+                             {side: frozenset(sources[side].ids) for side in SIDES})
 
     def all_leads(self) -> list[Pair]:
         """Every lead in both systems, paired as a pass pairs them (for what-if reports)."""
@@ -181,6 +188,11 @@ class SyncEngine:
         system = self.systems[side]
         notes = [self.notes[side]] if self.on_delete == "flag" else []
         return [*self.mapping.fields_of(side), system.key_field, *notes]
+
+    def printed(self, side: Side) -> list[str]:
+        """The fields a record's fingerprint covers: those a pass reads, LeadSync's key aside
+        (``connector.echo``)."""
+        return [name for name in self.fields(side) if name != self.systems[side].key_field]
 
     def match_field(self, side: Side) -> str:
         return self.mapping.match_marketing if side == "marketing" else self.mapping.match_crm

@@ -132,7 +132,9 @@ def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path) -> None:
         conn.execute(insert(schema_version).values(version=1))
     engine.dispose()
     store = StateStore(url)
-    assert store.version == SCHEMA_VERSION == 5
+    assert store.version == SCHEMA_VERSION == 6
+    store.save_fingerprints("default", "hubspot", {"1": "f1"})
+    assert store.fingerprints("default", "hubspot", ["1", "2"]) == {"1": "f1"}
     assert store.adopt_definition("default", "v1", "f", "n", [], None)
 
 

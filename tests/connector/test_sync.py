@@ -354,3 +354,56 @@ def test_a_pass_in_pages_of_one_lead_does_what_a_pass_in_one_page_does(
                          [p.record_id for p in store.parked("default")]))
     paged, whole = outcomes
     assert paged == whole
+
+
+# Own writes read back: recognised by fingerprint (connector.echo), no counterpart fetched
+
+def first_sync(hub: FakeSystem, crm: FakeSystem, mapping: FieldMapping, store: StateStore,
+               clock: Clock, leads: int = 6) -> SyncEngine:
+    for i in range(leads):
+        hub.add(email=f"p{i}@example.com", lastname=f"P{i}", company="C")
+    clock.tick()
+    sync = SyncEngine(hub, crm, mapping, store, batch_size=2, clock=clock)
+    sync.run()
+    clock.tick()
+    return sync
+
+
+def test_the_pass_after_a_first_sync_reads_its_own_writes_but_fetches_and_writes_nothing(
+        hub: FakeSystem, crm: FakeSystem, mapping: FieldMapping, store: StateStore,
+        clock: Clock) -> None:
+    sync = first_sync(hub, crm, mapping, store, clock)
+    calls = (hub.calls, crm.calls)
+    result = sync.run()
+    read_pages = (hub.calls - calls[0], crm.calls - calls[1])
+    assert result.sides["salesforce"].read == 6  # its own creates, read back...
+    assert result.sides["salesforce"].unchanged == 6  # ...and recognised as such
+    assert result.plan.writes == []
+    # only the change reads: no lookup of a counterpart, no write
+    assert read_pages == (-(-result.sides["hubspot"].read // hub.page_size),
+                          -(-6 // crm.page_size))
+
+
+def test_an_edit_made_after_leadsyncs_write_is_not_taken_for_an_echo(
+        hub: FakeSystem, crm: FakeSystem, mapping: FieldMapping, store: StateStore,
+        clock: Clock) -> None:
+    sync = first_sync(hub, crm, mapping, store, clock)
+    lead = next(iter(crm.records))
+    crm.edit(lead, LastName="Renamed")
+    clock.tick()
+    sync.run()
+    contact = next(r for r, f in hub.records.items()
+                   if f.get("email") == crm.records[lead]["Email"])
+    assert hub.records[contact]["lastname"] == "Renamed"
+
+
+def test_a_record_whose_write_was_refused_is_not_remembered_as_written(
+        hub: FakeSystem, crm: FakeSystem, mapping: FieldMapping, store: StateStore,
+        clock: Clock) -> None:
+    """The refused lead keeps its edit pending: the next pass sees the contact as changed."""
+    contact = hub.add(email="ada@example.com", lastname="", company="C")  # refused: no name
+    clock.tick()
+    sync = SyncEngine(hub, crm, mapping, store, batch_size=2, clock=clock)
+    sync.run()
+    assert crm.records == {} and len(store.parked("default")) == 1
+    assert store.fingerprints("default", "hubspot", [contact]) == {}
