@@ -8,7 +8,8 @@
   refuses whole (400, 409: ``BatchRefused``) is split until the refused inputs are alone, so
   one bad record never holds back the others.
 - Every call goes through ``calls.HubSpotCalls`` (budgets, retry, counting), which the
-  portal's activities and lists share.
+  portal's activities and lists share, on a client whose API objects and connection pool are
+  built once (``apis.reusing``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import structlog
 from hubspot import HubSpot
 
+from leadsync.adapters.hubspot.apis import reusing
 from leadsync.adapters.hubspot.calls import HubSpotCalls
 from leadsync.adapters.hubspot.changes import MERGED, ContactChanges, contact_record
 from leadsync.adapters.hubspot.errors import refusal
@@ -47,8 +49,9 @@ class HubSpotSystem:
                  retry: RetryPolicy | None = None, window: CallBudget | None = None,
                  search_window: CallBudget | None = None,
                  timeout: float | None = None) -> None:
-        self.name, self.client, self.key_field = name, client, key_field
-        self.calls = HubSpotCalls(client, retry, window, search_window, timeout, name)
+        self.name, self.key_field = name, key_field
+        self.client = reusing(client)
+        self.calls = HubSpotCalls(self.client, retry, window, search_window, timeout, name)
         self.changes = ContactChanges(name, self.calls)
 
     @property
