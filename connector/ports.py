@@ -38,7 +38,8 @@ class System(Protocol):
 
     def read_changes(self, since: Cursor | None, until: datetime,
                      fields: Sequence[str]) -> Iterator[list[Record]]:
-        """Pages of records modified in [since, until], oldest first, deletes included.
+        """Pages of records modified in [since, until], deletes included; oldest first from a
+        cursor, in any order on a full read (``since`` None).
 
         Records the cursor has already seen at its boundary are not yielded. Pages are
         confirmed by the caller one at a time, so a crash loses nothing.

@@ -25,9 +25,10 @@ from functools import partial
 from typing import Any
 
 from leadsync.adapters.hubspot.calls import HubSpotCalls, next_after
+from leadsync.adapters.hubspot.changes import epoch_ms, parse_timestamp
 from leadsync.adapters.hubspot.descriptor import CONTACT_PROCESS
 from leadsync.adapters.hubspot.owners import read_owners
-from leadsync.adapters.hubspot.system import _property_create, epoch_ms, parse_timestamp
+from leadsync.adapters.hubspot.system import _property_create
 from leadsync.connector.errors import AuthError, ConfigError
 from leadsync.connector.models import Activity, FieldInfo, TaskSpec, WriteResult
 from leadsync.connector.routing import Rep

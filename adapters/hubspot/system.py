@@ -1,52 +1,44 @@
 """HubSpot contacts behind the ``System`` port, through hubspot-api-client.
 
-- Changes: CRM search sorted by ``lastmodifieddate``, 200 a page with ``after``. Search stops
-  at 10,000 results, so the window is moved forward to the last instant read (inclusive, ids
-  already read there dropped) and paging starts again.
+- Changes: read by ``changes.ContactChanges``: the list endpoint for a full read, search on
+  ``lastmodifieddate`` from a cursor, then the archived list.
 - Writes: batch upsert by LeadSync's unique key property for new contacts and batch update by
   id for known ones, 100 inputs a call. An update that resets a lifecycle stage clears it
   first, since HubSpot otherwise ignores a stage earlier than the current one. A batch HubSpot
   refuses whole (400, 409: ``BatchRefused``) is split until the refused inputs are alone, so
   one bad record never holds back the others.
 - Every call goes through ``calls.HubSpotCalls`` (budgets, retry, counting), which the
-  portal's activities and lists share.
+  portal's activities and lists share, on a client whose API objects and connection pool are
+  built once (``apis.reusing``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import structlog
 from hubspot import HubSpot
 
-from leadsync.adapters.hubspot.calls import HubSpotCalls, next_after
+from leadsync.adapters.hubspot.apis import reusing
+from leadsync.adapters.hubspot.calls import HubSpotCalls
+from leadsync.adapters.hubspot.changes import MERGED, ContactChanges, contact_record
 from leadsync.adapters.hubspot.errors import refusal
 from leadsync.adapters.hubspot.owners import read_owners
 from leadsync.connector.budget import CallBudget
-from leadsync.connector.errors import BatchRefused, LeadSyncError, NotFound, RecordRefused
+from leadsync.connector.errors import BatchRefused, NotFound, RecordRefused
 from leadsync.connector.models import Cursor, FieldInfo, FieldValue, Record, WriteOp, WriteResult
 from leadsync.connector.retry import RetryPolicy
 
 log = structlog.get_logger("leadsync.hubspot")
 BATCH = 100
-PAGE = 200
-SEARCH_CAP = 10_000
+PAGE = 200  # a search page
 LIFECYCLE = "lifecyclestage"
-MERGED = "hs_merged_object_ids"  # on a merge's survivor: the ids merged into it
 _PROPERTY_TYPES = {"string": ("string", "text"), "textarea": ("string", "textarea"),
                    "boolean": ("bool", "booleancheckbox"), "datetime": ("datetime", "date"),
                    "date": ("date", "date"), "double": ("number", "number"),
                    "int": ("number", "number"), "picklist": ("enumeration", "select")}
-
-
-def epoch_ms(value: datetime) -> str:
-    return str(int(value.timestamp() * 1000))
-
-
-def parse_timestamp(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 class HubSpotSystem:
@@ -57,8 +49,10 @@ class HubSpotSystem:
                  retry: RetryPolicy | None = None, window: CallBudget | None = None,
                  search_window: CallBudget | None = None,
                  timeout: float | None = None) -> None:
-        self.name, self.client, self.key_field = name, client, key_field
-        self.calls = HubSpotCalls(client, retry, window, search_window, timeout, name)
+        self.name, self.key_field = name, key_field
+        self.client = reusing(client)
+        self.calls = HubSpotCalls(self.client, retry, window, search_window, timeout, name)
+        self.changes = ContactChanges(name, self.calls)
 
     @property
     def calls_made(self) -> int:
@@ -79,44 +73,7 @@ class HubSpotSystem:
     # reading
     def read_changes(self, since: Cursor | None, until: datetime,
                      fields: Sequence[str]) -> Iterator[list[Record]]:
-        properties = self._properties(fields)
-        cursor, start = since, since
-        while True:
-            restart = None
-            for page, after in self._search_window(cursor, until, properties):
-                records = [r for r in page if cursor is None or cursor.admits(r)]
-                if records:
-                    yield records
-                    cursor = (cursor or Cursor(records[0].modified_at)).advanced(records)
-                if after is not None and int(after) + PAGE > SEARCH_CAP:
-                    restart = cursor
-                    break
-            if restart is None:
-                break
-            if since is not None and restart == since:
-                raise LeadSyncError("more than 10,000 HubSpot contacts share one modification "
-                                    "instant; the search API cannot page past them")
-            since = restart
-        archived = [r for r in self._archived(properties, until)
-                    if start is None or start.admits(r)]
-        if archived:
-            yield archived
-
-    def _archived(self, properties: list[str], until: datetime) -> list[Record]:
-        """Contacts archived (deleted) up to ``until``, stamped with their archive time: the
-        search never finds them, so the archived list is read whole (HubSpot keeps them for
-        90 days), 100 a call."""
-        found: list[Record] = []
-        after: str | None = None
-        while True:
-            answer = self.calls("archived", self.client.crm.contacts.basic_api.get_page,
-                                limit=BATCH, after=after, properties=properties,
-                                archived="true")
-            found += [r for item in answer.get("results", [])
-                      if (r := self._record(item)).modified_at <= until]
-            after = next_after(answer)
-            if after is None:
-                return sorted(found, key=lambda r: (r.modified_at, r.id))
+        return self.changes.read(since, until, self._properties(fields))
 
     def gone(self, ids: Sequence[str], fields: Sequence[str]) -> list[Record]:
         """Contacts of these ids that were archived or merged away, one read each (rare): a
@@ -143,29 +100,6 @@ class HubSpotSystem:
             except NotFound:
                 continue
         return found
-
-    def _search_window(self, since: Cursor | None, until: datetime, properties: list[str]
-                       ) -> Iterator[tuple[list[Record], str | None]]:
-        filters = [{"propertyName": "lastmodifieddate", "operator": "LTE",
-                    "value": epoch_ms(until)}]
-        if since is not None:
-            filters.insert(0, {"propertyName": "lastmodifieddate", "operator": "GTE",
-                               "value": epoch_ms(since.modified_at)})
-        after: str | None = None
-        while True:
-            request: dict[str, Any] = {
-                "filterGroups": [{"filters": filters}], "properties": properties,
-                "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
-                "limit": PAGE}
-            if after is not None:
-                request["after"] = after
-            answer = self.calls("search", self.client.crm.contacts.search_api.do_search,
-                                public_object_search_request=request, search=True)
-            nxt = next_after(answer)
-            yield [self._record(item) for item in answer.get("results", [])], nxt
-            if nxt is None:
-                return
-            after = nxt
 
     def lookup(self, field: str, values: Sequence[FieldValue], fields: Sequence[str]
                ) -> list[Record]:
@@ -215,14 +149,7 @@ class HubSpotSystem:
                                    *fields]))
 
     def _record(self, item: dict[str, Any]) -> Record:
-        properties = dict(item.get("properties") or {})
-        archived = bool(item.get("archived", False))
-        stamp = ((archived and item.get("archivedAt")) or properties.get("lastmodifieddate")
-                 or item.get("updatedAt"))
-        properties.setdefault("hs_object_id", str(item["id"]))
-        absorbed = tuple(i for i in str(properties.get(MERGED) or "").split(";") if i)
-        return Record(self.name, str(item["id"]), properties, parse_timestamp(str(stamp)),
-                      deleted=archived, absorbed=absorbed)
+        return contact_record(self.name, item)
 
     # writing
     def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:

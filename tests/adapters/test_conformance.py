@@ -406,16 +406,18 @@ def test_a_spent_vendor_limit_ends_in_rate_limited_or_reserve_reached_never_a_co
             org.system.users()
 
 
-def test_read_changes_pages_through_to_the_end(org: Org) -> None:
+def test_read_changes_pages_through_to_the_end_and_oldest_first_from_a_cursor(
+        org: Org) -> None:
     count = org.side.page_size + 50
     org.side.seed(org.sandbox, count)
 
-    pages = org.read_all()
+    full, since = org.read_all(), org.read_all(Cursor(datetime(2000, 1, 1, tzinfo=UTC)))
 
-    assert len(pages) > 1
-    ids = [r.id for page in pages for r in page]
-    assert len(ids) == len(set(ids)) == count
-    stamps = [r.modified_at for page in pages for r in page]
+    for pages in (full, since):  # a full read may come in the vendor's own order
+        assert len(pages) > 1
+        ids = [r.id for page in pages for r in page]
+        assert len(ids) == len(set(ids)) == count
+    stamps = [r.modified_at for page in since for r in page]
     assert stamps == sorted(stamps)  # oldest first
 
 

@@ -25,7 +25,8 @@ import pytest
 import urllib3
 from hubspot import HubSpot
 
-from leadsync.adapters.hubspot.system import HubSpotSystem, epoch_ms
+from leadsync.adapters.hubspot.changes import epoch_ms
+from leadsync.adapters.hubspot.system import HubSpotSystem
 from leadsync.connector.budget import RollingWindow
 from leadsync.connector.errors import AuthError, ConfigError, RateLimited, TransientError
 from leadsync.connector.models import Cursor, FieldInfo, WriteOp, WriteResult
@@ -40,6 +41,7 @@ READ = "/crm/v3/objects/contacts/batch/read"
 CREATED = "2024-01-02T09:00:00.000Z"
 T0 = datetime(2024, 1, 15, 10, 30, tzinfo=UTC)
 UNTIL = datetime(2024, 3, 1, tzinfo=UTC)
+EARLIER = Cursor(T0 - timedelta(days=1))  # a cursor before every contact: reads search
 
 Answer = tuple[int, Any, dict[str, str]] | Exception
 
@@ -53,6 +55,7 @@ class SeenRequest:
     query: dict[str, list[str]]
     body: Any
     at: float  # the fake clock when it was sent
+    timeout: Any = None  # the urllib3 timeout it was sent with
 
 
 class FakeHubSpotHttp:
@@ -60,7 +63,7 @@ class FakeHubSpotHttp:
 
     ``on(method, path, *answers)`` queues canned answers (the last one repeats); an answer is
     ``(status, json_body, headers)`` or an exception to raise as urllib3 would. A callable
-    handler gets the request's JSON body and returns an answer.
+    handler gets the request's JSON body (a GET's query) and returns an answer.
     """
 
     def __init__(self, clock: Callable[[], float] = lambda: 0.0) -> None:
@@ -79,15 +82,17 @@ class FakeHubSpotHttp:
 
     # the one method RESTClientObject calls
     def request(self, method: str, url: str, body: Any = None, fields: Any = None,
-                headers: Any = None, **_: Any) -> urllib3.HTTPResponse:
+                headers: Any = None, timeout: Any = None, **_: Any) -> urllib3.HTTPResponse:
         parsed = urlparse(url)
-        query = parse_qs(parsed.query) if parsed.query else {
-            k: [str(v)] for k, v in (fields or [])}
+        query = parse_qs(parsed.query)
+        for name, value in fields or []:  # a GET's query, a parameter repeated per value
+            query.setdefault(name, []).append(str(value))
         payload = json.loads(body) if body else None
-        self.requests.append(SeenRequest(method, parsed.path, query, payload, self.clock()))
+        self.requests.append(SeenRequest(method, parsed.path, query, payload, self.clock(),
+                                         timeout))
         handler = self.handlers[(method, parsed.path)]
         if callable(handler):
-            answer = handler(payload)
+            answer = handler(payload if method != "GET" else query)
         else:
             answer = handler.pop(0) if len(handler) > 1 else handler[0]
         if isinstance(answer, Exception):
@@ -226,6 +231,33 @@ class SearchIndex:
         return {"GTE": value >= bound, "LTE": value <= bound}[f["operator"]]
 
 
+class ContactList:
+    """The list endpoint, ``GET /crm/v3/objects/contacts``, over some live and some archived
+    contacts: id order, at most 100 a page, ``paging.next.after`` naming where the next page
+    starts."""
+
+    def __init__(self, live: list[dict[str, Any]],
+                 archived: list[dict[str, Any]] | None = None) -> None:
+        self.live, self.archived = live, archived or []
+
+    def __call__(self, query: dict[str, list[str]]) -> Answer:
+        rows = self.archived if query.get("archived") == ["true"] else self.live
+        limit, after = int(query["limit"][0]), int(query.get("after", ["0"])[0])
+        if limit > 100:
+            return error(400, "VALIDATION_ERROR", "limit must be at most 100")
+        rows = sorted((r for r in rows if int(r["id"]) >= after), key=lambda r: int(r["id"]))
+        answer: dict[str, Any] = {"results": rows[:limit]}
+        if len(rows) > limit:
+            answer["paging"] = {"next": {"after": rows[limit]["id"],
+                                         "link": f"?after={rows[limit]['id']}"}}
+        return 200, answer, {}
+
+
+def archived_contact(n: int, archived_at: datetime) -> dict[str, Any]:
+    """An archived contact as the archived list gives it: ``archivedAt`` is when."""
+    return {**contact(n, T0), "archived": True, "archivedAt": iso(archived_at)}
+
+
 def read_ids(system: HubSpotSystem, since: Cursor | None = None) -> list[list[str]]:
     return [[r.id for r in page] for page in system.read_changes(since, UNTIL, ["firstname"])]
 
@@ -238,7 +270,7 @@ def test_search_pages_with_after_until_there_is_no_next_page(
     http.on_call("POST", SEARCH, SearchIndex(contacts))
     system = make_system(http, time)
 
-    pages = read_ids(system)
+    pages = read_ids(system, EARLIER)
 
     assert [len(p) for p in pages] == [200, 200, 50]
     assert [i for p in pages for i in p] == [c["id"] for c in contacts]
@@ -249,6 +281,8 @@ def test_search_pages_with_after_until_there_is_no_next_page(
     assert bodies[0]["properties"] == ["email", "lastmodifieddate", "leadsync_id",
                                        "hs_merged_object_ids", "firstname"]
     assert bodies[0]["filterGroups"] == [{"filters": [
+        {"propertyName": "lastmodifieddate", "operator": "GTE",
+         "value": epoch_ms(EARLIER.modified_at)},
         {"propertyName": "lastmodifieddate", "operator": "LTE", "value": epoch_ms(UNTIL)}]}]
     assert system.calls_made == 4
 
@@ -268,7 +302,7 @@ def test_search_reads_from_the_cursor_inclusive_and_drops_the_ids_it_saw_there(
 
 def test_records_carry_their_lastmodifieddate_and_id(
         http: FakeHubSpotHttp, time: FakeTime) -> None:
-    http.on_call("POST", SEARCH, SearchIndex([contact(7, T0, firstname="Ada")]))
+    http.on_call("GET", CONTACTS, ContactList([contact(7, T0, firstname="Ada")]))
 
     [[record]] = make_system(http, time).read_changes(None, UNTIL, ["firstname"])
 
@@ -282,7 +316,7 @@ def test_the_10000_result_cap_restarts_the_window_at_the_last_instant_read(
     contacts = [contact(n, T0 + timedelta(milliseconds=n // 3)) for n in range(10_450)]
     http.on_call("POST", SEARCH, SearchIndex(contacts))
 
-    ids = [i for page in read_ids(make_system(http, time)) for i in page]
+    ids = [i for page in read_ids(make_system(http, time), EARLIER) for i in page]
 
     assert ids == [c["id"] for c in contacts]  # none lost, none twice, in order
     bodies = [r.body for r in http.sent(SEARCH)]
@@ -293,6 +327,80 @@ def test_the_10000_result_cap_restarts_the_window_at_the_last_instant_read(
         "propertyName": "lastmodifieddate", "operator": "GTE",
         "value": epoch_ms(T0 + timedelta(milliseconds=9_999 // 3))}
     assert len(bodies) == 50 + 3  # 10,000 in 50 pages, then 451 from the boundary instant
+
+
+def test_a_full_read_pages_the_list_endpoint_100_at_a_time_and_never_searches(
+        http: FakeHubSpotHttp, time: FakeTime) -> None:
+    # ids and modification times in different orders: pages come in id order
+    contacts = [contact(n, T0 + timedelta(seconds=(n * 37) % 250)) for n in range(250)]
+    http.on_call("GET", CONTACTS, ContactList(contacts))
+    system = make_system(http, time)
+
+    pages = list(system.read_changes(None, UNTIL, ["firstname"]))
+
+    assert [len(p) for p in pages] == [100, 100, 50]
+    assert [r.id for p in pages for r in p] == [c["id"] for c in contacts]
+    assert not http.sent(SEARCH)
+    listed, archived = http.sent(CONTACTS)[:3], http.sent(CONTACTS)[3:]
+    assert [q.query.get("after") for q in listed] == [None, ["1100"], ["1200"]]
+    assert all(q.query["limit"] == ["100"] and "archived" not in q.query for q in listed)
+    assert listed[0].query["properties"] == ["email", "lastmodifieddate", "leadsync_id",
+                                             "hs_merged_object_ids", "firstname"]
+    assert [q.query["archived"] for q in archived] == [["true"]]  # one call: none archived
+    assert system.calls_made == 4
+
+
+def test_a_full_read_leaves_out_contacts_modified_after_until_for_the_next_pass(
+        http: FakeHubSpotHttp, time: FakeTime) -> None:
+    until = T0 + timedelta(minutes=10)
+    contacts = [contact(n, T0 + timedelta(minutes=n % 3 * 10)) for n in range(150)]
+    http.on_call("GET", CONTACTS, ContactList(contacts))
+    http.on_call("POST", SEARCH, SearchIndex(contacts))
+    system = make_system(http, time)
+
+    pages = list(system.read_changes(None, until, ["firstname"]))
+    cursor = None
+    for page in pages:  # as the engine's change source moves its cursor
+        cursor = (cursor or Cursor(page[0].modified_at)).advanced(page)
+
+    read = [r for p in pages for r in p]
+    assert {r.id for r in read} == {c["id"] for n, c in enumerate(contacts) if n % 3 < 2}
+    assert all(r.modified_at <= until for r in read)
+    # the latest stamp of id-ordered pages, with every id read at it
+    assert cursor is not None and cursor.modified_at == until
+    assert cursor.seen_at_boundary == {c["id"] for n, c in enumerate(contacts) if n % 3 == 1}
+    later = [r.id for p in system.read_changes(cursor, UNTIL, ["firstname"]) for r in p]
+    assert sorted(later) == sorted(c["id"] for n, c in enumerate(contacts) if n % 3 == 2)
+
+
+def test_archived_contacts_are_given_after_the_live_ones_stamped_when_archived(
+        http: FakeHubSpotHttp, time: FakeTime) -> None:
+    gone = [archived_contact(n, T0 + timedelta(hours=n)) for n in range(150)]
+    http.on_call("GET", CONTACTS, ContactList([contact(900)], gone))
+    system = make_system(http, time)
+
+    pages = list(system.read_changes(None, T0 + timedelta(hours=120), ["firstname"]))
+
+    assert [[r.id for r in p] for p in pages[:1]] == [["1900"]]
+    archived = [r for p in pages[1:] for r in p]
+    assert [len(p) for p in pages[1:]] == [100, 21]  # a page at a time, as listed
+    assert all(r.deleted for r in archived)
+    assert [r.modified_at for r in archived] == [T0 + timedelta(hours=n) for n in range(121)]
+    assert system.calls_made == 1 + 2
+
+
+def test_an_incremental_read_gives_only_contacts_archived_since_the_cursor(
+        http: FakeHubSpotHttp, time: FakeTime) -> None:
+    since = Cursor(T0 + timedelta(hours=2), frozenset({"1002"}))
+    gone = [archived_contact(n, T0 + timedelta(hours=n)) for n in range(5)]
+    http.on_call("GET", CONTACTS, ContactList([], gone))
+    http.on_call("POST", SEARCH, SearchIndex([]))
+    system = make_system(http, time)
+
+    pages = list(system.read_changes(since, T0 + timedelta(hours=3), ["firstname"]))
+
+    assert [[r.id for r in p] for p in pages] == [["1003"]]  # not before, not after until
+    assert system.calls_made == 2  # one search, one page of the archived list
 
 
 def test_lookup_reads_by_the_property_in_batches_of_100(
@@ -491,7 +599,7 @@ def test_401_is_an_auth_error_and_not_retried(http: FakeHubSpotHttp, time: FakeT
     http.on("POST", SEARCH, UNAUTHENTICATED)
 
     with pytest.raises(AuthError, match="INVALID_AUTHENTICATION"):
-        read_ids(make_system(http, time))
+        read_ids(make_system(http, time), EARLIER)
     assert len(http.requests) == 1
 
 
@@ -500,7 +608,7 @@ def test_429_is_retried_until_the_call_succeeds(http: FakeHubSpotHttp, time: Fak
             (200, {"total": 1, "results": [contact(1)]}, {}))
     system = make_system(http, time)
 
-    assert read_ids(system) == [["1001"]]
+    assert read_ids(system, EARLIER) == [["1001"]]
     searches = http.sent(SEARCH)
     assert len(searches) == 3 and system.calls_made == 4  # and the archived list
 
@@ -513,7 +621,7 @@ def test_429_that_names_a_wait_is_retried_after_the_retry_after_header(
     system = make_system(http, time)
     system.calls.retry = RetryPolicy(attempts=3, sleep=waits.append)
 
-    read_ids(system)
+    read_ids(system, EARLIER)
 
     assert len(waits) == 1 and 2.0 <= waits[0] <= 2.25
 
@@ -522,7 +630,7 @@ def test_429_every_time_ends_as_rate_limited(http: FakeHubSpotHttp, time: FakeTi
     http.on("POST", SEARCH, RATE_LIMITED)
 
     with pytest.raises(RateLimited, match="RATE_LIMIT"):
-        read_ids(make_system(http, time, attempts=3))
+        read_ids(make_system(http, time, attempts=3), EARLIER)
     assert len(http.requests) == 3
 
 
@@ -549,7 +657,7 @@ def test_server_errors_past_the_last_attempt_raise_a_transient_error(
     http.on("POST", SEARCH, error(503, "SERVICE_UNAVAILABLE", "Service Unavailable"))
 
     with pytest.raises(TransientError, match="503"):
-        read_ids(make_system(http, time, attempts=2))
+        read_ids(make_system(http, time, attempts=2), EARLIER)
     assert len(http.requests) == 2
 
 
@@ -559,7 +667,7 @@ def test_the_rolling_windows_pace_calls_before_hubspot_has_to_refuse_them(
     http.on_call("POST", SEARCH, SearchIndex(contacts))
     system = make_system(http, time, window=(4, 10.0), search_window=(2, 1.0))
 
-    assert sum(len(p) for p in read_ids(system)) == 1_200
+    assert sum(len(p) for p in read_ids(system, EARLIER)) == 1_200
 
     stamps = [r.at for r in http.requests]
     assert len(stamps) == 7  # 6 searches, the archived list
