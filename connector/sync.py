@@ -111,7 +111,7 @@ class SyncEngine:
         judge = Judge(self.qualifier, until)
         contexts: dict[Side, TransformContext] = {}
         try:
-            for pairs in self._match(sources):
+            for pairs in self._match(sources, echoes=not full):
                 contexts = contexts or self.contexts()
                 judged = judge.judge(pairs, contexts["crm"])
                 planned = plan(pairs, self.mapping, contexts, self.names, judged.stamps,
@@ -170,10 +170,14 @@ class SyncEngine:
                        self.dead_letters, datetime.now(UTC)),  # the store's clock
         ) for side in SIDES}
 
-    def _match(self, sources: dict[Side, ChangeSource]) -> Iterator[list[Pair]]:
+    def _match(self, sources: dict[Side, ChangeSource], echoes: bool = True
+               ) -> Iterator[list[Pair]]:
+        """The pairs of a pass; ``echoes``: own writes read back are dropped (not on a full
+        pass, where every lead is judged again)."""
         matcher = self._matcher = Matcher(
             self.store, self.connection, self.systems, self.fields,
-            {side: self.match_field(side) for side in SIDES}, self.page_size, self.printed)
+            {side: self.match_field(side) for side in SIDES}, self.page_size,
+            self.printed if echoes else None)
         return matcher.pairs({side: sources[side].pages() for side in SIDES},
                              {side: sources[side].whole for side in SIDES},
                              {side: frozenset(sources[side].ids) for side in SIDES})
@@ -181,7 +185,8 @@ class SyncEngine:
     def all_leads(self) -> list[Pair]:
         """Every lead in both systems, paired as a pass pairs them (for what-if reports)."""
         sources = self.sources(self.clock(), full=True)
-        return [pair for page in self._match(sources) for pair in page if pair.changed]
+        return [pair for page in self._match(sources, echoes=False) for pair in page
+                if pair.changed]
 
     def fields(self, side: Side) -> list[str]:
         """The fields of ``side`` a pass reads: mapped, lead view, verdict, LeadSync's key."""
