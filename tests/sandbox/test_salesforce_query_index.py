@@ -73,7 +73,7 @@ def windows(stamps: list[str]) -> list[str]:
                                    "SystemModstamp, LastName DESC"])
 def test_indexed_results_equal_a_scan(org: tuple[Sandbox, Salesforce, list[str]], order: str,
                                       deleted: bool) -> None:
-    sandbox, sf, stamps = org
+    _, sf, stamps = org
     for where in windows(stamps):
         # An OR of the condition with itself selects the same records, and is scanned.
         scanned = rows(sf, f"({where}) OR ({where})", order, deleted)
