@@ -69,26 +69,31 @@ def population(count: int, where: str = "both", owners: int = 1, rng_seed: int =
     span = 120 * 86_400
     start = now - timedelta(seconds=span)
     for number in range(count):
-        first = FIRST[rng.randrange(len(FIRST))]
-        last = LAST[rng.randrange(len(LAST))]
+        first = _pick(rng, FIRST)
+        last = _pick(rng, LAST)
         email = f"{first}.{last}.{number}@{DOMAINS[number % len(DOMAINS)]}".lower()
         values = {
             "first_name": first, "last_name": last, "email": email.replace(" ", ""),
-            "company": f"{COMPANY_WORDS[rng.randrange(len(COMPANY_WORDS))]} "
-                       f"{COMPANY_SUFFIXES[rng.randrange(len(COMPANY_SUFFIXES))]}",
-            "title": TITLES[rng.randrange(len(TITLES))],
-            "phone": f"+1 555-{rng.randrange(1000):03d}-{number % 10_000:04d}",
-            "country": COUNTRIES[rng.randrange(len(COUNTRIES))],
-            "lead_source": LEAD_SOURCES[rng.randrange(len(LEAD_SOURCES))],
-            "industry": INDUSTRIES[rng.randrange(len(INDUSTRIES))],
-            "lead_status": LEAD_STATUSES[rng.randrange(len(LEAD_STATUSES))],
+            "company": f"{_pick(rng, COMPANY_WORDS)} "
+                       f"{_pick(rng, COMPANY_SUFFIXES)}",
+            "title": _pick(rng, TITLES),
+            "phone": f"+1 555-{int(rng.random() * 1000):03d}-{number % 10_000:04d}",
+            "country": _pick(rng, COUNTRIES),
+            "lead_source": _pick(rng, LEAD_SOURCES),
+            "industry": _pick(rng, INDUSTRIES),
+            "lead_status": _pick(rng, LEAD_STATUSES),
         }
-        created = start + timedelta(seconds=rng.randrange(span), milliseconds=number % 1000)
+        created = start + timedelta(seconds=int(rng.random() * span), milliseconds=number % 1000)
         hubspot: dict[str, str] | None = {} if where != "salesforce" else None
         salesforce: dict[str, str] | None = {} if where != "hubspot" else None
         if hubspot is not None and salesforce is not None:
             _drift(rng, values, hubspot, salesforce)
-        yield Drawn(number, created, rng.randrange(max(owners, 1)), values, hubspot, salesforce)
+        yield Drawn(number, created, int(rng.random() * max(owners, 1)), values, hubspot,
+                    salesforce)
+
+
+def _pick(rng: random.Random, choices: tuple[str, ...]) -> str:
+    return choices[int(rng.random() * len(choices))]
 
 
 def _drift(rng: random.Random, values: dict[str, str], hubspot: dict[str, str],
@@ -96,7 +101,7 @@ def _drift(rng: random.Random, values: dict[str, str], hubspot: dict[str, str],
     """Make a person in both systems differ a little between them."""
     draw = rng.random()
     if draw < 0.10:
-        hubspot["title"] = TITLES[rng.randrange(len(TITLES))]  # changed on one side
+        hubspot["title"] = _pick(rng, TITLES)  # changed on one side
     elif draw < 0.18:
         hubspot["phone"] = ""  # known to sales only
     elif draw < 0.24:

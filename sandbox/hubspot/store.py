@@ -150,7 +150,7 @@ class ObjectStore:
         table, order = self.records[object_type], self.order[object_type]
         created, modified = schema.CREATED_PROPERTY[object_type], \
             schema.MODIFIED_PROPERTY[object_type]
-        count = 0
+        loaded: list[tuple[int, str]] = []
         for values, at in rows:
             stamp = timestamps.iso(at)
             record_id = str(self.next_id)
@@ -160,10 +160,10 @@ class ObjectStore:
             table[record_id] = {"id": record_id, "properties": values, "history": {},
                                 "createdAt": stamp, "updatedAt": stamp, "archived": False,
                                 "archivedAt": None, "imported": True}
-            order.put(int(record_id), stamp)
-            count += 1
+            loaded.append((int(record_id), stamp))
+        order.put_many(loaded)
         self._indexes = {k: v for k, v in self._indexes.items() if k[0] != object_type}
-        return count
+        return len(loaded)
 
     def merge(self, object_type: str, primary: Record, merged: Record) -> Record:
         """Fill the primary's empty values from the merged record, then archive the merged one."""
@@ -195,10 +195,10 @@ class ObjectStore:
         self.order = {t: Ordering() for t in schema.OBJECT_TYPES}
         for object_type, table in self.records.items():
             order, modified = self.order[object_type], schema.MODIFIED_PROPERTY[object_type]
+            order.put_many((int(r["id"]), r["properties"].get(modified, ""))
+                           for r in table.values() if not r["archived"])
             for record in table.values():
-                if not record["archived"]:
-                    order.put(int(record["id"]), record["properties"].get(modified, ""))
-                else:
+                if record["archived"]:
                     order.archive(int(record["id"]), listed=not record.get("mergedInto"))
 
     # -- inside ----------------------------------------------------------------------------
