@@ -183,30 +183,43 @@ def sandbox_serve(
     fault_kinds: Annotated[str, typer.Option(
         help="Which trouble --faults draws from, comma-separated: throttle, unavailable, drop, "
              "lost (a write applied, then its answer lost).")] = "throttle,unavailable,drop",
+    people: Annotated[int, typer.Option(
+        min=0, help="Plain synthetic people put straight into the orgs, for benchmarks "
+                    "(a million take about a minute and some GB).")] = 0,
+    where: Annotated[str, typer.Option(
+        help="Where --people live: hubspot, salesforce, or both (with some values differing "
+             "or blank on one side).")] = "both",
+    search_rate: Annotated[int, typer.Option(
+        min=1, help="HubSpot CRM searches allowed per second.")] = 5,
 ) -> None:
     """Serve a Salesforce org and a HubSpot portal over HTTPS on 127.0.0.1.
 
     Prints one JSON line with the URLs, credentials and CA bundle when both are ready, then
-    serves until SIGINT or SIGTERM.
+    serves until SIGINT or SIGTERM. With --state, the orgs are saved to the file on exit and
+    on SIGUSR1.
     """
     from leadsync.sandbox.server import Sandbox
 
-    stop = threading.Event()
+    stop, save = threading.Event(), threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    signal.signal(signal.SIGUSR1, lambda *_: save.set())
     try:
         sandbox = Sandbox(seed=seed, faults=faults, latency_ms=latency, rate_limit=rate_limit,
                           daily_api_limit=daily_api_limit, state=state, random_seed=random_seed,
                           salesforce_port=salesforce_port, hubspot_port=hubspot_port,
-                          fault_kinds=[k.strip() for k in fault_kinds.split(",") if k.strip()])
+                          fault_kinds=[k.strip() for k in fault_kinds.split(",") if k.strip()],
+                          people=people, where=where, search_rate=search_rate)
     except (OSError, ValueError) as exc:
         typer.echo(f"leadsync sandbox serve: {exc}", err=True)
         raise typer.Exit(2) from exc
     sandbox.start()
     sys.stdout.write(json.dumps(sandbox.info) + "\n")
     sys.stdout.flush()
-    while not stop.wait(0.5):
-        pass
+    while not stop.wait(0.2):
+        if save.is_set():
+            save.clear()
+            sandbox.save()
     sandbox.stop()
 
 

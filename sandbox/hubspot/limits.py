@@ -46,10 +46,11 @@ class RateLimits:
     """Every request takes from the burst window and the day; searches also from the second."""
 
     def __init__(self, burst_limit: int, daily_limit: int = DAILY_LIMIT,
-                 clock: Clock = time.time, group_name: str = "publicapi:private-app") -> None:
+                 clock: Clock = time.time, group_name: str = "publicapi:private-app",
+                 search_limit: int = SEARCH_PER_SECOND) -> None:
         self.clock, self.group_name = clock, group_name
         self.burst = RollingWindow(burst_limit, BURST_WINDOW_SECONDS)
-        self.search = RollingWindow(SEARCH_PER_SECOND, 1.0)
+        self.search = RollingWindow(search_limit, 1.0)
         self.daily_limit = daily_limit
         self._day, self._used_today = -1, 0
 

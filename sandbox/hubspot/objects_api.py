@@ -45,11 +45,10 @@ class ObjectsApi:
         limit, after = _number(args.get("limit") or 10, "limit"), args.get("after")
         if not 1 <= limit <= MAX_PAGE:
             raise validation_error(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
-        pool = (self.store.archived(object_type) if args["archived"]
-                else self.store.live(object_type))
-        pool.sort(key=lambda r: int(r["id"]))
-        if after:
-            pool = [r for r in pool if int(r["id"]) >= _number(after, "after")]
+        order = self.store.order[object_type]
+        ids = (order.archived if args["archived"] else order.live).page(
+            _number(after, "after") if after else 0, limit + 1)
+        pool = self.store.by_ids(object_type, ids)
         body: dict[str, Any] = {"results": [self._view(object_type, r, args)
                                             for r in pool[:limit]]}
         if len(pool) > limit:

@@ -4,6 +4,11 @@ As HubSpot documents its search: filter groups are ORed and the filters inside o
 at most 5 groups, 6 filters in a group and 18 filters in all; one sort; at most 200 results a page;
 and no paging past the 10,000th result. Archived records are never found. Datetime filters take
 epoch milliseconds or ISO-8601. ``associations.contact`` filters engagements by associated contact.
+
+The searches a connector makes are answered from the store's orders (``ordering``) in
+O(log N + page): sorted ascending by the modification date with at most one filter group, all
+of whose filters bound that date, and searches with neither filters, query nor sort (id order).
+Any other search scans and sorts every live record; both give the same pages.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from leadsync.sandbox.hubspot import schema, timestamps
 from leadsync.sandbox.hubspot.associations import Associations
 from leadsync.sandbox.hubspot.errors import validation_error
+from leadsync.sandbox.hubspot.ordering import HIGHEST, LOWEST, SortKey
 from leadsync.sandbox.hubspot.store import ObjectStore, Record
 
 MAX_GROUPS, MAX_GROUP_FILTERS, MAX_FILTERS = 5, 6, 18
@@ -45,6 +51,26 @@ def search(store: ObjectStore, associations: Associations, object_type: str,
     if properties is not None and not isinstance(properties, list):
         raise validation_error("properties must be a list of property names")
 
+    indexed = None if query else _indexed(store, object_type, groups, sort_name, descending,
+                                          offset, limit)
+    if indexed is not None:
+        total, page = indexed
+    else:
+        found = _scan(store, associations, object_type, query, groups, sort_name, descending)
+        total, page = len(found), found[offset:offset + limit]
+    answer: dict[str, Any] = {
+        "total": total,
+        "results": [store.view(object_type, r, properties) for r in page],
+    }
+    if offset + limit < total:
+        answer["paging"] = {"next": {"after": str(offset + limit)}}
+    return answer
+
+
+def _scan(store: ObjectStore, associations: Associations, object_type: str, query: str,
+          groups: list[list[dict[str, Any]]], sort_name: str | None,
+          descending: bool) -> list[Record]:
+    """Every live record the search finds, in the search's order."""
     found = [r for r in store.live(object_type)
              if _matches_query(object_type, r, query)
              and (not groups or any(all(_matches(store, associations, object_type, r, f)
@@ -55,14 +81,54 @@ def search(store: ObjectStore, associations: Associations, object_type: str,
                    reverse=descending)
     else:
         found.sort(key=lambda r: int(r["id"]))
-    page = found[offset:offset + limit]
-    answer: dict[str, Any] = {
-        "total": len(found),
-        "results": [store.view(object_type, r, properties) for r in page],
-    }
-    if offset + limit < len(found):
-        answer["paging"] = {"next": {"after": str(offset + limit)}}
-    return answer
+    return found
+
+
+def _indexed(store: ObjectStore, object_type: str, groups: list[list[dict[str, Any]]],
+             sort_name: str | None, descending: bool, offset: int,
+             limit: int) -> tuple[int, list[Record]] | None:
+    """(total, page) from the store's orders, or None for a search they cannot answer."""
+    order = store.order[object_type]
+    if sort_name is None and not groups:
+        ids = order.live.ids
+        return len(ids), store.by_ids(object_type, ids[offset:offset + limit])
+    modified = schema.MODIFIED_PROPERTY[object_type]
+    if sort_name != modified or descending or len(groups) > 1:
+        return None
+    if not groups or not groups[0]:
+        start, end = 0, len(order.by_modified)
+    else:
+        bounds = _date_bounds(groups[0], modified)
+        if bounds is None:
+            return None
+        start, end = order.range(*bounds)
+    chosen = order.by_modified[start + offset:min(start + offset + limit, end)]
+    return end - start, store.by_ids(object_type, (record_id for _, record_id in chosen))
+
+
+def _date_bounds(filters: list[dict[str, Any]],
+                 name: str) -> tuple[SortKey, bool, SortKey, bool] | None:
+    """The (low, low open, high, high open) bounds the filters put on the date ``name``, or None
+    when a filter is on anything else, is not a bound or has a value that is not a date."""
+    low, low_open, high, high_open = LOWEST, False, HIGHEST, False
+    for f in filters:
+        operator = f.get("operator", "EQ")
+        if f["propertyName"] != name or operator not in ("GT", "GTE", "LT", "LTE", "EQ",
+                                                         "BETWEEN"):
+            return None
+        first = timestamps.millis(str(f["value"]))
+        second = (timestamps.millis(str(f["highValue"])) if operator == "BETWEEN" else first)
+        if first is None or second is None:
+            return None
+        if operator in ("GT", "GTE", "EQ", "BETWEEN"):
+            key, is_open = (1, first), operator == "GT"
+            if key > low or (key == low and is_open):
+                low, low_open = key, is_open
+        if operator in ("LT", "LTE", "EQ", "BETWEEN"):
+            key, is_open = (1, second), operator == "LT"
+            if key < high or (key == high and is_open):
+                high, high_open = key, is_open
+    return low, low_open, high, high_open
 
 
 def _integer(value: Any, name: str) -> int:

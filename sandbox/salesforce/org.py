@@ -20,13 +20,15 @@ from werkzeug.wrappers import Response
 
 from leadsync.sandbox.http import WSGIEnviron
 from leadsync.sandbox.people import Owner, Person
+from leadsync.sandbox.population import Drawn
 from leadsync.sandbox.salesforce import groups, ids
 from leadsync.sandbox.salesforce.app import App
 from leadsync.sandbox.salesforce.errors import MultipleChoices, RecordError, RecordRefused
 from leadsync.sandbox.salesforce.limits import ApiUsage
+from leadsync.sandbox.salesforce.modstamps import ModstampIndex
 from leadsync.sandbox.salesforce.query import Cursors
 from leadsync.sandbox.salesforce.schema import SObjectType
-from leadsync.sandbox.salesforce.seed import seed_org
+from leadsync.sandbox.salesforce.seed import load_org, seed_org
 from leadsync.sandbox.salesforce.standard import CLOSED_TASK_STATUSES, name_entity, standard_objects
 from leadsync.sandbox.salesforce.tooling import field_from_definition, field_tables
 from leadsync.sandbox.salesforce.validation import check_record, format_datetime, parse_datetime
@@ -83,6 +85,7 @@ class SalesforceOrg:
         self._by_prefix = {o.key_prefix: o.name for o in self.objects.values()}
         self._lower = {n.lower(): n for n in self.objects}
         self._index: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self.modstamps: dict[str, ModstampIndex] = {n: ModstampIndex() for n in self.objects}
         self._journal: list[tuple[str, str, dict[str, Any] | None]] = []
         self._depth = 0
 
@@ -100,6 +103,11 @@ class SalesforceOrg:
     def seed(self, people: Sequence[Person], owners: Sequence[Owner]) -> None:
         with self.lock:
             seed_org(self, people, owners)
+
+    def load(self, people: Iterable[Drawn], owners: Sequence[Owner]) -> int:
+        """Put the Salesforce side of many people straight in, as leads (see ``seed.load_org``)."""
+        with self.lock:
+            return load_org(self, people, owners)
 
     def dump(self) -> dict[str, Any]:
         with self.lock:
@@ -122,6 +130,8 @@ class SalesforceOrg:
                 self.records.setdefault(sobject, {}).update(copy.deepcopy(records))
                 for record in records.values():
                     self._reindex(sobject, None, record)
+            for sobject, table in self.records.items():
+                self.modstamps.setdefault(sobject, ModstampIndex()).rebuild(table.values())
             self.counters = dict(data.get("counters", {}))
             self.usage.restore(data.get("usage", {}))
             self.clock.observe(data.get("clock", format_datetime(self.clock.last)))
@@ -160,7 +170,7 @@ class SalesforceOrg:
                refused: Iterable[RecordError] = ()) -> str:
         """Insert one record; raises RecordRefused with every reason it was refused."""
         t = self.objects[sobject]
-        record = self._blank(t)
+        record = self.blank(t)
         record.update(_normalise_references(t, values))
         errors = list(refused)
         errors += check_record(t, record, values, self.resolve, insert=True)
@@ -234,7 +244,7 @@ class SalesforceOrg:
     def insert_raw(self, sobject: str, values: dict[str, Any], created: str | None = None) -> str:
         """Store a record without the API's checks (seeding): defaults, ids and stamps only."""
         t = self.objects[sobject]
-        record = self._blank(t)
+        record = self.blank(t)
         record.update(values)
         stamp = created or self.clock.stamp()
         self.clock.observe(stamp)
@@ -277,7 +287,7 @@ class SalesforceOrg:
         self.counters[prefix] = self.counters.get(prefix, 0) + 1
         return ids.make_id(prefix, self.counters[prefix])
 
-    def _blank(self, t: SObjectType) -> dict[str, Any]:
+    def blank(self, t: SObjectType) -> dict[str, Any]:
         """A new record before its values: every field null but the defaults and the owner."""
         record: dict[str, Any] = {name: None for name in t.fields}
         for f in t.fields.values():
@@ -376,6 +386,7 @@ class SalesforceOrg:
         else:
             self.records[sobject][record_id] = record
         self._reindex(sobject, old, record)
+        self.modstamps.setdefault(sobject, ModstampIndex()).move(old, record)
         self.mutations += 1
 
     def _reindex(self, sobject: str, old: dict[str, Any] | None,

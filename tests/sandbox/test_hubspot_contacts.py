@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import requests
 from hubspot import HubSpot
 from hubspot.crm.contacts import PublicMergeInput, SimplePublicObjectInput
@@ -225,11 +226,12 @@ def test_unknown_paths_and_object_types_get_hubspot_shaped_errors(
     assert unknown_type.json()["message"] == "Unable to infer object type from: widgets"
 
 
-def test_an_unexpected_failure_is_a_hubspot_shaped_500(sandbox: Sandbox, hs: HubSpot) -> None:
+def test_an_unexpected_failure_is_a_hubspot_shaped_500(sandbox: Sandbox, hs: HubSpot,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    sandbox.hubspot.store.live = broken  # type: ignore[method-assign]
+    monkeypatch.setattr(sandbox.hubspot.store, "by_ids", broken)
 
     status, body = refusal(hs.crm.contacts.basic_api.get_page)
 

@@ -108,6 +108,30 @@ def test_the_sixth_search_in_a_second_is_429_secondly(make_sandbox: Callable[...
     assert body["policyName"] == "SECONDLY" and body["errorType"] == "RATE_LIMIT"
 
 
+def test_the_search_limit_is_a_setting_and_holds_searches_only(
+        make_sandbox: Callable[..., Sandbox]) -> None:
+    sandbox = make_sandbox(search_rate=2)
+    clock = FakeClock()
+    sandbox.hubspot.limits.clock = clock
+    hs = hubspot_client(sandbox)
+    search = hs.crm.contacts.search_api.do_search
+    search(PublicObjectSearchRequest())
+    clock.now += 0.5
+    search(PublicObjectSearchRequest())
+
+    with pytest.raises(ApiException) as caught:
+        search(PublicObjectSearchRequest())
+    clock.now += 0.6  # the first search is now more than a second old
+    search(PublicObjectSearchRequest())
+
+    body = json.loads(caught.value.body)
+    assert caught.value.status == 429
+    assert body["message"] == "You have reached your secondly limit."
+    assert body["policyName"] == "SECONDLY" and len(body["correlationId"]) == 36
+    assert caught.value.headers["X-HubSpot-RateLimit-Max"] == "190"
+    assert int(caught.value.headers["X-HubSpot-RateLimit-Remaining"]) == 190 - 2
+
+
 def test_throttle_and_unavailable_answers_are_hubspot_shaped(sandbox: Sandbox) -> None:
     throttle = sandbox.hubspot.throttle_response()
     down = sandbox.hubspot.unavailable_response()

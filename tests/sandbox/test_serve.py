@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,30 @@ def test_serve_keeps_org_data_across_restarts_with_state(tmp_path: Path) -> None
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=20)
     assert process.returncode == 0
+
+
+def test_serve_saves_the_orgs_on_sigusr1_and_serves_on(tmp_path: Path) -> None:
+    state = tmp_path / "orgs.json"
+    process = start_serve("--state", str(state))
+    try:
+        info = read_info(process)
+        sf = Salesforce(instance_url=info["salesforce"]["instance_url"],
+                        session_id=info["salesforce"]["session_id"], version="59.0",
+                        session=ca_session(info["ca_bundle"]))
+        created = sf.Lead.create({"LastName": "Snapshot", "Company": "Acme"})
+        assert not state.exists()  # nothing is written in the background
+
+        process.send_signal(signal.SIGUSR1)
+        while not state.exists():  # the save is atomic: the file appears whole
+            assert process.poll() is None, "serve exited on SIGUSR1"
+            time.sleep(0.05)
+        assert sf.query("SELECT COUNT() FROM Lead")["totalSize"] >= 1  # still serving
+    finally:
+        process.kill()  # no save on the way out: the file holds what SIGUSR1 saved
+        process.communicate(timeout=20)
+
+    leads = json.loads(state.read_text())["salesforce"]["records"]["Lead"]
+    assert leads[created["id"]]["LastName"] == "Snapshot"
 
 
 def test_serve_refuses_a_fault_rate_above_one() -> None:
