@@ -6,8 +6,9 @@
   (``PATCH composite/sobjects``) and upserts by LeadSync's external-ID field
   (``PATCH composite/sobjects/Lead/<field>``), so a write sent twice makes one record.
 - Large reads and writes go through Bulk API 2.0 (``bulk``): a full read (no cursor) of more
-  leads than ``bulk_threshold`` (one ``SELECT COUNT()`` asks) is one ``queryAll`` job, handed
-  on in pages of 2,000 with the REST path's values; a write of more ops than the threshold is
+  leads than ``bulk_threshold`` (the first REST page's ``totalSize`` tells, as ``SELECT
+  COUNT()`` would, with no extra call) is one ``queryAll`` job, handed on in pages of 2,000
+  with the REST path's values; a write of more ops than the threshold is
   an ``update`` job by ``Id`` for the ops that carry one and an ``upsert`` job on the key field
   for the rest, results matched back to the ops by key (Bulk answers in no set order).
 - Every call goes through ``calls.SalesforceCalls`` (daily budget, retry, counting, SOQL
@@ -92,26 +93,27 @@ class SalesforceSystem:
 
     def read_changes(self, since: Cursor | None, until: datetime,
                      fields: Sequence[str]) -> Iterator[list[Record]]:
-        if since is None and self._count(until) > self.bulk_threshold:
-            yield from self._read_bulk(until, fields)
-            return
         where = [f"SystemModstamp <= {soql_literal(until)}"]
         if since is not None:
             where.insert(0, f"SystemModstamp >= {soql_literal(since.modified_at)}")
         soql = (f"SELECT {self._select(fields)} FROM {self.sobject} WHERE {' AND '.join(where)} "
                 f"ORDER BY SystemModstamp, Id")
-        for rows in self.calls.query(soql, include_deleted=True):
-            records = [self._record(row) for row in rows]
+        page = self.calls("query", self.client.query, soql, include_deleted=True)
+        if since is None and int(page.get("totalSize", 0)) > self.bulk_threshold:
+            # the first page's totalSize counts the leads, as SELECT COUNT() would, for no
+            # extra call when the read stays on REST; that page is dropped, the job reads all
+            yield from self._read_bulk(until, fields)
+            return
+        while True:
+            records = [self._record(row) for row in page["records"]]
             if since is not None:
                 records = [r for r in records if since.admits(r)]
             if records:
                 yield records
-
-    def _count(self, until: datetime) -> int:
-        soql = (f"SELECT COUNT() FROM {self.sobject} WHERE SystemModstamp <= "
-                f"{soql_literal(until)}")
-        return int(self.calls("count", self.client.query, soql, include_deleted=True)
-                   ["totalSize"])
+            if page.get("done", True) or not page.get("nextRecordsUrl"):
+                return
+            page = self.calls("query", self.client.query_more, page["nextRecordsUrl"],
+                              identifier_is_url=True)
 
     def _read_bulk(self, until: datetime, fields: Sequence[str]) -> Iterator[list[Record]]:
         """Every lead, deleted ones too, through one queryAll job (no ORDER BY: Bulk API 2.0
