@@ -49,7 +49,8 @@ def build_system(name: str, settings: Any) -> System:
         raise failed from exc
     register_secret(client.session_id)
     return SalesforceSystem(name, client, key_field=settings.lead_key_field,
-                            daily_budget=DailyBudget.keeping(settings.daily_api_reserve, name))
+                            daily_budget=DailyBudget.keeping(settings.daily_api_reserve, name),
+                            bulk_threshold=settings.bulk_threshold)
 
 
 def activities(system: System) -> Activities:

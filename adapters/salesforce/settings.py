@@ -14,7 +14,9 @@
 ``domain`` is the part of the login host before ``.salesforce.com``: ``login`` (the default),
 ``test`` (sandboxes) or a My Domain such as ``acme.my``. Secrets can come from the environment,
 e.g. ``LEADSYNC_SYSTEMS__SALESFORCE__PASSWORD``. ``daily_api_reserve`` (default 0.2) is the share
-of the org's daily API allowance left to its other integrations. The registry
+of the org's daily API allowance left to its other integrations; ``bulk_threshold`` (default
+10,000) the number of leads (full read) or records (one write batch) above which Bulk API 2.0
+jobs are used. The registry
 (``adapters.registry``) registers the kind from the package's descriptor.
 """
 
@@ -76,6 +78,7 @@ class SalesforceSettings(SystemSettings):
     lead_key_field: str = "LeadSync_Id__c"
     timeout: float = Field(default=30.0, gt=0)
     daily_api_reserve: float = Field(default=0.2, ge=0, lt=1)
+    bulk_threshold: int = Field(default=10_000, ge=1)
 
     @model_validator(mode="wrap")
     @classmethod

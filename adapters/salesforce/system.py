@@ -5,27 +5,40 @@
 - Writes: sObject Collections, 200 records a call, never all-or-none: updates by ``Id``
   (``PATCH composite/sobjects``) and upserts by LeadSync's external-ID field
   (``PATCH composite/sobjects/Lead/<field>``), so a write sent twice makes one record.
+- Large reads and writes go through Bulk API 2.0 (``bulk``): a full read (no cursor) of more
+  leads than ``bulk_threshold`` (the first REST page's ``totalSize`` tells, as ``SELECT
+  COUNT()`` would, with no extra call) is one ``queryAll`` job, handed on in pages of 2,000
+  with the REST path's values; a write of more ops than the threshold is
+  an ``update`` job by ``Id`` for the ops that carry one and an ``upsert`` job on the key field
+  for the rest, results matched back to the ops by key (Bulk answers in no set order).
 - Every call goes through ``calls.SalesforceCalls`` (daily budget, retry, counting, SOQL
   paging), which the org's activities share.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from simple_salesforce import Salesforce
 
+from leadsync.adapters.salesforce.bulk import Bulk2
+from leadsync.adapters.salesforce.bulk_rows import parse_error, row_from_csv, value_to_csv
 from leadsync.adapters.salesforce.calls import SalesforceCalls
 from leadsync.adapters.salesforce.errors import refusal
 from leadsync.connector.budget import CallBudget
+from leadsync.connector.errors import TransientError
 from leadsync.connector.models import Cursor, FieldInfo, FieldValue, Record, WriteOp, WriteResult
 from leadsync.connector.retry import RetryPolicy
 
 BATCH = 200
 LOOKUP_CHUNK = 100
 RETRIEVE_CHUNK = 2000  # sObject Collections retrieve, POST
+BULK_THRESHOLD = 10_000  # more leads (read) or ops (write) than this go through Bulk API 2.0
+PAGE = 2000  # records a page of a bulk read hands on
 SYSTEM_FIELDS = ("Id", "SystemModstamp", "IsDeleted", "IsConverted", "ConvertedContactId",
                  "MasterRecordId")
 _TYPES = {"string": "Text", "textarea": "LongTextArea", "boolean": "Checkbox",
@@ -58,9 +71,11 @@ class SalesforceSystem:
 
     def __init__(self, name: str, client: Salesforce, key_field: str = "LeadSync_Id__c",
                  sobject: str = "Lead", retry: RetryPolicy | None = None,
-                 daily_budget: CallBudget | None = None) -> None:
+                 daily_budget: CallBudget | None = None, bulk_threshold: int = BULK_THRESHOLD,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.name, self.client, self.key_field, self.sobject = name, client, key_field, sobject
         self.calls = SalesforceCalls(client, retry, daily_budget, name)
+        self.bulk, self.bulk_threshold = Bulk2(self.calls, sleep), bulk_threshold
         self._describe: dict[str, FieldInfo] | None = None
 
     @property
@@ -83,12 +98,37 @@ class SalesforceSystem:
             where.insert(0, f"SystemModstamp >= {soql_literal(since.modified_at)}")
         soql = (f"SELECT {self._select(fields)} FROM {self.sobject} WHERE {' AND '.join(where)} "
                 f"ORDER BY SystemModstamp, Id")
-        for rows in self.calls.query(soql, include_deleted=True):
-            records = [self._record(row) for row in rows]
+        page = self.calls("query", self.client.query, soql, include_deleted=True)
+        if since is None and int(page.get("totalSize", 0)) > self.bulk_threshold:
+            # the first page's totalSize counts the leads, as SELECT COUNT() would, for no
+            # extra call when the read stays on REST; that page is dropped, the job reads all
+            yield from self._read_bulk(until, fields)
+            return
+        while True:
+            records = [self._record(row) for row in page["records"]]
             if since is not None:
                 records = [r for r in records if since.admits(r)]
             if records:
                 yield records
+            if page.get("done", True) or not page.get("nextRecordsUrl"):
+                return
+            page = self.calls("query", self.client.query_more, page["nextRecordsUrl"],
+                              identifier_is_url=True)
+
+    def _read_bulk(self, until: datetime, fields: Sequence[str]) -> Iterator[list[Record]]:
+        """Every lead, deleted ones too, through one queryAll job (no ORDER BY: Bulk API 2.0
+        advises against it, and the cursor takes the latest stamp of all the pages)."""
+        soql = (f"SELECT {self._select(fields)} FROM {self.sobject} "
+                f"WHERE SystemModstamp <= {soql_literal(until)}")
+        types = {name: info.type for name, info in self.describe().items()}
+        page: list[Record] = []
+        for row in self.bulk.query(soql, include_deleted=True):
+            page.append(self._record(row_from_csv(row, types)))
+            if len(page) == PAGE:
+                yield page
+                page = []
+        if page:
+            yield page
 
     def lookup(self, field: str, values: Sequence[FieldValue], fields: Sequence[str]
                ) -> list[Record]:
@@ -139,6 +179,8 @@ class SalesforceSystem:
 
     # writing
     def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        if len(ops) > self.bulk_threshold:
+            return self._write_bulk(ops)
         results: dict[int, WriteResult] = {}
         updates = [(i, op) for i, op in enumerate(ops) if op.target_id]
         upserts = [(i, op) for i, op in enumerate(ops) if not op.target_id]
@@ -158,6 +200,41 @@ class SalesforceSystem:
                                 method="PATCH", json={"allOrNone": False, "records": records})
             results.update(self._results(chunk, answer))
         return [results[i] for i in range(len(ops))]
+
+    def _write_bulk(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """Updates by Id in one ``update`` job, the rest in one ``upsert`` job on the key."""
+        results: dict[int, WriteResult] = {}
+        updates = [(i, op) for i, op in enumerate(ops) if op.target_id]
+        upserts = [(i, op) for i, op in enumerate(ops) if not op.target_id]
+        for chunk, operation in ((updates, "update"), (upserts, "upsert")):
+            if not chunk:
+                continue
+            lead = ["Id", self.key_field] if operation == "update" else [self.key_field]
+            header = list(dict.fromkeys([*lead, *(n for _, op in chunk for n in op.fields)]))
+            rows = [[_cell(op, name, self.key_field) for name in header] for _, op in chunk]
+            done, failed = self.bulk.ingest(self.sobject, operation, header, rows,
+                                            self.key_field if operation == "upsert" else None)
+            results.update(self._bulk_results(chunk, done, failed))
+        return [results[i] for i in range(len(ops))]
+
+    def _bulk_results(self, chunk: list[tuple[int, WriteOp]], done: list[dict[str, str]],
+                      failed: list[dict[str, str]]) -> Iterator[tuple[int, WriteResult]]:
+        """One result per op, matched by the key each result row echoes."""
+        by_key: dict[str, deque[tuple[bool, dict[str, str]]]] = defaultdict(deque)
+        for ok, rows in ((True, done), (False, failed)):
+            for row in rows:
+                by_key[row.get(self.key_field, "")].append((ok, row))
+        for index, op in chunk:
+            if not by_key[op.key]:
+                raise TransientError(f"Salesforce bulk write: no result for key {op.key}")
+            ok, row = by_key[op.key].popleft()
+            if ok:
+                yield index, WriteResult(op.key, True, row.get("sf__Id") or op.target_id,
+                                         created=row.get("sf__Created") == "true")
+                continue
+            refused = refusal(op.key, parse_error(row.get("sf__Error", "")))
+            yield index, WriteResult(op.key, False, op.target_id, code=refused.code,
+                                     message=refused.vendor_message, fields=refused.fields)
 
     @staticmethod
     def _results(chunk: list[tuple[int, WriteOp]], answer: Any
@@ -196,6 +273,16 @@ class SalesforceSystem:
         if created:
             self._describe = None
         return created
+
+
+def _cell(op: WriteOp, name: str, key_field: str) -> str:
+    """An op's CSV cell for a column: its id, its key, or a field it writes; a column it does
+    not write is blank, which a Bulk job leaves alone."""
+    if name == "Id":
+        return op.target_id or ""
+    if name == key_field:
+        return op.key
+    return value_to_csv(op.fields[name]) if name in op.fields else ""
 
 
 def _field_info(field: dict[str, Any]) -> FieldInfo:

@@ -18,7 +18,15 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from leadsync.sandbox.http import WSGIEnviron, json_response
-from leadsync.sandbox.salesforce import composite, query, replication, soap, sobjects, tooling
+from leadsync.sandbox.salesforce import (
+    bulk,
+    composite,
+    query,
+    replication,
+    soap,
+    sobjects,
+    tooling,
+)
 from leadsync.sandbox.salesforce.errors import ApiError, not_found
 from leadsync.sandbox.salesforce.limits import CONCURRENT_LIMIT_EXCEEDED, LIMIT_EXCEEDED
 
@@ -55,6 +63,7 @@ ROUTES: dict[str, Handler] = {
     f"{DATA}/tooling/query/<locator>": tooling.handle_more,
     f"{DATA}/tooling/sobjects/<sobject>": tooling.handle_sobject,
     f"{DATA}/tooling/sobjects/<sobject>/<record_id>": tooling.handle_record,
+    **bulk.routes(DATA),  # Bulk API 2.0: jobs/query, jobs/ingest
 }
 
 
