@@ -91,9 +91,11 @@ def measure(folder: Path, env: dict[str, str], sandbox_pid: int) -> dict[str, An
 
 def child(folder: Path) -> None:
     """Run one sync pass with the config in ``folder``; write what it did as JSON."""
+    from leadsync.adapters.registry import load_builtin_kinds
     from leadsync.connector.config_file import load_config
     from leadsync.jobs.sync import prepare
 
+    load_builtin_kinds()
     config = load_config(folder / "leadsync.toml")
     engine = prepare(config)
     started = time.perf_counter()

@@ -96,6 +96,9 @@ class WriteResult:
     code: str = ""
     message: str = ""
     fields: tuple[str, ...] = field(default=())
+    # a created record as the system answered the write, when its answer holds the record
+    # (HubSpot's batch answers do): the engine then need not read it back
+    record: Record | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ Rules, per linked pair of records and per mapped field:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -260,12 +260,14 @@ def _plan_side(pair: Pair, target: Side, mapping: FieldMapping,
 
 def _carried(pair: Pair, source: Record, target: Side, create: bool, mapping: FieldMapping,
              contexts: Mapping[Side, TransformContext], systems: Mapping[Side, str],
-             result: Plan, agreed: Agreed) -> dict[str, FieldValue] | None:
-    """The values ``source`` carries to ``target``; None when one is refused. What they agree
-    on once the write is confirmed is put in ``agreed``; what already agrees, in the plan."""
+             result: Plan, agreed: Agreed, rules: Sequence[FieldRule] | None = None
+             ) -> dict[str, FieldValue] | None:
+    """The values ``source`` carries to ``target`` (by ``rules``, else every rule to it); None
+    when one is refused. What they agree on once the write is confirmed is put in ``agreed``;
+    what already agrees, in the plan."""
     fields: dict[str, FieldValue] = {}
     source_side, ctx = other(target), contexts[target]
-    for rule in mapping.rules_to(target):
+    for rule in mapping.rules_to(target) if rules is None else rules:
         if rule.only_on_create and not create:
             continue
         name = rule.source_field(target)

@@ -244,7 +244,8 @@ class HubSpotSystem:
                 continue
             index, op = found
             created = bool(item.get("new", False)) if upsert else False
-            results[index] = WriteResult(op.key, True, str(item["id"]), created=created)
+            results[index] = WriteResult(op.key, True, str(item["id"]), created=created,
+                                         record=self._record(item) if created else None)
         errors = list(answer.get("errors") or [])
         for index, op in chunk:
             if index in results:

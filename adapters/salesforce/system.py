@@ -5,8 +5,8 @@
 - Writes: sObject Collections, 200 records a call, never all-or-none: updates by ``Id``
   (``PATCH composite/sobjects``) and upserts by LeadSync's external-ID field
   (``PATCH composite/sobjects/Lead/<field>``), so a write sent twice makes one record.
-- Large reads and writes go through Bulk API 2.0 (``bulk``): a full read (no cursor) of more
-  leads than ``bulk_threshold`` (the first REST page's ``totalSize`` tells, as ``SELECT
+- Large reads and writes go through Bulk API 2.0 (``bulk``): a read (full, or since a cursor)
+  of more leads than ``bulk_threshold`` (the first REST page's ``totalSize`` tells, as ``SELECT
   COUNT()`` would, with no extra call) is one ``queryAll`` job, handed on in pages of 2,000
   with the REST path's values; a write of more ops than the threshold is
   an ``update`` job by ``Id`` for the ops that carry one and an ``upsert`` job on the key field
@@ -99,10 +99,13 @@ class SalesforceSystem:
         soql = (f"SELECT {self._select(fields)} FROM {self.sobject} WHERE {' AND '.join(where)} "
                 f"ORDER BY SystemModstamp, Id")
         page = self.calls("query", self.client.query, soql, include_deleted=True)
-        if since is None and int(page.get("totalSize", 0)) > self.bulk_threshold:
-            # the first page's totalSize counts the leads, as SELECT COUNT() would, for no
+        if int(page.get("totalSize", 0)) > self.bulk_threshold:
+            # the first page's totalSize counts the changes, as SELECT COUNT() would, for no
             # extra call when the read stays on REST; that page is dropped, the job reads all
-            yield from self._read_bulk(until, fields)
+            for records in self._read_bulk(where, fields):
+                records = [r for r in records if since is None or since.admits(r)]
+                if records:
+                    yield records
             return
         while True:
             records = [self._record(row) for row in page["records"]]
@@ -115,11 +118,13 @@ class SalesforceSystem:
             page = self.calls("query", self.client.query_more, page["nextRecordsUrl"],
                               identifier_is_url=True)
 
-    def _read_bulk(self, until: datetime, fields: Sequence[str]) -> Iterator[list[Record]]:
-        """Every lead, deleted ones too, through one queryAll job (no ORDER BY: Bulk API 2.0
-        advises against it, and the cursor takes the latest stamp of all the pages)."""
+    def _read_bulk(self, where: Sequence[str], fields: Sequence[str]
+                   ) -> Iterator[list[Record]]:
+        """The leads ``where`` says, deleted ones too, through one queryAll job (no ORDER BY:
+        Bulk API 2.0 advises against it, and the cursor takes the latest stamp of all the
+        pages, saved only once the whole pass is confirmed)."""
         soql = (f"SELECT {self._select(fields)} FROM {self.sobject} "
-                f"WHERE SystemModstamp <= {soql_literal(until)}")
+                f"WHERE {' AND '.join(where)}")
         types = {name: info.type for name, info in self.describe().items()}
         page: list[Record] = []
         for row in self.bulk.query(soql, include_deleted=True):

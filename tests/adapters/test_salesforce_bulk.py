@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 
 from leadsync.adapters.salesforce.system import SalesforceSystem
-from leadsync.connector.models import Record, WriteOp
+from leadsync.connector.models import Cursor, Record, WriteOp
 from leadsync.connector.retry import RetryPolicy
 from leadsync.sandbox.salesforce import bulk
 from leadsync.sandbox.server import Sandbox
@@ -98,6 +98,30 @@ def test_a_bulk_full_read_equals_the_rest_read(sandbox: Sandbox, sf: Salesforce)
     assert by_id[made[0]].fields["Title"] is None
     assert by_id[made[2]].fields["NumberOfEmployees"] == 20
     assert by_id[made[2]].fields["AnnualRevenue"] == 3001.0
+
+
+def test_a_bulk_read_since_a_cursor_equals_the_rest_read(sandbox: Sandbox,
+                                                         sf: Salesforce) -> None:
+    """Many changes since the cursor (a pass after a big first sync) are one job too, and the
+    boundary records the cursor has seen stay out as on REST."""
+    rest, via_bulk = system(sf, threshold=10**9), system(sf, threshold=50)
+    first = list(rest.read_changes(None, later(), ["Email"]))
+    cursor = Cursor(first[-1][-1].modified_at).advanced(first[-1])
+    company = tag()
+    with sandbox.salesforce.lock:
+        for n in range(120):
+            sandbox.salesforce.insert_raw("Lead", {"LastName": f"Since {n}", "Company": company})
+    until = later()
+    jobs_before = len(bulk.jobs(sandbox.salesforce).jobs)
+
+    bulk_pages = list(via_bulk.read_changes(cursor, until, FIELDS))
+
+    assert len(bulk.jobs(sandbox.salesforce).jobs) == jobs_before + 1
+    rest_rows = sorted(as_tuple(r) for page in rest.read_changes(cursor, until, FIELDS)
+                       for r in page)
+    assert sorted(as_tuple(r) for page in bulk_pages for r in page) == rest_rows
+    assert len(rest_rows) == 120 and all(cursor.admits(r) for page in bulk_pages
+                                          for r in page)
 
 
 def test_a_read_below_the_threshold_stays_on_rest(sandbox: Sandbox, sf: Salesforce) -> None:
