@@ -175,7 +175,14 @@ def plan_after_create(pair: Pair, created: Record, write: PlannedWrite, mapping:
     after = Pair(pair.key, records, changed={write.side}, ledger=ledger, link=pair.link,
                  marketing_email=pair.marketing_email, crm_email=pair.crm_email)
     result = Plan()
-    _plan_side(after, other(write.side), mapping, contexts, systems, result, {}, False)
+    sent, back = write.op.fields, other(write.side)
+    # a rule whose two fields the write made agree (the ledger above says so), with the
+    # created record holding what was sent, has nothing to carry back: only the others can
+    rules = [rule for rule in mapping.rules_to(back)
+             if (name := rule.source_field(back)) not in sent
+             or rule.target_field(back) not in write.agreed[back]
+             or not _equal(created.fields.get(name), sent[name])]
+    _plan_side(after, back, mapping, contexts, systems, result, {}, False, rules)
     if not result.writes:
         return None
     back = result.writes[0]
@@ -218,7 +225,8 @@ def _plan_backflow(pair: Pair, write: PlannedWrite, mapping: FieldMapping,
 
 def _plan_side(pair: Pair, target: Side, mapping: FieldMapping,
                contexts: Mapping[Side, TransformContext], systems: Mapping[Side, str],
-               result: Plan, stamps: Mapping[str, FieldValue], held: bool) -> None:
+               result: Plan, stamps: Mapping[str, FieldValue], held: bool,
+               rules: Sequence[FieldRule] | None = None) -> None:
     source_side = other(target)
     source = pair.records[source_side]
     current = pair.records[target]
@@ -235,7 +243,7 @@ def _plan_side(pair: Pair, target: Side, mapping: FieldMapping,
     agreed: Agreed = {"marketing": {}, "crm": {}}
     if carries and source is not None:
         carried = _carried(pair, source, target, create, mapping, contexts, systems, result,
-                           agreed)
+                           agreed, rules)
         if carried is None:
             return
         fields.update(carried)
