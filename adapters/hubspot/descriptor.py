@@ -20,14 +20,23 @@ CONTACT_PROCESS = SalesProcess(
 
 
 def build_system(name: str, settings: Any) -> System:
+    """The portal's calls paced below its documented limits, less ``rate_margin``."""
     from hubspot import HubSpot
 
+    from leadsync.adapters.hubspot.calls import BURST_SECONDS
     from leadsync.adapters.hubspot.system import HubSpotSystem
+    from leadsync.connector.budget import RollingWindow, rate_limit
 
     kwargs = settings.client_kwargs()
     register_secret(kwargs.get("access_token"))
-    return HubSpotSystem(name, HubSpot(**kwargs), key_field=settings.key_property,
-                         timeout=settings.timeout)
+    system = HubSpotSystem(
+        name, HubSpot(**kwargs), key_field=settings.key_property, timeout=settings.timeout,
+        window=RollingWindow(rate_limit(settings.rate_limit, settings.rate_margin),
+                             BURST_SECONDS),
+        search_window=RollingWindow(rate_limit(settings.search_rate_limit,
+                                               settings.rate_margin), 1.0))
+    system.calls.max_parallel = settings.max_parallel or 1
+    return system
 
 
 def activities(system: System) -> Activities:
