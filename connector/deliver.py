@@ -85,12 +85,12 @@ class Deliver:
             if not made:
                 continue
             system = self.systems[side]
-            for record in system.lookup(system.id_field, list(made), self.commit.fields[side]):
-                write = made.get(record.id)
-                if write is None:
-                    continue
-                followers = [w for w in followers if w.follows != write.op.key]
-                back = carry_back(pairs[write.op.key], record, write)
+            read = {write.op.key: (record, write) for record in system.lookup(
+                system.id_field, list(made), self.commit.fields[side])
+                if (write := made.get(record.id)) is not None}
+            followers = [w for w in followers if w.follows not in read]
+            for key, (record, write) in read.items():
+                back = carry_back(pairs[key], record, write)
                 if back is not None:
                     followers.append(back)
         return followers
