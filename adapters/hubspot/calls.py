@@ -10,8 +10,10 @@ counted; failures are translated by the error table in ``errors``; ``retries`` c
 Several threads may call at once (``connector.deliver`` sends a page's batches in parallel, at
 most ``max_parallel``), all under the same budgets: the counters take a lock, and a 429 pauses
 the budget it ran into for every caller (``Retry-After`` when HubSpot sends one), so callers
-in parallel back off together. The vendor client is safe to share: each
-``client.crm.contacts.batch_api`` (and the like) is a new API object with its own urllib3 pool.
+in parallel back off together. The vendor client is safe to share: its API objects (built once,
+``apis.reusing``) send through one urllib3 ``PoolManager``, which is thread-safe and keeps a
+connection for each call in flight (``connection_pool_maxsize``, set by the descriptor); an
+``ApiClient`` keeps nothing of a call but ``last_response``, which LeadSync never reads.
 """
 
 from __future__ import annotations

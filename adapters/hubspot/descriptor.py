@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadsync.adapters.descriptor import AdapterDescriptor
-from leadsync.adapters.hubspot.settings import HubSpotSettings
+from leadsync.adapters.hubspot.settings import MAX_PARALLEL, HubSpotSettings
 from leadsync.connector.logs import register_secret
 from leadsync.connector.models import SalesProcess
 from leadsync.connector.ports import Activities, Lists, System
@@ -29,6 +29,8 @@ def build_system(name: str, settings: Any) -> System:
 
     kwargs = settings.client_kwargs()
     register_secret(kwargs.get("access_token"))
+    # a kept-alive connection for each call in flight (the client's default: 5 per CPU)
+    kwargs["connection_pool_maxsize"] = MAX_PARALLEL
     system = HubSpotSystem(
         name, HubSpot(**kwargs), key_field=settings.key_property, timeout=settings.timeout,
         window=RollingWindow(rate_limit(settings.rate_limit, settings.rate_margin),

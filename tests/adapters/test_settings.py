@@ -366,6 +366,8 @@ def test_hubspot_calls_are_paced_below_the_documented_limits_by_the_margin(
         system.search_window, RollingWindow)
     assert (system.window.limit, system.window.window) == (180, 10.0)  # 190 less 5%
     assert (system.search_window.limit, system.search_window.window) == (4, 1.0)
+    # a kept-alive connection for as many calls in flight as max_parallel allows
+    assert system.client.config["connection_pool_maxsize"] == 16
 
 
 def test_a_portal_s_own_tier_and_margin_set_its_budgets(tmp_path: Path) -> None:
