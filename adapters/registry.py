@@ -43,8 +43,11 @@ def descriptor(kind: str, where: str = "systems") -> AdapterDescriptor:
     return found
 
 
-def build_system(name: str, settings: Any) -> System:
-    """The adapter for ``settings.kind``, logged in where its login flow needs it."""
+def build_system(name: str, settings: Any, parallel: int | None = None) -> System:
+    """The adapter for ``settings.kind``, logged in where its login flow needs it;
+    ``parallel`` (``[sync] parallel``) stands in for a ``max_parallel`` the table leaves unset."""
+    if parallel is not None and getattr(settings, "max_parallel", 0) is None:
+        settings = settings.model_copy(update={"max_parallel": parallel})
     return descriptor(settings.kind, f"systems.{name}.kind").system(name, settings)
 
 

@@ -21,6 +21,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 from leadsync.demo import sandbox_config
 from leadsync.jobs.sync import prepare
@@ -29,6 +30,8 @@ from leadsync.jobs.sync import prepare
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--leads", type=int, default=10_000)
+    parser.add_argument("--parallel", type=int, default=None,
+                        help="[sync] parallel: write calls in flight at once (default: config)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="leadsync-bench-"))
     state = folder / "orgs.json"
@@ -41,7 +44,11 @@ def main() -> None:
         info = json.loads(process.stdout.readline())
         # install=True: `leadsync install --apply` first, as an admin would (outside the timing)
         config = sandbox_config(info, folder, state="bench-state.db", install=True)
+        if args.parallel is not None:
+            config = config.model_copy(update={
+                "sync": config.sync.model_copy(update={"parallel": args.parallel})})
         engine = prepare(config)
+        write_times = time_writes(engine.systems["marketing"])
         crm_calls, hub_calls = engine.systems["crm"].calls_made, \
             engine.systems["marketing"].calls_made
         tracemalloc.start()
@@ -59,15 +66,40 @@ def main() -> None:
         print(f"HubSpot calls: {engine.systems['marketing'].calls_made - hub_calls} "
               f"(floor: {math.ceil(args.leads / 200)} search pages + "
               f"{math.ceil(args.leads / 100)} back-flow writes + 1 owners)")
-        print(f"HubSpot budget waits: {engine.systems['marketing'].window.waited:.1f} s "
-              f"(rolling 10 s window), search: "
-              f"{engine.systems['marketing'].search_window.waited:.1f} s")
+        hubspot = engine.systems["marketing"]
+        print(f"HubSpot budget waits: {hubspot.window.waited:.1f} s "
+              f"(rolling 10 s window), search: {hubspot.search_window.waited:.1f} s")
+        print(f"HubSpot calls in flight at once: up to {config.sync.parallel}; most calls in "
+              f"any 10 s: {hubspot.window.peak} of the 190 HubSpot allows "
+              f"({hubspot.window.peak / 190:.0%}; budget {hubspot.window.limit}); "
+              f"429 answers: {hubspot.calls.throttled}")
+        if write_times:
+            span = max(end for _, end in write_times) - min(start for start, _ in write_times)
+            print(f"HubSpot write calls: {len(write_times)} in {span:.1f} s, "
+                  f"{len(write_times) / max(span, 1e-9) * 10:.0f} per 10 s while writing")
         print(f"peak Python memory during the run: {peak / 2**20:.1f} MiB; "
               f"max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
         print(f"(HubSpot read {hs.read}, updated {hs.updated})")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
+
+
+def time_writes(hubspot: Any) -> list[tuple[float, float]]:
+    """When each HubSpot batch write started and ended, noted as the calls go out."""
+    times: list[tuple[float, float]] = []
+    once = hubspot.calls.once
+
+    def timed(what: str, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return once(what, *args, **kwargs)
+        finally:
+            if what.startswith("batch u"):  # batch upsert, batch update
+                times.append((started, time.perf_counter()))
+
+    hubspot.calls.once = timed
+    return times
 
 
 def seed_contacts(state: Path, count: int) -> None:

@@ -1,19 +1,23 @@
 """Call budgets: the connector slows itself down before the vendor has to.
 
 A ``RollingWindow`` allows ``limit`` calls in any ``window`` seconds (HubSpot: 190 per 10 s
-for private apps, and 5 searches per second); ``acquire`` waits for a free slot. A
+for private apps, and 5 searches per second, each less a margin: ``rate_limit``); ``acquire``
+waits for a free slot, and ``pause`` (the vendor answered 429) makes every caller wait. A
 ``DailyBudget`` counts calls against a daily allowance (Salesforce's API request limit) and
 refuses (``ReserveReached``, never retried) before a call would use the reserve kept for the
 org's other integrations: a spent daily allowance does not come back by waiting.
 
 Adapters hold their budgets as ``CallBudget``s: ``acquire`` before each call (wait, or raise
-``RateLimited`` or ``ReserveReached``), ``observe`` what the vendor reports it has counted. Both
-budgets here live in one process; a budget shared by several workers (in Redis, say)
-implements the same two methods.
+``RateLimited`` or ``ReserveReached``) and ``release`` once it is answered or failed;
+``observe`` what the vendor reports it has counted; ``pause`` when it says to wait. Several
+threads may share one budget (``connector.deliver`` sends a page's batches in parallel): both
+budgets here take a lock. Both live in one process; a budget shared by several workers (in
+Redis, say) implements the same four methods.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -32,13 +36,32 @@ class CallBudget(Protocol):
         ``ReserveReached``) when no wait will do."""
         ...
 
+    def release(self) -> None:
+        """The call ``acquire`` let out was answered, or failed."""
+        ...
+
     def observe(self, used: int, allowed: int) -> None:
         """The vendor's own count of calls used out of those it allows (when it reports one)."""
         ...
 
+    def pause(self, seconds: float) -> None:
+        """The vendor said to wait (429, ``Retry-After``): no call goes out for ``seconds``."""
+        ...
+
+
+def rate_limit(documented: int, margin: float) -> int:
+    """A documented limit less a margin (0.05: 5% below it), whole calls, at least one."""
+    if not 0 <= margin < 1:
+        raise ValueError("a rate margin must be in [0, 1)")
+    return max(1, math.floor(documented * (1 - margin) + 1e-9))
+
 
 class RollingWindow:
-    """At most ``limit`` calls in any ``window`` seconds, in this process."""
+    """At most ``limit`` calls in any ``window`` seconds, in this process, across threads.
+
+    ``waited`` sums the seconds callers spent waiting (with callers in parallel, more than the
+    wall time); ``peak`` is the most calls the window ever held, for reports.
+    """
 
     def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -48,30 +71,47 @@ class RollingWindow:
         self._clock, self._sleep = clock, sleep
         self._calls: deque[float] = deque()
         self._lock = threading.Lock()
-        self.waited = 0.0  # seconds spent waiting, for reports
+        self._resume_at = -math.inf  # no call before this instant (the vendor said wait)
+        self.waited = 0.0
+        self.peak = 0
 
     def acquire(self) -> None:
         while True:
             with self._lock:
                 now = self._clock()
-                while self._calls and now >= self._calls[0] + self.window:
-                    self._calls.popleft()
-                if len(self._calls) < self.limit:
-                    self._calls.append(now)
-                    return
-                wait = max(self._calls[0] + self.window - now, 0.001)
-            self.waited += wait
+                if now < self._resume_at:
+                    wait = self._resume_at - now
+                else:
+                    while self._calls and now >= self._calls[0] + self.window:
+                        self._calls.popleft()
+                    if len(self._calls) < self.limit:
+                        self._calls.append(now)
+                        self.peak = max(self.peak, len(self._calls))
+                        return
+                    wait = max(self._calls[0] + self.window - now, 0.001)
+                self.waited += wait
             self._sleep(wait)
+
+    def release(self) -> None:
+        """A call counts from when it went out; its answer changes nothing."""
 
     def observe(self, used: int, allowed: int) -> None:
         """A rolling window counts its own calls; the vendor's count changes nothing."""
+
+    def pause(self, seconds: float) -> None:
+        """Hold every caller, those already waiting included, for ``seconds`` from now."""
+        with self._lock:
+            self._resume_at = max(self._resume_at, self._clock() + max(seconds, 0.0))
 
 
 class DailyBudget:
     """At most ``share`` of the vendor's daily allowance, as last reported by the vendor.
 
     ``1 - share`` is the reserve: ``DailyBudget.keeping(0.2)`` leaves 20% of the allowance to
-    the org's other integrations. ``system`` names the system in the error.
+    the org's other integrations. ``system`` names the system in the error. Calls in flight
+    (acquired, not yet released) count as used, so callers in parallel never pass the share
+    together; a call the vendor already counted but whose answer is still on its way counts
+    twice until then, which can only stop a pass a call or two early.
     """
 
     def __init__(self, share: float = 0.5, system: str = "Salesforce") -> None:
@@ -80,6 +120,8 @@ class DailyBudget:
         self.share, self.system = share, system
         self.used: int | None = None
         self.allowed: int | None = None
+        self.in_flight = 0
+        self._lock = threading.Lock()
 
     @classmethod
     def keeping(cls, reserve: float, system: str = "Salesforce") -> DailyBudget:
@@ -93,18 +135,37 @@ class DailyBudget:
         return 1.0 - self.share
 
     def observe(self, used: int, allowed: int) -> None:
-        self.used, self.allowed = used, allowed
+        with self._lock:
+            self.used, self.allowed = used, allowed
 
     def acquire(self) -> None:
         """Refuse (``ReserveReached``) before a call would use the reserve; never wait."""
-        self.check()
+        with self._lock:
+            self._check()
+            self.in_flight += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self.in_flight = max(self.in_flight - 1, 0)
+
+    def pause(self, seconds: float) -> None:
+        """A spent daily allowance does not come back by waiting: nothing to hold."""
 
     def check(self) -> None:
+        """Raise ``ReserveReached`` if the next call would be the reserve's."""
+        with self._lock:
+            self._check()
+
+    def _check(self) -> None:
         if self.used is None or self.allowed is None:
             return
-        if self.used + 1 > self.allowed * self.share:  # the next call would be the reserve's
-            raise self.reached()
+        if self.used + self.in_flight + 1 > self.allowed * self.share:
+            raise self._reached()
 
     def reached(self) -> ReserveReached:
         """The error for a spent budget, with the vendor's last reported usage."""
+        with self._lock:
+            return self._reached()
+
+    def _reached(self) -> ReserveReached:
         return ReserveReached(self.system, self.used or 0, self.allowed or 0, self.reserve)

@@ -3,7 +3,7 @@
 ::
 
     [state]       url                          where runs, cursors and ledgers are kept
-    [sync]        mapping, batch_size, dry_run
+    [sync]        mapping, batch_size, dry_run, parallel
     [systems.*]   kind, role, ...              one table per system; its kind's model checks it
     [logging]     format, level
 
@@ -229,6 +229,9 @@ class SyncSettings(BaseModel):
     # a record deleted, merged away or converted on one side: "flag" notes it on the other
     # side's record, "ignore" does not; either way the pair stops syncing, nothing is deleted
     on_delete: Literal["flag", "ignore"] = "flag"
+    # write calls in flight at once on each system (its max_parallel, where set, instead);
+    # 1: one after another
+    parallel: int = Field(default=4, ge=1, le=10)
 
 
 class DefinitionSettings(BaseModel):

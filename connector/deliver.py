@@ -3,31 +3,57 @@
 Writes that lead go first, each side in batches of ``batch_size``; the values they carry back
 (``PlannedWrite.follows``) go after, and only when the write they follow was confirmed; the
 records the leading writes created are read back first (one lookup per side), so what the
-system set on them itself goes back in the same pass. Each batch is committed as soon as its
-results are in (``connector.commit``).
+system set on them itself goes back in the same pass.
+
+A side's batches go out up to ``parallel[side]`` at a time (the system's ``max_parallel``:
+``[sync] parallel``, or ``[systems.<name>] max_parallel``), through a small thread pool whose
+calls share the system's budgets; with 1 they go one after another in this thread, as before.
+Each batch is committed (``connector.commit``, in this thread only) as soon as its answer
+arrives, while the next calls are in flight. When a call raises (``ReserveReached``, a retry
+given up, anything), no further batch is sent: the calls in flight are waited for, what they
+confirmed is committed, then the error is raised. A batch in flight when the process is killed
+is sent again by the next pass, which changes nothing: every write is an upsert by LeadSync's
+key or an update by id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+import structlog
 
 from leadsync.connector.commit import Commit, SideSummary
-from leadsync.connector.models import SIDES, Record, Side
+from leadsync.connector.models import SIDES, Record, Side, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite
 from leadsync.connector.ports import System
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 # the write carrying back what a created record holds as read back (``plan.plan_after_create``)
 CarryBack = Callable[[Pair, Record, PlannedWrite], PlannedWrite | None]
+Batch = list[PlannedWrite]
+Confirm = Callable[[Batch, list[WriteResult]], None]
+
+log = structlog.get_logger("leadsync.deliver")
+
+
+def max_parallel(system: System) -> int:
+    """The write calls ``system`` takes at once: its ``max_parallel`` where it has one (the
+    adapters do, from the config), else 1."""
+    value = getattr(system, "max_parallel", 1)
+    return value if isinstance(value, int) and value >= 1 else 1
 
 
 class Deliver:
     """Sends planned writes to the systems of one connection and commits each batch."""
 
     def __init__(self, systems: Mapping[Side, System], names: Mapping[Side, str],
-                 batch_size: int, commit: Commit, progress: Progress | None = None) -> None:
+                 batch_size: int, commit: Commit, progress: Progress | None = None,
+                 parallel: Mapping[Side, int] | None = None) -> None:
         self.systems, self.names, self.batch_size = systems, names, batch_size
         self.commit, self.progress = commit, progress
+        self.parallel = {side: max(1, (parallel or {}).get(side) or max_parallel(systems[side]))
+                         for side in SIDES}
 
     def deliver(self, planned: Plan, pairs: Sequence[Pair], summaries: Mapping[Side, SideSummary],
                 carry_back: CarryBack | None = None) -> None:
@@ -59,30 +85,81 @@ class Deliver:
             if not made:
                 continue
             system = self.systems[side]
-            for record in system.lookup(system.id_field, list(made), self.commit.fields[side]):
-                write = made.get(record.id)
-                if write is None:
-                    continue
-                followers = [w for w in followers if w.follows != write.op.key]
-                back = carry_back(pairs[write.op.key], record, write)
+            read = {write.op.key: (record, write) for record in system.lookup(
+                system.id_field, list(made), self.commit.fields[side])
+                if (write := made.get(record.id)) is not None}
+            followers = [w for w in followers if w.follows not in read]
+            for key, (record, write) in read.items():
+                back = carry_back(pairs[key], record, write)
                 if back is not None:
                     followers.append(back)
         return followers
 
     def _write(self, side: Side, writes: list[PlannedWrite], pairs: Mapping[str, Pair],
                summary: SideSummary) -> tuple[set[str], dict[str, PlannedWrite]]:
-        """Write in batches, committing each; the keys whose write was refused, and the
-        confirmed creates by the id of the record made."""
-        system = self.systems[side]
+        """Write in batches, committing each as its answer arrives; the keys whose write was
+        refused, and the confirmed creates by the id of the record made."""
         refused: set[str] = set()
         created: dict[str, PlannedWrite] = {}
-        for start in range(0, len(writes), self.batch_size):
-            batch = writes[start:start + self.batch_size]
-            results = system.write([w.op for w in batch])
-            refused |= {r.key for r in results if not r.ok}
+        done = 0
+
+        def confirm(batch: Batch, results: list[WriteResult]) -> None:
+            nonlocal done
+            refused.update(r.key for r in results if not r.ok)
             created.update((r.id, w) for w, r in zip(batch, results, strict=True)
                            if r.ok and r.id and (r.created or w.create))
             self.commit.batch(side, batch, results, summary, pairs)
+            done += len(batch)
             if self.progress:
-                self.progress(self.names[side], start + len(batch), len(writes))
+                self.progress(self.names[side], done, len(writes))
+
+        batches = [writes[start:start + self.batch_size]
+                   for start in range(0, len(writes), self.batch_size)]
+        workers = min(self.parallel[side], len(batches))
+        if workers <= 1:
+            for batch in batches:
+                confirm(batch, self.systems[side].write([w.op for w in batch]))
+        else:
+            self._in_parallel(side, iter(batches), workers, confirm)
         return refused, created
+
+    def _in_parallel(self, side: Side, batches: Iterator[Batch], workers: int,
+                     confirm: Confirm) -> None:
+        """Up to ``workers`` batches in flight; each answer confirmed as it arrives, the next
+        batch sent first. After a failure nothing more is sent: the calls in flight are
+        waited for and confirmed, then the first failure is raised."""
+        system, name = self.systems[side], self.names[side]
+        failure: BaseException | None = None
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"leadsync-{name}") as pool:
+            in_flight: dict[Future[list[WriteResult]], Batch] = {}
+
+            def send() -> None:
+                batch = next(batches, None)
+                if batch is not None:
+                    in_flight[pool.submit(system.write, [w.op for w in batch])] = batch
+
+            for _ in range(workers):
+                send()
+            while in_flight:
+                try:
+                    answered, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                except BaseException as exc:  # interrupted: still confirm what is in flight
+                    if failure is not None:
+                        raise
+                    failure = exc
+                    continue
+                arrived = [(future, in_flight.pop(future)) for future in answered]
+                for error in (f.exception() for f in answered):
+                    if error is not None and failure is None:
+                        failure = error
+                        log.warning("delivery stopping", system=name, error=str(error),
+                                    in_flight=len(in_flight))
+                    elif error is not None and error is not failure:
+                        log.warning("delivery call failed too", system=name, error=str(error))
+                for future, batch in arrived:
+                    if future.exception() is None:
+                        if failure is None:
+                            send()
+                        confirm(batch, future.result())
+        if failure is not None:
+            raise failure

@@ -36,8 +36,8 @@ def prepare(config: Config, definition: Definition | None = None) -> SyncEngine:
     if definition is None and config.definition is not None:
         definition = load_definition(config.definition.file)
     store = StateStore(config.state.url)
-    marketing = build_system(*config.marketing)
-    crm = build_system(*config.crm)
+    marketing = build_system(*config.marketing, parallel=config.sync.parallel)
+    crm = build_system(*config.crm, parallel=config.sync.parallel)
     features = {"definition": definition is not None, "sla": config.sla is not None}
     mapping = features_only(mapping, **features)  # creates nothing: `leadsync install` does
     check_installed(mapping, {"marketing": marketing, "crm": crm}, **features, config=config)

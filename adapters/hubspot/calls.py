@@ -2,35 +2,60 @@
 adapter, its activities and its lists alike.
 
 Calls are paced by a rolling 10-second budget (and searches by the search budget) before
-HubSpot has to answer 429; every call goes through the retry policy and is counted; failures
-are translated by the error table in ``errors``; ``retries`` counts retries.
+HubSpot has to answer 429: by default the limits HubSpot documents for private apps on
+Professional and Enterprise portals (190 calls per 10 s, 5 searches per second), less a 5%
+margin (``[systems.<name>] rate_margin``). Every call goes through the retry policy and is
+counted; failures are translated by the error table in ``errors``; ``retries`` counts retries.
+
+Several threads may call at once (``connector.deliver`` sends a page's batches in parallel, at
+most ``max_parallel``), all under the same budgets: the counters take a lock, and a 429 pauses
+the budget it ran into for every caller (``Retry-After`` when HubSpot sends one), so callers
+in parallel back off together. The vendor client is safe to share: its API objects (built once,
+``apis.reusing``) send through one urllib3 ``PoolManager``, which is thread-safe and keeps a
+connection for each call in flight (``connection_pool_maxsize``, set by the descriptor); an
+``ApiClient`` keeps nothing of a call but ``last_response``, which LeadSync never reads.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hubspot import HubSpot
-
-from leadsync.adapters.hubspot.errors import translate
-from leadsync.connector.budget import CallBudget, RollingWindow
+from leadsync.adapters.hubspot.errors import body_of, translate
+from leadsync.connector.budget import CallBudget, RollingWindow, rate_limit
+from leadsync.connector.errors import RateLimited
 from leadsync.connector.retry import RetryPolicy
+
+if TYPE_CHECKING:  # the SDK is imported where a client is made; settings read the limits here
+    from hubspot import HubSpot
+
+BURST_LIMIT = 190  # private apps, Professional and Enterprise portals: calls per rolling 10 s
+BURST_SECONDS = 10.0
+SEARCH_LIMIT = 5  # CRM search: requests per second
+RATE_MARGIN = 0.05  # how far below the documented limits LeadSync stays, by default
+PAUSE_WITHOUT_RETRY_AFTER = 1.0  # seconds every caller waits after a 429 that names no wait
+SEARCH_POLICY = "SECONDLY"  # the policyName of a 429 from the search limit
 
 
 class HubSpotCalls:
-    """One portal's client behind its budgets and the retry policy; ``made`` counts calls."""
+    """One portal's client behind its budgets and the retry policy; ``made`` counts calls,
+    ``throttled`` the 429 answers among them."""
 
     def __init__(self, client: HubSpot, retry: RetryPolicy | None = None,
                  window: CallBudget | None = None, search_window: CallBudget | None = None,
-                 timeout: float | None = None, name: str = "") -> None:
+                 timeout: float | None = None, name: str = "", max_parallel: int = 1) -> None:
         self.client, self.timeout = client, timeout
         self.name = name  # the [systems.<name>] table
         self.retry = retry or RetryPolicy()
-        self.window: CallBudget = window or RollingWindow(150, 10.0)
-        self.search_window: CallBudget = search_window or RollingWindow(4, 1.0)
-        self.made = self.retries = 0
+        self.window: CallBudget = window or RollingWindow(
+            rate_limit(BURST_LIMIT, RATE_MARGIN), BURST_SECONDS)
+        self.search_window: CallBudget = search_window or RollingWindow(
+            rate_limit(SEARCH_LIMIT, RATE_MARGIN), 1.0)
+        self.max_parallel = max_parallel  # write calls in flight at once
+        self.made = self.retries = self.throttled = 0
+        self._counting = threading.Lock()
 
     def __call__(self, what: str, fn: Callable[..., Any], *args: Any, search: bool = False,
                  **kwargs: Any) -> Any:
@@ -50,19 +75,40 @@ class HubSpotCalls:
         kwargs["_preload_content"] = False
         if self.timeout is not None:
             kwargs["_request_timeout"] = self.timeout
-        if search:
-            self.search_window.acquire()
-        self.window.acquire()
-        self.made += 1
+        budgets = [self.search_window, self.window] if search else [self.window]
+        for taken, budget in enumerate(budgets):
+            try:
+                budget.acquire()
+            except BaseException:
+                for held in budgets[:taken]:
+                    held.release()
+                raise
+        with self._counting:
+            self.made += 1
         try:
             response = fn(*args, **kwargs)
         except Exception as exc:
-            raise translate(exc, what, self.name) from exc
+            error = translate(exc, what, self.name)
+            if isinstance(error, RateLimited):
+                self._throttled(exc, error, search)
+            raise error from exc
+        finally:
+            for budget in budgets:
+                budget.release()
         data = response.data
         return json.loads(data) if data else {}
 
+    def _throttled(self, exc: Exception, error: RateLimited, search: bool) -> None:
+        """HubSpot answered 429: the budget it ran into waits, for every caller."""
+        with self._counting:
+            self.throttled += 1
+        wait = error.retry_after if error.retry_after is not None else PAUSE_WITHOUT_RETRY_AFTER
+        secondly = search and body_of(exc).get("policyName") == SEARCH_POLICY
+        (self.search_window if secondly else self.window).pause(wait)
+
     def count_retry(self) -> None:
-        self.retries += 1
+        with self._counting:
+            self.retries += 1
 
     def pages(self, what: str, fn: Callable[..., Any], **kwargs: Any
               ) -> Iterator[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadsync.adapters.descriptor import AdapterDescriptor
-from leadsync.adapters.hubspot.settings import HubSpotSettings
+from leadsync.adapters.hubspot.settings import MAX_PARALLEL, HubSpotSettings
 from leadsync.connector.logs import register_secret
 from leadsync.connector.models import SalesProcess
 from leadsync.connector.ports import Activities, Lists, System
@@ -20,14 +20,25 @@ CONTACT_PROCESS = SalesProcess(
 
 
 def build_system(name: str, settings: Any) -> System:
+    """The portal's calls paced below its documented limits, less ``rate_margin``."""
     from hubspot import HubSpot
 
+    from leadsync.adapters.hubspot.calls import BURST_SECONDS
     from leadsync.adapters.hubspot.system import HubSpotSystem
+    from leadsync.connector.budget import RollingWindow, rate_limit
 
     kwargs = settings.client_kwargs()
     register_secret(kwargs.get("access_token"))
-    return HubSpotSystem(name, HubSpot(**kwargs), key_field=settings.key_property,
-                         timeout=settings.timeout)
+    # a kept-alive connection for each call in flight (the client's default: 5 per CPU)
+    kwargs["connection_pool_maxsize"] = MAX_PARALLEL
+    system = HubSpotSystem(
+        name, HubSpot(**kwargs), key_field=settings.key_property, timeout=settings.timeout,
+        window=RollingWindow(rate_limit(settings.rate_limit, settings.rate_margin),
+                             BURST_SECONDS),
+        search_window=RollingWindow(rate_limit(settings.search_rate_limit,
+                                               settings.rate_margin), 1.0))
+    system.calls.max_parallel = settings.max_parallel or 1
+    return system
 
 
 def activities(system: System) -> Activities:

@@ -3,6 +3,12 @@
 LeadSync logs in with a private app's access token, best set from the environment:
 ``LEADSYNC_SYSTEMS__<NAME>__ACCESS_TOKEN``. The registry
 (``adapters.registry``) registers the kind from the package's descriptor.
+
+Calls are paced below the limits HubSpot documents for private apps: ``rate_limit`` calls per
+rolling 10 seconds (190 on Professional and Enterprise portals, 100 on Free and Starter, 250
+with the API limit increase) and ``search_rate_limit`` searches per second (5), each less
+``rate_margin`` (0.05: 5% below, so 180 and 4). ``max_parallel`` write calls go at once (unset:
+``[sync] parallel``), all within those limits.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from leadsync.adapters.hubspot.calls import BURST_LIMIT, RATE_MARGIN, SEARCH_LIMIT
 from leadsync.connector.config import (
     ExistingFile,
     HttpsUrl,
@@ -21,6 +28,7 @@ from leadsync.connector.config import (
 )
 
 _PROPERTY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+MAX_PARALLEL = 16  # write calls in flight at once; the rate limits bound them anyway
 
 
 class HubSpotSettings(SystemSettings):
@@ -32,6 +40,10 @@ class HubSpotSettings(SystemSettings):
     ca_bundle: ExistingFile | None = None
     key_property: str = "leadsync_id"
     timeout: float = Field(default=30.0, gt=0)
+    rate_limit: int = Field(default=BURST_LIMIT, ge=1)  # calls per rolling 10 s, documented
+    search_rate_limit: int = Field(default=SEARCH_LIMIT, ge=1)  # searches per second
+    rate_margin: float = Field(default=RATE_MARGIN, ge=0, lt=1)  # how far below them to stay
+    max_parallel: int | None = Field(default=None, ge=1, le=MAX_PARALLEL)
 
     @field_validator("key_property")
     @classmethod

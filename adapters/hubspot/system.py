@@ -63,6 +63,10 @@ class HubSpotSystem:
         return self.calls.retries
 
     @property
+    def max_parallel(self) -> int:  # write calls connector.deliver sends at once
+        return self.calls.max_parallel
+
+    @property
     def window(self) -> CallBudget:  # the budgets, for reports of the waits
         return self.calls.window
 

@@ -6,10 +6,18 @@ Every call asks the daily budget first, goes through the retry policy and is cou
 Before a call would use the daily reserve kept for the org's other integrations, and when
 Salesforce answers that the daily allowance is spent, the call raises ``ReserveReached``: never
 retried. Failures are translated by the error table in ``errors``; ``retries`` counts retries.
+
+Several threads may call at once (``connector.deliver`` sends a page's batches in parallel, at
+most ``max_parallel``, well under the 25 long-running requests Salesforce lets an org run at
+once): the counters take a lock, and the daily budget counts the calls in flight. The client's
+``requests.Session`` is shared, as requests allows for sending: its connection pool (10 per
+host) is thread-safe, and simple-salesforce keeps no per-call state on the client but the last
+``Sforce-Limit-Info`` it read (``api_usage``), which is read here right after each call.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -27,11 +35,14 @@ class SalesforceCalls:
     """One org's client behind its daily budget and the retry policy; ``made`` counts calls."""
 
     def __init__(self, client: Salesforce, retry: RetryPolicy | None = None,
-                 daily_budget: CallBudget | None = None, name: str = "") -> None:
+                 daily_budget: CallBudget | None = None, name: str = "",
+                 max_parallel: int = 1) -> None:
         self.client, self.name = client, name  # name: the [systems.<name>] table
         self.retry = retry or RetryPolicy()
         self.daily_budget: CallBudget = daily_budget or DailyBudget(share=1.0)
+        self.max_parallel = max_parallel  # write calls in flight at once
         self.made = self.retries = 0
+        self._counting = threading.Lock()
 
     def __call__(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return self.retry.run("Salesforce", what, lambda: self.once(what, fn, *args, **kwargs),
@@ -41,7 +52,8 @@ class SalesforceCalls:
         """One attempt, budgeted, counted and translated but not retried: for a create whose
         retry must first look for what an attempt with a lost answer made."""
         self.daily_budget.acquire()
-        self.made += 1
+        with self._counting:
+            self.made += 1
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
@@ -50,9 +62,11 @@ class SalesforceCalls:
             raise translate(exc, what, self.name) from exc
         finally:
             self._observe_usage()
+            self.daily_budget.release()
 
     def count_retry(self) -> None:
-        self.retries += 1
+        with self._counting:
+            self.retries += 1
 
     def _reserve_reached(self) -> ReserveReached:
         """Salesforce itself said the allowance is spent: the whole of it, reserve included."""

@@ -48,9 +48,11 @@ def build_system(name: str, settings: Any) -> System:
             raise
         raise failed from exc
     register_secret(client.session_id)
-    return SalesforceSystem(name, client, key_field=settings.lead_key_field,
-                            daily_budget=DailyBudget.keeping(settings.daily_api_reserve, name),
-                            bulk_threshold=settings.bulk_threshold)
+    system = SalesforceSystem(name, client, key_field=settings.lead_key_field,
+                              daily_budget=DailyBudget.keeping(settings.daily_api_reserve, name),
+                              bulk_threshold=settings.bulk_threshold)
+    system.calls.max_parallel = settings.max_parallel or 1
+    return system
 
 
 def activities(system: System) -> Activities:

@@ -16,7 +16,9 @@
 e.g. ``LEADSYNC_SYSTEMS__SALESFORCE__PASSWORD``. ``daily_api_reserve`` (default 0.2) is the share
 of the org's daily API allowance left to its other integrations; ``bulk_threshold`` (default
 10,000) the number of leads (full read) or records (one write batch) above which Bulk API 2.0
-jobs are used. The registry
+jobs are used. ``max_parallel`` write calls go at once (unset: ``[sync] parallel``), at most
+10: an org runs at most 25 long-running requests at once (production), shared with its other
+integrations. The registry
 (``adapters.registry``) registers the kind from the package's descriptor.
 """
 
@@ -38,6 +40,7 @@ from leadsync.connector.config import (
 )
 
 Auth = Literal["session", "password", "jwt", "client_credentials"]
+MAX_PARALLEL = 10  # write calls in flight at once: well under the org's 25 long-running ones
 
 # the keys each auth mode needs, and the ones it may have besides
 _NEEDS: dict[str, tuple[str, ...]] = {
@@ -79,6 +82,7 @@ class SalesforceSettings(SystemSettings):
     timeout: float = Field(default=30.0, gt=0)
     daily_api_reserve: float = Field(default=0.2, ge=0, lt=1)
     bulk_threshold: int = Field(default=10_000, ge=1)
+    max_parallel: int | None = Field(default=None, ge=1, le=MAX_PARALLEL)
 
     @model_validator(mode="wrap")
     @classmethod

@@ -86,6 +86,10 @@ class SalesforceSystem:
     def retries_made(self) -> int:
         return self.calls.retries
 
+    @property
+    def max_parallel(self) -> int:  # write calls connector.deliver sends at once
+        return self.calls.max_parallel
+
     # reading
     def _select(self, fields: Sequence[str]) -> str:
         names = list(dict.fromkeys([*SYSTEM_FIELDS, self.key_field, *fields]))

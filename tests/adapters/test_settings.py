@@ -17,11 +17,14 @@ from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
 from leadsync.adapters.hubspot.settings import HubSpotSettings
-from leadsync.adapters.registry import load_builtin_kinds
+from leadsync.adapters.hubspot.system import HubSpotSystem
+from leadsync.adapters.registry import build_system, load_builtin_kinds
 from leadsync.adapters.salesforce.settings import SalesforceSettings
 from leadsync.adapters.transport import ca_session
+from leadsync.connector.budget import RollingWindow
 from leadsync.connector.config import Config, registered_kinds
 from leadsync.connector.config_file import check_config, load_config
+from leadsync.connector.deliver import max_parallel
 from leadsync.sandbox.server import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
@@ -346,6 +349,66 @@ def test_hubspot_client_kwargs_configure_the_vendor_client(tmp_path: Path) -> No
     assert kwargs == {"access_token": "pat-SECRET-hs", "host": "https://127.0.0.1:8444",
                       "ssl_ca_cert": str(tmp_path / "ca.pem")}
     assert HubSpot(**kwargs).access_token == "pat-SECRET-hs"
+
+
+# --- budgets and calls in parallel ------------------------------------------------------------
+
+def test_hubspot_calls_are_paced_below_the_documented_limits_by_the_margin(
+        tmp_path: Path) -> None:
+    settings = hubspot_of(load(tmp_path, SESSION))
+    assert (settings.rate_limit, settings.search_rate_limit, settings.rate_margin) == (
+        190, 5, 0.05)
+
+    system = build_system("hubspot", settings)
+
+    assert isinstance(system, HubSpotSystem)
+    assert isinstance(system.window, RollingWindow) and isinstance(
+        system.search_window, RollingWindow)
+    assert (system.window.limit, system.window.window) == (180, 10.0)  # 190 less 5%
+    assert (system.search_window.limit, system.search_window.window) == (4, 1.0)
+    # a kept-alive connection for as many calls in flight as max_parallel allows
+    assert system.client.config["connection_pool_maxsize"] == 16
+
+
+def test_a_portal_s_own_tier_and_margin_set_its_budgets(tmp_path: Path) -> None:
+    values = {**HUBSPOT, "rate_limit": 100, "search_rate_limit": 5, "rate_margin": 0}
+
+    system = build_system("hubspot", hubspot_of(load(tmp_path, SESSION, values)))
+
+    assert isinstance(system, HubSpotSystem)
+    assert isinstance(system.window, RollingWindow) and isinstance(
+        system.search_window, RollingWindow)
+    assert (system.window.limit, system.search_window.limit) == (100, 5)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("rate_margin", 1, "should be less than 1"),
+    ("rate_margin", -0.05, "should be greater than or equal to 0"),
+    ("rate_limit", 0, "should be greater than or equal to 1"),
+    ("max_parallel", 0, "should be greater than or equal to 1"),
+    ("max_parallel", 17, "should be less than or equal to 16"),
+])
+def test_a_bad_budget_value_is_named_with_its_key_path(tmp_path: Path, key: str, value: Any,
+                                                       message: str) -> None:
+    assert problems(tmp_path, SESSION, {**HUBSPOT, key: value}) == [
+        f"systems.hubspot.{key}: {message}"]
+
+
+def test_salesforce_takes_at_most_ten_calls_at_once(tmp_path: Path) -> None:
+    assert problems(tmp_path, {**SESSION, "max_parallel": 11}) == [
+        "systems.salesforce.max_parallel: should be less than or equal to 10"]
+
+
+def test_sync_parallel_sets_each_system_s_calls_at_once_unless_the_system_sets_its_own(
+        tmp_path: Path) -> None:
+    config = load(tmp_path, {**SESSION, "max_parallel": 2})
+    assert config.sync.parallel == 4  # the default
+
+    marketing = build_system(*config.marketing, parallel=config.sync.parallel)
+    crm = build_system(*config.crm, parallel=config.sync.parallel)
+    alone = build_system(*config.marketing)
+
+    assert (max_parallel(marketing), max_parallel(crm), max_parallel(alone)) == (4, 2, 1)
 
 
 # --- secrets -----------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
-from leadsync.connector.budget import CallBudget, DailyBudget, RollingWindow
+from leadsync.connector.budget import CallBudget, DailyBudget, RollingWindow, rate_limit
 from leadsync.connector.errors import ReserveReached, TransientError
 
 
@@ -108,3 +110,116 @@ def test_a_rolling_window_ignores_the_vendors_count() -> None:
     window.observe(used=10_000, allowed=1)
     window.acquire()
     assert t.slept == []
+
+
+# --- budgets shared by callers in parallel ------------------------------------------------------
+
+class SharedTime:
+    """A fake clock several threads share: sleeping moves it on; each thread remembers the
+    last instant it read, which for a window's caller is the instant it was let through."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._lock = threading.Lock()
+        self._read = threading.local()
+
+    def clock(self) -> float:
+        with self._lock:
+            self._read.last = self.now
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+    @property
+    def last_read(self) -> float:
+        return float(self._read.last)
+
+
+def test_a_rolling_window_shared_by_threads_never_lets_more_than_its_limit_through() -> None:
+    t = SharedTime()
+    window = RollingWindow(7, 10.0, clock=t.clock, sleep=t.sleep)
+    stamps: list[float] = []
+    noted = threading.Lock()
+
+    def caller() -> None:
+        for _ in range(25):
+            window.acquire()
+            admitted = t.last_read
+            with noted:
+                stamps.append(admitted)
+
+    threads = [threading.Thread(target=caller) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    stamps.sort()
+    assert len(stamps) == 200
+    assert all(later - first >= 10.0 for first, later in zip(stamps, stamps[7:], strict=False))
+    assert window.peak == 7
+
+
+def test_a_pause_holds_every_caller_then_the_window_goes_on() -> None:
+    t = FakeTime()
+    window = RollingWindow(10, 10.0, clock=t.clock, sleep=t.sleep)
+    window.acquire()
+    window.pause(3.0)  # the vendor answered 429 with Retry-After: 3
+    window.pause(1.0)  # a shorter wait asked later does not shorten it
+    window.acquire()
+    assert t.slept == [3.0]
+    window.acquire()
+    assert t.slept == [3.0]
+
+
+def test_rate_limits_are_the_documented_ones_less_the_margin() -> None:
+    assert rate_limit(190, 0.05) == 180
+    assert rate_limit(5, 0.05) == 4
+    assert rate_limit(5, 0.0) == 5
+    assert rate_limit(250, 0.1) == 225
+    assert rate_limit(1, 0.5) == 1  # never none at all
+    with pytest.raises(ValueError, match="margin"):
+        rate_limit(190, 1.0)
+
+
+def test_calls_in_flight_count_against_the_daily_share() -> None:
+    budget = DailyBudget(share=0.5)
+    budget.observe(used=497, allowed=1000)
+    for _ in range(3):  # calls 498, 499 and 500 go out together
+        budget.acquire()
+    with pytest.raises(ReserveReached):
+        budget.acquire()  # the 501st would pass the share before any of them answers
+    budget.release()  # one answered, without a usage figure
+    budget.acquire()
+    budget.observe(used=500, allowed=1000)  # Salesforce counted all three
+    for _ in range(3):
+        budget.release()
+    with pytest.raises(ReserveReached):
+        budget.acquire()
+
+
+def test_threads_sharing_a_daily_budget_never_pass_its_share_together() -> None:
+    budget = DailyBudget(share=0.5)
+    budget.observe(used=490, allowed=1000)
+    let_out: list[int] = []
+    refused: list[int] = []
+    start = threading.Barrier(12)
+
+    def caller(number: int) -> None:
+        start.wait()
+        try:
+            budget.acquire()
+        except ReserveReached:
+            refused.append(number)
+        else:
+            let_out.append(number)
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert (len(let_out), len(refused)) == (10, 2)
