@@ -2,8 +2,9 @@
 
 Writes that lead go first, each side in batches of ``batch_size``; the values they carry back
 (``PlannedWrite.follows``) go after, and only when the write they follow was confirmed; the
-records the leading writes created are read back first (one lookup per side), so what the
-system set on them itself goes back in the same pass.
+records the leading writes created are read back first (one lookup per side; none for those
+the system's answer already held, as HubSpot's does), so what the system set on them itself
+goes back in the same pass.
 
 A side's batches go out up to ``parallel[side]`` at a time (the system's ``max_parallel``:
 ``[sync] parallel``, or ``[systems.<name>] max_parallel``), through a small thread pool whose
@@ -33,6 +34,7 @@ Progress = Callable[[str, int, int], None]  # (what, done, total)
 CarryBack = Callable[[Pair, Record, PlannedWrite], PlannedWrite | None]
 Batch = list[PlannedWrite]
 Confirm = Callable[[Batch, list[WriteResult]], None]
+Created = dict[str, tuple[PlannedWrite, Record | None]]  # by the id made: write, as answered
 
 log = structlog.get_logger("leadsync.deliver")
 
@@ -65,7 +67,7 @@ class Deliver:
         """
         by_key = {pair.key: pair for pair in pairs}
         failed: set[str] = set()
-        created: dict[Side, dict[str, PlannedWrite]] = {}
+        created: dict[Side, Created] = {}
         for side in SIDES:
             writes = [w for w in planned.for_side(side) if w.follows is None]
             refused, created[side] = self._write(side, writes, by_key, summaries[side])
@@ -76,18 +78,23 @@ class Deliver:
         for side in SIDES:
             self._write(side, [w for w in followers if w.side == side], by_key, summaries[side])
 
-    def _read_back(self, created: Mapping[Side, Mapping[str, PlannedWrite]],
+    def _read_back(self, created: Mapping[Side, Created],
                    followers: list[PlannedWrite], pairs: Mapping[str, Pair],
                    carry_back: CarryBack) -> list[PlannedWrite]:
-        """The carried-back writes, planned again from the created records as read back."""
+        """The carried-back writes, planned again from the created records as read back (or
+        as the system answered the write, when its answer held them)."""
         for side in SIDES:
             made = created[side]
             if not made:
                 continue
             system = self.systems[side]
-            read = {write.op.key: (record, write) for record in system.lookup(
-                system.id_field, list(made), self.commit.fields[side])
-                if (write := made.get(record.id)) is not None}
+            read = {write.op.key: (record, write) for write, record in made.values()
+                    if record is not None}
+            unread = [made_id for made_id, (_, record) in made.items() if record is None]
+            if unread:
+                read.update((write.op.key, (record, write)) for record in system.lookup(
+                    system.id_field, unread, self.commit.fields[side])
+                    if (write := made.get(record.id, (None, None))[0]) is not None)
             followers = [w for w in followers if w.follows not in read]
             for key, (record, write) in read.items():
                 back = carry_back(pairs[key], record, write)
@@ -96,17 +103,17 @@ class Deliver:
         return followers
 
     def _write(self, side: Side, writes: list[PlannedWrite], pairs: Mapping[str, Pair],
-               summary: SideSummary) -> tuple[set[str], dict[str, PlannedWrite]]:
+               summary: SideSummary) -> tuple[set[str], Created]:
         """Write in batches, committing each as its answer arrives; the keys whose write was
         refused, and the confirmed creates by the id of the record made."""
         refused: set[str] = set()
-        created: dict[str, PlannedWrite] = {}
+        created: Created = {}
         done = 0
 
         def confirm(batch: Batch, results: list[WriteResult]) -> None:
             nonlocal done
             refused.update(r.key for r in results if not r.ok)
-            created.update((r.id, w) for w, r in zip(batch, results, strict=True)
+            created.update((r.id, (w, r.record)) for w, r in zip(batch, results, strict=True)
                            if r.ok and r.id and (r.created or w.create))
             self.commit.batch(side, batch, results, summary, pairs)
             done += len(batch)

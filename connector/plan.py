@@ -175,14 +175,14 @@ def plan_after_create(pair: Pair, created: Record, write: PlannedWrite, mapping:
     after = Pair(pair.key, records, changed={write.side}, ledger=ledger, link=pair.link,
                  marketing_email=pair.marketing_email, crm_email=pair.crm_email)
     result = Plan()
-    sent, back = write.op.fields, other(write.side)
+    sent, there = write.op.fields, other(write.side)
     # a rule whose two fields the write made agree (the ledger above says so), with the
     # created record holding what was sent, has nothing to carry back: only the others can
-    rules = [rule for rule in mapping.rules_to(back)
-             if (name := rule.source_field(back)) not in sent
-             or rule.target_field(back) not in write.agreed[back]
+    rules = [rule for rule in mapping.rules_to(there)
+             if (name := rule.source_field(there)) not in sent
+             or rule.target_field(there) not in write.agreed[there]
              or not _equal(created.fields.get(name), sent[name])]
-    _plan_side(after, back, mapping, contexts, systems, result, {}, False, rules)
+    _plan_side(after, there, mapping, contexts, systems, result, {}, False, rules)
     if not result.writes:
         return None
     back = result.writes[0]

@@ -10,7 +10,7 @@ import pytest
 from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.deliver import Deliver
 from leadsync.connector.mapping import FieldMapping, load_mapping
-from leadsync.connector.models import SIDES, Side, WriteOp, WriteResult
+from leadsync.connector.models import SIDES, FieldValue, Record, Side, WriteOp, WriteResult
 from leadsync.connector.plan import Pair, Plan, plan
 from leadsync.connector.state import StateStore
 from leadsync.connector.transforms import TransformContext
@@ -98,3 +98,37 @@ def test_writes_go_in_batches_each_committed_and_reported_as_it_is_confirmed(
     assert systems.sent[:2] == [("salesforce", ["k0", "k1"]), ("salesforce", ["k2"])]
     assert systems.progress[:2] == [("salesforce", 2, 3), ("salesforce", 3, 3)]
     assert systems.store.count_links("default") == 3
+
+
+class AnsweringSystem(LoggedSystem):
+    """A fake system whose write answers hold each created record, as HubSpot's do."""
+
+    lookups = 0
+
+    def write(self, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        results = super().write(ops)
+        return [WriteResult(r.key, r.ok, r.id, r.created, record=self._record(r.id))
+                if r.ok and r.created and r.id else r for r in results]
+
+    def lookup(self, field: str, values: Sequence[FieldValue], fields: Sequence[str]
+               ) -> list[Record]:
+        self.lookups += 1
+        return super().lookup(field, values, fields)
+
+
+def test_records_a_write_answered_with_are_not_read_back(
+        tmp_path: Path, mapping: FieldMapping) -> None:
+    from leadsync.connector.sync import SyncEngine
+
+    clock = Clock()
+    sent: list[tuple[str, list[str]]] = []
+    hub = LoggedSystem(sent, "hubspot", clock, "leadsync_id", "hs_object_id")
+    crm = AnsweringSystem(sent, "salesforce", clock, "LeadSync_Id__c", "Id")
+    for i in range(3):
+        hub.add(email=f"p{i}@example.com", lastname=f"P{i}", lifecyclestage="lead")
+    clock.tick()
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    SyncEngine(hub, crm, mapping, store, batch_size=2, clock=clock).run()
+    assert len(crm.records) == 3 and crm.lookups == 0  # no read-back
+    # what the answer held still went back in the same pass: the lead status
+    assert all(f["hs_lead_status"] == "NEW" for f in hub.records.values())
