@@ -2,7 +2,8 @@
 
 A source reads the records of one system modified since a cursor (every record, without one),
 up to the run's start, then the records asked for by id (the ones parked by earlier runs) that
-the window did not already give. Its cursor moves as the pages are consumed, only to stamps
+the window did not already give. The next pages are read ahead, in a thread, while the pass
+works on one (``connector.prefetch``). Its cursor moves as the pages are consumed, only to stamps
 the vendor gave, never to our clock, and is saved only when the whole pass is confirmed.
 """
 
@@ -14,6 +15,7 @@ from datetime import datetime
 from leadsync.connector.deadletter import DeadLetterPolicy, due
 from leadsync.connector.models import Cursor, Record
 from leadsync.connector.ports import System
+from leadsync.connector.prefetch import ahead
 from leadsync.connector.store import SyncState
 
 Page = list[Record]
@@ -23,8 +25,9 @@ class ChangeSource:
     """The changed records of one system: since ``since`` (all, when None), then ``ids``."""
 
     def __init__(self, system: System, fields: Sequence[str], since: Cursor | None,
-                 until: datetime, ids: Sequence[str] = ()) -> None:
+                 until: datetime, ids: Sequence[str] = (), read_ahead: int = 2) -> None:
         self.system, self.fields, self.until, self.ids = system, list(fields), until, list(ids)
+        self.read_ahead = read_ahead  # pages fetched while the pass works on one (0: none)
         self.since = self.cursor = since
         self.whole = since is None  # every record is read: one not read does not exist there
         self.read = 0  # records given so far
@@ -36,7 +39,8 @@ class ChangeSource:
         records holds none of them; ``read`` counts the records given.
         """
         wanted = dict.fromkeys(self.ids)
-        for page in self.system.read_changes(self.since, self.until, self.fields):
+        for page in ahead(self.system.read_changes(self.since, self.until, self.fields),
+                          self.read_ahead, f"leadsync-read-{self.system.name}"):
             if page:
                 self.cursor = (self.cursor or Cursor(page[0].modified_at)).advanced(page)
             for record in page:

@@ -50,14 +50,15 @@ class Commit:
         # this page's fingerprints of written pairs, by key: remembered once every write of
         # the pair is confirmed (``settle``), so a record with an edit still on its way is
         # never taken for an echo
-        self._written: dict[str, dict[Side, dict[str, str]]] = {}
-        self._as_read: dict[str, dict[Side, dict[str, str]]] = {}
+        # (fingerprinted only then: records as read, with the values written on them)
+        self._written: dict[str, dict[Side, dict[str, tuple[Record, dict[str, Any]]]]] = {}
+        self._as_read: dict[str, dict[Side, dict[str, Record]]] = {}
         self._unsure: set[str] = set()  # keys with a refused write this page
 
     def read_back(self, key: str, side: Side, record: Record) -> None:
         """A record a write created, as read back: its fingerprint once the pair settles."""
-        if self.printed is not None and (value := of_record(record, self.printed[side])):
-            self._written.setdefault(key, {}).setdefault(side, {})[record.id] = value
+        if self.printed is not None:
+            self._written.setdefault(key, {}).setdefault(side, {})[record.id] = (record, {})
 
     def refusals(self, planned: Plan, summaries: Mapping[Side, SideSummary],
                  pairs: Iterable[Pair] = ()) -> None:
@@ -128,16 +129,13 @@ class Commit:
             return
         key = planned.op.key
         if planned.current is not None and not planned.create:
-            after = after_write(planned.current, planned.op.fields, self.printed[side])
-            if after is not None:
-                self._written.setdefault(key, {}).setdefault(side, {})[
-                    planned.current.id] = after
+            on_side = self._written.setdefault(key, {}).setdefault(side, {})
+            current, written = on_side.get(planned.current.id, (planned.current, {}))
+            on_side[planned.current.id] = (current, {**written, **planned.op.fields})
         source = planned.source
         if source.system != self.names[side]:
-            before = of_record(source, self.printed[other(side)])
-            if before is not None:
-                self._as_read.setdefault(key, {}).setdefault(other(side), {})[
-                    source.id] = before
+            self._as_read.setdefault(key, {}).setdefault(other(side), {}).setdefault(
+                source.id, source)
 
     def agreed(self, planned: Plan) -> None:
         """Remember the fields both sides of a pair were seen to hold alike (``Plan.agreed``):
@@ -194,9 +192,16 @@ class Commit:
                 prints[side].update((r.id, value) for r in seen[side]
                                     if (value := of_record(r, names)) is not None)
             for key in written - self._unsure:
-                for found in (self._as_read.get(key, {}), self._written.get(key, {})):
-                    for side, values in found.items():
-                        prints[side].update(values)
+                for side, records in self._as_read.get(key, {}).items():
+                    prints[side].update((r.id, value) for r in records.values()
+                                        if (value := of_record(r, self.printed[side])))
+                for side, changed in self._written.get(key, {}).items():
+                    for record_id, (record, values) in changed.items():
+                        after = after_write(record, values, self.printed[side])
+                        if after is not None:
+                            prints[side][record_id] = after
+                        else:
+                            prints[side].pop(record_id, None)
         self._written, self._as_read, self._unsure = {}, {}, set()
         return prints
 

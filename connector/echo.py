@@ -23,15 +23,20 @@ from leadsync.connector.models import FieldValue, Record
 from leadsync.connector.plan import instant
 
 _NUMERIC_START = frozenset("0123456789-+.")
+_BOOLEAN_TEXTS = frozenset(("true", "false", "True", "False", "TRUE", "FALSE"))
 
 
 def canonical(value: FieldValue) -> str:
     """``value`` as one text for every way the systems write it (see ``plan.values_equal``)."""
     if value is None or value == "":
         return ""
-    if isinstance(value, bool):
+    if value.__class__ is str:
+        text: str = value  # most values: text that is neither a number nor a date
+        if text[0] not in _NUMERIC_START:
+            return text.lower() if text in _BOOLEAN_TEXTS else text
+    elif isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    elif isinstance(value, int | float):
         return _number(float(value))
     text = str(value)
     if text[0] in _NUMERIC_START:
@@ -52,11 +57,8 @@ def _number(number: float) -> str:
 
 def fingerprint(fields: Mapping[str, FieldValue], names: Sequence[str]) -> str:
     """The fingerprint of ``fields`` over ``names`` (a field not there counts as blank)."""
-    digest = hashlib.blake2b(digest_size=12)
-    for name in names:
-        digest.update(canonical(fields.get(name)).encode())
-        digest.update(b"\x1f")
-    return digest.hexdigest()
+    text = "\x1f".join([canonical(fields.get(name)) for name in names])
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def of_record(record: Record, names: Sequence[str]) -> str | None:

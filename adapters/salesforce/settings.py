@@ -15,7 +15,7 @@
 ``test`` (sandboxes) or a My Domain such as ``acme.my``. Secrets can come from the environment,
 e.g. ``LEADSYNC_SYSTEMS__SALESFORCE__PASSWORD``. ``daily_api_reserve`` (default 0.2) is the share
 of the org's daily API allowance left to its other integrations; ``bulk_threshold`` (default
-10,000) the number of leads (full read) or records (one write batch) above which Bulk API 2.0
+100,000) the number of changed leads (a read) or records (one write batch) above which Bulk API 2.0
 jobs are used. ``max_parallel`` write calls go at once (unset: ``[sync] parallel``), at most
 10: an org runs at most 25 long-running requests at once (production), shared with its other
 integrations. The registry
@@ -81,7 +81,7 @@ class SalesforceSettings(SystemSettings):
     lead_key_field: str = "LeadSync_Id__c"
     timeout: float = Field(default=30.0, gt=0)
     daily_api_reserve: float = Field(default=0.2, ge=0, lt=1)
-    bulk_threshold: int = Field(default=10_000, ge=1)
+    bulk_threshold: int = Field(default=100_000, ge=1)
     max_parallel: int | None = Field(default=None, ge=1, le=MAX_PARALLEL)
 
     @model_validator(mode="wrap")

@@ -37,7 +37,7 @@ from leadsync.connector.retry import RetryPolicy
 BATCH = 200
 LOOKUP_CHUNK = 100
 RETRIEVE_CHUNK = 2000  # sObject Collections retrieve, POST
-BULK_THRESHOLD = 10_000  # more leads (read) or ops (write) than this go through Bulk API 2.0
+BULK_THRESHOLD = 100_000  # more leads (read) or ops (write) than this go through Bulk API 2.0
 PAGE = 2000  # records a page of a bulk read hands on
 SYSTEM_FIELDS = ("Id", "SystemModstamp", "IsDeleted", "IsConverted", "ConvertedContactId",
                  "MasterRecordId")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from leadsync.sandbox.salesforce.errors import (
     not_found,
 )
 from leadsync.sandbox.salesforce.payload import read_json
-from leadsync.sandbox.salesforce.query import Cursors, org_source, run
+from leadsync.sandbox.salesforce.query import Cursors, more, org_source, run
 from leadsync.sandbox.salesforce.schema import Field, SObjectType
 from leadsync.sandbox.salesforce.validation import BadValue, coerce, format_datetime, parse_datetime
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 DEFAULT_MAX_RECORDS = 50_000
+QUERY_STEP = 2_000  # rows a query job formats at a time, the org's lock held
 NULL = "#N/A"
 DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^",
               "BACKQUOTE": "`"}
@@ -74,6 +76,7 @@ class Job:
     rows: list[list[str]] = field(default_factory=list)  # query results, or uploaded data
     done: list[tuple[list[str], str, bool, str]] = field(default_factory=list)
     processed: int = 0
+    ready: bool = True  # a query job's result is all formatted
 
     def info(self, api_version: str) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -167,14 +170,34 @@ def _query_job(org: SalesforceOrg, body: dict[str, Any]) -> Job:
         raise ApiError(400, error.error_code, error.message) from None
     if parsed.is_count or parsed.offset is not None or parsed.limit is not None:
         raise _invalid_job("Bulk API 2.0 does not support COUNT(), LIMIT or OFFSET in a query")
-    answer = run(org_source(org), Cursors(), text, operation == "queryAll", 10**9, "query")
+    cursors = Cursors()
+    answer = run(org_source(org), cursors, text, operation == "queryAll", QUERY_STEP, "query")
     job = _new_job(org, "query", operation, parsed.sobject)
     sobject = org.sobject(parsed.sobject)
     job.sobject = sobject.name if sobject else parsed.sobject
-    job.header = list(parsed.fields)
-    job.rows = [[_csv_value(_path(r, p)) for p in parsed.fields] for r in answer["records"]]
+    job.header = fields = list(parsed.fields)
+    job.rows = [[_csv_value(_path(r, p)) for p in fields] for r in answer["records"]]
     job.state, job.polls_left = "UploadComplete", jobs(org).polls
+    if answer.get("nextRecordsUrl"):
+        # the rest of the result is formatted in the background, a step at a time under the
+        # org's lock, as Salesforce runs a job: the job answers InProgress until it is done
+        job.ready = False
+        locator = str(answer["nextRecordsUrl"]).rsplit("/", 1)[1]
+        threading.Thread(target=_format_rest, args=(org, job, cursors, locator, fields),
+                         name=f"bulk-{job.id}", daemon=True).start()
     return job
+
+
+def _format_rest(org: SalesforceOrg, job: Job, cursors: Cursors, locator: str,
+                 fields: list[str]) -> None:
+    while True:
+        with org.lock:
+            answer = more(cursors, locator, "query", "/services/data/vXX.X/sobjects")
+        job.rows += [[_csv_value(_path(r, p)) for p in fields] for r in answer["records"]]
+        if not answer.get("nextRecordsUrl"):
+            job.ready = True
+            return
+        locator = str(answer["nextRecordsUrl"]).rsplit("/", 1)[1]
 
 
 def _ingest_job(org: SalesforceOrg, body: dict[str, Any]) -> Job:
@@ -202,7 +225,9 @@ def handle_job(org: SalesforceOrg, request: Request, kind: str, job_id: str) -> 
     job = _job(org, kind, job_id)
     if request.method == "GET":
         if job.state in ("UploadComplete", "InProgress"):
-            if job.polls_left > 0:
+            if not job.ready:
+                job.state = "InProgress"
+            elif job.polls_left > 0:
                 job.polls_left -= 1
                 job.state = "InProgress"
             else:
