@@ -41,12 +41,13 @@ class Commit:
 
     def __init__(self, store: SyncState, connection: str, names: Mapping[Side, str],
                  fields: Callable[[Side], list[str]], run_id: int | None,
-                 printed: Callable[[Side], list[str]] | None = None) -> None:
+                 printed: Callable[[Side], list[str]] | None = None, seed: str = "") -> None:
         self.store, self.connection, self.names = store, connection, names
         self.run_id = run_id
         self.fields = {side: fields(side) for side in SIDES}
         # the fields a fingerprint covers (``connector.echo``); None: none are remembered
         self.printed = {side: printed(side) for side in SIDES} if printed else None
+        self.seed = seed  # what fingerprints depend on besides the fields (the mapping)
         # this page's fingerprints of written pairs, by key: remembered once every write of
         # the pair is confirmed (``settle``), so a record with an edit still on its way is
         # never taken for an echo
@@ -190,14 +191,15 @@ class Commit:
             for side in SIDES:
                 names = self.printed[side]
                 prints[side].update((r.id, value) for r in seen[side]
-                                    if (value := of_record(r, names)) is not None)
+                                    if (value := of_record(r, names, self.seed)) is not None)
             for key in written - self._unsure:
                 for side, records in self._as_read.get(key, {}).items():
                     prints[side].update((r.id, value) for r in records.values()
-                                        if (value := of_record(r, self.printed[side])))
+                                        if (value := of_record(r, self.printed[side],
+                                                                self.seed)))
                 for side, changed in self._written.get(key, {}).items():
                     for record_id, (record, values) in changed.items():
-                        after = after_write(record, values, self.printed[side])
+                        after = after_write(record, values, self.printed[side], self.seed)
                         if after is not None:
                             prints[side][record_id] = after
                         else:

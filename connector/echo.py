@@ -55,24 +55,25 @@ def _number(number: float) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
-def fingerprint(fields: Mapping[str, FieldValue], names: Sequence[str]) -> str:
-    """The fingerprint of ``fields`` over ``names`` (a field not there counts as blank)."""
-    text = "\x1f".join([canonical(fields.get(name)) for name in names])
+def fingerprint(fields: Mapping[str, FieldValue], names: Sequence[str], seed: str = "") -> str:
+    """The fingerprint of ``fields`` over ``names`` (a field not there counts as blank);
+    ``seed`` names what else it depends on (the mapping: a new one makes every print new)."""
+    text = "\x1f".join([seed, *[canonical(fields.get(name)) for name in names]])
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-def of_record(record: Record, names: Sequence[str]) -> str | None:
+def of_record(record: Record, names: Sequence[str], seed: str = "") -> str | None:
     """A record's fingerprint; None for a record no pass should skip (deleted, converted,
     merged)."""
     if record.deleted or record.read_only or record.became or record.absorbed:
         return None
-    return fingerprint(record.fields, names)
+    return fingerprint(record.fields, names, seed)
 
 
 def after_write(current: Record | None, written: Mapping[str, FieldValue],
-                names: Sequence[str]) -> str | None:
+                names: Sequence[str], seed: str = "") -> str | None:
     """The fingerprint ``current`` will have once ``written`` is confirmed on it; None when
     it was not read (nothing to predict from)."""
     if current is None or current.deleted or current.read_only:
         return None
-    return fingerprint({**current.fields, **written}, names)
+    return fingerprint({**current.fields, **written}, names, seed)

@@ -38,11 +38,12 @@ class Matcher:
     def __init__(self, store: SyncState, connection: str, systems: Mapping[Side, System],
                  fields: Callable[[Side], list[str]], match_fields: Mapping[Side, str],
                  page_size: int = 10_000,
-                 printed: Callable[[Side], list[str]] | None = None) -> None:
+                 printed: Callable[[Side], list[str]] | None = None, seed: str = "") -> None:
         self.store, self.connection, self.systems = store, connection, systems
         self.fields, self.match_fields, self.page_size = fields, match_fields, page_size
         # the fields a fingerprint covers (``connector.echo``); None: no record is skipped
         self.printed = {side: printed(side) for side in SIDES} if printed else None
+        self.seed = seed  # what fingerprints depend on besides the fields (the mapping)
         self.echoes: dict[Side, int] = {side: 0 for side in SIDES}  # own writes read back
         self.duplicates = Duplicates()  # emails several records of one side hold (warnings)
         self._emails: dict[tuple[Side, str], str | None] = {}  # this batch's, normalised
@@ -88,7 +89,7 @@ class Matcher:
             names, system = self.printed[side], self.systems[side].name
             known = self.store.fingerprints(self.connection, system, [r.id for r in page])
             news = [r for r in page if r.id not in known or r.id in asked
-                    or of_record(r, names) != known[r.id]]
+                    or of_record(r, names, self.seed) != known[r.id]]
             self.echoes[side] += len(page) - len(news)
             yield news
 

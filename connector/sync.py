@@ -20,8 +20,9 @@ A pass is a pipeline of stages over pages, each in its own module with typed inp
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,7 +107,7 @@ class SyncEngine:
         if self.qualifier is not None:
             result.definition_version = self.qualifier.definition.version
         commit = Commit(self.store, self.connection, self.names, self.fields, run_id,
-                        self.printed)
+                        self.printed, self.print_seed)
         deliver = Deliver(self.systems, self.names, self.batch_size, commit, progress)
         judge = Judge(self.qualifier, until)
         contexts: dict[Side, TransformContext] = {}
@@ -177,7 +178,7 @@ class SyncEngine:
         matcher = self._matcher = Matcher(
             self.store, self.connection, self.systems, self.fields,
             {side: self.match_field(side) for side in SIDES}, self.page_size,
-            self.printed if echoes else None)
+            self.printed if echoes else None, self.print_seed)
         return matcher.pairs({side: sources[side].pages() for side in SIDES},
                              {side: sources[side].whole for side in SIDES},
                              {side: frozenset(sources[side].ids) for side in SIDES})
@@ -198,6 +199,14 @@ class SyncEngine:
         """The fields a record's fingerprint covers: those a pass reads, LeadSync's key aside
         (``connector.echo``)."""
         return [name for name in self.fields(side) if name != self.systems[side].key_field]
+
+    @property
+    def print_seed(self) -> str:
+        """What a fingerprint depends on besides the fields: the mapping's rules and lead
+        view, so that a changed mapping takes no record for an echo."""
+        rules = tuple(replace(rule, line=0) for rule in self.mapping.rules)  # not its place
+        return hashlib.blake2b(repr((rules, self.mapping.view, self.on_delete)).encode(),
+                               digest_size=8).hexdigest()
 
     def match_field(self, side: Side) -> str:
         return self.mapping.match_marketing if side == "marketing" else self.mapping.match_crm

@@ -407,3 +407,20 @@ def test_a_record_whose_write_was_refused_is_not_remembered_as_written(
     sync.run()
     assert crm.records == {} and len(store.parked("default")) == 1
     assert store.fingerprints("default", "hubspot", [contact]) == {}
+
+
+def test_a_changed_mapping_takes_no_record_for_an_echo(
+        hub: FakeSystem, crm: FakeSystem, mapping: FieldMapping, store: StateStore,
+        clock: Clock, tmp_path: Path) -> None:
+    """A value map changed between passes: the records LeadSync wrote last pass are matched
+    and planned again under the new rules, not dropped as its own writes."""
+    sync = first_sync(hub, crm, mapping, store, clock)
+    path = tmp_path / "changed.toml"
+    path.write_text(MAPPING.replace('"Open" = "NEW"', '"Open" = "OPEN"'), encoding="utf-8")
+    changed = SyncEngine(hub, crm, load_mapping(path), store, batch_size=2, clock=clock)
+    assert changed.print_seed != sync.print_seed
+    result = changed.run()
+    assert result.sides["salesforce"].read == 6
+    assert changed._matcher is not None and changed._matcher.echoes == {"marketing": 0, "crm": 0}
+    again = SyncEngine(hub, crm, mapping, store, batch_size=2, clock=clock)
+    assert again.print_seed == sync.print_seed  # the same mapping, the same seed
