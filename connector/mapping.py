@@ -137,7 +137,13 @@ class FieldMapping:
         return next((r for r in self.rules if r.marketing == marketing and r.crm == crm), None)
 
     def rules_to(self, side: Side) -> list[FieldRule]:
-        return [rule for rule in self.rules if rule.flows_to(side)]
+        """The rules that may write ``side``, in order (worked out once per mapping)."""
+        cached: dict[Side, list[FieldRule]] = self.__dict__.get("_rules_to") or {}
+        if not cached:
+            cached = {target: [rule for rule in self.rules if rule.flows_to(target)]
+                      for target in ("marketing", "crm")}
+            object.__setattr__(self, "_rules_to", cached)
+        return cached[side]
 
     def fields_of(self, side: Side) -> list[str]:
         """Every field of ``side`` the mapping reads or writes, the match field first."""

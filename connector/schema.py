@@ -26,7 +26,8 @@ Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several ca
   action's deterministic key, with what it made, so a repeated sweep never does it again
   (schema version 5).
 - ``seen``: per system and record id, the fingerprint of the record as LeadSync last saw or
-  wrote it (``connector.echo``), so its own writes read back are recognised (schema version 6).
+  wrote it (``connector.echo``), so its own writes read back are recognised; ``links`` are
+  indexed by email, which matching asks for a page at a time (schema version 6).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sqlalchemy import (
     JSON,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -81,6 +83,7 @@ links = Table(
     UniqueConstraint("connection", "key", name="uq_links_key"),
     UniqueConstraint("connection", "marketing_id", name="uq_links_marketing"),
     UniqueConstraint("connection", "crm_id", name="uq_links_crm"),
+    Index("ix_links_email", "connection", "email"),  # matching by email (schema version 6)
 )
 
 ledger = Table(
@@ -222,13 +225,20 @@ seen = Table(
 )
 
 
+def _seen_and_email_index(conn: Connection) -> None:
+    seen.create(conn, checkfirst=True)
+    if inspect(conn).has_table(links.name):
+        for index in links.indexes:
+            index.create(conn, checkfirst=True)
+
+
 _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: metadata.create_all(conn, tables=[cursors, links, ledger, runs, parked]),
     2: lambda conn: definitions.create(conn, checkfirst=True),
     3: lambda conn: metadata.create_all(conn, tables=[clocks, audit, settings_table]),
     4: _dead_letters_and_locks,
     5: _add_effects,
-    6: lambda conn: seen.create(conn, checkfirst=True),
+    6: _seen_and_email_index,
 }
 
 

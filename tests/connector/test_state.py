@@ -186,3 +186,24 @@ def test_an_effect_is_recorded_once_and_read_back_by_key(state_url: str) -> None
         "k/1:first_touch:task": first}
     assert store.effects("other", ["k/1:first_touch:task"])["k/1:first_touch:task"].target == \
         "00T3"
+
+
+def test_a_version_5_store_gains_the_seen_table_and_the_email_index(tmp_path) -> None:
+    from sqlalchemy import create_engine, inspect, text
+
+    from leadsync.connector.schema import _MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'v5.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        schema_version.create(conn)
+        for version in range(1, 6):
+            _MIGRATIONS[version](conn)
+            conn.execute(insert(schema_version).values(version=version))
+        conn.execute(text("DROP INDEX ix_links_email"))  # as a version 5 store had it
+    assert "ix_links_email" not in {i["name"] for i in inspect(engine).get_indexes("links")}
+    engine.dispose()
+    store = StateStore(url)
+    assert store.version == 6
+    assert "ix_links_email" in {i["name"] for i in inspect(store.engine).get_indexes("links")}
+    assert store.fingerprints("default", "hubspot", ["1"]) == {}
