@@ -96,7 +96,16 @@ class RollingWindow:
         """A call counts from when it went out; its answer changes nothing."""
 
     def observe(self, used: int, allowed: int) -> None:
-        """A rolling window counts its own calls; the vendor's count changes nothing."""
+        """The vendor counted ``used`` calls in its window: when that is more than this
+        window holds (another process on the same app, a pass that just ended), the
+        difference counts as calls made now, so the next ones wait instead of meeting 429s.
+        ``allowed`` is the vendor's own limit, this window's being that less a margin."""
+        with self._lock:
+            now = self._clock()
+            while self._calls and now >= self._calls[0] + self.window:
+                self._calls.popleft()
+            self._calls.extend([now] * max(used - len(self._calls), 0))
+            self.peak = max(self.peak, len(self._calls))
 
     def pause(self, seconds: float) -> None:
         """Hold every caller, those already waiting included, for ``seconds`` from now."""

@@ -95,8 +95,20 @@ class HubSpotCalls:
         finally:
             for budget in budgets:
                 budget.release()
+        self._observe(response)
         data = response.data
         return json.loads(data) if data else {}
+
+    def _observe(self, response: Any) -> None:
+        """Feed the window what HubSpot says it counted (``X-HubSpot-RateLimit-Max`` and
+        ``-Remaining``, on private-app answers): calls another process made count too."""
+        headers = getattr(response, "headers", None) or {}
+        try:
+            most = int(headers.get("X-HubSpot-RateLimit-Max", ""))
+            left = int(headers.get("X-HubSpot-RateLimit-Remaining", ""))
+        except ValueError:
+            return
+        self.window.observe(most - left, most)
 
     def _throttled(self, exc: Exception, error: RateLimited, search: bool) -> None:
         """HubSpot answered 429: the budget it ran into waits, for every caller."""

@@ -104,14 +104,6 @@ def test_a_daily_budget_acquired_past_its_share_is_reserve_reached() -> None:
         budget.acquire()
 
 
-def test_a_rolling_window_ignores_the_vendors_count() -> None:
-    t = FakeTime()
-    window = RollingWindow(1, 10.0, clock=t.clock, sleep=t.sleep)
-    window.observe(used=10_000, allowed=1)
-    window.acquire()
-    assert t.slept == []
-
-
 # --- budgets shared by callers in parallel ------------------------------------------------------
 
 class SharedTime:
@@ -223,3 +215,37 @@ def test_threads_sharing_a_daily_budget_never_pass_its_share_together() -> None:
         thread.join()
 
     assert (len(let_out), len(refused)) == (10, 2)
+
+
+def test_calls_the_vendor_counted_beyond_this_windows_own_make_the_next_ones_wait() -> None:
+    """Another process (the pass that just ended) used the app's window: the vendor's count
+    says so, and this window waits instead of meeting 429s."""
+    t = FakeTime()
+    window = RollingWindow(5, 10.0, clock=t.clock, sleep=t.sleep)
+    window.acquire()
+    window.observe(used=6, allowed=6)  # five more than this window made
+    t.now = 2.0
+    window.acquire()  # all five places taken until the vendor's calls leave, at t=10
+    assert t.slept == [8.0]
+    window.observe(used=1, allowed=6)  # fewer than it holds: nothing changes
+    assert window.peak == 6
+
+
+def test_hubspot_answers_rate_limit_headers_feed_the_window() -> None:
+    from leadsync.adapters.hubspot.calls import HubSpotCalls
+
+    seen: list[tuple[int, int]] = []
+
+    class Window(RollingWindow):
+        def observe(self, used: int, allowed: int) -> None:
+            seen.append((used, allowed))
+
+    class Answer:
+        def __init__(self) -> None:
+            self.headers = {"X-HubSpot-RateLimit-Max": "190",
+                            "X-HubSpot-RateLimit-Remaining": "12"}
+            self.data = b'{"results": []}'
+
+    calls = HubSpotCalls(object(), window=Window(100, 10.0))  # type: ignore[arg-type]
+    assert calls("read", lambda **_: Answer()) == {"results": []}
+    assert seen == [(178, 190)]
