@@ -55,20 +55,12 @@ class Spool:
         each with its email."""
         found: dict[int, tuple[str | None, bytes]] = {}
         for column, values in (("id", ids), ("email", emails), ("key", keys)):
-            wanted = list(dict.fromkeys(values))
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start:start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                found.update((seq, (email, blob)) for seq, email, blob in self._db.execute(
-                    f"SELECT seq, email, record FROM held WHERE taken = 0 AND {column} "
-                    f"IN ({marks})", chunk))
-        return [(pickle.loads(found[seq][1]), found[seq][0]) for seq in sorted(found)]
+            found.update(self._untaken(column, values))
+        return _loaded(found)
 
     def take(self, ids: Sequence[str]) -> None:
         """Mark these records as paired: ``leftovers`` will not give them."""
-        for start in range(0, len(ids), _CHUNK):
-            chunk = list(ids[start:start + _CHUNK])
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(ids):
             self._db.execute(f"UPDATE held SET taken = 1 WHERE id IN ({marks})", chunk)
 
     def leftovers(self, size: int) -> Iterator[list[tuple[Record, str | None]]]:
@@ -82,16 +74,19 @@ class Spool:
             if not rows:
                 return
             page = {seq: (email, blob) for seq, email, blob in rows}
-            emails = list(dict.fromkeys(email for _, email, _ in rows if email))
-            for start in range(0, len(emails), _CHUNK):
-                chunk = emails[start:start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                page.update((seq, (email, blob)) for seq, email, blob in self._db.execute(
-                    f"SELECT seq, email, record FROM held WHERE taken = 0 AND email "
-                    f"IN ({marks})", chunk))
-            records = [(pickle.loads(page[seq][1]), page[seq][0]) for seq in sorted(page)]
+            page.update(self._untaken("email", (email for _, email, _ in rows if email)))
+            records = _loaded(page)
             self.take([record.id for record, _ in records])
             yield records
+
+    def _untaken(self, column: str, values: Iterable[str]
+                 ) -> Iterator[tuple[int, tuple[str | None, bytes]]]:
+        """(seq, (email, record)) of the records not taken whose ``column`` is in ``values``."""
+        for chunk, marks in _chunks(list(dict.fromkeys(values))):
+            for seq, email, blob in self._db.execute(
+                    f"SELECT seq, email, record FROM held WHERE taken = 0 AND {column} "
+                    f"IN ({marks})", chunk):
+                yield seq, (email, blob)
 
     def close(self) -> None:
         self._db.close()
@@ -102,3 +97,15 @@ class Spool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _chunks(values: Sequence[str]) -> Iterator[tuple[list[str], str]]:
+    """``values`` in chunks for ``IN (...)``, each with its placeholders."""
+    for start in range(0, len(values), _CHUNK):
+        chunk = list(values[start:start + _CHUNK])
+        yield chunk, ",".join("?" * len(chunk))
+
+
+def _loaded(rows: dict[int, tuple[str | None, bytes]]) -> list[tuple[Record, str | None]]:
+    """The records of ``rows`` (seq -> email, pickled record), in read order."""
+    return [(pickle.loads(rows[seq][1]), rows[seq][0]) for seq in sorted(rows)]
