@@ -1,14 +1,17 @@
 """Bulk API 2.0: query jobs and ingest jobs over the org's records, CSV in and out.
 
 Query jobs (``POST jobs/query``, ``operation`` ``query`` or ``queryAll``) run their SOQL through
-the same evaluator as the Query resource when created (state ``UploadComplete``); results come
+the same evaluator as the Query resource when created (state ``UploadComplete``; a result of
+more than 2,000 rows is formatted in the background, the job answering ``InProgress`` until
+it is done); results come
 from ``GET jobs/query/<id>/results?maxRecords=&locator=`` as CSV, every value quoted, with
 ``Sforce-NumberOfRecords`` and ``Sforce-Locator`` (a base64 string, ``null`` after the last set).
 ``COUNT()``, ``OFFSET`` and ``LIMIT`` are refused, as Bulk API 2.0 does not support them.
 
 Ingest jobs (``POST jobs/ingest``, ``insert``/``update``/``upsert`` with
 ``externalIdFieldName``) take CSV through ``PUT jobs/ingest/<id>/batches`` while ``Open``; a
-``PATCH {"state": "UploadComplete"}`` processes every row through the org's own writes, so the
+``PATCH {"state": "UploadComplete"}`` processes every row (``bulk_ingest``) through the org's
+own writes, so the
 same validation applies as to REST writes, each row standing alone. An empty value is left
 alone, ``#N/A`` sets null. ``successfulResults`` (``sf__Id``, ``sf__Created``),
 ``failedResults`` (``sf__Id``, ``sf__Error`` as ``CODE:message:fields --``) and
@@ -20,8 +23,6 @@ that a client's polling is exercised. Every request counts against the daily all
 from __future__ import annotations
 
 import base64
-import csv
-import io
 import threading
 import weakref
 from collections.abc import Callable
@@ -32,28 +33,28 @@ from werkzeug.wrappers import Request, Response
 
 from leadsync.sandbox.http import json_response
 from leadsync.sandbox.salesforce import ids, soql
+from leadsync.sandbox.salesforce.bulk_ingest import (
+    DELIMITERS,
+    LINE_ENDINGS,
+    csv_text,
+    csv_value,
+    process,
+    record_results,
+    upload,
+)
 from leadsync.sandbox.salesforce.errors import (
     ApiError,
-    MultipleChoices,
-    RecordError,
-    RecordRefused,
     method_not_allowed,
     not_found,
 )
 from leadsync.sandbox.salesforce.payload import read_json
 from leadsync.sandbox.salesforce.query import Cursors, more, org_source, run
-from leadsync.sandbox.salesforce.schema import Field, SObjectType
-from leadsync.sandbox.salesforce.validation import BadValue, coerce, format_datetime, parse_datetime
 
 if TYPE_CHECKING:
     from leadsync.sandbox.salesforce.org import SalesforceOrg
 
 DEFAULT_MAX_RECORDS = 50_000
 QUERY_STEP = 2_000  # rows a query job formats at a time, the org's lock held
-NULL = "#N/A"
-DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^",
-              "BACKQUOTE": "`"}
-LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 INGEST_OPERATIONS = ("insert", "update", "upsert")
 DONE = ("JobComplete", "Failed", "Aborted")
 
@@ -176,7 +177,7 @@ def _query_job(org: SalesforceOrg, body: dict[str, Any]) -> Job:
     sobject = org.sobject(parsed.sobject)
     job.sobject = sobject.name if sobject else parsed.sobject
     job.header = fields = list(parsed.fields)
-    job.rows = [[_csv_value(_path(r, p)) for p in fields] for r in answer["records"]]
+    job.rows = [[csv_value(_path(r, p)) for p in fields] for r in answer["records"]]
     job.state, job.polls_left = "UploadComplete", jobs(org).polls
     if answer.get("nextRecordsUrl"):
         # the rest of the result is formatted in the background, a step at a time under the
@@ -193,7 +194,7 @@ def _format_rest(org: SalesforceOrg, job: Job, cursors: Cursors, locator: str,
     while True:
         with org.lock:
             answer = more(cursors, locator, "query", "/services/data/vXX.X/sobjects")
-        job.rows += [[_csv_value(_path(r, p)) for p in fields] for r in answer["records"]]
+        job.rows += [[csv_value(_path(r, p)) for p in fields] for r in answer["records"]]
         if not answer.get("nextRecordsUrl"):
             job.ready = True
             return
@@ -247,7 +248,7 @@ def handle_job(org: SalesforceOrg, request: Request, kind: str, job_id: str) -> 
         job.state = "Aborted"
     elif state == "UploadComplete" and job.kind == "ingest" and job.state == "Open":
         job.state, job.polls_left = "UploadComplete", jobs(org).polls
-        _process(org, job)
+        process(org, job)
     else:
         raise ApiError(400, "INVALIDJOBSTATE", f"Invalid state transition from {job.state} "
                        f"to {state}")
@@ -262,7 +263,7 @@ def handle_resource(org: SalesforceOrg, request: Request, kind: str, job_id: str
             raise method_not_allowed(request.method, ("PUT",))
         if job.state != "Open":
             raise ApiError(409, "INVALIDJOBSTATE", "Data can only be uploaded to an Open job")
-        _upload(job, request.get_data(as_text=True))
+        upload(job, request.get_data(as_text=True))
         return Response(status=201)
     if request.method != "GET":
         raise method_not_allowed(request.method, ("GET",))
@@ -270,7 +271,7 @@ def handle_resource(org: SalesforceOrg, request: Request, kind: str, job_id: str
         return _results(job, request)
     if kind == "ingest" and resource.lower() in ("successfulresults", "failedresults",
                                                  "unprocessedrecords"):
-        return _record_results(job, resource.lower())
+        return record_results(job, resource.lower())
     raise not_found()
 
 
@@ -303,7 +304,7 @@ def _results(job: Job, request: Request) -> Response:
     job.processed = len(job.rows)
     end = start + len(rows)
     locator = _locator(end) if end < len(job.rows) else "null"
-    text = _csv_text(job, job.header, rows)
+    text = csv_text(job, job.header, rows)
     return Response(text, status=200, content_type="text/csv",
                     headers={"Sforce-NumberOfRecords": str(len(rows)), "Sforce-Locator": locator})
 
@@ -326,125 +327,3 @@ def _path(record: dict[str, Any], path: str) -> Any:
             return None
         value = next((v for k, v in value.items() if k.lower() == part.lower()), None)
     return value
-
-
-def _csv_value(value: Any) -> str:
-    """A value as a Bulk CSV result holds it: blank for null, true/false, dateTimes in Z."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and len(value) == 28 and value.endswith("+0000"):
-        moment = parse_datetime(value)
-        if moment is not None:
-            return format_datetime(moment).replace("+0000", "Z")
-    return str(value)
-
-
-def _csv_text(job: Job, header: list[str], rows: list[list[str]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=DELIMITERS[job.delimiter], quoting=csv.QUOTE_ALL,
-                        lineterminator=LINE_ENDINGS[job.line_ending])
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-# -- ingest -------------------------------------------------------------------------------------
-
-def _upload(job: Job, text: str) -> None:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[job.delimiter])
-    lines = list(reader)
-    if not lines:
-        raise ApiError(400, "INVALIDJOB", "The uploaded CSV is empty")
-    if job.header and lines[0] != job.header:
-        raise ApiError(400, "INVALIDJOB", "Every upload to a job must have the same header")
-    job.header = lines[0]
-    job.rows.extend(row for row in lines[1:] if row)
-
-
-def _process(org: SalesforceOrg, job: Job) -> None:
-    """Apply every uploaded row in order; each row stands alone."""
-    t = org.objects[job.sobject]
-    fields: list[Field] = []
-    for name in job.header:
-        f = t.field(name)
-        if f is None:
-            job.error = f"InvalidBatch : Field name not found : {name}"
-            return
-        fields.append(f)
-    for row in job.rows:
-        job.done.append(_apply(org, job, t, fields, row))
-        job.processed += 1
-    job.rows = []
-
-
-def _apply(org: SalesforceOrg, job: Job, t: SObjectType, fields: list[Field],
-           row: list[str]) -> tuple[list[str], str, bool, str]:
-    """One row written: (row, id, created, "" or the sf__Error text)."""
-    values: dict[str, Any] = {}
-    record_id = ""
-    try:
-        for f, text in zip(fields, row, strict=False):
-            if text == "":
-                continue
-            try:
-                values[f.name] = coerce(f, None if text == NULL else text)
-            except BadValue:
-                raise RecordRefused([RecordError(
-                    "INVALID_FIELD", f"'{text}' is not a valid value for the type "
-                    f"{f.type} of field {f.name}", [f.name])]) from None
-        if job.operation == "insert":
-            if "Id" in values:
-                raise RecordRefused([RecordError("INVALID_FIELD",
-                                                 "cannot specify Id in an insert call", ["Id"])])
-            return row, org.create(t.name, values, _not_writable(t, values, True)), True, ""
-        if job.operation == "update":
-            record_id = ids.to_18(str(values.pop("Id", "") or "")) or ""
-            if not record_id:
-                raise RecordRefused([RecordError("MISSING_ARGUMENT",
-                                                 "Id not specified in an update call")])
-            org.update(t.name, record_id, values, _not_writable(t, values, False))
-            return row, record_id, False, ""
-        key_field = str(job.external_id)
-        key = values.pop(key_field, None)
-        if key is None:
-            raise RecordRefused([RecordError("MISSING_ARGUMENT", f"{key_field} not specified")])
-        exists = bool(org.find_by(t.name, key_field, key))
-        record_id, created = org.upsert(t.name, key_field, key, values,
-                                        _not_writable(t, values, not exists))
-        return row, record_id, created, ""
-    except RecordRefused as refused:
-        first = refused.errors[0]
-        return row, record_id, False, (f"{first.status_code}:{first.message}:"
-                                       f"{','.join(first.fields)} --")
-    except MultipleChoices:
-        return row, "", False, (f"DUPLICATE_EXTERNAL_ID:more than one record found for external "
-                                f"id field {job.external_id}:{job.external_id} --")
-
-
-def _not_writable(t: SObjectType, values: dict[str, Any], insert: bool) -> list[RecordError]:
-    refused = [name for name in values if name != "Id" and not (
-        t.fields[name].createable if insert else t.fields[name].updateable)]
-    if not refused:
-        return []
-    return [RecordError("INVALID_FIELD_FOR_INSERT_UPDATE",
-                        f"Unable to create/update fields: {', '.join(refused)}. Please check the "
-                        "security settings of this field and verify that it is read/write for "
-                        "your profile or permission set.", refused)]
-
-
-def _record_results(job: Job, resource: str) -> Response:
-    if resource == "unprocessedrecords":
-        rows = job.rows if job.state in ("Aborted", "Failed") else []
-        return Response(_csv_text(job, job.header, rows), content_type="text/csv")
-    if job.state != "JobComplete" and not (job.state == "Failed" and job.done):
-        raise ApiError(400, "INVALIDJOBSTATE", f"Job is not complete: {job.state}")
-    if resource == "successfulresults":
-        header = ["sf__Id", "sf__Created", *job.header]
-        rows = [[i, "true" if created else "false", *row]
-                for row, i, created, error in job.done if not error]
-    else:
-        header = ["sf__Id", "sf__Error", *job.header]
-        rows = [[i, error, *row] for row, i, _, error in job.done if error]
-    return Response(_csv_text(job, header, rows), content_type="text/csv")
