@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadsync.connector.models import FieldValue
-from leadsync.connector.plan import values_equal
+from leadsync.connector.values import values_equal
 
 
 def iso(moment: datetime | None) -> str | None:

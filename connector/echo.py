@@ -20,14 +20,14 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from leadsync.connector.models import FieldValue, Record
-from leadsync.connector.plan import instant
+from leadsync.connector.values import instant
 
 _NUMERIC_START = frozenset("0123456789-+.")
 _BOOLEAN_TEXTS = frozenset(("true", "false", "True", "False", "TRUE", "FALSE"))
 
 
 def canonical(value: FieldValue) -> str:
-    """``value`` as one text for every way the systems write it (see ``plan.values_equal``)."""
+    """``value`` as one text for every way the systems write it (see ``values.values_equal``)."""
     if value is None or value == "":
         return ""
     if value.__class__ is str:

@@ -27,13 +27,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from leadsync.connector.conflict import FieldState, decide
 from leadsync.connector.mapping import Conversions, FieldMapping, FieldRule, Skip, convert_once
 from leadsync.connector.models import SIDES, FieldValue, Record, Side, WriteOp
 from leadsync.connector.store import Link
 from leadsync.connector.transforms import NORMALIZING, REGISTRY, TransformContext, TransformError
+from leadsync.connector.values import equal as _equal
 
 _KEY_NAMESPACE = uuid.UUID("5f1d7a52-8f0e-4c1b-9a57-2b6c1f0d9e11")
 
@@ -372,45 +372,3 @@ def _same(rule: FieldRule, new: FieldValue, current: FieldValue) -> bool:
         except TransformError:
             return False
     return False
-
-
-def values_equal(a: FieldValue, b: FieldValue) -> bool:
-    """Equal as the systems mean it: None and "" alike, "5" and 5 alike, "true" and True,
-    and the same instant however a vendor writes it."""
-    return _equal(a, b)
-
-
-def _equal(a: FieldValue, b: FieldValue) -> bool:
-    """Equal as the systems mean it: None and "" alike, "5" and 5 alike, "true" and True."""
-    if a in (None, "") and b in (None, ""):
-        return True
-    if a is None or b is None:
-        return False
-    if isinstance(a, bool) or isinstance(b, bool):
-        return str(a).lower() == str(b).lower()
-    if isinstance(a, int | float) or isinstance(b, int | float):
-        try:
-            return float(a) == float(b)
-        except ValueError:
-            return False
-    if a == b:
-        return True
-    return _instant(a) is not None and _instant(a) == _instant(b)
-
-
-def instant(value: FieldValue) -> datetime | None:
-    """An ISO-8601 timestamp as an instant (vendors write the same moment differently); None
-    for any other value."""
-    return _instant(value)
-
-
-def _instant(value: FieldValue) -> datetime | None:
-    """An ISO-8601 timestamp as an instant: vendors write the same moment differently."""
-    text = str(value)
-    if len(text) < 19 or text[4] != "-" or text[10] != "T":
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("+0000", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
