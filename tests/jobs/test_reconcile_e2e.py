@@ -1,0 +1,203 @@
+"""Reconcile end to end: real vendor clients over HTTPS against the sandbox orgs.
+
+Drift is made as a data load or a restored backup makes it: the values are changed in the
+orgs' own stores, in process, without their modification times moving, so an incremental
+sync never sees them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadsync.connector.config import Config
+from leadsync.connector.state import StateStore
+from leadsync.demo import sandbox_secrets
+from leadsync.jobs.reconcile import Reconciled, run_reconcile
+from leadsync.jobs.sync import run_sync
+from leadsync.sandbox.server import Sandbox
+from tests.jobs.test_cli import leadsync, secrets_env
+from tests.jobs.test_sync_e2e import write_config
+
+Lead = dict[str, Any]
+
+
+@pytest.fixture
+def synced(make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> tuple[Sandbox, Config]:
+    """Seeded orgs synced until a pass writes nothing."""
+    sandbox = make_sandbox(seed=30)
+    config = write_config(sandbox, tmp_path)
+    for _ in range(4):
+        result = run_sync(config)
+        if all(side.created == side.updated == 0 for side in result.sides.values()):
+            return sandbox, config
+    raise AssertionError("the sync did not settle")
+
+
+def linked(sandbox: Sandbox) -> list[tuple[str, Lead, Lead]]:
+    """(email, lead, contact) of the live, unconverted leads in both orgs, as stored there."""
+    contacts = {str(c["properties"].get("email") or "").lower(): c
+                for c in sandbox.hubspot.store.live("contacts")}
+    found = []
+    for lead in sorted(sandbox.salesforce.records["Lead"].values(), key=lambda r: r["Id"]):
+        email = str(lead.get("Email") or "").lower()
+        if lead["IsDeleted"] or lead["IsConverted"] or not lead.get("LeadSync_Id__c"):
+            continue
+        if email in contacts:
+            found.append((email, lead, contacts[email]))
+    assert len(found) >= 6
+    return found
+
+
+def behind_the_back(record: Lead, **values: Any) -> None:
+    """Change a stored record as a data load would: no modification time moves."""
+    record.get("properties", record).update(values)
+
+
+def repairs(done: Reconciled) -> set[tuple[Any, ...]]:
+    return {(r.email, r.marketing_id, r.crm_id, r.system, r.field, r.before, r.after, r.rule)
+            for r in done.report.repairs}
+
+
+def test_reconcile_repairs_what_changed_behind_the_syncs_back_and_reports_each_repair(
+        synced: tuple[Sandbox, Config]) -> None:
+    sandbox, config = synced
+    (a, lead_a, contact_a), (b, lead_b, contact_b), (c, lead_c, contact_c) = linked(sandbox)[:3]
+    title, phone = lead_a["Title"], contact_b["properties"].get("phone")
+    status = contact_c["properties"]["hs_lead_status"]
+    behind_the_back(lead_a, Title="Chief Drift Officer")  # two_way, edited in Salesforce
+    behind_the_back(contact_b, phone="+1 555 0199")  # two_way, edited in HubSpot
+    behind_the_back(contact_c, hs_lead_status="BAD_TIMING")  # always_crm: Salesforce wins
+
+    writes = sandbox.write_requests
+    run_sync(config)  # incremental: the changes are older than its cursors
+    assert sandbox.write_requests == writes
+    assert contact_a["properties"]["jobtitle"] == title
+
+    dry = run_reconcile(config, dry_run=True)
+    assert sandbox.write_requests == writes  # a dry run makes no write call
+    expected = {
+        (a, contact_a["id"], lead_a["Id"], "hubspot", "jobtitle", title, "Chief Drift Officer",
+         "two_way"),
+        (b, contact_b["id"], lead_b["Id"], "salesforce", "Phone", lead_b["Phone"],
+         "+1 555 0199", "two_way"),
+        (c, contact_c["id"], lead_c["Id"], "hubspot", "hs_lead_status", "BAD_TIMING", status,
+         "always_crm"),
+    }
+    assert repairs(dry) == expected
+    assert {r.outcome for r in dry.report.repairs} == {"would repair"}
+    assert dry.sync.run_id is None
+
+    done = run_reconcile(config)
+    assert repairs(done) == expected
+    assert {r.outcome for r in done.report.repairs} == {"repaired"}
+    why = {r.field: r.why for r in done.report.repairs}
+    assert "changed in salesforce since both agreed on" in why["jobtitle"]
+    assert why["hs_lead_status"] == "salesforce's value always wins"
+    assert contact_a["properties"]["jobtitle"] == "Chief Drift Officer"
+    assert sandbox.salesforce.records["Lead"][lead_b["Id"]]["Phone"] == "+1 555 0199" != phone
+    assert contact_c["properties"]["hs_lead_status"] == status
+    store = StateStore(config.state.url)
+    [run] = store.runs("default", limit=1)
+    store.close()
+    assert (run["job"], run["status"], run["id"]) == ("reconcile", "ok", done.sync.run_id)
+    assert run["summary"]["reconcile"] == {"leads": 3, "repaired": 3}
+
+    writes = sandbox.write_requests
+    again = run_reconcile(config)
+    assert again.report.repairs == [] and sandbox.write_requests == writes
+
+
+def test_with_no_agreed_value_reconcile_fills_a_blank_and_never_writes_one(
+        synced: tuple[Sandbox, Config]) -> None:
+    sandbox, config = synced
+    (email, lead, contact) = linked(sandbox)[3]
+    title = lead["Title"]
+    assert title
+    behind_the_back(contact, jobtitle="")  # a restored backup of HubSpot without the title
+    Path(config.state.url.removeprefix("sqlite:///")).unlink()  # a lost state store
+
+    done = run_reconcile(config)
+    assert lead["Title"] == title  # the blank did not go to Salesforce
+    assert contact["properties"]["jobtitle"] == title
+    [repair] = [r for r in done.report.repairs if r.email == email]
+    assert (repair.system, repair.field, repair.before, repair.after) == (
+        "hubspot", "jobtitle", "", title)
+    assert repair.why == "no agreed value, blank in hubspot: filled from salesforce"
+    assert all(r.after not in (None, "") for r in done.report.repairs)
+
+
+def test_a_refused_repair_is_parked_and_the_others_are_made(
+        synced: tuple[Sandbox, Config]) -> None:
+    sandbox, config = synced
+    (a, _, contact_a), (_, lead_b, contact_b) = linked(sandbox)[4:6]
+    behind_the_back(contact_a, lastname="L" * 81)  # longer than Salesforce's LastName
+    behind_the_back(lead_b, Title="Head of Drift")
+
+    done = run_reconcile(config)
+    assert done.refused == 1
+    [refused] = [r for r in done.report.repairs if r.outcome == "refused"]
+    assert (refused.email, refused.system, refused.field, refused.code) == (
+        a, "salesforce", "LastName", "STRING_TOO_LONG")
+    assert contact_b["properties"]["jobtitle"] == "Head of Drift"
+    store = StateStore(config.state.url)
+    [parked] = store.parked("default")
+    store.close()
+    assert (parked.system, parked.code, parked.email) == ("salesforce", "STRING_TOO_LONG", a)
+
+
+def test_leads_it_cannot_repair_are_reported_and_nothing_is_written_for_them(
+        synced: tuple[Sandbox, Config]) -> None:
+    sandbox, config = synced
+    org = sandbox.salesforce
+    (deleted, lead_d, contact_d), (purged, lead_p, _), (shared, lead_s, _) = \
+        linked(sandbox)[:3]
+    org.delete("Lead", lead_d["Id"])  # in the recycle bin, not yet seen by a sync
+    org._put("Lead", None, lead_p["Id"])  # emptied from the recycle bin: no trace left
+    twin = org.insert_raw("Lead", {"Email": shared.upper(), "LastName": "Twin",
+                                   "Company": "Loaded"})  # a data load's duplicate
+    note = contact_d["properties"].get("leadsync_note")
+    writes = sandbox.write_requests
+
+    done = run_reconcile(config)
+    assert sandbox.write_requests == writes  # no note, no lead made again, nothing for the twin
+    assert done.report.repairs == []
+    left = {(u.kind, u.system, u.email, u.ids) for u in done.report.unrepairable}
+    assert left == {("gone", "salesforce", deleted, (lead_d["Id"],)),
+                    ("gone", "salesforce", purged, (lead_p["Id"],)),
+                    ("shared_email", "salesforce", shared, (lead_s["Id"], twin))}
+    details = {u.email: u.detail for u in done.report.unrepairable}
+    assert details[deleted].startswith("deleted in salesforce on ")
+    assert "no longer found in salesforce" in details[purged]
+    assert contact_d["properties"].get("leadsync_note") == note
+    assert not org.records["Lead"][twin].get("LeadSync_Id__c")
+
+
+def test_the_command_reports_in_json_and_in_tables_and_a_dry_run_writes_nothing(
+        synced: tuple[Sandbox, Config], tmp_path: Path) -> None:
+    sandbox, _ = synced
+    (email, lead, _) = linked(sandbox)[0]
+    behind_the_back(lead, Title="Chief Drift Officer")
+    env = {**secrets_env(sandbox), "COLUMNS": "250"}  # a row on one line
+    config = str(tmp_path / "leadsync.toml")
+    writes = sandbox.write_requests
+
+    dry = leadsync("reconcile", "--config", config, "--dry-run", "--json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert sandbox.write_requests == writes
+    report = json.loads(dry.stdout)
+    assert report["dry_run"] is True and report["counts"] == {"leads": 1, "would_repair": 1}
+    [row] = report["repairs"]
+    assert (row["email"], row["field"], row["after"], row["outcome"]) == (
+        email, "jobtitle", "Chief Drift Officer", "would repair")
+
+    done = leadsync("reconcile", "--config", config, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Repaired 1 fields of 1 leads" in done.stdout and email in done.stdout
+    assert "Chief Drift Officer" in done.stdout
+    for secret in sandbox_secrets(sandbox.info).values():
+        assert secret not in done.stdout + done.stderr + dry.stdout + dry.stderr
