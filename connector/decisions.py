@@ -49,21 +49,32 @@ def why(conflict: str, pair: Pair, rule: FieldRule, target: Side,
     agreed = {side: pair.ledger.get((names[side], _field(rule, side))) for side in (target, source)}
     known = all((names[side], _field(rule, side)) in pair.ledger for side in (target, source))
     edited = {side: known and not equal(value[side], agreed[side]) for side in (target, source)}
-    blank = value[target] in (None, "")
+    change = "cleared" if value[source] in (None, "") else "changed"
     if conflict == f"always_{source}":
-        return f"{there}'s value always wins"
+        cleared = f" (cleared there since both agreed on {agreed[source]!r})" if (
+            edited[source] and change == "cleared") else ""
+        return f"{there}'s value always wins{cleared}"
     if conflict == f"prefer_{source}_unless_blank":
         return f"{there}'s value wins whenever it has one"
     if conflict in (f"prefer_{target}_unless_blank", "fill_blank_only"):
         return f"blank in {here}: filled from {there}"
     if known and edited[source] and not edited[target]:
-        return (f"changed in {there} since both agreed on {agreed[source]!r}; {here} still "
+        return (f"{change} in {there} since both agreed on {agreed[source]!r}; {here} still "
                 f"held the agreed value")
     if known and edited[source]:
-        return f"changed on both sides since both agreed; {there}'s change is the later"
-    if blank:
+        return f"{change} on both sides since both agreed; {_later(pair, target, names)}"
+    if value[target] in (None, ""):
         return f"no agreed value, blank in {here}: filled from {there}"
-    return f"no agreed value: {there} modified later"
+    return f"no agreed value; {_later(pair, target, names)}"
+
+
+def _later(pair: Pair, target: Side, names: Mapping[Side, str]) -> str:
+    """Why the side other than ``target`` won on time: it was modified later, or a tie."""
+    stamps = {side: record.modified_at if (record := pair.records[side]) else None
+              for side in (target, other(target))}
+    if stamps[target] is not None and stamps[target] == stamps[other(target)]:
+        return f"modified at the same instant: {names['crm']}, the CRM, wins ties"
+    return f"{names[other(target)]} was modified later"
 
 
 def _field(rule: FieldRule, side: Side) -> str:
