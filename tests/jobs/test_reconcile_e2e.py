@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from leadsync.connector.config import Config
+from leadsync.connector.errors import LockHeld
 from leadsync.connector.state import StateStore
 from leadsync.demo import sandbox_secrets
+from leadsync.jobs.locking import locked
 from leadsync.jobs.reconcile import Reconciled, run_reconcile
 from leadsync.jobs.sync import run_sync
 from leadsync.sandbox.server import Sandbox
@@ -110,6 +112,8 @@ def test_reconcile_repairs_what_changed_behind_the_syncs_back_and_reports_each_r
     writes = sandbox.write_requests
     again = run_reconcile(config)
     assert again.report.repairs == [] and sandbox.write_requests == writes
+    run_sync(config)  # the repairs read back by the incremental sync are known as its own
+    assert sandbox.write_requests == writes
 
 
 def test_with_no_agreed_value_reconcile_fills_a_blank_and_never_writes_one(
@@ -201,3 +205,19 @@ def test_the_command_reports_in_json_and_in_tables_and_a_dry_run_writes_nothing(
     assert "Chief Drift Officer" in done.stdout
     for secret in sandbox_secrets(sandbox.info).values():
         assert secret not in done.stdout + done.stderr + dry.stdout + dry.stderr
+
+
+def test_reconcile_waits_for_no_sync_it_holds_the_sync_lock_and_a_dry_run_needs_none(
+        synced: tuple[Sandbox, Config]) -> None:
+    sandbox, config = synced
+    (_, lead, contact) = linked(sandbox)[0]
+    behind_the_back(lead, Title="Chief Drift Officer")
+    writes = sandbox.write_requests
+    with locked(config, "sync"):  # a sync is running
+        with pytest.raises(LockHeld, match="sync"):
+            run_reconcile(config)
+        assert sandbox.write_requests == writes
+        assert [r.outcome for r in run_reconcile(config, dry_run=True).report.repairs] == [
+            "would repair"]
+    run_reconcile(config)
+    assert contact["properties"]["jobtitle"] == "Chief Drift Officer"
