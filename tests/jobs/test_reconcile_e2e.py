@@ -221,3 +221,25 @@ def test_reconcile_waits_for_no_sync_it_holds_the_sync_lock_and_a_dry_run_needs_
             "would repair"]
     run_reconcile(config)
     assert contact["properties"]["jobtitle"] == "Chief Drift Officer"
+
+
+def test_reconcile_keeps_its_state_and_runs_in_postgresql_when_configured(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path, postgres_url: str) -> None:
+    sandbox = make_sandbox(seed=30)
+    config = write_config(sandbox, tmp_path)
+    config = config.model_copy(update={"state": config.state.model_copy(
+        update={"url": postgres_url})})
+    run_sync(config)
+    run_sync(config)
+    (_, lead, contact) = linked(sandbox)[0]
+    behind_the_back(lead, Title="Chief Drift Officer")
+    done = run_reconcile(config)
+    assert [(r.field, r.after) for r in done.report.repairs] == [
+        ("jobtitle", "Chief Drift Officer")]
+    assert contact["properties"]["jobtitle"] == "Chief Drift Officer"
+    store = StateStore(postgres_url)
+    [run] = store.runs("default", limit=1)
+    store.close()
+    assert (run["job"], run["status"], run["summary"]["reconcile"]) == (
+        "reconcile", "ok", {"leads": 1, "repaired": 1})
+    assert run_reconcile(config).report.repairs == []
