@@ -10,7 +10,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from leadsync.options import ConfigOption, JsonOption, LogFormatOption, load_settings
+from leadsync.options import (
+    ConfigOption,
+    ConnectionOption,
+    JsonOption,
+    LogFormatOption,
+    load_connections,
+)
 
 SHOWN = 200  # rows of each table on a terminal; --json gives every entry kept
 
@@ -22,41 +28,61 @@ def reconcile(
                           "nothing.")] = False,
     as_json: JsonOption = False,
     log_format: LogFormatOption = "",
+    connection: ConnectionOption = None,
 ) -> None:
     """Compare every record of both systems and repair drift as the mapping's rules say: the
     values changed behind LeadSync's back that an incremental sync never sees. Reports each
-    repair (lead, field, system, before, after, rule) and what it cannot repair."""
+    repair (lead, field, system, before, after, rule) and what it cannot repair (of every
+    connection, in turn; --json: one object, or a list of them for several connections)."""
+    from leadsync.exits import SEVERITY, ExitCode
+
+    every = load_connections(config, connection)
+    outcomes = [_reconcile_one(settings, dry_run, as_json, log_format, len(every) > 1)
+                for settings in every]
+    if as_json:
+        reports = [report for _, report in outcomes if report is not None]
+        typer.echo(json.dumps(reports[0] if len(every) == 1 and reports else reports,
+                              default=str, indent=2))
+    worst = min((code for code, _ in outcomes), key=SEVERITY.index)
+    if worst != ExitCode.OK:
+        raise typer.Exit(worst)
+
+
+def _reconcile_one(settings: Any, dry_run: bool, as_json: bool, log_format: str,
+                   named: bool) -> tuple[int, dict[str, Any] | None]:
+    """One connection's reconcile, shown (or its report, for --json); its exit code."""
     from leadsync.connector.errors import ConfigError, LeadSyncError, LockHeld, ReserveReached
     from leadsync.connector.logs import configure_logging
     from leadsync.exits import ExitCode, exit_code_for
     from leadsync.jobs.reconcile import run_reconcile
     from leadsync.render import summary_table
 
-    settings = load_settings(config)
     configure_logging(log_format or settings.logging.format, settings.logging.level)
     console = Console()
+    name = settings.sync.connection
+    if named and not as_json:
+        typer.echo(f"connection {name}:")
     try:
         done = run_reconcile(settings, dry_run=dry_run)
     except ConfigError as exc:
-        typer.echo(f"configuration error:\n{exc}", err=True)
-        raise typer.Exit(exit_code_for(exc)) from exc
+        typer.echo(f"configuration error ({name}):\n{exc}", err=True)
+        return exit_code_for(exc), None
     except LeadSyncError as exc:  # exit 4 locked, 5 reserve reached, 1 failed
         what = ("not run" if isinstance(exc, LockHeld)
                 else "stopped" if isinstance(exc, ReserveReached) else "failed")
-        typer.echo(f"reconcile {what}: {exc}", err=True)
-        raise typer.Exit(exit_code_for(exc)) from exc
-    if as_json:
-        typer.echo(json.dumps(done.as_dict(), default=str, indent=2))
-    else:
-        report = done.report.as_dict()
+        typer.echo(f"reconcile of {name} {what}: {exc}", err=True)
+        return exit_code_for(exc), None
+    report = {"connection": name, **done.as_dict()}
+    if not as_json:
         console.print(repairs_table(report, done.sync.dry_run))
         if report["cannot_repair"]:
             console.print(unrepairable_table(report))
         console.print(summary_table(done.sync))
     if done.refused:
-        typer.echo("Some repairs were refused and parked; they are retried on the next run "
-                   "(see leadsync errors list).", err=True)
-        raise typer.Exit(ExitCode.REFUSED)
+        typer.echo(f"Some repairs in {name} were refused and parked; they are retried on the "
+                   "next run (see leadsync errors list).", err=True)
+        return ExitCode.REFUSED, report
+    return ExitCode.OK, report
 
 
 def repairs_table(report: dict[str, Any], dry_run: bool) -> Table:

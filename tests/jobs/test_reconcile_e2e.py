@@ -22,6 +22,7 @@ from leadsync.jobs.locking import locked
 from leadsync.jobs.reconcile import Reconciled, run_reconcile
 from leadsync.jobs.sync import run_sync
 from leadsync.sandbox.server import Sandbox
+from leadsync.sandbox_connections import connections_config, connections_secrets
 from tests.jobs.test_cli import leadsync, secrets_env
 from tests.jobs.test_sync_e2e import write_config
 
@@ -243,3 +244,29 @@ def test_reconcile_keeps_its_state_and_runs_in_postgresql_when_configured(
     assert (run["job"], run["status"], run["summary"]["reconcile"]) == (
         "reconcile", "ok", {"leads": 1, "repaired": 1})
     assert run_reconcile(config).report.repairs == []
+
+
+def test_reconcile_goes_through_every_connection_each_repairing_its_own_orgs(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    emea, amer = make_sandbox(seed=20), make_sandbox(seed=20)
+    infos = {"emea": emea.info, "amer": amer.info}
+    connections_config(infos, tmp_path, state_url="sqlite:///state.db")
+    env = {**connections_secrets(infos), "COLUMNS": "250"}
+    path = str(tmp_path / "leadsync.toml")
+    for _ in range(2):
+        assert leadsync("sync", "--config", path, env=env).returncode == 0
+    (email, lead, contact) = linked(amer)[0]
+    behind_the_back(lead, Title="Chief Drift Officer")
+
+    both = leadsync("reconcile", "--config", path, "--json", env=env)
+    assert both.returncode == 0, both.stderr
+    reports = {report["connection"]: report for report in json.loads(both.stdout)}
+    assert reports["emea"]["repairs"] == []
+    [row] = reports["amer"]["repairs"]
+    assert (row["email"], row["system"], row["after"]) == (
+        email, "hubspot_amer", "Chief Drift Officer")
+    assert contact["properties"]["jobtitle"] == "Chief Drift Officer"
+
+    one = leadsync("reconcile", "--config", path, "--connection", "emea", "--json", env=env)
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["connection"] == "emea"
