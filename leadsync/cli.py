@@ -24,6 +24,7 @@ from leadsync.install_cli import install
 from leadsync.options import ConfigOption, LogFormatOption, load_settings
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
+from leadsync.status_cli import runs, status
 
 app = typer.Typer(help="LeadSync: lead handoff between a marketing platform and a CRM.",
                   no_args_is_help=True, add_completion=False)
@@ -37,6 +38,8 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(errors_app, name="errors")
 app.command("audit")(audit)
 app.command("install")(install)
+app.command("runs")(runs)
+app.command("status")(status)
 
 
 def _print_version(requested: bool) -> None:
