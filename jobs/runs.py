@@ -54,11 +54,16 @@ class Run:
     _counts: Callable[[], Mapping[str, Any]] = field(default=lambda: {}, repr=False)
     _before: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
 
-    def watch(self, systems: Iterable[System]) -> None:
-        """Count these systems' calls from now on (once the job has built them)."""
+    def watch(self, systems: Iterable[System], from_start: bool = False) -> None:
+        """Count these systems' calls from now on, or all they made with ``from_start`` (the
+        job built them for this run: their setup calls are the run's too). A system already
+        watched keeps its count."""
         for system in systems:
+            if system.name in self._before:
+                continue
             self.systems.append(system)
-            self._before[system.name] = (system.calls_made, system.retries_made)
+            self._before[system.name] = ((0, 0) if from_start
+                                         else (system.calls_made, system.retries_made))
 
     def report(self, counts: Callable[[], Mapping[str, Any]]) -> None:
         """What the job did, asked for when the run ends, however it ends (a job that fails

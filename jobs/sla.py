@@ -185,7 +185,7 @@ def run_sweep(config: Config, now: datetime, dry_run: bool = False,
             recorded(config, "sla", record=not planning) as run:
         ctx = prepare_sla(config)
         try:
-            run.watch(ctx.engine.systems.values())
+            run.watch(ctx.engine.systems.values(), from_start=True)  # setup calls count too
             sweep = Sweep(ctx, now, dry_run=planning)
             run.report(lambda: sweep.result.as_dict() if sweep.result is not None else {})
             return sweep.run()

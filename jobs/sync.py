@@ -91,6 +91,7 @@ def run_sync(config: Config, dry_run: bool = False, progress: Progress | None = 
     with nullcontext() if dry_run else locked(config, "sync"), \
             recorded(config, "sync", record=not dry_run) as run:
         engine = prepare(config)
+        run.watch(engine.systems.values(), from_start=True)  # the checks' calls count too
         if now is not None:
             engine.clock = lambda: now
         try:

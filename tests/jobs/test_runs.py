@@ -113,3 +113,16 @@ def test_a_report_that_fails_does_not_hide_how_the_run_ended(store: StateStore) 
 
     [done] = store.runs("default")
     assert done["status"] == "ok" and "unavailable" in done["summary"]["counts"]
+
+
+def test_systems_built_for_the_run_count_every_call_and_are_counted_once(
+        store: StateStore) -> None:
+    crm = Metered("salesforce")
+    crm.calls = 2  # the checks made before the pass, on systems built for this run
+
+    with recording(store, "default", "sync") as run:
+        run.watch([crm], from_start=True)
+        crm.calls = 5
+        run.watch([crm])  # watched again by the pass: still counted from the start
+
+    assert store.runs("default")[0]["summary"]["calls"] == {"salesforce": 5}

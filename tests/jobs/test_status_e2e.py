@@ -131,6 +131,8 @@ def test_runs_lists_the_sync_and_sla_sweep_runs_newest_first_with_their_calls(
                             state="state.db")
     hubspot_client(sandbox).crm.contacts.basic_api.create(
         simple_public_object_input_for_create={"properties": HOT})
+    run_sync(config, dry_run=True)  # dry runs record nothing
+    run_sweep(config, datetime.now(UTC), dry_run=True)
     run_sync(config)
     swept = run_sweep(config, datetime.now(UTC))
     run_sync(config)
@@ -140,6 +142,8 @@ def test_runs_lists_the_sync_and_sla_sweep_runs_newest_first_with_their_calls(
     assert [(run["job"], run["outcome"]) for run in listed] == [
         ("sync", "ok"), ("sla", "ok"), ("sync", "ok")]
     assert [run["id"] for run in listed] == sorted((run["id"] for run in listed), reverse=True)
+    last = listed[0]  # its calls: the pass's, and those of the checks before it
+    assert last["calls"]["salesforce"] > last["counts"]["salesforce"]["calls"] > 0
     sla = listed[1]
     assert sla["counts"]["started"] == swept.started == 1
     assert sla["counts"]["written"] == swept.written > 0
