@@ -16,6 +16,9 @@ A pass is a pipeline of stages over pages, each in its own module with typed inp
    batch, so a crash resumes without re-sending or losing anything; both cursors advance only
    when every batch was confirmed. A refused record does not hold the cursor back: it is parked
    with the vendor's code and retried on the next run.
+
+The engine records no run itself: the job around it does (``jobs.runs``), with the engine's
+``SyncResult`` as the run's counts (``last``, kept even when a pass fails half-way).
 """
 
 from __future__ import annotations
@@ -92,20 +95,23 @@ class SyncEngine:
         self.notes: dict[Side, str] = {side: note_field(self.systems[side].kind)
                                        for side in SIDES}
         self._matcher: Matcher | None = None
+        self.last: SyncResult | None = None  # the latest pass's result, as far as it went
 
     def run(self, dry_run: bool = False, progress: Progress | None = None,
-            full: bool = False, watch: Watch | None = None, job: str = "sync") -> SyncResult:
+            full: bool = False, run_id: int | None = None, watch: Watch | None = None,
+            job: str = "sync") -> SyncResult:
         """One pass; ``full`` reads every record instead of the changes since the cursors
-        (a new lead definition is adopted that way: every lead is judged again). A ``watch``
-        sees each page and batch (``connector.watch``); ``job`` names the run recorded."""
+        (a new lead definition is adopted that way: every lead is judged again); ``run_id``
+        the run the job recorded it as (``jobs.runs``), kept with what it parks. A ``watch``
+        sees each page and batch (``connector.watch``); ``job`` names the pass in the log.
+        """
         until = self.clock()
         sources = self.sources(until, full)
-        run_id = None if dry_run else self.store.start_run(self.connection, job)
         calls_before = {side: self.systems[side].calls_made for side in SIDES}
         retries_before = {side: self.systems[side].retries_made for side in SIDES}
         summaries = {side: SideSummary() for side in SIDES}
-        result = SyncResult(run_id, dry_run, Plan(),
-                            {self.names[side]: summaries[side] for side in SIDES})
+        result = self.last = SyncResult(run_id, dry_run, Plan(),
+                                        {self.names[side]: summaries[side] for side in SIDES})
         if self.qualifier is not None:
             result.definition_version = self.qualifier.definition.version
         commit = Commit(self.store, self.connection, self.names, self.fields, run_id,
@@ -153,9 +159,6 @@ class SyncEngine:
                 summaries[side].calls = self.systems[side].calls_made - calls_before[side]
                 summaries[side].retries = (self.systems[side].retries_made
                                            - retries_before[side])
-            if run_id is not None:
-                self.store.finish_run(run_id, result.status,
-                                      {**result.as_dict(), **(watch.summary() if watch else {})})
         log.info(f"{job} finished", connection=self.connection, dry_run=dry_run,
                  **{name: vars(s) for name, s in result.sides.items()})
         return result

@@ -25,6 +25,7 @@ from leadsync.connector.repairs import Repairs
 from leadsync.connector.store import Store
 from leadsync.connector.sync import Progress, SyncResult
 from leadsync.jobs.locking import locked
+from leadsync.jobs.runs import recorded
 from leadsync.jobs.sync import adopt, prepare, retry_dead_letters_on_new_config
 
 JOB = "reconcile"
@@ -52,21 +53,36 @@ def run_reconcile(config: Config, dry_run: bool = False, now: datetime | None = 
     """One full pass that repairs drift and reports it; ``now`` stands in for the clock."""
     dry_run = dry_run or config.sync.dry_run
     with nullcontext() if dry_run else locked(config, "sync"):
-        engine = prepare(config)
-        if now is not None:
-            engine.clock = lambda: now
-        try:
-            if not dry_run:
-                close_killed_runs(engine.store, engine.connection)
-                retry_dead_letters_on_new_config(engine, config)
-                adopt(engine)
+        if not dry_run:
+            _close_killed(config)
+        with recorded(config, JOB, record=not dry_run) as run:
+            engine = prepare(config)
+            run.watch(engine.systems.values(), from_start=True)
+            if now is not None:
+                engine.clock = lambda: now
             report = Repairs(engine.mapping, engine.names, engine.notes, dry_run)
-            result = engine.run(dry_run=dry_run, progress=progress, full=True, watch=report,
-                                job=JOB)
-            report.shared(engine.duplicates)
-            return Reconciled(result, report)
-        finally:
-            engine.store.close()
+            run.report(lambda: {**(engine.last.as_dict() if engine.last else {}),
+                                **report.summary()})
+            try:
+                if not dry_run:
+                    retry_dead_letters_on_new_config(engine, config)
+                    adopt(engine)
+                result = engine.run(dry_run=dry_run, progress=progress, full=True,
+                                    run_id=run.id, watch=report, job=JOB)
+                report.shared(engine.duplicates)
+                return Reconciled(result, report)
+            finally:
+                engine.store.close()
+
+
+def _close_killed(config: Config) -> None:
+    from leadsync.connector.state import StateStore
+
+    store = StateStore(config.state.url)
+    try:
+        close_killed_runs(store, config.sync.connection)
+    finally:
+        store.close()
 
 
 def close_killed_runs(store: Store, connection: str) -> None:

@@ -25,6 +25,7 @@ from leadsync.options import ConfigOption, ConnectionOption, LogFormatOption, lo
 from leadsync.reconcile_cli import reconcile
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
+from leadsync.status_cli import runs, status
 
 app = typer.Typer(help="LeadSync: lead handoff between a marketing platform and a CRM.",
                   no_args_is_help=True, add_completion=False)
@@ -39,6 +40,8 @@ app.add_typer(errors_app, name="errors")
 app.command("audit")(audit)
 app.command("install")(install)
 app.command("reconcile")(reconcile)
+app.command("runs")(runs)
+app.command("status")(status)
 
 
 def _print_version(requested: bool) -> None:

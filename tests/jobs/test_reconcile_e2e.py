@@ -108,7 +108,7 @@ def test_reconcile_repairs_what_changed_behind_the_syncs_back_and_reports_each_r
     [run] = store.runs("default", limit=1)
     store.close()
     assert (run["job"], run["status"], run["id"]) == ("reconcile", "ok", done.sync.run_id)
-    assert run["summary"]["reconcile"] == {"leads": 3, "repaired": 3}
+    assert run["summary"]["counts"]["reconcile"] == {"leads": 3, "repaired": 3}
 
     writes = sandbox.write_requests
     again = run_reconcile(config)
@@ -241,7 +241,7 @@ def test_reconcile_keeps_its_state_and_runs_in_postgresql_when_configured(
     store = StateStore(postgres_url)
     [run] = store.runs("default", limit=1)
     store.close()
-    assert (run["job"], run["status"], run["summary"]["reconcile"]) == (
+    assert (run["job"], run["status"], run["summary"]["counts"]["reconcile"]) == (
         "reconcile", "ok", {"leads": 1, "repaired": 1})
     assert run_reconcile(config).report.repairs == []
 
