@@ -25,8 +25,12 @@ from leadsync.options import ConfigOption, LogFormatOption, load_settings
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
 
+# Plain help (no rich markup): square brackets in help text stay words ("[calendars]"), and a
+# flag shows as a flag ("--dry-run"), not as an option taking a value ("--dry-run <bool>", which
+# typer's rich help prints since 0.27 for every option, flags included, and which is refused).
+# The sub-apps inherit it.
 app = typer.Typer(help="LeadSync: lead handoff between a marketing platform and a CRM.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 sandbox_app = typer.Typer(help="Local HTTPS emulators of Salesforce and HubSpot.",
                           no_args_is_help=True)
 config_app = typer.Typer(help="Check a LeadSync configuration file.", no_args_is_help=True)
