@@ -21,7 +21,7 @@ from leadsync import __version__
 from leadsync.definition_cli import app as definition_app
 from leadsync.errors_cli import app as errors_app
 from leadsync.install_cli import install
-from leadsync.options import ConfigOption, LogFormatOption, load_settings
+from leadsync.options import ConfigOption, JsonOption, LogFormatOption, fail, load_settings
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
 
@@ -66,26 +66,31 @@ def config_check(
     live: Annotated[bool, typer.Option(
         "--live", help="Also check against the systems (read calls only): fields, status "
                        "values, users.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Report every problem in a config file (and the mapping, definition, calendars and SLA
     policies it names) with its key path; exit non-zero if any. Calls no system unless
     --live. Warns of secrets written in the file."""
     from leadsync.adapters.registry import load_builtin_kinds
     from leadsync.connector.config_file import check_config, load_config, secret_warnings
-
     load_builtin_kinds()
     problems = check_config(file)
     if not problems:
         problems = _check_named_files(load_config(file))
-    for warning in secret_warnings(file) if not problems else []:
-        typer.echo(f"warning: {warning}", err=True)
+    warnings = secret_warnings(file) if not problems else []
     if not problems and live:
         problems = _check_live(load_config(file))
-    for problem in problems:
-        typer.echo(problem, err=True)
+    if as_json:
+        typer.echo(json.dumps({"ok": not problems, "file": str(file or "leadsync.toml"),
+                               "live": live, "problems": problems, "warnings": warnings},
+                              indent=2))
+    else:
+        for line in [*(f"warning: {warning}" for warning in warnings), *problems]:
+            typer.echo(line, err=True)
     if problems:
         raise typer.Exit(1)
-    typer.echo("configuration is valid")
+    if not as_json:
+        typer.echo("configuration is valid")
 
 
 def _check_named_files(config: Any) -> list[str]:
@@ -127,6 +132,9 @@ def sync(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Read both sides and print the plan; write nothing.")] = False,
     log_format: LogFormatOption = "",
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the result (or the error) as one JSON document on stdout; no "
+                       "progress bars.")] = False,
 ) -> None:
     """Run one bidirectional, incremental sync pass."""
     from rich.console import Console
@@ -135,29 +143,33 @@ def sync(
     from leadsync.connector.logs import configure_logging
     from leadsync.exits import ExitCode, exit_code_for
     from leadsync.jobs.sync import run_sync
-    from leadsync.render import plan_table, summary_table
+    from leadsync.progress import Bars
+    from leadsync.render import plan_table, summary_table, sync_document
 
-    settings = load_settings(config)
+    settings = load_settings(config, as_json)
     configure_logging(log_format or settings.logging.format, settings.logging.level)
-    console = Console()
     try:
-        with _progress(console) as progress:
+        with Bars(quiet=True if as_json else None) as progress:
             result = run_sync(settings, dry_run=dry_run, progress=progress)
     except ConfigError as exc:
-        typer.echo(f"configuration error:\n{exc}", err=True)
-        raise typer.Exit(exit_code_for(exc)) from exc
+        raise fail(f"configuration error:\n{exc}", exit_code_for(exc), as_json) from exc
     except LeadSyncError as exc:  # exit 4 locked, 5 reserve reached, 1 failed
         what = ("not run" if isinstance(exc, LockHeld)
                 else "stopped" if isinstance(exc, ReserveReached) else "failed")
-        typer.echo(f"sync {what}: {exc}", err=True)
-        raise typer.Exit(exit_code_for(exc)) from exc
+        raise fail(f"sync {what}: {exc}", exit_code_for(exc), as_json) from exc
+    refused = any(side.failed for side in result.sides.values())
+    code = ExitCode.REFUSED if refused else ExitCode.OK
+    if as_json:
+        typer.echo(json.dumps(sync_document(result, code), default=str, indent=2))
+        raise typer.Exit(code)
+    console = Console()
     if result.dry_run:
         console.print(plan_table(result))
     console.print(summary_table(result))
-    if any(side.failed for side in result.sides.values()):
+    if refused:
         console.print("Some records were refused and parked; they are retried on the next run "
                       "(see leadsync errors list).")
-        raise typer.Exit(ExitCode.REFUSED)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -236,28 +248,6 @@ def demo(
 
     raise typer.Exit(run_demo(seed=seed))
 
-
-
-class _progress:
-    """A rich progress bar fed by the engine's (what, done, total) callback."""
-
-    def __init__(self, console: Any) -> None:
-        from rich.progress import Progress
-
-        self._bar = Progress(console=console, transient=True)
-        self._tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> Any:
-        self._bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
-
-    def __call__(self, what: str, done: int, total: int) -> None:
-        if what not in self._tasks:
-            self._tasks[what] = self._bar.add_task(f"writing to {what}", total=total)
-        self._bar.update(self._tasks[what], completed=done, total=total)
 
 
 def main() -> None:  # pragma: no cover - console entry point

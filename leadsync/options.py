@@ -7,6 +7,7 @@ adds the command groups (``definition_cli``, ``sla_cli``), and they reach the co
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -26,14 +27,32 @@ LogFormatOption = Annotated[str, typer.Option(
     "--log-format", help="console (readable) or json (one JSON object a line, on stderr).")]
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print to stderr; the Exit to raise (2: usage or configuration, 1: the work failed)."""
-    typer.echo(message, err=True)
+def fail(message: str, code: int = 2, as_json: bool = False) -> typer.Exit:
+    """Print to stderr, or with ``as_json`` as one JSON document on stdout (``error_document``);
+    the Exit to raise (2: usage or configuration, 1: the work failed)."""
+    if as_json:
+        typer.echo(json.dumps(error_document(message, code), indent=2))
+    else:
+        typer.echo(message, err=True)
     return typer.Exit(code)
 
 
-def load_settings(config: Path | None) -> Config:
-    """The config file, with the built-in adapter kinds known; exit 2 naming what is wrong."""
+def error_document(message: str, code: int) -> dict[str, object]:
+    """A failed command's result for ``--json``: the exit code, its meaning
+    (``leadsync.exits``: config, failed, locked, reserve...) and the message."""
+    from leadsync.exits import ExitCode
+
+    try:
+        kind = ExitCode(code).name.lower()
+    except ValueError:
+        kind = "failed"
+    return {"ok": False, "exit_code": code, "error": kind,
+            "message": message.removeprefix("configuration error:\n")}
+
+
+def load_settings(config: Path | None, as_json: bool = False) -> Config:
+    """The config file, with the built-in adapter kinds known; exit 2 naming what is wrong
+    (as a JSON document with ``as_json``)."""
     from leadsync.adapters.registry import load_builtin_kinds
     from leadsync.connector.config_file import load_config
     from leadsync.connector.errors import ConfigError
@@ -42,7 +61,7 @@ def load_settings(config: Path | None) -> Config:
     try:
         return load_config(config)
     except ConfigError as exc:
-        raise fail(f"configuration error:\n{exc}") from exc
+        raise fail(f"configuration error:\n{exc}", as_json=as_json) from exc
 
 
 def parse_instant(value: str, option: str) -> datetime:
