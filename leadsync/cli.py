@@ -20,6 +20,7 @@ import typer
 from leadsync import __version__
 from leadsync.definition_cli import app as definition_app
 from leadsync.errors_cli import app as errors_app
+from leadsync.init_cli import init
 from leadsync.install_cli import install
 from leadsync.options import ConfigOption, JsonOption, LogFormatOption, fail, load_settings
 from leadsync.sla_cli import app as sla_app
@@ -41,6 +42,7 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(errors_app, name="errors")
 app.command("audit")(audit)
 app.command("install")(install)
+app.command("init")(init)
 
 
 def _print_version(requested: bool) -> None:
@@ -73,15 +75,18 @@ def config_check(
     --live. Warns of secrets written in the file."""
     from leadsync.adapters.registry import load_builtin_kinds
     from leadsync.connector.config_file import check_config, load_config, secret_warnings
+    from leadsync.starter import config_path, missing_config_hint
+
     load_builtin_kinds()
-    problems = check_config(file)
+    hint = missing_config_hint(file)
+    problems = [hint] if hint else check_config(file)
     if not problems:
         problems = _check_named_files(load_config(file))
     warnings = secret_warnings(file) if not problems else []
     if not problems and live:
         problems = _check_live(load_config(file))
     if as_json:
-        typer.echo(json.dumps({"ok": not problems, "file": str(file or "leadsync.toml"),
+        typer.echo(json.dumps({"ok": not problems, "file": str(config_path(file)),
                                "live": live, "problems": problems, "warnings": warnings},
                               indent=2))
     else:

@@ -56,12 +56,14 @@ def load_settings(config: Path | None, as_json: bool = False) -> Config:
     from leadsync.adapters.registry import load_builtin_kinds
     from leadsync.connector.config_file import load_config
     from leadsync.connector.errors import ConfigError
+    from leadsync.starter import missing_config_hint
 
     load_builtin_kinds()
     try:
         return load_config(config)
     except ConfigError as exc:
-        raise fail(f"configuration error:\n{exc}", as_json=as_json) from exc
+        hint = missing_config_hint(config)
+        raise fail(f"configuration error:\n{hint or exc}", as_json=as_json) from exc
 
 
 def parse_instant(value: str, option: str) -> datetime:
