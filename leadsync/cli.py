@@ -22,7 +22,14 @@ from leadsync.definition_cli import app as definition_app
 from leadsync.errors_cli import app as errors_app
 from leadsync.init_cli import init
 from leadsync.install_cli import install
-from leadsync.options import ConfigOption, JsonOption, LogFormatOption, fail, load_settings
+from leadsync.options import (
+    ConfigOption,
+    JsonOption,
+    LogFormatOption,
+    config_failure,
+    fail,
+    load_settings,
+)
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
 
@@ -157,7 +164,7 @@ def sync(
         with Bars(quiet=True if as_json else None) as progress:
             result = run_sync(settings, dry_run=dry_run, progress=progress)
     except ConfigError as exc:
-        raise fail(f"configuration error:\n{exc}", exit_code_for(exc), as_json) from exc
+        raise fail(config_failure(exc), exit_code_for(exc), as_json) from exc
     except LeadSyncError as exc:  # exit 4 locked, 5 reserve reached, 1 failed
         what = ("not run" if isinstance(exc, LockHeld)
                 else "stopped" if isinstance(exc, ReserveReached) else "failed")

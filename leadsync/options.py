@@ -37,6 +37,13 @@ def fail(message: str, code: int = 2, as_json: bool = False) -> typer.Exit:
     return typer.Exit(code)
 
 
+def config_failure(error: Exception) -> str:
+    """How a configuration error is shown: on one line when it is one problem, else one
+    problem a line under a heading."""
+    text = str(error)
+    return f"configuration error:\n{text}" if "\n" in text else f"configuration error: {text}"
+
+
 def error_document(message: str, code: int) -> dict[str, object]:
     """A failed command's result for ``--json``: the exit code, its meaning
     (``leadsync.exits``: config, failed, locked, reserve...) and the message."""
@@ -47,7 +54,7 @@ def error_document(message: str, code: int) -> dict[str, object]:
     except ValueError:
         kind = "failed"
     return {"ok": False, "exit_code": code, "error": kind,
-            "message": message.removeprefix("configuration error:\n")}
+            "message": message.removeprefix("configuration error:").lstrip()}
 
 
 def load_settings(config: Path | None, as_json: bool = False) -> Config:
@@ -63,7 +70,8 @@ def load_settings(config: Path | None, as_json: bool = False) -> Config:
         return load_config(config)
     except ConfigError as exc:
         hint = missing_config_hint(config)
-        raise fail(f"configuration error:\n{hint or exc}", as_json=as_json) from exc
+        raise fail(f"configuration error: {hint}" if hint else config_failure(exc),
+                   as_json=as_json) from exc
 
 
 def parse_instant(value: str, option: str) -> datetime:
