@@ -24,11 +24,12 @@ from leadsync.init_cli import init
 from leadsync.install_cli import install
 from leadsync.options import (
     ConfigOption,
+    ConnectionOption,
     JsonOption,
     LogFormatOption,
     config_failure,
-    fail,
-    load_settings,
+    error_document,
+    load_connections,
 )
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
@@ -87,11 +88,13 @@ def config_check(
     load_builtin_kinds()
     hint = missing_config_hint(file)
     problems = [hint] if hint else check_config(file)
-    if not problems:
-        problems = _check_named_files(load_config(file))
+    every = [] if problems else _each_connection(load_config(file))
+    for one in every:
+        problems += _check_named_files(one)
+    problems = list(dict.fromkeys(problems))  # a mapping several connections share: once
     warnings = secret_warnings(file) if not problems else []
-    if not problems and live:
-        problems = _check_live(load_config(file))
+    for one in every if not problems and live else []:
+        problems += _check_live(one)
     if as_json:
         typer.echo(json.dumps({"ok": not problems, "file": str(config_path(file)),
                                "live": live, "problems": problems, "warnings": warnings},
@@ -103,6 +106,10 @@ def config_check(
         raise typer.Exit(1)
     if not as_json:
         typer.echo("configuration is valid")
+
+
+def _each_connection(config: Any) -> list[Any]:
+    return [config.for_connection(name) for name in config.connection_names()]
 
 
 def _check_named_files(config: Any) -> list[str]:
@@ -144,11 +151,35 @@ def sync(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Read both sides and print the plan; write nothing.")] = False,
     log_format: LogFormatOption = "",
+    connection: ConnectionOption = None,
     as_json: Annotated[bool, typer.Option(
-        "--json", help="Print the result (or the error) as one JSON document on stdout; no "
-                       "progress bars.")] = False,
+        "--json", help="Print the result of each connection (or the error) as one JSON "
+                       "document on stdout; no progress bars.")] = False,
 ) -> None:
-    """Run one bidirectional, incremental sync pass."""
+    """Run one bidirectional, incremental sync pass (of every connection, in turn)."""
+    from leadsync.exits import SEVERITY, ExitCode
+
+    every = load_connections(config, connection, as_json)
+    outcomes: dict[str, tuple[int, dict[str, Any]]] = {}
+    for settings in every:
+        if len(every) > 1 and not as_json:
+            typer.echo(f"connection {settings.sync.connection}:")
+        outcomes[settings.sync.connection] = _sync_one(settings, dry_run, log_format, as_json)
+    # a failure outranks a refused record, and so on
+    worst = min((code for code, _ in outcomes.values()), key=SEVERITY.index)
+    if as_json:
+        typer.echo(json.dumps({"ok": worst == ExitCode.OK, "exit_code": int(worst),
+                               "connections": {name: document for name, (_, document)
+                                               in outcomes.items()}},
+                              default=str, indent=2))
+    if worst != ExitCode.OK:
+        raise typer.Exit(worst)
+
+
+def _sync_one(settings: Any, dry_run: bool, log_format: str, as_json: bool = False
+              ) -> tuple[int, dict[str, Any]]:
+    """One connection's pass, shown (on a terminal, with progress bars) unless ``as_json``;
+    its exit code and its result as a JSON document."""
     from rich.console import Console
 
     from leadsync.connector.errors import ConfigError, LeadSyncError, LockHeld, ReserveReached
@@ -158,30 +189,29 @@ def sync(
     from leadsync.progress import Bars
     from leadsync.render import plan_table, summary_table, sync_document
 
-    settings = load_settings(config, as_json)
     configure_logging(log_format or settings.logging.format, settings.logging.level)
+    name = settings.sync.connection
     try:
         with Bars(quiet=True if as_json else None) as progress:
             result = run_sync(settings, dry_run=dry_run, progress=progress)
-    except ConfigError as exc:
-        raise fail(config_failure(exc), exit_code_for(exc), as_json) from exc
-    except LeadSyncError as exc:  # exit 4 locked, 5 reserve reached, 1 failed
+    except LeadSyncError as exc:  # exit 2 config, 4 locked, 5 reserve reached, 1 failed
         what = ("not run" if isinstance(exc, LockHeld)
                 else "stopped" if isinstance(exc, ReserveReached) else "failed")
-        raise fail(f"sync {what}: {exc}", exit_code_for(exc), as_json) from exc
-    refused = any(side.failed for side in result.sides.values())
-    code = ExitCode.REFUSED if refused else ExitCode.OK
-    if as_json:
-        typer.echo(json.dumps(sync_document(result, code), default=str, indent=2))
-        raise typer.Exit(code)
-    console = Console()
-    if result.dry_run:
-        console.print(plan_table(result))
-    console.print(summary_table(result))
-    if refused:
-        console.print("Some records were refused and parked; they are retried on the next run "
-                      "(see leadsync errors list).")
-    raise typer.Exit(code)
+        message = (config_failure(exc, name) if isinstance(exc, ConfigError)
+                   else f"sync of {name} {what}: {exc}")
+        if not as_json:
+            typer.echo(message, err=True)
+        return exit_code_for(exc), error_document(message, exit_code_for(exc))
+    code = ExitCode.REFUSED if any(side.failed for side in result.sides.values()) else ExitCode.OK
+    if not as_json:
+        console = Console()
+        if result.dry_run:
+            console.print(plan_table(result))
+        console.print(summary_table(result))
+        if code == ExitCode.REFUSED:
+            console.print("Some records were refused and parked; they are retried on the next "
+                          "run (see leadsync errors list).")
+    return code, sync_document(result, code)
 
 
 @app.command()

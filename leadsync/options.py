@@ -8,6 +8,7 @@ adds the command groups (``definition_cli``, ``sla_cli``), and they reach the co
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -23,6 +24,9 @@ ConfigOption = Annotated[Path | None, typer.Option(
 NowOption = Annotated[str | None, typer.Option(
     "--now", help="Act as of this instant (ISO-8601 with an offset): what-if runs and tests.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+ConnectionOption = Annotated[str | None, typer.Option(
+    "--connection", help="The connection to work on (a [connections.<name>] table of the "
+                         "config). Default: the only one; jobs run every connection in turn.")]
 LogFormatOption = Annotated[str, typer.Option(
     "--log-format", help="console (readable) or json (one JSON object a line, on stderr).")]
 
@@ -37,11 +41,12 @@ def fail(message: str, code: int = 2, as_json: bool = False) -> typer.Exit:
     return typer.Exit(code)
 
 
-def config_failure(error: Exception) -> str:
-    """How a configuration error is shown: on one line when it is one problem, else one
-    problem a line under a heading."""
-    text = str(error)
-    return f"configuration error:\n{text}" if "\n" in text else f"configuration error: {text}"
+def config_failure(error: Exception, connection: str = "") -> str:
+    """How a configuration error is shown (of ``connection``, when named): on one line when it
+    is one problem, else one problem a line under a heading."""
+    text, heading = str(error), f"configuration error ({connection})" if connection else \
+        "configuration error"
+    return f"{heading}:\n{text}" if "\n" in text else f"{heading}: {text}"
 
 
 def error_document(message: str, code: int) -> dict[str, object]:
@@ -54,12 +59,33 @@ def error_document(message: str, code: int) -> dict[str, object]:
     except ValueError:
         kind = "failed"
     return {"ok": False, "exit_code": code, "error": kind,
-            "message": message.removeprefix("configuration error:").lstrip()}
+            "message": re.sub(r"^configuration error( \([^)]*\))?:\s*", "", message)}
 
 
-def load_settings(config: Path | None, as_json: bool = False) -> Config:
-    """The config file, with the built-in adapter kinds known; exit 2 naming what is wrong
-    (as a JSON document with ``as_json``)."""
+def load_settings(config: Path | None, connection: str | None = None,
+                  as_json: bool = False) -> Config:
+    """The config of one connection (``connection``, else the config's only one), with the
+    built-in adapter kinds known; exit 2 naming what is wrong (as a JSON document with
+    ``as_json``)."""
+    settings = load_whole(config, as_json)
+    names = settings.connection_names()
+    if connection is None and len(names) > 1:
+        raise fail(f"this config has {len(names)} connections ({', '.join(names)}); "
+                   "name one with --connection", as_json=as_json)
+    return _one(settings, connection or names[0], as_json)
+
+
+def load_connections(config: Path | None, connection: str | None = None,
+                     as_json: bool = False) -> list[Config]:
+    """The configs of the connections a job runs on: ``connection``, else every one."""
+    settings = load_whole(config, as_json)
+    return [_one(settings, name, as_json) for name in
+            ([connection] if connection else settings.connection_names())]
+
+
+def load_whole(config: Path | None, as_json: bool = False) -> Config:
+    """The whole config file, every connection in it; exit 2 naming what is wrong (and, when
+    there is no file, how to get one)."""
     from leadsync.adapters.registry import load_builtin_kinds
     from leadsync.connector.config_file import load_config
     from leadsync.connector.errors import ConfigError
@@ -72,6 +98,15 @@ def load_settings(config: Path | None, as_json: bool = False) -> Config:
         hint = missing_config_hint(config)
         raise fail(f"configuration error: {hint}" if hint else config_failure(exc),
                    as_json=as_json) from exc
+
+
+def _one(settings: Config, name: str, as_json: bool = False) -> Config:
+    from leadsync.connector.errors import ConfigError
+
+    try:
+        return settings.for_connection(name)
+    except ConfigError as exc:
+        raise fail(f"--connection: {exc.message}", as_json=as_json) from exc
 
 
 def parse_instant(value: str, option: str) -> datetime:

@@ -111,7 +111,7 @@ def test_sync_with_an_untrusted_certificate_exits_2_naming_the_key_without_a_tra
 
     assert result.returncode == 2, result.stderr
     [line] = result.stderr.strip().splitlines()  # what is wrong and what to do, in one line
-    assert line.startswith("configuration error: systems.hubspot.ca_bundle: ")
+    assert line.startswith("configuration error (default): systems.hubspot.ca_bundle: ")
     assert "127.0.0.1:" in line and "unknown issuer" in line
 
 

@@ -1,5 +1,5 @@
 """``--json`` on ``sync`` and ``config check``: one JSON document on stdout, errors included,
-with the exit codes of ``leadsync.exits``."""
+with the exit codes of ``leadsync.exits``; ``sync`` gives each connection's result by name."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from leadsync.connector.lock import RunLock
 from leadsync.connector.state import StateStore
 from leadsync.sandbox.server import Sandbox
+from leadsync.sandbox_connections import connections_config, connections_secrets
 from tests.jobs.test_cli import leadsync, records, secrets_env
 from tests.jobs.test_sync_e2e import write_config
 
@@ -23,7 +24,10 @@ def test_sync_json_is_one_document_with_each_systems_counts(
                     env=secrets_env(sandbox))
 
     assert done.returncode == 0, done.stderr
-    document = json.loads(done.stdout)
+    whole = json.loads(done.stdout)
+    assert whole["ok"] is True and whole["exit_code"] == 0 and list(whole["connections"]) == [
+        "default"]
+    document = whole["connections"]["default"]
     assert document["ok"] is True and document["exit_code"] == 0
     assert document["dry_run"] is False and isinstance(document["run_id"], int)
     assert set(document["systems"]) == {"hubspot", "salesforce"}
@@ -42,7 +46,7 @@ def test_a_dry_run_in_json_carries_the_whole_plan_and_writes_nothing(
                     env=secrets_env(sandbox))
 
     assert done.returncode == 0, done.stderr
-    plan = json.loads(done.stdout)["plan"]
+    plan = json.loads(done.stdout)["connections"]["default"]["plan"]
     creates = [w for w in plan["writes"] if w["action"] == "create"]
     assert creates and all(w["system"] in {"hubspot", "salesforce"} for w in creates)
     assert all(w["id"] is None and w["fields"] for w in creates)
@@ -71,7 +75,9 @@ def test_a_held_lock_in_json_is_a_document_and_exit_4(make_sandbox: Callable[...
                         env=secrets_env(sandbox))
     store.close()
     assert done.returncode == 4, done.stderr
-    document = json.loads(done.stdout)
+    whole = json.loads(done.stdout)
+    assert (whole["ok"], whole["exit_code"]) == (False, 4)
+    document = whole["connections"]["default"]
     assert document["error"] == "locked" and "already running" in document["message"]
 
 
@@ -98,3 +104,24 @@ def test_config_check_json_of_a_valid_file(make_sandbox: Callable[..., Sandbox],
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"ok": True, "file": str(tmp_path / "leadsync.toml"),
                                        "live": False, "problems": [], "warnings": []}
+
+
+def test_sync_json_of_two_connections_gives_each_by_name_and_the_worst_exit_code(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    emea, amer = make_sandbox(seed=5), make_sandbox(seed=5)
+    infos = {"emea": emea.info, "amer": amer.info}
+    connections_config(infos, tmp_path, state_url="sqlite:///state.db")
+    env = {**connections_secrets(infos), "COLUMNS": "150"}
+    amer.stop()  # one business unit's orgs are down
+
+    done = leadsync("sync", "--config", str(tmp_path / "leadsync.toml"), "--json", env=env)
+
+    assert done.returncode == 1, done.stderr
+    whole = json.loads(done.stdout)
+    assert (whole["ok"], whole["exit_code"]) == (False, 1)
+    assert whole["connections"]["emea"]["ok"] is True
+    assert sum(side["read"] for side in whole["connections"]["emea"]["systems"].values()) > 0
+    failed = whole["connections"]["amer"]
+    assert (failed["exit_code"], failed["error"]) == (1, "failed")
+    assert "sync of amer failed" in failed["message"]
+    assert "connection refused" in failed["message"]
