@@ -31,8 +31,8 @@ import structlog
 from leadsync.connector.changes import ChangeSource, parked_ids
 from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.deadletter import DeadLetterPolicy
-from leadsync.connector.deliver import CarryBack, Deliver, Progress
-from leadsync.connector.errors import ReserveReached
+from leadsync.connector.deliver import CarryBack, Deliver, Progress, Stop
+from leadsync.connector.errors import ReserveReached, Stopped
 from leadsync.connector.identity import OnDelete, add_notes, note_field
 from leadsync.connector.judge import Judge
 from leadsync.connector.mapping import FieldMapping
@@ -44,7 +44,7 @@ from leadsync.connector.qualify import Qualifier
 from leadsync.connector.store import Store
 from leadsync.connector.transforms import TransformContext
 
-__all__ = ["Progress", "SideSummary", "SyncEngine", "SyncResult"]
+__all__ = ["Progress", "SideSummary", "Stop", "SyncEngine", "SyncResult"]
 
 log = structlog.get_logger("leadsync.sync")
 KEPT_WRITES = 1_000  # a real run's result keeps this many of its writes; a dry run, all
@@ -93,9 +93,11 @@ class SyncEngine:
         self._matcher: Matcher | None = None
 
     def run(self, dry_run: bool = False, progress: Progress | None = None,
-            full: bool = False) -> SyncResult:
+            full: bool = False, stop: Stop | None = None) -> SyncResult:
         """One pass; ``full`` reads every record instead of the changes since the cursors
-        (a new lead definition is adopted that way: every lead is judged again)."""
+        (a new lead definition is adopted that way: every lead is judged again). Once ``stop``
+        answers True the pass ends between two write batches, status "stopped": what was
+        confirmed is committed, the cursors stay, the next pass resumes."""
         until = self.clock()
         sources = self.sources(until, full)
         run_id = None if dry_run else self.store.start_run(self.connection, "sync")
@@ -108,11 +110,13 @@ class SyncEngine:
             result.definition_version = self.qualifier.definition.version
         commit = Commit(self.store, self.connection, self.names, self.fields, run_id,
                         self.printed, self.print_seed)
-        deliver = Deliver(self.systems, self.names, self.batch_size, commit, progress)
+        deliver = Deliver(self.systems, self.names, self.batch_size, commit, progress,
+                          stop=stop)
         judge = Judge(self.qualifier, until)
         contexts: dict[Side, TransformContext] = {}
         try:
             for pairs in self._match(sources, echoes=not full):
+                deliver.check_stop()
                 contexts = contexts or self.contexts()
                 judged = judge.judge(pairs, contexts["crm"])
                 planned = plan(pairs, self.mapping, contexts, self.names, judged.stamps,
@@ -133,6 +137,8 @@ class SyncEngine:
                 result.warnings = self._matcher.duplicates.warnings()
                 for warning in result.warnings:
                     log.warning("records share an email", detail=warning)
+        except Stopped:
+            result.status = "stopped"  # confirmed batches committed, cursors held
         except ReserveReached:
             result.status = "reserve_reached"  # confirmed batches committed, cursors held
             raise

@@ -17,7 +17,7 @@ from leadsync.connector.models import FieldInfo
 from leadsync.connector.ports import System
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.state import StateStore
-from leadsync.connector.sync import Progress, SyncEngine, SyncResult
+from leadsync.connector.sync import Progress, Stop, SyncEngine, SyncResult
 from leadsync.jobs.install import check_installed
 from leadsync.jobs.locking import locked
 
@@ -82,9 +82,10 @@ def adopt(engine: SyncEngine) -> bool:
 
 
 def run_sync(config: Config, dry_run: bool = False, progress: Progress | None = None,
-             now: datetime | None = None) -> SyncResult:
+             now: datetime | None = None, stop: Stop | None = None) -> SyncResult:
     """One pass; ``now`` (tests, what-ifs) stands in for the clock that stamps verdicts.
-    A pass that writes holds the sync lock of its connection (``LockHeld`` when taken)."""
+    A pass that writes holds the sync lock of its connection (``LockHeld`` when taken).
+    Once ``stop`` answers True the pass ends between two write batches (status "stopped")."""
     dry_run = dry_run or config.sync.dry_run
     with nullcontext() if dry_run else locked(config, "sync"):
         engine = prepare(config)
@@ -94,7 +95,7 @@ def run_sync(config: Config, dry_run: bool = False, progress: Progress | None = 
             if not dry_run:
                 retry_dead_letters_on_new_config(engine, config)
             full = False if dry_run else adopt(engine)
-            return engine.run(dry_run=dry_run, progress=progress, full=full)
+            return engine.run(dry_run=dry_run, progress=progress, full=full, stop=stop)
         finally:
             engine.store.close()
 
