@@ -22,6 +22,7 @@ from leadsync.definition_cli import app as definition_app
 from leadsync.errors_cli import app as errors_app
 from leadsync.install_cli import install
 from leadsync.options import ConfigOption, ConnectionOption, LogFormatOption, load_connections
+from leadsync.run_cli import run
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
 
@@ -37,6 +38,7 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(errors_app, name="errors")
 app.command("audit")(audit)
 app.command("install")(install)
+app.command("run")(run)
 
 
 def _print_version(requested: bool) -> None:
