@@ -105,7 +105,8 @@ def retry_dead_letters_on_new_config(engine: SyncEngine, config: Config) -> None
     every parked record is due again (``connector.deadletter``)."""
     engine.dead_letters = DeadLetterPolicy(max_attempts=config.sync.max_attempts)
     mapping = engine.mapping.path.read_text(encoding="utf-8")
-    current = fingerprint({"config": config.model_dump_json(), "mapping": mapping})
+    current = fingerprint({"config": config.model_dump_json(exclude={"schedules"}),
+                           "mapping": mapping})  # when jobs run changes no record's fate
     previous = engine.store.job_value(engine.connection, "dead_letter_config")
     if previous != current:
         if previous is not None:

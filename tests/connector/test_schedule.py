@@ -163,6 +163,11 @@ def test_the_latest_occurrence_is_the_one_a_scheduler_down_for_hours_runs_once(
     assert sync.latest(utc(2026, 12, 6, 12, 15)) == utc(2026, 12, 6, 12, 15)  # at: included
     assert nightly.latest(utc(2026, 3, 8, 12, 0)) == utc(2026, 3, 8, 7, 0)  # spring forward
     assert nightly.latest(utc(2026, 3, 8, 6, 59)) == utc(2026, 3, 7, 7, 30)
+    fall_back = job_schedule(load(tmp_path, VALID + '[schedules]\ntime_zone = '
+                                  '"America/New_York"\nreconcile = "30 1 * * *"\n'),
+                             "default", "reconcile")
+    assert fall_back is not None  # 06:45 UTC is 01:45 EST, the second 01:45 of 2026-11-01
+    assert fall_back.latest(utc(2026, 11, 1, 6, 45)) == utc(2026, 11, 1, 5, 30)  # 01:30 EDT
 
 
 @pytest.mark.parametrize(("schedules", "expected"), [

@@ -31,10 +31,14 @@ GUARD = 120.0  # seconds a step may take at most: a hang guard, never reached wh
 SEED = 60
 
 
+def logged(stderr: str) -> list[dict[str, Any]]:
+    """The log lines of a command run with ``--log-format json``."""
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+
+
 def scheduled_runs(stderr: str) -> list[dict[str, Any]]:
-    """The scheduler's one line per job run (``--log-format json``)."""
-    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
-    return [line for line in lines if line.get("event") == "scheduled run"]
+    """The scheduler's one line per job run."""
+    return [line for line in logged(stderr) if line.get("event") == "scheduled run"]
 
 
 def sync_runs(url: str, connection: str) -> list[dict[str, Any]]:
@@ -59,6 +63,9 @@ def test_two_schedulers_started_side_by_side_run_each_occurrence_once(
     answers = [process.communicate(timeout=GUARD) for process in both]
 
     assert [process.returncode for process in both] == [0, 0], answers
+    said = {line["event"] for _, err in answers for line in logged(err)
+            if line["level"] == "info"}
+    assert said <= {"scheduler started", "scheduled run", "scheduler stopped"}  # quiet
     ran = [line for _, err in answers for line in scheduled_runs(err)]
     assert sorted((line["connection"], line["job"], line["outcome"]) for line in ran) == [
         ("amer", "sync", "ok"), ("emea", "sync", "ok")]  # each once, by one or the other
