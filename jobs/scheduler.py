@@ -177,7 +177,13 @@ class Scheduler:
         due now, then return)."""
         ran: list[Ran] = []
         while not self.stop.is_set():
-            ran += self.run_due()
+            try:
+                ran += self.run_due()
+            except Exception as exc:  # the state store away for a moment: look again later
+                if once:
+                    raise
+                log.error("scheduler could not look at its jobs; it tries again",
+                          error=f"{type(exc).__name__}: {exc}")
             if once:
                 break
             self.sleep(self.pause(self.clock()))

@@ -236,3 +236,26 @@ def test_two_schedulers_side_by_side_run_each_occurrence_once(
     assert [r.outcome for r in beside] == [None]  # left to the first
     assert after == []  # and seen as done
     assert len(jobs.ran) == 1
+
+
+def test_a_state_store_away_for_a_moment_does_not_end_the_scheduler(
+        tmp_path: Path, clock: Clock, made: list[Scheduler]) -> None:
+    jobs = Jobs(clock)
+    stop = threading.Event()
+    one = scheduler(made, [config(tmp_path, VALID + '[schedules]\nreconcile = '
+                                  '{ enabled = false }\n')], clock, jobs, stop=stop)
+    real_done, calls = one.done, []
+
+    def done_after_an_outage(connection: str, job: str) -> datetime | None:
+        calls.append(clock())
+        if len(calls) == 1:
+            raise OSError("connection refused")
+        if len(calls) == 3:
+            stop.set()
+        return real_done(connection, job)  # type: ignore[arg-type]
+
+    one.done = done_after_an_outage  # type: ignore[method-assign]
+    one.run()
+
+    # the 12:00 sync, at the next look, a minute later
+    assert [at for _, _, at in jobs.ran] == [utc(2026, 12, 6, 12, 8)]
