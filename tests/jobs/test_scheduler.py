@@ -64,9 +64,10 @@ def builtin_kinds() -> None:
     load_builtin_kinds()
 
 
-def config(folder: Path, text: str = VALID) -> Config:
+def config(folder: Path, text: str = VALID, url: str | None = None) -> Config:
     path = folder / "leadsync.toml"
-    path.write_text(f'[state]\nurl = "sqlite:///{folder / "state.db"}"\n' + text)
+    url = url or f"sqlite:///{folder / 'state.db'}"
+    path.write_text(f'[state]\nurl = "{url}"\n' + text)
     return load_config(path, env={})
 
 
@@ -211,8 +212,9 @@ def test_each_connection_runs_its_own_schedules(tmp_path: Path, clock: Clock,
 
 
 def test_two_schedulers_side_by_side_run_each_occurrence_once(
-        tmp_path: Path, clock: Clock, made: list[Scheduler]) -> None:
-    settings = config(tmp_path, VALID + '[schedules]\nreconcile = { enabled = false }\n')
+        tmp_path: Path, clock: Clock, made: list[Scheduler], state_url: str) -> None:
+    settings = config(tmp_path, VALID + '[schedules]\nreconcile = { enabled = false }\n',
+                      state_url)  # SQLite, and PostgreSQL as schedulers on two machines share
     started, release = threading.Event(), threading.Event()
     jobs = Jobs(clock)
 
