@@ -6,6 +6,7 @@
     [sync]             mapping, batch_size, dry_run, parallel, connection
     [systems.*]        kind, role, ...         one table per system; its kind's model checks it
     [connections.*]    marketing, crm, ...     several marketing/CRM pairs in one config
+    [schedules]        sync, sla_sweep, ...    when each job runs (``connector.schedule``)
     [logging]          format, level
 
 Reading the file and the environment, and reporting every problem with its key path, is in
@@ -51,6 +52,7 @@ from leadsync.connector.config_systems import (
 )
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import SIDES, Side
+from leadsync.connector.schedule import ScheduleSettings, schedule_problems
 
 _MODEL_CONFIG = MODEL_CONFIG
 _SYSTEM_NAME = SYSTEM_NAME
@@ -212,6 +214,7 @@ class ConnectionSettings(BaseModel):
     dry_run: bool | None = None
     max_attempts: int | None = Field(default=None, ge=1)
     on_delete: Literal["flag", "ignore"] | None = None
+    schedules: ScheduleSettings | None = None  # over [schedules], key by key
 
     def sync_overrides(self) -> dict[str, Any]:
         """The ``[sync]`` values this connection sets itself."""
@@ -244,6 +247,7 @@ class Config(BaseModel):
     systems: dict[Annotated[str, AfterValidator(_check_system_name)], SystemSettings]
     connections: dict[Annotated[str, AfterValidator(_check_system_name)],
                       ConnectionSettings] = Field(default_factory=dict)
+    schedules: ScheduleSettings = Field(default_factory=_empty_table)  # connector.schedule
     logging: LoggingSettings = Field(default_factory=_empty_table)
 
     _source_path: Path | None = PrivateAttr(default=None)
@@ -253,6 +257,8 @@ class Config(BaseModel):
         roles = {name: s.role for name, s in self.systems.items()}
         problems = (connection_problems(self.connections, roles) if self.connections
                     else role_problems(roles))
+        problems += schedule_problems(self.schedules, self.sla is not None, {
+            name: one.schedules for name, one in self.connections.items()})
         if problems:
             raise ValidationError.from_exception_data(type(self).__name__, [
                 {"type": PydanticCustomError("role", "{message}", {"message": message}),
@@ -309,6 +315,7 @@ class Config(BaseModel):
             "definition": definition,
             "systems": {found.marketing: self.systems[found.marketing],
                         found.crm: self.systems[found.crm]},
+            "schedules": self.schedules.under(found.schedules),
             "connections": {},
         })
         one._source_path = self._source_path

@@ -19,7 +19,8 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_settings import (
@@ -214,7 +215,7 @@ def _known_keys(loc: Sequence[int | str], data: Any) -> list[str]:
         field = model.model_fields.get(str(part))
         if field is None:
             return []
-        model, data = field.annotation, _lookup(data, (part,))
+        model, data = _optional(field.annotation), _lookup(data, (part,))
         if get_origin(model) is dict and parts:
             model, data = get_args(model)[1], _lookup(data, (parts.pop(0),))
         if model is SystemSettings and isinstance(data, Mapping):
@@ -222,6 +223,15 @@ def _known_keys(loc: Sequence[int | str], data: Any) -> list[str]:
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)
     return []
+
+
+def _optional(annotation: Any) -> Any:
+    """``X`` of ``X | None``, so that an optional table's keys are known too."""
+    if get_origin(annotation) in (Union, UnionType):
+        others = [arg for arg in get_args(annotation) if arg is not type(None)]
+        if len(others) == 1:
+            return others[0]
+    return annotation
 
 
 def _lookup(data: Any, loc: Sequence[int | str]) -> Any:

@@ -14,7 +14,8 @@ arrives, while the next calls are in flight. When a call raises (``ReserveReache
 given up, anything), no further batch is sent: the calls in flight are waited for, what they
 confirmed is committed, then the error is raised. A batch in flight when the process is killed
 is sent again by the next pass, which changes nothing: every write is an upsert by LeadSync's
-key or an update by id.
+key or an update by id. Asked to stop (``stop`` answers True: the scheduler got SIGTERM), it
+sends no further batch, commits what the calls in flight confirm, and raises ``Stopped``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 import structlog
 
 from leadsync.connector.commit import Commit, SideSummary
+from leadsync.connector.errors import Stopped
 from leadsync.connector.models import SIDES, Record, Side, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite
 from leadsync.connector.ports import System
@@ -35,6 +37,7 @@ CarryBack = Callable[[Pair, Record, PlannedWrite], PlannedWrite | None]
 Batch = list[PlannedWrite]
 Confirm = Callable[[Batch, list[WriteResult]], None]
 Created = dict[str, tuple[PlannedWrite, Record | None]]  # by the id made: write, as answered
+Stop = Callable[[], bool]  # True once the run is asked to stop
 
 log = structlog.get_logger("leadsync.deliver")
 
@@ -51,9 +54,9 @@ class Deliver:
 
     def __init__(self, systems: Mapping[Side, System], names: Mapping[Side, str],
                  batch_size: int, commit: Commit, progress: Progress | None = None,
-                 parallel: Mapping[Side, int] | None = None) -> None:
+                 parallel: Mapping[Side, int] | None = None, stop: Stop | None = None) -> None:
         self.systems, self.names, self.batch_size = systems, names, batch_size
-        self.commit, self.progress = commit, progress
+        self.commit, self.progress, self.stop = commit, progress, stop
         self.parallel = {side: max(1, (parallel or {}).get(side) or max_parallel(systems[side]))
                          for side in SIDES}
         # writes confirmed and planned so far in the pass, per side: "writing to <system>"
@@ -128,10 +131,16 @@ class Deliver:
         workers = min(self.parallel[side], len(batches))
         if workers <= 1:
             for batch in batches:
+                self.check_stop()
                 confirm(batch, self.systems[side].write([w.op for w in batch]))
         else:
             self._in_parallel(side, iter(batches), workers, confirm)
         return refused, created
+
+    def check_stop(self) -> None:
+        """Raise ``Stopped`` when the run is asked to stop."""
+        if self.stop is not None and self.stop():
+            raise Stopped()
 
     def _in_parallel(self, side: Side, batches: Iterator[Batch], workers: int,
                      confirm: Confirm) -> None:
@@ -144,6 +153,10 @@ class Deliver:
             in_flight: dict[Future[list[WriteResult]], Batch] = {}
 
             def send() -> None:
+                nonlocal failure
+                if self.stop is not None and self.stop():
+                    failure = Stopped()
+                    return
                 batch = next(batches, None)
                 if batch is not None:
                     in_flight[pool.submit(system.write, [w.op for w in batch])] = batch
@@ -160,7 +173,7 @@ class Deliver:
                     continue
                 arrived = [(future, in_flight.pop(future)) for future in answered]
                 for error in (f.exception() for f in answered):
-                    if error is not None and failure is None:
+                    if error is not None and (failure is None or isinstance(failure, Stopped)):
                         failure = error
                         log.warning("delivery stopping", system=name, error=str(error),
                                     in_flight=len(in_flight))

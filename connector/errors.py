@@ -15,8 +15,10 @@
     │                        answer to connect): retried briefly when the host never answered
     ├── RecordRefused        one record refused: parked with the vendor's code, the rest go on
     ├── LockHeld             another run of the same job and connection holds the lock
-    └── ReserveReached       the run stopped at the daily API reserve kept for the org's other
-                             integrations; progress is saved and the next run resumes
+    ├── ReserveReached       the run stopped at the daily API reserve kept for the org's other
+    │                        integrations; progress is saved and the next run resumes
+    └── Stopped              asked to stop (the scheduler got SIGTERM): the batches in flight
+                             were committed, the cursors held; the next run resumes
 
 The command line turns each kind into a documented exit code (``leadsync.exits``).
 
@@ -127,6 +129,15 @@ class ReserveReached(LeadSyncError):
             spent = "the org's daily API allowance is spent, the vendor says"
         super().__init__(f"{system}: {spent}, so this run stopped with its progress saved and "
                          f"the next one resumes")
+
+
+class Stopped(LeadSyncError):
+    """The run was asked to stop and did, between two write batches; progress is saved."""
+
+    def __init__(self, job: str = "sync") -> None:
+        self.job = job
+        super().__init__(f"{job} stopped on request with its progress saved; the next run "
+                         f"resumes")
 
 
 RecordError = RecordRefused  # the earlier name

@@ -34,8 +34,8 @@ import structlog
 from leadsync.connector.changes import ChangeSource, parked_ids
 from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.deadletter import DeadLetterPolicy
-from leadsync.connector.deliver import CarryBack, Deliver
-from leadsync.connector.errors import ReserveReached
+from leadsync.connector.deliver import CarryBack, Deliver, Stop
+from leadsync.connector.errors import ReserveReached, Stopped
 from leadsync.connector.identity import Duplicates, OnDelete, add_notes, note_field
 from leadsync.connector.judge import Judge
 from leadsync.connector.mapping import FieldMapping
@@ -49,7 +49,7 @@ from leadsync.connector.store import Store
 from leadsync.connector.transforms import TransformContext
 from leadsync.connector.watch import Watch
 
-__all__ = ["Progress", "SideSummary", "SyncEngine", "SyncResult"]
+__all__ = ["Progress", "SideSummary", "Stop", "SyncEngine", "SyncResult"]
 
 log = structlog.get_logger("leadsync.sync")
 KEPT_WRITES = 1_000  # a real run's result keeps this many of its writes; a dry run, all
@@ -100,11 +100,13 @@ class SyncEngine:
 
     def run(self, dry_run: bool = False, progress: Progress | None = None,
             full: bool = False, run_id: int | None = None, watch: Watch | None = None,
-            job: str = "sync") -> SyncResult:
+            job: str = "sync", stop: Stop | None = None) -> SyncResult:
         """One pass; ``full`` reads every record instead of the changes since the cursors
         (a new lead definition is adopted that way: every lead is judged again); ``run_id``
         the run the job recorded it as (``jobs.runs``), kept with what it parks. A ``watch``
         sees each page and batch (``connector.watch``); ``job`` names the pass in the log.
+        Once ``stop`` answers True the pass ends between two write batches, status
+        "stopped": what was confirmed is committed, the cursors stay, the next pass resumes.
         """
         until = self.clock()
         sources = self.sources(until, full, progress)
@@ -118,12 +120,14 @@ class SyncEngine:
             result.definition_version = self.qualifier.definition.version
         commit = Commit(self.store, self.connection, self.names, self.fields, run_id,
                         self.printed, self.print_seed, watch)
-        deliver = Deliver(self.systems, self.names, self.batch_size, commit, progress)
+        deliver = Deliver(self.systems, self.names, self.batch_size, commit, progress,
+                          stop=stop)
         judge = Judge(self.qualifier, until)
         contexts: dict[Side, TransformContext] = {}
         matched = 0
         try:
             for pairs in self._match(sources, echoes=not full):
+                deliver.check_stop()
                 if watch is not None:
                     pairs = watch.screen(pairs)
                 matched += len(pairs)
@@ -150,6 +154,8 @@ class SyncEngine:
                 result.warnings = self._matcher.duplicates.warnings()
                 for warning in result.warnings:
                     log.warning("records share an email", detail=warning)
+        except Stopped:
+            result.status = "stopped"  # confirmed batches committed, cursors held
         except ReserveReached:
             result.status = "reserve_reached"  # confirmed batches committed, cursors held
             raise

@@ -30,17 +30,19 @@ from leadsync.connector.store import Store
 from leadsync.connector.sync import SyncEngine
 from leadsync.jobs.runs import OK, describe, parked_counts
 
+SCHEDULED_AS = {"sla": "sla_sweep"}  # a job's name in the runs table -> its [schedules] key
 LAG_PAGES = 2  # pages of changes read per side, at most, to measure the lag
 PEEK_BULK_THRESHOLD = 10**12  # a read that never becomes a Bulk API job (a POST)
 
 
 def next_run(config: Config, connection: str, job: str, now: datetime) -> datetime | None:
-    """When ``job`` runs next on ``connection``, from the schedules of the config.
+    """When ``job`` (as the runs table names it) runs next on ``connection``, from the
+    config's ``[schedules]`` (``connector.schedule``); None when it is not scheduled."""
+    from leadsync.connector.schedule import JOBS
+    from leadsync.connector.schedule import next_run as scheduled
 
-    Schedules are not in the config yet: None (not scheduled here). This is the one place
-    ``status`` asks, to be answered by the schedule module when it comes."""
-    del config, connection, job, now
-    return None
+    name = SCHEDULED_AS.get(job, job)
+    return next((scheduled(config, connection, key, now) for key in JOBS if key == name), None)
 
 
 def run_row(run: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -70,7 +72,7 @@ def list_runs(store: Store, connection: str, job: str | None = None, limit: int 
 
 def jobs_of(config: Config, last: Mapping[str, Any]) -> list[str]:
     """The jobs to show: those the config runs, and any other that has run."""
-    configured = ["sync", *(["sla"] if config.sla is not None else [])]
+    configured = ["sync", *(["sla"] if config.sla is not None else []), "reconcile"]
     return [*configured, *sorted(set(last) - set(configured))]
 
 

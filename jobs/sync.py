@@ -17,10 +17,10 @@ from leadsync.connector.models import FieldInfo
 from leadsync.connector.ports import System
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.state import StateStore
-from leadsync.connector.sync import Progress, SyncEngine, SyncResult
+from leadsync.connector.sync import Progress, Stop, SyncEngine, SyncResult
 from leadsync.jobs.install import check_installed
 from leadsync.jobs.locking import locked
-from leadsync.jobs.runs import Run, recorded
+from leadsync.jobs.runs import STOPPED, Run, recorded
 
 
 def key_field_spec(system: System) -> FieldInfo:
@@ -83,10 +83,11 @@ def adopt(engine: SyncEngine) -> bool:
 
 
 def run_sync(config: Config, dry_run: bool = False, progress: Progress | None = None,
-             now: datetime | None = None) -> SyncResult:
+             now: datetime | None = None, stop: Stop | None = None) -> SyncResult:
     """One pass; ``now`` (tests, what-ifs) stands in for the clock that stamps verdicts.
     A pass that writes holds the sync lock of its connection (``LockHeld`` when taken) and is
-    recorded as a run (``jobs.runs``), a failed login or setup included."""
+    recorded as a run (``jobs.runs``), a failed login or setup included. Once ``stop`` answers
+    True the pass ends between two write batches (status "stopped")."""
     dry_run = dry_run or config.sync.dry_run
     with nullcontext() if dry_run else locked(config, "sync"), \
             recorded(config, "sync", record=not dry_run) as run:
@@ -95,13 +96,15 @@ def run_sync(config: Config, dry_run: bool = False, progress: Progress | None = 
         if now is not None:
             engine.clock = lambda: now
         try:
-            return sync_pass(engine, run, config, dry_run=dry_run, progress=progress)
+            return sync_pass(engine, run, config, dry_run=dry_run, progress=progress,
+                             stop=stop)
         finally:
             engine.store.close()
 
 
 def sync_pass(engine: SyncEngine, run: Run, config: Config | None = None,
-              dry_run: bool = False, progress: Progress | None = None) -> SyncResult:
+              dry_run: bool = False, progress: Progress | None = None,
+              stop: Stop | None = None) -> SyncResult:
     """One pass of a prepared engine as ``run``: its calls and result are the run's; with
     ``config``, its dead-letter settings apply (``retry_dead_letters_on_new_config``)."""
     run.watch(engine.systems.values())
@@ -109,7 +112,11 @@ def sync_pass(engine: SyncEngine, run: Run, config: Config | None = None,
     if not dry_run and config is not None:
         retry_dead_letters_on_new_config(engine, config)
     full = False if dry_run else adopt(engine)
-    return engine.run(dry_run=dry_run, progress=progress, full=full, run_id=run.id)
+    result = engine.run(dry_run=dry_run, progress=progress, full=full, run_id=run.id,
+                        stop=stop)
+    if result.status == STOPPED:
+        run.outcome = STOPPED  # asked to stop: progress saved, the next run resumes
+    return result
 
 
 def retry_dead_letters_on_new_config(engine: SyncEngine, config: Config) -> None:
@@ -117,7 +124,8 @@ def retry_dead_letters_on_new_config(engine: SyncEngine, config: Config) -> None
     every parked record is due again (``connector.deadletter``)."""
     engine.dead_letters = DeadLetterPolicy(max_attempts=config.sync.max_attempts)
     mapping = engine.mapping.path.read_text(encoding="utf-8")
-    current = fingerprint({"config": config.model_dump_json(), "mapping": mapping})
+    current = fingerprint({"config": config.model_dump_json(exclude={"schedules"}),
+                           "mapping": mapping})  # when jobs run changes no record's fate
     previous = engine.store.job_value(engine.connection, "dead_letter_config")
     if previous != current:
         if previous is not None:

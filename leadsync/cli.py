@@ -32,6 +32,7 @@ from leadsync.options import (
     load_connections,
 )
 from leadsync.reconcile_cli import reconcile
+from leadsync.run_cli import run
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
 from leadsync.status_cli import runs, status
@@ -56,6 +57,7 @@ app.command("init")(init)
 app.command("reconcile")(reconcile)
 app.command("runs")(runs)
 app.command("status")(status)
+app.command("run")(run)
 
 
 def _print_version(requested: bool) -> None:

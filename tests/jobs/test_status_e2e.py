@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +83,14 @@ def test_status_reports_lag_parked_errors_by_type_and_budget_used_with_no_write_
         assert budget["daily_left"] == budget["daily_limit"] - budget["daily_used"]
     assert hubspot["budget"]["source"] == "live" and hubspot["budget"]["window_limit"] == 190
     assert salesforce["budget"]["daily_limit"] == 100_000
-    [sync] = found["jobs"]
-    assert sync["job"] == "sync" and sync["next_run"] is None  # no schedules yet
+    sync, reconcile = found["jobs"]
+    at = datetime.fromisoformat(found["at"])
+    # no [schedules]: the defaults, a sync every 15 minutes and a reconcile at 02:00 UTC
+    assert sync["job"] == "sync" and sync["next_run"] is not None
+    assert timedelta(0) < datetime.fromisoformat(sync["next_run"]) - at <= timedelta(minutes=15)
+    assert datetime.fromisoformat(sync["next_run"]).minute % 15 == 0
+    assert (reconcile["job"], reconcile["last_run"]) == ("reconcile", None)
+    assert datetime.fromisoformat(reconcile["next_run"]).strftime("%H:%M") == "02:00"
     assert sync["last_run"]["outcome"] == "ok" and sync["last_run"]["age_seconds"] >= 0
     assert sync["last_run"]["calls"]["salesforce"] > 0
 
@@ -154,8 +160,9 @@ def test_runs_lists_the_sync_and_sla_sweep_runs_newest_first_with_their_calls(
     assert [run["id"] for run in as_json("runs", "--config", path, "--limit", "1",
                                          env=env)] == [listed[0]["id"]]
     status = as_json("status", "--config", path, "--offline", env=env)
-    assert [(job["job"], job["last_run"]["id"]) for job in status["jobs"]] == [
-        ("sync", listed[0]["id"]), ("sla", sla["id"])]
+    assert [(job["job"], job["last_run"] and job["last_run"]["id"])
+            for job in status["jobs"]] == [
+        ("sync", listed[0]["id"]), ("sla", sla["id"]), ("reconcile", None)]
     assert salesforce_client(sandbox).query("SELECT Id FROM Lead")["totalSize"] == 1
 
 
