@@ -40,9 +40,24 @@ def store_url(url: str, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'state.db'}" if url.startswith("sqlite") else url
 
 
+def holds_lock(store: StateStore, process: subprocess.Popen[str]) -> None:
+    """Return once ``process`` holds a run lock (it has started its run)."""
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            with store.engine.connect() as conn:
+                if conn.execute(select(run_locks)).first() is not None:
+                    return
+            time.sleep(0.05)
+        raise AssertionError("the first sync never held its lock")
+    finally:
+        store.close()
+
+
 def test_two_syncs_started_together_one_runs_the_other_exits_4_and_writes_equal_one_runs(
         make_sandbox: Callable[..., Sandbox], tmp_path: Path, state_url: str) -> None:
-    together, alone = (make_sandbox(seed=40, latency_ms=20) for _ in range(2))
+    # the orgs the two runs share answer slowly, so that the first holds the lock for seconds
+    together, alone = make_sandbox(seed=40, latency_ms=300), make_sandbox(seed=40, latency_ms=20)
     (tmp_path / "alone").mkdir()
     write_config(alone, tmp_path / "alone")
     reference = leadsync("sync", "--config", str(tmp_path / "alone" / "leadsync.toml"),
@@ -51,7 +66,9 @@ def test_two_syncs_started_together_one_runs_the_other_exits_4_and_writes_equal_
 
     write_config(together, tmp_path)
     env = {**secrets_env(together), **state_env(state_url, tmp_path)}
-    first, second = (start_sync(tmp_path / "leadsync.toml", env) for _ in range(2))
+    first = start_sync(tmp_path / "leadsync.toml", env)
+    holds_lock(StateStore(store_url(state_url, tmp_path)), first)  # on a busy machine the
+    second = start_sync(tmp_path / "leadsync.toml", env)  # second could start after it ended
     outcomes = sorted((process.wait(timeout=300), process.communicate()[1])
                       for process in (first, second))
     (ran, ran_err), (refused, refused_err) = outcomes
