@@ -26,10 +26,20 @@ and halve the writes each has to wait for.
 A shard commits its links, ledger, fingerprints and parked records per confirmed batch, as a
 plain pass does, but it does not move the connection's cursors: it records where its reads
 ended (``ShardDone``, in the store's job state, one row per shard number). When every shard of
-the pass has done so, the finishing step moves each cursor to the furthest point the shards
-reached, the cursor one reader of every change would have set. A shard that died or failed
-leaves the cursors where they were; running it again (or the whole pass) re-reads its changes,
-and what it already wrote is recognised (fingerprints, the ledger) and not written again.
+the pass has done so, the finishing step moves each cursor to the point every shard's reads
+reached: the earliest of the shards' cursors. Not the latest: a shard reads when it starts, and
+a record changed after one shard read can still carry a stamp before ``until`` when the
+vendor's clock lags ours; a shard reading later goes past that stamp, and a cursor moved that
+far would skip a change its owner never saw. The earliest costs the next pass a few records
+read again, which it recognises as already synced. A shard that died or failed leaves the
+cursors where they were.
+
+Running a shard again (it died, failed, or even completed) is safe. The second attempt reads up
+to its own start, not ``until``: the first attempt's writes moved the records it wrote past
+``until``, and an attempt that stopped there would see one side of a half-written pair as
+unchanged and not carry its values (a plain pass run again after a kill reads both as
+changes). What it already wrote is recognised (fingerprints, the ledger) and not written
+again, and its further reach does not carry the cursors past the other shards'.
 
 An SLA sweep shard takes the leads whose CRM id hashes to it (``owner(crm_id, N)``), with
 their clocks, and commits its own clocks, events and effects (``jobs.sla_shards``).
@@ -48,7 +58,7 @@ from leadsync.connector.errors import LeadSyncError
 from leadsync.connector.models import SIDES, Cursor, Side
 from leadsync.connector.store import Store
 
-__all__ = ["PassOver", "ShardDone", "ShardedPass", "SyncShard", "furthest", "owner"]
+__all__ = ["PassOver", "ShardDone", "ShardedPass", "SyncShard", "owner", "reached_by_all"]
 
 
 class PassOver(LeadSyncError):
@@ -118,16 +128,18 @@ def shard_name(job: str, index: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ShardDone:
-    """Shard ``index`` of pass ``pass_id`` completed; a sync shard's cursors where its reads
-    ended, by side (None: that side has never been read)."""
+    """Where shard ``index`` of pass ``pass_id`` stands: started (an attempt began), and once
+    complete, its cursors where its reads ended, by side (None: a side never read)."""
 
     pass_id: str
     index: int
     cursors: Mapping[Side, Cursor | None]
     run_id: int | None = None
+    complete: bool = True
 
     def as_json(self) -> dict[str, Any]:
         return {"pass": self.pass_id, "index": self.index, "run_id": self.run_id,
+                "complete": self.complete,
                 "cursors": {side: c.to_json() if c is not None else None
                             for side, c in self.cursors.items()}}
 
@@ -136,7 +148,8 @@ class ShardDone:
         cursors = data.get("cursors") or {}
         return cls(str(data["pass"]), int(data["index"]),
                    {side: Cursor.from_json(cursors[side]) if cursors.get(side) else None
-                    for side in SIDES if side in cursors}, data.get("run_id"))
+                    for side in SIDES if side in cursors}, data.get("run_id"),
+                   bool(data.get("complete", True)))
 
 
 def current_pass(store: Store, connection: str, job: str) -> dict[str, Any] | None:
@@ -157,30 +170,44 @@ def check_current(store: Store, spec: ShardedPass) -> None:
                        f"already finished; nothing was done")
 
 
+def recorded(store: Store, spec: ShardedPass, index: int) -> ShardDone | None:
+    """What shard ``index`` of ``spec`` recorded: None when no attempt of it began."""
+    value = store.job_value(spec.connection, shard_name(spec.job, index))
+    if isinstance(value, Mapping) and value.get("pass") == spec.id:
+        return ShardDone.from_json(value)
+    return None
+
+
 def done(store: Store, spec: ShardedPass) -> dict[int, ShardDone]:
     """The shards of ``spec`` recorded as complete, by number."""
-    found: dict[int, ShardDone] = {}
-    for index in range(spec.shards):
-        value = store.job_value(spec.connection, shard_name(spec.job, index))
-        if isinstance(value, Mapping) and value.get("pass") == spec.id:
-            found[index] = ShardDone.from_json(value)
-    return found
+    return {index: shard for index in range(spec.shards)
+            if (shard := recorded(store, spec, index)) is not None and shard.complete}
+
+
+def started(store: Store, spec: ShardedPass, index: int) -> bool:
+    """Record that an attempt of shard ``index`` begins; True when one began before (this is
+    a re-run: of a shard that died, failed, or even completed)."""
+    before = recorded(store, spec, index) is not None
+    if not before:
+        record_done(store, spec, ShardDone(spec.id, index, {}, complete=False))
+    return before
 
 
 def record_done(store: Store, spec: ShardedPass, shard: ShardDone) -> None:
     store.set_job_value(spec.connection, shard_name(spec.job, shard.index), shard.as_json())
 
 
-def furthest(cursors: Iterable[Cursor | None]) -> Cursor | None:
-    """The cursor a reader of every shard's changes would have: the latest instant any shard
-    read to, with the records every shard saw at exactly that instant. None when no shard
-    read anything from a side never read before."""
-    known = [c for c in cursors if c is not None]
-    if not known:
+def reached_by_all(cursors: Iterable[Cursor | None]) -> Cursor | None:
+    """The cursor every shard's reads reached: the earliest of the shards' cursors, with the
+    records each shard at that instant saw there. None when a shard has none (a side never
+    read, where it found nothing): the cursor stays."""
+    given = list(cursors)
+    if not given or any(c is None for c in given):
         return None
-    latest = max(c.modified_at for c in known)
-    return Cursor(latest, frozenset().union(*(c.seen_at_boundary for c in known
-                                                if c.modified_at == latest)))
+    known = [c for c in given if c is not None]
+    earliest = min(c.modified_at for c in known)
+    at = [c.seen_at_boundary for c in known if c.modified_at == earliest]
+    return Cursor(earliest, frozenset.intersection(*at))
 
 
 def later(stored: Cursor | None, reached: Cursor | None) -> Cursor | None:

@@ -33,9 +33,10 @@ from leadsync.connector.shards import (
     check_current,
     current_pass,
     done,
-    furthest,
     later,
     pass_name,
+    reached_by_all,
+    started,
 )
 from leadsync.connector.state import StateStore
 from leadsync.connector.sync import SyncResult
@@ -85,8 +86,9 @@ def plan_sync_shards(config: Config, shards: int, now: datetime | None = None) -
 
 
 def run_sync_shard(config: Config, spec: ShardedPass, index: int) -> SyncResult:
-    """Run shard ``index`` of ``spec``: the pass's reads, its own pairs' writes, committed per
-    confirmed batch; its completion recorded, the cursors left to ``finish_sync_shards``."""
+    """Run shard ``index`` of ``spec``: the pass's reads (up to the pass's instant; a second
+    attempt's, up to its own start), its own pairs' writes, committed per confirmed batch; its
+    completion recorded, the cursors left to ``finish_sync_shards``."""
     spec.check(index)
     _same_connection(config, spec)
     store = StateStore(config.state.url)
@@ -94,9 +96,10 @@ def run_sync_shard(config: Config, spec: ShardedPass, index: int) -> SyncResult:
         check_current(store, spec)
         with lease.Lease(store, SYNC, spec.connection, spec.id, expiry(config)), \
                 locked(config, spec.shard_job(index)):
+            until = datetime.now(UTC) if started(store, spec, index) else spec.until
             engine = prepare(config)
             try:
-                engine.clock = lambda: spec.until
+                engine.clock = lambda: until
                 engine.dead_letters = DeadLetterPolicy(max_attempts=config.sync.max_attempts)
                 shard = engine.shard = SyncShard(spec, index, engine.store)
                 result = engine.run(full=spec.full)
@@ -110,8 +113,8 @@ def run_sync_shard(config: Config, spec: ShardedPass, index: int) -> SyncResult:
 
 
 def finish_sync_shards(config: Config, spec: ShardedPass) -> list[int]:
-    """When every shard of ``spec`` is complete: move both cursors to where the shards' reads
-    ended, mark the pass finished and give its lock back, and return []. Otherwise move
+    """When every shard of ``spec`` is complete: move both cursors to the point every shard's
+    reads reached, mark the pass finished and give its lock back, and return []. Otherwise move
     nothing and return the shards still to run (run them, then call this again)."""
     _same_connection(config, spec)
     store = StateStore(config.state.url)
@@ -127,7 +130,8 @@ def finish_sync_shards(config: Config, spec: ShardedPass) -> list[int]:
             names: dict[Side, str] = {"marketing": config.marketing[0], "crm": config.crm[0]}
             with store.transaction() as conn:
                 for side in SIDES:
-                    reached = furthest(shard.cursors.get(side) for shard in complete.values())
+                    reached = reached_by_all(shard.cursors.get(side)
+                                             for shard in complete.values())
                     cursor = later(store.cursor(spec.connection, names[side]), reached)
                     if cursor is not None:
                         store.save_cursor(spec.connection, names[side], cursor, conn)

@@ -19,9 +19,9 @@ from leadsync.connector.shards import (
     ShardDone,
     ShardedPass,
     SyncShard,
-    furthest,
     later,
     owner,
+    reached_by_all,
 )
 from leadsync.connector.state import StateStore
 from leadsync.connector.store import Link
@@ -118,9 +118,11 @@ def at(seconds: int, *ids: str) -> Cursor:
     return Cursor(T0 + timedelta(seconds=seconds), frozenset(ids))
 
 
-def test_the_cursors_of_the_shards_merge_to_the_furthest_with_its_boundary_records() -> None:
-    assert furthest([at(5, "a"), at(9, "b"), None, at(9, "c")]) == at(9, "b", "c")
-    assert furthest([None, None]) is None
+def test_the_cursors_of_the_shards_merge_to_the_point_every_shard_reached() -> None:
+    assert reached_by_all([at(9, "b"), at(5, "a", "x"), at(5, "a", "y")]) == at(5, "a")
+    assert reached_by_all([at(9, "b"), at(9, "b", "c")]) == at(9, "b")
+    assert reached_by_all([at(9, "b"), None]) is None  # a shard with none: the cursor stays
+    assert reached_by_all([]) is None
     assert later(at(3), at(9, "b")) == at(9, "b")
     assert later(None, at(1)) == at(1)
     assert later(at(10), at(9, "b")) is None  # a cursor never moves back
