@@ -90,7 +90,7 @@ def run_sync_shard(config: Config, spec: ShardedPass, index: int) -> SyncResult:
     attempt's, up to its own start), its own pairs' writes, committed per confirmed batch; its
     completion recorded, the cursors left to ``finish_sync_shards``."""
     spec.check(index)
-    _same_connection(config, spec)
+    same_connection(config, spec)
     store = StateStore(config.state.url)
     try:
         check_current(store, spec)
@@ -116,7 +116,7 @@ def finish_sync_shards(config: Config, spec: ShardedPass) -> list[int]:
     """When every shard of ``spec`` is complete: move both cursors to the point every shard's
     reads reached, mark the pass finished and give its lock back, and return []. Otherwise move
     nothing and return the shards still to run (run them, then call this again)."""
-    _same_connection(config, spec)
+    same_connection(config, spec)
     store = StateStore(config.state.url)
     try:
         check_current(store, spec)
@@ -145,7 +145,7 @@ def finish_sync_shards(config: Config, spec: ShardedPass) -> list[int]:
     return []
 
 
-def _same_connection(config: Config, spec: ShardedPass) -> None:
+def same_connection(config: Config, spec: ShardedPass) -> None:
     if spec.connection != config.sync.connection:
         raise ValueError(f"pass {spec.id} is of connection {spec.connection!r}, the config's "
                          f"is {config.sync.connection!r}")
