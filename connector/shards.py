@@ -17,11 +17,14 @@ shards never write the same lead and nothing is written twice:
   by side would both take it.)
 
 Ownership is decided after the links, keys and emails have paired the records, before the live
-lookups of counterparts: a shard looks up, judges, plans and writes only its own pairs. Every
-shard repeats the reads of the changes (one Salesforce call per 2,000 records, one HubSpot call
-per 100 to 200); in a first sync of 10,000 leads the reads are about 60 calls of the ~200 the
-pass makes on both sides together, so two shards make about 260 calls where one pass makes 200,
-and halve the writes each has to wait for.
+lookups of counterparts: a shard looks up, judges, plans and writes only its own pairs, but every
+shard repeats the reads of the changes. What that costs depends on the side that is read
+(``bench/sync_shards.py``, a first sync of 10,000 people, two shards): Salesforce gives 2,000
+leads a read call, so from Salesforce the reads (a dry run's calls) are 9 of the plain pass's
+109 calls and two shards make 123; HubSpot's list endpoint gives 100 contacts a call, as many
+as a batch write takes, so from HubSpot the reads are 104 of 259 calls and two shards make
+378, 107 of the 119 more on HubSpot. Sharding spreads the writes and the work between them; against one HubSpot budget it
+does not make a HubSpot-heavy first sync take fewer calls.
 
 A shard commits its links, ledger, fingerprints and parked records per confirmed batch, as a
 plain pass does, but it does not move the connection's cursors: it records where its reads
