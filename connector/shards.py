@@ -23,8 +23,8 @@ shard repeats the reads of the changes. What that costs depends on the side that
 leads a read call, so from Salesforce the reads (a dry run's calls) are 9 of the plain pass's
 109 calls and two shards make 123; HubSpot's list endpoint gives 100 contacts a call, as many
 as a batch write takes, so from HubSpot the reads are 104 of 259 calls and two shards make
-378, 107 of the 119 more on HubSpot. Sharding spreads the writes and the work between them; against one HubSpot budget it
-does not make a HubSpot-heavy first sync take fewer calls.
+378, 107 of the 119 more on HubSpot. Sharding spreads the writes and the work between them;
+against one HubSpot budget it does not make a HubSpot-heavy first sync take fewer calls.
 
 A shard commits its links, ledger, fingerprints and parked records per confirmed batch, as a
 plain pass does, but it does not move the connection's cursors: it records where its reads

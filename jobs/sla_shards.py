@@ -16,29 +16,37 @@ The round robin has one position for the connection (job state ``round_robin``),
 shards that each read it and each gave the next leads to the reps from there would give the
 same reps the same turns. So a shard whose plan gives leads to pool reps (new handoffs,
 reassignments) takes the pool's turn, a lock of its own (``sla:pool``), waiting for it while
-another shard has it; holding it, it reads the position again, plans again from there (the
-touches it read stay), applies, and saves its clocks and the new position in one transaction.
-A shard whose plan gives no lead to the pool does not wait and never writes the position. A
-compare-and-set of the position alone would not do: the reps are given their leads (written to
-the CRM) before the position is saved, so a shard that lost the race would already have given
-away turns that were not its own; and one that reserved turns before applying and died would
-leave reps skipped. Under the turn, a shard that dies leaves the position as it was, and its
-second attempt picks the same reps again (``effects.follow_recorded`` repeats those it already
-gave).
+another shard has it. Holding it, the shard reads the position again, plans again from there
+(the touches it read stay), and reserves the turns its plan takes in one transaction: each
+assignment recorded as an effect (``connector.effects``), their audit events, the new
+position, and where its turns began. Then it gives the turn back and applies its plan while
+the next shard takes its turns. A shard whose plan gives no lead to the pool neither waits nor
+writes the position.
+
+A shard that dies after reserving leaves the position past its turns, and another shard goes
+on from there; its second attempt plans from where its turns began and gives each lead the rep
+it reserved (``effects.follow_recorded``), reserving nothing more: no rep loses a turn or gets
+two. A compare-and-set of the position alone would not do: the reps are given their leads
+(written to the CRM) before a sweep saves the position, so a shard that lost the race would
+already have given away turns that were not its own. A reserved assignment whose CRM write is
+refused stays recorded, as a plain sweep's clock keeps the rep it picked when the write is
+refused.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from leadsync.connector import lease
 from leadsync.connector.config import Config
+from leadsync.connector.effects import ASSIGNMENT
 from leadsync.connector.errors import LockHeld
 from leadsync.connector.lock import RunLock
 from leadsync.connector.models import Record
@@ -54,9 +62,9 @@ from leadsync.connector.shards import (
 )
 from leadsync.connector.sla import Touch
 from leadsync.connector.state import StateStore
-from leadsync.connector.store import Store
+from leadsync.connector.store import Effect, Store
 from leadsync.connector.sweep_actions import SweepPlan, SweepResult
-from leadsync.connector.sweep_plan import Counterpart, SweepPlanner, TouchWindow
+from leadsync.connector.sweep_plan import Counterpart, SweepPlanner, SweepRules, TouchWindow
 from leadsync.jobs.locking import locked
 from leadsync.jobs.shards import expiry, same_connection
 from leadsync.jobs.sla import Sweep
@@ -67,6 +75,12 @@ log = structlog.get_logger("leadsync.shards")
 SLA = "sla"
 POOL = "sla:pool"  # the round robin's turn: one shard at a time gives leads to pool reps
 POOL_WAIT = 600.0  # seconds a shard waits for the turn before it gives up (``LockHeld``)
+TURNS = ("assigned", "reassigned")  # the audit events of turns taken, saved as reserved
+
+
+def turn_name(index: int) -> str:
+    """Job state: where shard ``index``'s turns began, in which pass."""
+    return f"sla_shard_turns:{index}"
 
 
 class ShardSweep(Sweep):
@@ -88,12 +102,40 @@ class ShardSweep(Sweep):
         planner = SweepPlanner(rules, self._inputs())
         touches, counterparts = self._touches(planner.open())
         plan = planner.judge(touches, counterparts)
-        if not plan.assignments:
-            return self._carry_out(plan, keep_position=False)
-        with pool_turn(self.store, self.connection, self.expiry, self.wait):
-            planner = SweepPlanner(rules, self._inputs())  # the position as it is now
-            planner.open()
-            return self._carry_out(planner.judge(touches, counterparts), keep_position=True)
+        if plan.assignments:
+            with pool_turn(self.store, self.connection, self.expiry, self.wait):
+                plan = self._take_turns(rules, touches, counterparts)
+        return self._carry_out(plan)
+
+    def _take_turns(self, rules: SweepRules, touches: Mapping[str, Sequence[Touch]],
+                    counterparts: Mapping[str, Counterpart]) -> SweepPlan:
+        """Under the pool's turn: plan again from the round robin's position as it is now,
+        and reserve the turns the plan takes, in one transaction (the assignments as effects,
+        their audit events, the new position, and where this shard's turns began). A second
+        attempt of the shard plans from where its turns began, takes the reps it reserved
+        (``follow_recorded``) and reserves nothing more."""
+        name = turn_name(self.index)
+        taken = self.store.job_value(self.connection, name)
+        again = isinstance(taken, Mapping) and taken.get("pass") == self.spec.id
+        inputs = self._inputs()
+        if again:
+            inputs = replace(inputs, position=int(taken["from"]))
+        planner = SweepPlanner(rules, inputs)
+        planner.open()
+        plan = planner.judge(touches, counterparts)
+        if again:
+            return plan
+        with self.store.transaction() as conn:
+            for a in plan.assignments:
+                self.store.record_effect(self.connection, Effect(
+                    a.key, ASSIGNMENT, a.crm_id, {"from": a.from_id, "to": a.to_id}), conn)
+            self.store.record_events(self.connection, [e.as_row() for e in plan.events
+                                                       if e.event in TURNS], conn)
+            if plan.position is not None:
+                self.store.set_job_value(self.connection, "round_robin", plan.position, conn)
+            self.store.set_job_value(self.connection, name, {
+                "pass": self.spec.id, "from": inputs.position, "to": plan.position}, conn)
+        return plan
 
     def _leads(self) -> dict[str, Record]:
         """This shard's qualified CRM leads, and those of its clocks still open; read once."""
@@ -125,14 +167,15 @@ class ShardSweep(Sweep):
                             for crm_id, link in links.items() if link.marketing_id}
         return touches, counterparts
 
-    def _carry_out(self, plan: SweepPlan, keep_position: bool) -> SweepResult:
+    def _carry_out(self, plan: SweepPlan) -> SweepResult:
+        """Apply the plan and save its clocks and audit events (the turns' were saved when
+        they were reserved)."""
         refused = self._apply(plan)
         rows = plan.settle(refused)
         with self.store.transaction() as conn:
             self.store.save_clocks(self.connection, rows, conn)
-            self.store.record_events(self.connection, [e.as_row() for e in plan.events], conn)
-            if keep_position and plan.position is not None:
-                self.store.set_job_value(self.connection, "round_robin", plan.position, conn)
+            self.store.record_events(self.connection, [e.as_row() for e in plan.events
+                                                       if e.event not in TURNS], conn)
         log.info("sla sweep shard finished", shard=self.index, shards=self.spec.shards,
                  **plan.result.as_dict())
         return plan.result

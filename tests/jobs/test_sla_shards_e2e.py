@@ -25,6 +25,7 @@ import pytest
 from leadsync.connector.errors import LockHeld
 from leadsync.connector.shards import ShardedPass
 from leadsync.connector.state import StateStore
+from leadsync.connector.sweep_actions import SweepPlan
 from leadsync.demo import DEFINITION, sandbox_config
 from leadsync.jobs.sla import run_sweep
 from leadsync.jobs.sla_shards import finish_sweep_shards, plan_sweep_shards, run_sweep_shard
@@ -32,7 +33,15 @@ from leadsync.jobs.sync import run_sync
 from leadsync.sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
 from tests.jobs.test_sla_e2e import HOT, reps
-from tests.jobs.test_sla_effects_e2e import POLICY, POOL, Orgs, Receiver
+from tests.jobs.test_sla_effects_e2e import (
+    POLICY,
+    POOL,
+    Killed,
+    Orgs,
+    Receiver,
+    Tripwire,
+)
+from tests.jobs.test_sla_effects_e2e import tripwire as tripwire  # a fixture
 
 PEOPLE = 8
 PHASES = {"breach": timedelta(hours=2), "recycle": timedelta(days=3, hours=1)}
@@ -202,3 +211,40 @@ def test_a_plain_sweep_waits_for_a_sharded_one(make_sandbox: Callable[..., Sandb
         assert finish_sweep_shards(orgs.config, spec) == []
         result = run_sweep(orgs.config, now, allow_future_writes=True)  # the lock is back
         assert result.started == 0 and state(orgs)["assigned"] == PEOPLE
+
+
+@pytest.mark.parametrize("stop", ["before the CRM write", "before the clocks are saved"])
+def test_a_sweep_shard_stopped_mid_apply_then_run_again_after_the_other_does_each_effect_once(
+        stop: str, make_sandbox: Callable[..., Sandbox], tmp_path: Path,
+        tripwire: Tripwire, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shard 0 dies (after it reserved its turns) before its apply step's write, or after
+    it; shard 1 then takes its turns and completes; shard 0's second attempt gives each lead
+    the rep it reserved, and the next sweep goes on from the right turn."""
+    with receiver() as plain_hook, receiver() as hook:
+        plain = synced(make_sandbox, tmp_path / "plain", plain_hook)
+        orgs = synced(make_sandbox, tmp_path / "sharded", hook)
+        pool = pool_ids(orgs)
+        start = datetime.now(UTC) + timedelta(minutes=1)
+        run_sweep(plain.config, start, allow_future_writes=True)
+        run_sweep(plain.config, handoff(plain) + PHASES["breach"], allow_future_writes=True)
+        spec = plan_sweep_shards(orgs.config, 2, now=start)
+        if stop == "before the CRM write":
+            tripwire.at, tripwire.calls = 0, []
+        else:
+            def die(self: SweepPlan, refused: Any) -> Any:
+                raise Killed("after the apply step")
+
+            monkeypatch.setattr(SweepPlan, "settle", die)
+        with pytest.raises(Killed):
+            run_sweep_shard(orgs.config, spec, 0)  # the handoffs: assignments
+        tripwire.at = None
+        monkeypatch.undo()
+        assert finish_sweep_shards(orgs.config, spec) == [0, 1]
+        run_sweep_shard(orgs.config, spec, 1)
+        run_sweep_shard(orgs.config, spec, 0)
+        assert finish_sweep_shards(orgs.config, spec) == []
+        position, owners = turns(orgs, pool)
+        assert (position, sorted(owners.values())) == (PEOPLE % 3, [2, 3, 3])
+        sharded_sweep(orgs, handoff(orgs) + PHASES["breach"])
+        assert state(orgs) == state(plain)
+        turns(orgs, pool)
