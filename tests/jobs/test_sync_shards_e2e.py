@@ -23,7 +23,8 @@ from leadsync.connector.models import SIDES, Cursor
 from leadsync.connector.shards import PassOver, ShardedPass
 from leadsync.connector.state import StateStore
 from leadsync.connector.sync import SyncResult
-from leadsync.demo import sandbox_config
+from leadsync.demo import DEFINITION, sandbox_config
+from leadsync.jobs.locking import locked
 from leadsync.jobs.shards import finish_sync_shards, plan_sync_shards, run_sync_shard
 from leadsync.jobs.sync import prepare, run_sync
 from leadsync.sandbox.server import Sandbox
@@ -192,3 +193,31 @@ def test_a_pass_of_one_shard_is_a_plain_pass(make_sandbox: Callable[..., Sandbox
     finally:
         store.close()
     assert run["job"] == "sync:shard-0-of-1" and run["status"] == "ok"
+
+
+def test_a_shard_runs_once_at_a_time(make_sandbox: Callable[..., Sandbox],
+                                     tmp_path: Path) -> None:
+    sandbox = make_sandbox(seed=SEED)
+    config = configure(sandbox, tmp_path, "sqlite")
+    spec = plan_sync_shards(config, 2)
+    before = sandbox.salesforce.mutations + sandbox.hubspot.mutations
+    with locked(config, spec.shard_job(0)), \
+            pytest.raises(LockHeld, match="sync:shard-0-of-2"):  # a first attempt runs
+        run_sync_shard(config, spec, 0)
+    assert sandbox.salesforce.mutations + sandbox.hubspot.mutations == before
+
+
+def test_a_new_lead_definition_makes_the_sharded_pass_judge_every_lead_again(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox(seed=SEED)
+    config = sandbox_config(sandbox.info, tmp_path, mapping=MAPPING, state="state.db",
+                            definition=DEFINITION)
+    spec = plan_sync_shards(config, 2)
+    assert spec.full  # the definition is new: every record is read and judged
+    results = side_by_side(config, spec)
+    assert finish_sync_shards(config, spec) == []
+    assert sum(r.evaluated for r in results) > 0
+    again = plan_sync_shards(config, 2)
+    assert not again.full  # adopted: the next pass reads the changes only
+    side_by_side(config, again)
+    assert finish_sync_shards(config, again) == []
