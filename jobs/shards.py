@@ -55,8 +55,9 @@ def expiry(config: Config) -> timedelta:
 def plan_sync_shards(config: Config, shards: int, now: datetime | None = None) -> ShardedPass:
     """Plan one sharded pass of the config's connection: its instant (``now``, default the
     clock), its shards, and whether it reads every record (a new lead definition, or a pass
-    that was to and never finished). Takes the connection's sync lock for the pass (``LockHeld``
-    when a sync runs) and records the pass as the connection's current one."""
+    that was to read every record and never finished). Takes the connection's sync lock for
+    the pass (``LockHeld`` when a sync runs) and records the pass as the connection's
+    current one."""
     connection = config.sync.connection
     until = now or datetime.now(UTC)
     spec = ShardedPass.new(SYNC, connection, until, shards)
