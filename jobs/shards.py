@@ -52,12 +52,15 @@ def expiry(config: Config) -> timedelta:
     return timedelta(seconds=config.state.lock_expiry_seconds)
 
 
-def plan_sync_shards(config: Config, shards: int, now: datetime | None = None) -> ShardedPass:
+def plan_sync_shards(config: Config, shards: int, now: datetime | None = None,
+                     connection: str | None = None) -> ShardedPass:
     """Plan one sharded pass of the config's connection: its instant (``now``, default the
     clock), its shards, and whether it reads every record (a new lead definition, or a pass
     that was to read every record and never finished). Takes the connection's sync lock for
     the pass (``LockHeld`` when a sync runs) and records the pass as the connection's
-    current one."""
+    current one. ``connection`` picks one of the config's connections (default ``[sync]
+    connection``); the pass carries its name, and its shards find it in the same config."""
+    config = config.for_connection(connection or config.sync.connection)
     connection = config.sync.connection
     until = now or datetime.now(UTC)
     spec = ShardedPass.new(SYNC, connection, until, shards)
@@ -91,7 +94,7 @@ def run_sync_shard(config: Config, spec: ShardedPass, index: int) -> SyncResult:
     attempt's, up to its own start), its own pairs' writes, committed per confirmed batch; its
     completion recorded, the cursors left to ``finish_sync_shards``."""
     spec.check(index)
-    same_connection(config, spec)
+    config = config.for_connection(spec.connection)
     store = StateStore(config.state.url)
     try:
         check_current(store, spec)
@@ -117,7 +120,7 @@ def finish_sync_shards(config: Config, spec: ShardedPass) -> list[int]:
     """When every shard of ``spec`` is complete: move both cursors to the point every shard's
     reads reached, mark the pass finished and give its lock back, and return []. Otherwise move
     nothing and return the shards still to run (run them, then call this again)."""
-    same_connection(config, spec)
+    config = config.for_connection(spec.connection)
     store = StateStore(config.state.url)
     try:
         check_current(store, spec)
@@ -144,9 +147,3 @@ def finish_sync_shards(config: Config, spec: ShardedPass) -> list[int]:
     log.info("sharded sync finished", connection=spec.connection, pass_id=spec.id,
              shards=spec.shards)
     return []
-
-
-def same_connection(config: Config, spec: ShardedPass) -> None:
-    if spec.connection != config.sync.connection:
-        raise ValueError(f"pass {spec.id} is of connection {spec.connection!r}, the config's "
-                         f"is {config.sync.connection!r}")

@@ -66,7 +66,7 @@ from leadsync.connector.store import Effect, Store
 from leadsync.connector.sweep_actions import SweepPlan, SweepResult
 from leadsync.connector.sweep_plan import Counterpart, SweepPlanner, SweepRules, TouchWindow
 from leadsync.jobs.locking import locked
-from leadsync.jobs.shards import expiry, same_connection
+from leadsync.jobs.shards import expiry
 from leadsync.jobs.sla import Sweep
 from leadsync.jobs.sla_setup import SlaContext
 
@@ -201,10 +201,12 @@ def pool_turn(store: Store, connection: str, expiry: timedelta, wait: float) -> 
         turn.__exit__(None, None, None)
 
 
-def plan_sweep_shards(config: Config, shards: int, now: datetime | None = None
-                      ) -> ShardedPass:
+def plan_sweep_shards(config: Config, shards: int, now: datetime | None = None,
+                      connection: str | None = None) -> ShardedPass:
     """Plan one sharded sweep of the config's connection at ``now`` (default the clock). Takes
-    the connection's SLA lock for the sweep (``LockHeld`` when a sweep runs)."""
+    the connection's SLA lock for the sweep (``LockHeld`` when a sweep runs). ``connection``
+    picks one of the config's connections (default ``[sync] connection``)."""
+    config = config.for_connection(connection or config.sync.connection)
     connection = config.sync.connection
     spec = ShardedPass.new(SLA, connection, now or datetime.now(UTC), shards)
     store = StateStore(config.state.url)
@@ -230,7 +232,7 @@ def run_sweep_shard(config: Config, spec: ShardedPass, index: int,
     from leadsync.jobs.sla_setup import prepare_sla
 
     spec.check(index)
-    same_connection(config, spec)
+    config = config.for_connection(spec.connection)
     store = StateStore(config.state.url)
     try:
         check_current(store, spec)
@@ -250,7 +252,7 @@ def run_sweep_shard(config: Config, spec: ShardedPass, index: int,
 def finish_sweep_shards(config: Config, spec: ShardedPass) -> list[int]:
     """When every shard of ``spec`` is complete: mark the sweep finished, give its lock back
     and return []. Otherwise return the shards still to run."""
-    same_connection(config, spec)
+    config = config.for_connection(spec.connection)
     store = StateStore(config.state.url)
     try:
         check_current(store, spec)

@@ -18,7 +18,7 @@ from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
 from leadsync.connector.config import Config
-from leadsync.connector.errors import LockHeld
+from leadsync.connector.errors import ConfigError, LockHeld
 from leadsync.connector.models import SIDES, Cursor
 from leadsync.connector.shards import PassOver, ShardedPass
 from leadsync.connector.state import StateStore
@@ -28,8 +28,9 @@ from leadsync.jobs.locking import locked
 from leadsync.jobs.shards import finish_sync_shards, plan_sync_shards, run_sync_shard
 from leadsync.jobs.sync import prepare, run_sync
 from leadsync.sandbox.server import Sandbox
+from leadsync.sandbox_connections import connections_config
 from tests.conftest import hubspot_client, salesforce_client
-from tests.jobs.test_sync_e2e import MAPPING
+from tests.jobs.test_sync_e2e import MAPPING, mutations
 from tests.jobs.test_sync_recovery_e2e import contacts, leads
 
 SEED = 60
@@ -221,3 +222,19 @@ def test_a_new_lead_definition_makes_the_sharded_pass_judge_every_lead_again(
     assert not again.full  # adopted: the next pass reads the changes only
     side_by_side(config, again)
     assert finish_sync_shards(config, again) == []
+
+
+def test_a_config_of_several_connections_shards_the_one_it_names(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    emea, amer = make_sandbox(seed=SEED), make_sandbox(seed=SEED)
+    config = connections_config({"emea": emea.info, "amer": amer.info}, tmp_path,
+                                state_url=f"sqlite:///{tmp_path / 'state.db'}")
+    before = {"emea": mutations(emea), "amer": mutations(amer)}
+    spec = plan_sync_shards(config, 2, connection="amer")
+    assert spec.connection == "amer"
+    side_by_side(config, spec)  # the config of both: each shard finds amer's in it
+    assert finish_sync_shards(config, spec) == []
+    assert mutations(amer) > before["amer"] and mutations(emea) == before["emea"]
+    run_sync(config.for_connection("emea"))  # emea's lock is its own
+    with pytest.raises(ConfigError, match="connection"):
+        plan_sync_shards(config, 2)  # which one?
