@@ -38,12 +38,14 @@ class Matcher:
     def __init__(self, store: SyncState, connection: str, systems: Mapping[Side, System],
                  fields: Callable[[Side], list[str]], match_fields: Mapping[Side, str],
                  page_size: int = 10_000,
-                 printed: Callable[[Side], list[str]] | None = None, seed: str = "") -> None:
+                 printed: Callable[[Side], list[str]] | None = None, seed: str = "",
+                 owns: Callable[[str], bool] | None = None) -> None:
         self.store, self.connection, self.systems = store, connection, systems
         self.fields, self.match_fields, self.page_size = fields, match_fields, page_size
         # the fields a fingerprint covers (``connector.echo``); None: no record is skipped
         self.printed = {side: printed(side) for side in SIDES} if printed else None
         self.seed = seed  # what fingerprints depend on besides the fields (the mapping)
+        self.owns = owns  # a shard's pairs, by key (``connector.shards``); None: every pair
         self.echoes: dict[Side, int] = {side: 0 for side in SIDES}  # own writes read back
         self.duplicates = Duplicates()  # emails several records of one side hold (warnings)
         self._emails: dict[tuple[Side, str], str | None] = {}  # this batch's, normalised
@@ -136,6 +138,8 @@ class Matcher:
         unmatched = {side: [(r, self.email(side, r)) for r in records[side]
                             if (side, r.id) not in by_id] for side in SIDES}
         self._match_by_email(pairs, by_id, unmatched)
+        if self.owns is not None:  # a shard: the keys are settled, lookups are for its own
+            pairs = {key: pair for key, pair in pairs.items() if self.owns(key)}
         self._look_up_by_email(pairs, whole)
         self._fill_counterparts(pairs)
         ledgers = self.store.ledger(self.connection, list(pairs))

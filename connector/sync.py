@@ -45,6 +45,7 @@ from leadsync.connector.plan import Pair, Plan, PlannedWrite, other, plan, plan_
 from leadsync.connector.ports import System
 from leadsync.connector.progress import Progress, named
 from leadsync.connector.qualify import Qualifier
+from leadsync.connector.shards import SyncShard
 from leadsync.connector.store import Store
 from leadsync.connector.transforms import TransformContext
 from leadsync.connector.watch import Watch
@@ -97,6 +98,7 @@ class SyncEngine:
                                        for side in SIDES}
         self._matcher: Matcher | None = None
         self.last: SyncResult | None = None  # the latest pass's result, as far as it went
+        self.shard: SyncShard | None = None  # one shard of a sharded pass (connector.shards)
 
     def run(self, dry_run: bool = False, progress: Progress | None = None,
             full: bool = False, run_id: int | None = None, watch: Watch | None = None,
@@ -111,6 +113,7 @@ class SyncEngine:
         until = self.clock()
         sources = self.sources(until, full, progress)
         matching = named(progress, "matching")
+        job = self.shard.job if self.shard is not None else job
         calls_before = {side: self.systems[side].calls_made for side in SIDES}
         retries_before = {side: self.systems[side].retries_made for side in SIDES}
         summaries = {side: SideSummary() for side in SIDES}
@@ -149,7 +152,12 @@ class SyncEngine:
                                     self._carry_back(contexts, commit))
                     commit.settle(pairs, planned)
             if not dry_run:
-                commit.cursors({side: sources[side].cursor for side in SIDES})
+                reached = {side: sources[side].cursor for side in SIDES}
+                if self.shard is None:
+                    commit.cursors(reached)
+                else:  # the pass's finishing step moves them once every shard is complete
+                    self.shard.run_id = run_id
+                    self.shard.reached(reached)
             if self._matcher is not None:
                 result.warnings = self._matcher.duplicates.warnings()
                 for warning in result.warnings:
@@ -201,7 +209,8 @@ class SyncEngine:
         matcher = self._matcher = Matcher(
             self.store, self.connection, self.systems, self.fields,
             {side: self.match_field(side) for side in SIDES}, self.page_size,
-            self.printed if echoes else None, self.print_seed)
+            self.printed if echoes else None, self.print_seed,
+            self.shard.owns if self.shard is not None else None)
         return matcher.pairs({side: sources[side].pages() for side in SIDES},
                              {side: sources[side].whole for side in SIDES},
                              {side: frozenset(sources[side].ids) for side in SIDES})
