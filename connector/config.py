@@ -5,6 +5,7 @@
     [state]       url                          where runs, cursors and ledgers are kept
     [sync]        mapping, batch_size, dry_run, parallel
     [systems.*]   kind, role, ...              one table per system; its kind's model checks it
+    [scale]       redis_url, visibility_timeout  workers on Celery, budgets shared in Redis
     [logging]     format, level
 
 Reading the file and the environment, and reporting every problem with its key path, is in
@@ -300,6 +301,35 @@ class SlaSettings(BaseModel):
         return value
 
 
+_REDIS_URL = re.compile(r"^rediss?://")
+
+
+class ScaleSettings(BaseModel):
+    """``[scale]``: jobs run by Celery workers, with Redis as broker and home of the call
+    budgets every worker shares (the state store stays ``[state] url``, PostgreSQL then)."""
+
+    model_config = _MODEL_CONFIG
+
+    redis_url: str = Field(repr=False)  # may hold a password: show ``redacted_url``
+    # seconds a job's message stays with the worker that took it before Redis hands it to
+    # another (a worker killed mid-job); longer than the longest job and than the run lock's
+    # expiry, so that the job's lock has expired by then (``jobs.celery_app``)
+    visibility_timeout: int = Field(default=3600, ge=1)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if not _REDIS_URL.match(value):
+            raise PydanticCustomError("redis_url", 'should be a Redis URL such as '
+                                      '"redis://127.0.0.1:6379/0" (rediss:// with TLS)')
+        return value
+
+    @property
+    def redacted_url(self) -> str:
+        """The URL with any password replaced by ``***``, for logs and messages."""
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", self.redis_url)
+
+
 class LoggingSettings(BaseModel):
     """``[logging]``: how run logs are written."""
 
@@ -337,6 +367,7 @@ class Config(BaseModel):
     calendars: dict[str, dict[str, Any]] = Field(default_factory=dict)
     sla: SlaSettings | None = None
     systems: dict[Annotated[str, AfterValidator(_check_system_name)], SystemSettings]
+    scale: ScaleSettings | None = None
     logging: LoggingSettings = Field(default_factory=_empty_table)
 
     _source_path: Path | None = PrivateAttr(default=None)
