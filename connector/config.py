@@ -5,7 +5,7 @@
     [state]       url                          where runs, cursors and ledgers are kept
     [sync]        mapping, batch_size, dry_run, parallel
     [systems.*]   kind, role, ...              one table per system; its kind's model checks it
-    [scale]       redis_url, visibility_timeout  workers on Celery, budgets shared in Redis
+    [scale]       redis_url, queue, ...        Celery workers; budgets shared in Redis
     [logging]     format, level
 
 Reading the file and the environment, and reporting every problem with its key path, is in
@@ -315,6 +315,8 @@ class ScaleSettings(BaseModel):
     # another (a worker killed mid-job); longer than the longest job and than the run lock's
     # expiry, so that the job's lock has expired by then (``jobs.celery_app``)
     visibility_timeout: int = Field(default=3600, ge=1)
+    # this deployment's name in Redis (its queue and keys): configs sharing a server keep apart
+    queue: str = Field(default="leadsync", pattern=r"^[A-Za-z0-9_.-]+$")
 
     @field_validator("redis_url")
     @classmethod

@@ -1,0 +1,100 @@
+"""LeadSync's jobs as Celery tasks: each takes the config file's path and a connection's name.
+
+A task loads the config itself (a worker runs the file as it is now, secrets from its own
+environment) and runs the same job ``leadsync`` runs, holding the same run lock of its
+connection (``connector.lock``). A task that finds the lock held is skipped, not failed and not
+retried: the holder is alive (a dead holder on this machine is taken over at once, and a dead
+one elsewhere has its lock expired by the time its job is handed on, see ``celery_app``), so
+the job is being done right now, and the next scheduled run picks up whatever changed since
+that run started. Queuing a retry instead would only run the same pass again behind it.
+
+Failures are left to the schedule too: a configuration error fails the task with the key to
+fix; a vendor away longer than the retry policy waits fails it, and the next tick runs again.
+A run stopped at the daily API reserve has saved its progress, as with ``leadsync sync``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from celery import shared_task
+
+from leadsync.connector.config import Config
+from leadsync.connector.errors import ConfigError, LockHeld, ReserveReached
+from leadsync.connector.logs import configure_logging
+from leadsync.jobs.beat import for_connection
+
+log = structlog.get_logger("leadsync.tasks")
+
+RECONCILE = "leadsync.jobs.reconcile"
+
+
+def load(config_path: str, connection: str) -> Config:
+    """The config of ``connection`` in the file at ``config_path``; logging set up by it."""
+    from leadsync.adapters.registry import load_builtin_kinds
+    from leadsync.connector.config_file import load_config
+
+    load_builtin_kinds()
+    config = for_connection(load_config(config_path), connection)
+    configure_logging(config.logging.format, config.logging.level)
+    return config
+
+
+def outcome(job: str, connection: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run a job; what became of it, for the worker's log. The lock held: skipped."""
+    try:
+        summary = run()
+    except LockHeld as exc:
+        log.info("job skipped: already running", job=job, connection=connection,
+                 holder=exc.holder)
+        return {"job": job, "connection": connection, "outcome": "skipped",
+                "holder": exc.holder}
+    except ReserveReached as exc:
+        log.warning("job stopped at the daily API reserve", job=job, connection=connection,
+                    error=str(exc))
+        return {"job": job, "connection": connection, "outcome": "reserve_reached"}
+    log.info("job done", job=job, connection=connection, **summary)
+    return {"job": job, "connection": connection, "outcome": "done", **summary}
+
+
+@shared_task(name="leadsync.sync")
+def sync(config_path: str, connection: str) -> dict[str, Any]:
+    """One sync pass on the connection."""
+    from leadsync.jobs.sync import run_sync
+
+    config = load(config_path, connection)
+
+    def one_pass() -> dict[str, Any]:
+        result = run_sync(config)
+        return {"status": result.status, "sides": result.as_dict()}
+
+    return outcome("sync", connection, one_pass)
+
+
+@shared_task(name="leadsync.sla_sweep")
+def sla_sweep(config_path: str, connection: str) -> dict[str, Any]:
+    """One SLA sweep on the connection, as of now."""
+    from leadsync.jobs.sla import run_sweep
+
+    config = load(config_path, connection)
+    return outcome("sla_sweep", connection,
+                   lambda: run_sweep(config, datetime.now(UTC)).as_dict())
+
+
+@shared_task(name="leadsync.reconcile")
+def reconcile(config_path: str, connection: str) -> dict[str, Any]:
+    """A full comparison of both sides of the connection, repairing drift."""
+    if importlib.util.find_spec(RECONCILE) is None:
+        raise ConfigError("reconcile is not part of this LeadSync version", "reconcile")
+    run_reconcile = importlib.import_module(RECONCILE).run_reconcile
+    config = load(config_path, connection)
+    return outcome("reconcile", connection, lambda: _as_dict(run_reconcile(config)))
+
+
+def _as_dict(result: Any) -> dict[str, Any]:
+    as_dict = getattr(result, "as_dict", None)
+    return dict(as_dict()) if callable(as_dict) else {"result": str(result)}

@@ -1,0 +1,258 @@
+"""LeadSync on Celery, end to end: two worker processes (and beat) on the machine's Redis and
+PostgreSQL, against sandbox orgs served by the test process through the real vendor clients.
+
+Beat sends the sync and the SLA sweep every two seconds while people are edited on both sides:
+no run of a job overlaps another of the same job, every edit reaches the other side and the
+sandbox's HubSpot, with a limit lowered so that the workers' calls meet it, answers no 429. A
+worker killed with SIGKILL mid-sync has its job taken up by the other worker, and the orgs end
+as a run nobody interrupted leaves them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from simple_salesforce import Salesforce
+
+from leadsync.adapters.hubspot.system import HubSpotSystem
+from leadsync.connector.config import Config
+from leadsync.connector.state import StateStore
+from leadsync.demo import DEFINITION, sandbox_config
+from leadsync.jobs.celery_app import make_app
+from leadsync.jobs.sync import adopt, prepare
+from leadsync.sandbox.server import Sandbox
+from tests.conftest import hubspot_client, salesforce_client
+from tests.jobs.celery_support import Processes, celery_config, overlapping, until
+from tests.jobs.test_sla_e2e import SLA
+from tests.jobs.test_sync_recovery_e2e import contacts, leads
+
+ROUNDS, EDITS = 3, 4
+LIMIT = 20  # HubSpot calls per 10 s, in the sandbox and the config (less 10%: 18)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[Processes]]:
+    started: list[Processes] = []
+    yield started
+    for group in started:
+        group.stop_all()
+
+
+class Traffic:
+    """What the sandbox's HubSpot answers from now on: the 429s, and when each request it
+    admitted came (its own clock)."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.refused, self.admitted = 0, []  # type: list[float]
+        limits = sandbox.hubspot.limits
+        admit, refusal = limits.admit, limits.refusal
+
+        def admitted(*args: Any, **kwargs: Any) -> Any:
+            answer = admit(*args, **kwargs)
+            if answer is None:
+                self.admitted.append(limits.clock())
+            return answer
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.refused += 1
+            return refusal(*args, **kwargs)
+
+        limits.admit, limits.refusal = admitted, counted  # type: ignore[method-assign]
+
+    def peak(self, seconds: float = 10.0) -> int:
+        """The most requests admitted in any ``seconds``."""
+        times = sorted(self.admitted)
+        return max((bisect.bisect_left(times, t + seconds) - i for i, t in enumerate(times)),
+                   default=0)
+
+
+def sync_runs(url: str) -> list[dict[str, Any]]:
+    store = StateStore(url)
+    try:
+        return [run for run in store.runs("default", limit=500) if run["job"] == "sync"]
+    finally:
+        store.close()
+
+
+def idle(run: dict[str, Any]) -> bool:
+    return run["status"] == "ok" and all(
+        run["summary"][name]["created"] == run["summary"][name]["updated"] == 0
+        for name in ("hubspot", "salesforce"))
+
+
+def portal_contacts(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
+    """The portal's live contacts by email, read in the sandbox: a test's reads through the
+    API would take from the 10-second limit the workers share."""
+    with sandbox.hubspot.lock:
+        return {str(c["properties"]["email"]).lower(): {**c["properties"], "id": c["id"]}
+                for c in sandbox.hubspot.store.live("contacts") if c["properties"].get("email")}
+
+
+def on_both_sides(sf: Salesforce, sandbox: Sandbox
+                  ) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    found_leads, found_contacts = leads(sf), portal_contacts(sandbox)
+    return {email: (found_leads[email], found_contacts[email])
+            for email in sorted(set(found_leads) & set(found_contacts))}
+
+
+def edit_contact(sandbox: Sandbox, email: str, values: dict[str, str]) -> None:
+    """An edit in HubSpot's own screens (no API call)."""
+    store = sandbox.hubspot.store
+    with sandbox.hubspot.lock:
+        [record] = [c for c in store.live("contacts") if c["properties"].get("email") == email]
+        store.update("contacts", record, values, source="CRM_UI")
+
+
+def read_beside(config: Config, done: threading.Event) -> None:
+    """Another process of the same private app (a ``leadsync`` command beside the workers):
+    a HubSpot read every 0.6 s, under the budget the workers share."""
+    from leadsync.adapters.registry import build_system
+    from leadsync.jobs.shared_budgets import budgets_for
+
+    hubspot = build_system(*config.marketing, budgets=budgets_for(config))
+    assert isinstance(hubspot, HubSpotSystem)
+    while not done.wait(0.6):
+        hubspot.calls("read", hubspot.client.crm.contacts.basic_api.get_page, limit=1)
+
+
+def test_two_workers_and_beat_run_each_job_once_at_a_time_lose_no_edit_and_meet_no_429(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path, postgres_url: str,
+        redis_url: str, processes: list[Processes]) -> None:
+    sandbox = make_sandbox(seed=60, latency_ms=20, rate_limit=LIMIT)
+    traffic = Traffic(sandbox)
+    config = celery_config(sandbox, tmp_path, postgres_url, redis_url,
+                           hubspot=f"rate_limit = {LIMIT}\nrate_margin = 0.1\n")
+    group = Processes(config, sandbox, tmp_path)
+    processes.append(group)
+    group.worker("one")
+    group.worker("two")
+    group.beat(every=2.0)
+    sf = salesforce_client(sandbox)
+
+    def settled(after: int = 0) -> bool:
+        runs = [run for run in sync_runs(postgres_url) if run["id"] > after]
+        return bool(runs) and idle(max(runs, key=lambda run: run["id"]))
+
+    until(settled, 240, "a first sync that leaves nothing to write", group.logs)
+    pairs = list(on_both_sides(sf, sandbox))
+    assert len(pairs) >= ROUNDS * EDITS * 2
+    reading = threading.Event()
+    reader = threading.Thread(target=read_beside, args=(config, reading), daemon=True)
+    reader.start()
+    edited: dict[str, tuple[str, str, str]] = {}  # email: lead field, contact field, value
+    for round_ in range(ROUNDS):
+        chosen = pairs[round_ * EDITS * 2:(round_ + 1) * EDITS * 2]
+        for i, email in enumerate(chosen):
+            if i % 2:
+                title = f"Title {round_}.{i}"
+                edit_contact(sandbox, email, {"jobtitle": title})
+                edited[email] = ("Title", "jobtitle", title)
+            else:
+                phone = f"+1 555 02{round_}{i}"
+                sf.Lead.update(_lead_id(sf, email), {"Phone": phone})
+                edited[email] = ("Phone", "phone", phone)
+        time.sleep(1.5)  # edits land while beat's jobs run
+    last = max(run["id"] for run in sync_runs(postgres_url))
+    until(lambda: settled(last), 240, "a sync after the edits that leaves nothing to write",
+          group.logs)
+    reading.set()
+    reader.join(timeout=60)
+    group.stop_all()
+
+    runs = sync_runs(postgres_url)
+    assert overlapping(runs) == []
+    assert len(runs) >= 3 and {run["status"] for run in runs} == {"ok"}
+    end = on_both_sides(sf, sandbox)
+    for email, (lead_field, contact_field, value) in edited.items():  # no edit lost
+        lead, contact = end[email]
+        assert (lead[lead_field], contact[contact_field]) == (value, value), email
+    for email, (lead, contact) in end.items():  # both sides agree
+        assert (lead["Title"] or "", lead["Phone"] or "") == (
+            contact.get("jobtitle") or "", contact.get("phone") or ""), email
+    assert traffic.refused == 0
+    assert traffic.peak() >= LIMIT * 0.85  # the limit was met: the shared budget held
+
+
+def _lead_id(sf: Salesforce, email: str) -> str:
+    [row] = sf.query(f"SELECT Id FROM Lead WHERE Email = '{email}'")["records"]
+    return str(row["Id"])
+
+
+def test_a_worker_killed_mid_sync_has_its_job_done_by_the_other_as_if_never_interrupted(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path, postgres_url: str,
+        redis_url: str, processes: list[Processes]) -> None:
+    sandbox = make_sandbox(seed=60, latency_ms=80)
+    config = celery_config(sandbox, tmp_path, postgres_url, redis_url)
+    group = Processes(config, sandbox, tmp_path)
+    processes.append(group)
+    group.worker("one")
+    group.worker("two")
+    app = make_app(config)
+    path = str(config.source_path)
+
+    app.send_task("leadsync.sync", args=[path, "default"])
+    holder = until(lambda: _running_holder(postgres_url), 120, "a sync holding its lock",
+                   group.logs)
+    killed = group.owner_of(holder)
+    assert killed in ("one", "two"), (holder, group.logs())
+    group.kill(killed)
+
+    until(lambda: [run for run in sync_runs(postgres_url) if run["status"] == "ok"], 180,
+          "the killed sync run again by the other worker", group.logs)
+    for _ in range(4):  # until a pass has nothing left to write, as the reference does
+        if idle(max(sync_runs(postgres_url), key=lambda run: run["id"])):
+            break
+        app.send_task("leadsync.sync", args=[path, "default"])
+        until(partial(one_more_finished, postgres_url, len(sync_runs(postgres_url))), 120,
+              "one more sync", group.logs)
+    runs = sorted(sync_runs(postgres_url), key=lambda run: run["id"])
+    group.stop_all()
+
+    assert [run["status"] for run in runs][:2] == ["interrupted", "ok"]
+    assert overlapping(runs) == []
+    assert idle(runs[-1])
+    sf, hs = salesforce_client(sandbox), hubspot_client(sandbox)
+    assert (leads(sf), contacts(hs)) == reference(make_sandbox, tmp_path / "reference")
+
+
+def one_more_finished(url: str, count: int) -> bool:
+    runs = sync_runs(url)
+    return len(runs) > count and all(run["finished_at"] for run in runs)
+
+
+def _running_holder(url: str) -> int | None:
+    """The process id of a sync holding its lock with its run started."""
+    from sqlalchemy import select
+
+    from leadsync.connector.schema import run_locks
+
+    store = StateStore(url)
+    try:
+        with store.engine.connect() as conn:
+            row = conn.execute(select(run_locks).where(run_locks.c.job == "sync")).first()
+        return int(row.pid) if row is not None and row.run_id is not None else None
+    finally:
+        store.close()
+
+
+def reference(make_sandbox: Callable[..., Sandbox], folder: Path) -> Any:
+    """The same orgs synced by passes nobody interrupts, until one writes nothing."""
+    folder.mkdir()
+    sandbox = make_sandbox(seed=60)
+    engine = prepare(sandbox_config(sandbox.info, folder, state="state.db",
+                                    definition=DEFINITION, extra=SLA))
+    full = adopt(engine)
+    for _ in range(4):
+        result = engine.run(full=full)
+        full = False
+        if all(s.created == s.updated == 0 for s in result.sides.values()):
+            break
+    engine.store.close()
+    return leads(salesforce_client(sandbox)), contacts(hubspot_client(sandbox))
