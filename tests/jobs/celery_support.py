@@ -31,10 +31,11 @@ CELERY = [sys.executable, "-m", "celery", "-A", "leadsync.jobs.celery_app"]
 
 
 def celery_config(sandbox: Sandbox, folder: Path, state_url: str, redis_url: str,
-                  hubspot: str = "", lock_expiry: int = 6, visibility: int = 20) -> Config:
+                  hubspot: str = "", sync: str = "", lock_expiry: int = 6,
+                  visibility: int = 20) -> Config:
     """A config for the sandbox orgs with ``[scale]`` on ``redis_url`` (a queue of its own),
-    the state in ``state_url``, the example lead definition and SLA; ``hubspot`` is more
-    keys for ``[systems.hubspot]``. Fields installed; written to ``folder/leadsync.toml``."""
+    the state in ``state_url``, the example lead definition and SLA; ``hubspot`` and ``sync``
+    are more keys for ``[systems.hubspot]`` and ``[sync]``. Fields installed; written to ``folder/leadsync.toml``."""
     sandbox_config(sandbox.info, folder, state="state.db", definition=DEFINITION, extra=SLA)
     path = folder / "leadsync.toml"
     text = path.read_text(encoding="utf-8")
@@ -43,6 +44,7 @@ def celery_config(sandbox: Sandbox, folder: Path, state_url: str, redis_url: str
     text = (text[:start] + f'[state]\nurl = "{state_url}"\nlock_expiry_seconds = {lock_expiry}\n'
             + text[end:])
     text = text.replace('kind = "hubspot"\n', f'kind = "hubspot"\n{hubspot}', 1)
+    text = text.replace("[sync]\n", f"[sync]\n{sync}", 1)
     text += (f'\n[scale]\nredis_url = "{redis_url}"\nvisibility_timeout = {visibility}\n'
              f'queue = "test-{uuid.uuid4().hex[:12]}"\n')
     path.write_text(text, encoding="utf-8")
