@@ -35,7 +35,8 @@ def celery_config(sandbox: Sandbox, folder: Path, state_url: str, redis_url: str
                   visibility: int = 20) -> Config:
     """A config for the sandbox orgs with ``[scale]`` on ``redis_url`` (a queue of its own),
     the state in ``state_url``, the example lead definition and SLA; ``hubspot`` and ``sync``
-    are more keys for ``[systems.hubspot]`` and ``[sync]``. Fields installed; written to ``folder/leadsync.toml``."""
+    are more keys for ``[systems.hubspot]`` and ``[sync]``. Fields installed; written to
+    ``folder/leadsync.toml``."""
     sandbox_config(sandbox.info, folder, state="state.db", definition=DEFINITION, extra=SLA)
     path = folder / "leadsync.toml"
     text = path.read_text(encoding="utf-8")

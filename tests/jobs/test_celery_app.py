@@ -1,0 +1,129 @@
+"""The Celery app as the config makes it: delivery guarantees, beat's schedule, and tasks
+that skip a job whose run lock is held (no worker, broker or vendor needed here)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leadsync.connector.config import Config
+from leadsync.connector.errors import ConfigError
+from leadsync.connector.lock import RunLock
+from leadsync.connector.state import StateStore
+from leadsync.demo import DEFINITION, sandbox_config, sandbox_secrets
+from leadsync.jobs import tasks
+from leadsync.jobs.beat import beat_schedule
+from leadsync.jobs.celery_app import make_app
+from tests.jobs.test_sla_e2e import SLA
+
+SCALE = '\n[scale]\nredis_url = "redis://:pw@127.0.0.1:6379/15"\nqueue = "unit"\n'
+
+
+def info(folder: Path) -> dict[str, Any]:
+    """Sandbox-shaped connection details for orgs that are never called."""
+    ca = folder / "ca.pem"
+    ca.write_text("not used\n")
+    return {"hubspot": {"host": "https://127.0.0.1:9", "access_token": "pat-unit"},
+            "salesforce": {"instance_url": "https://127.0.0.1:9", "session_id": "00Dunit",
+                           "api_version": "59.0"},
+            "ca_bundle": str(ca)}
+
+
+def config(folder: Path, extra: str = SCALE, sla: bool = True) -> Config:
+    return sandbox_config(info(folder), folder, state="state.db",
+                          definition=DEFINITION if sla else None,
+                          extra=(SLA if sla else "") + extra, install=False)
+
+
+def test_jobs_are_acknowledged_when_done_given_back_when_their_worker_dies_one_at_a_time(
+        tmp_path: Path) -> None:
+    app = make_app(config(tmp_path))
+
+    assert (app.conf.task_acks_late, app.conf.task_reject_on_worker_lost,
+            app.conf.worker_prefetch_multiplier) == (True, True, 1)
+    assert app.conf.broker_url == "redis://:pw@127.0.0.1:6379/15"
+    assert app.conf.task_default_queue == "unit"
+    options = app.conf.broker_transport_options
+    assert (options["visibility_timeout"], options["global_keyprefix"]) == (3600, "unit:")
+
+
+def test_no_scale_section_or_a_visibility_timeout_within_the_lock_expiry_is_refused(
+        tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    with pytest.raises(ConfigError) as missing:
+        make_app(config(tmp_path / "a", extra=""))
+    assert missing.value.where == "scale"
+    (tmp_path / "b").mkdir()
+    with pytest.raises(ConfigError) as short:
+        make_app(config(tmp_path / "b", extra=SCALE + "visibility_timeout = 120\n"))
+    assert short.value.where == "scale.visibility_timeout"
+    assert "lock_expiry_seconds (120)" in short.value.message
+
+
+def test_beat_sends_the_sync_and_with_sla_the_sweep_of_the_connection_with_the_config_path(
+        tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with_sla, without = config(tmp_path / "a"), config(tmp_path / "b", sla=False)
+
+    schedule = beat_schedule(with_sla)
+
+    path = str(tmp_path / "a" / "leadsync.toml")
+    assert schedule == {
+        "sync default": {"task": "leadsync.sync", "schedule": timedelta(minutes=15),
+                         "args": (path, "default"), "options": {"expires": 900.0}},
+        "sla_sweep default": {"task": "leadsync.sla_sweep", "schedule": timedelta(minutes=15),
+                              "args": (path, "default"), "options": {"expires": 900.0}}}
+    assert list(beat_schedule(without)) == ["sync default"]
+    assert make_app(with_sla).conf.beat_schedule == schedule
+
+
+@pytest.mark.parametrize(("task", "job"), [(tasks.sync, "sync"), (tasks.sla_sweep, "sla")])
+def test_a_task_whose_run_lock_is_held_is_skipped_naming_the_holder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, task: Any, job: str) -> None:
+    made = config(tmp_path)
+    for name, value in sandbox_secrets(info(tmp_path)).items():
+        monkeypatch.setenv(name, value)
+    store = StateStore(made.state.url)
+    with RunLock(store, job, "default"):
+        outcome = task(str(made.source_path), "default")
+    store.close()
+
+    assert outcome["outcome"] == "skipped"
+    assert f"held by pid {os.getpid()}" in outcome["holder"]
+
+
+def test_a_connection_the_config_does_not_have_is_a_config_error(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    made = config(tmp_path)
+    for name, value in sandbox_secrets(info(tmp_path)).items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="no connection 'east'"):
+        tasks.sync(str(made.source_path), "east")
+
+
+def test_reconcile_without_the_reconcile_job_says_so(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tasks, "RECONCILE", "leadsync.jobs.no_such_job")
+    with pytest.raises(ConfigError, match="reconcile is not part"):
+        tasks.reconcile(str(tmp_path / "leadsync.toml"), "default")
+
+
+def test_celery_finds_the_app_of_the_config_named_in_the_environment(tmp_path: Path) -> None:
+    made = config(tmp_path)
+    code = ("from leadsync.jobs import celery_app; a = celery_app.app; "
+            "print(a.conf.task_default_queue, sorted(a.conf.beat_schedule))")
+    env = {**os.environ, **sandbox_secrets(info(tmp_path)),
+           "LEADSYNC_CONFIG": str(made.source_path)}
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True)
+
+    assert out.stdout.strip() == "unit ['sla_sweep default', 'sync default']"
