@@ -26,7 +26,7 @@ from simple_salesforce import Salesforce
 from leadsync.adapters.hubspot.system import HubSpotSystem
 from leadsync.connector.config import Config
 from leadsync.connector.state import StateStore
-from leadsync.demo import DEFINITION, sandbox_config
+from leadsync.demo import DEFINITION, sandbox_config, sandbox_secrets
 from leadsync.jobs.celery_app import make_app
 from leadsync.jobs.sync import adopt, prepare
 from leadsync.sandbox.server import Sandbox
@@ -181,6 +181,10 @@ def test_two_workers_and_beat_run_each_job_once_at_a_time_lose_no_edit_and_meet_
             contact.get("jobtitle") or "", contact.get("phone") or ""), email
     assert traffic.refused == 0
     assert traffic.peak() >= LIMIT * 0.85  # the limit was met: the shared budget held
+    logs = "".join(path.read_text(errors="replace") for path in tmp_path.glob("*.log"))
+    assert "job done" in logs and "job skipped: already running" in logs
+    secrets = sandbox_secrets(sandbox.info).values()
+    assert not [secret for secret in secrets if secret in logs]
 
 
 def _lead_id(sf: Salesforce, email: str) -> str:
