@@ -127,3 +127,14 @@ def test_celery_finds_the_app_of_the_config_named_in_the_environment(tmp_path: P
                          env=env, check=True)
 
     assert out.stdout.strip() == "unit ['sla_sweep default', 'sync default']"
+
+
+def test_the_engine_adapters_and_jobs_import_no_redis_nor_celery_until_a_config_asks() -> None:
+    code = ("import sys, leadsync.connector.sync, leadsync.connector.budget, "
+            "leadsync.adapters.registry, leadsync.jobs.sync, leadsync.jobs.sla; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('redis', 'celery')))")
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+
+    assert out.stdout.strip() == "[]"
