@@ -15,7 +15,7 @@ from typing import Any
 
 from leadsync.adapters.descriptor import AdapterDescriptor
 from leadsync.connector.budget import Budgets, LocalBudgets
-from leadsync.connector.config import register_system_kind
+from leadsync.connector.config_systems import register_system_kind
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.ports import Activities, Lists, System
 

@@ -21,6 +21,7 @@ from leadsync.connector.echo import after_write, of_record
 from leadsync.connector.models import SIDES, Cursor, Record, Side, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite, other
 from leadsync.connector.store import Link, SyncState
+from leadsync.connector.watch import Watch
 
 log = structlog.get_logger("leadsync.sync")
 
@@ -41,9 +42,10 @@ class Commit:
 
     def __init__(self, store: SyncState, connection: str, names: Mapping[Side, str],
                  fields: Callable[[Side], list[str]], run_id: int | None,
-                 printed: Callable[[Side], list[str]] | None = None, seed: str = "") -> None:
+                 printed: Callable[[Side], list[str]] | None = None, seed: str = "",
+                 watch: Watch | None = None) -> None:
         self.store, self.connection, self.names = store, connection, names
-        self.run_id = run_id
+        self.run_id, self.watch = run_id, watch  # the watch sees each batch once committed
         self.fields = {side: fields(side) for side in SIDES}
         # the fields a fingerprint covers (``connector.echo``); None: none are remembered
         self.printed = {side: printed(side) for side in SIDES} if printed else None
@@ -121,6 +123,8 @@ class Commit:
             self.store.record_values(self.connection, target, written, conn)
             self.store.record_values(self.connection, counterpart, read, conn)
             self.store.unpark(self.connection, target, delivered, conn)
+        if self.watch is not None:
+            self.watch.confirmed(side, batch, results)
 
     def _predict(self, side: Side, planned: PlannedWrite) -> None:
         """The fingerprints a confirmed write leaves: the target as read with the values

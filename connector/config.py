@@ -2,20 +2,21 @@
 
 ::
 
-    [state]       url                          where runs, cursors and ledgers are kept
-    [sync]        mapping, batch_size, dry_run, parallel
-    [systems.*]   kind, role, ...              one table per system; its kind's model checks it
-    [scale]       redis_url, queue, ...        Celery workers; budgets shared in Redis
-    [logging]     format, level
+    [state]            url                     where runs, cursors and ledgers are kept
+    [sync]             mapping, batch_size, dry_run, parallel, connection
+    [systems.*]        kind, role, ...         one table per system; its kind's model checks it
+    [connections.*]    marketing, crm, ...     several marketing/CRM pairs in one config
+    [scale]            redis_url, queue, ...   Celery workers; budgets shared in Redis
+    [logging]          format, level
 
 Reading the file and the environment, and reporting every problem with its key path, is in
-``config_file`` (``load_config``, ``check_config``); this module holds the settings themselves.
+``config_file`` (``load_config``, ``check_config``); this module holds the settings themselves,
+and ``config_systems`` the path, URL and secret types and the registry of system kinds.
 
-The connector knows no vendor. Each adapter registers a settings model for its ``kind`` with
-``register_system_kind`` (usually a ``SystemSettings`` subclass), and each ``[systems.<name>]``
-table is validated against the model registered for its ``kind``. Relative paths resolve against
-the config file's folder: models receive it as ``base_dir`` in the validation context, and the
-``ConfigPath`` and ``ExistingFile`` types apply it.
+A config holds one connection (a marketing system, a CRM, and the state LeadSync keeps for the
+pair: cursors, links, dead letters, locks, runs) or several, one ``[connections.<name>]`` table
+each. Every job works on one connection at a time: ``Config.for_connection(name)`` gives the
+config of one, as if it were the only one, so a job never has to know there are others.
 
 Input values are never echoed, so a misplaced token cannot leak through an error message.
 """
@@ -24,16 +25,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -42,142 +41,21 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
+from leadsync.connector.config_systems import (
+    MODEL_CONFIG,
+    SYSTEM_NAME,
+    ConfigPath,
+    SystemSettings,
+    resolve_path,
+)
+from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import SIDES, Side
 
-_SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
-_MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True,
-                           validate_default=True)
-
-
-def _resolve_path(value: Path, info: ValidationInfo) -> Path:
-    base = (info.context or {}).get("base_dir")
-    path = value.expanduser()
-    return (Path(base) / path).resolve() if base is not None else path.resolve()
-
-
-def _existing_file(value: Path, info: ValidationInfo) -> Path:
-    path = _resolve_path(value, info)
-    if not path.is_file():
-        raise PydanticCustomError("file_not_found", "no such file: {path}", {"path": str(path)})
-    return path
-
-
-def _https_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
-        raise PydanticCustomError("https_url", 'should be an https:// URL such as '
-                                  '"https://example.com" or "https://127.0.0.1:8443"')
-    return value.rstrip("/")
-
-
-SecretText = Annotated[SecretStr, Field(min_length=1)]
-"""A secret that must not be empty; never shown in repr, str or error messages."""
-HttpsUrl = Annotated[str, AfterValidator(_https_url)]
-"""An https:// base URL, without a trailing slash."""
-ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
-"""A path, relative to the config file's folder; absolute once validated."""
-ExistingFile = Annotated[Path, AfterValidator(_existing_file)]
-"""Like ``ConfigPath``, and the file must exist."""
-
-
-# --- the registry of system kinds -------------------------------------------------------------
-
-_KINDS: dict[str, type[BaseModel]] = {}
-
-
-def register_system_kind(kind: str, model: type[BaseModel]) -> None:
-    """Validate ``[systems.*]`` tables whose ``kind`` is ``kind`` with ``model``.
-
-    The model needs ``kind`` and ``role`` fields; subclassing ``SystemSettings`` gives both.
-    Registering the same model again (a re-import) is harmless; a different one is refused.
-    """
-    if not {"kind", "role"} <= set(model.model_fields):
-        raise TypeError(f"{model.__qualname__} needs 'kind' and 'role' fields")
-    known = _KINDS.get(kind)
-    if known is not None and _qualified(known) != _qualified(model):
-        raise ValueError(f"system kind {kind!r} is already registered to {_qualified(known)}")
-    _KINDS[kind] = model
-
-
-def registered_kinds() -> dict[str, type[BaseModel]]:
-    """The kinds registered so far and their settings models."""
-    return dict(_KINDS)
-
-
-def _qualified(model: type[BaseModel]) -> str:
-    return f"{model.__module__}.{model.__qualname__}"
-
-
-class SystemSettings(BaseModel):
-    """What every ``[systems.<name>]`` table has; adapters subclass it for their kind."""
-
-    model_config = _MODEL_CONFIG
-
-    kind: str
-    role: Side
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _validate_as_kind(cls, data: Any, handler: Callable[[Any], Any],
-                          info: ValidationInfo) -> Any:
-        if cls is not SystemSettings or not isinstance(data, Mapping):
-            return handler(data)
-        kind = data.get("kind")
-        model = _KINDS.get(kind) if isinstance(kind, str) else None
-        if model is None:
-            raise ValidationError.from_exception_data(cls.__name__, _unknown_kind(data))
-        return model.model_validate(data, context=info.context)
-
-
-def _unknown_kind(table: Mapping[str, Any]) -> list[InitErrorDetails]:
-    kind, known = table.get("kind"), ", ".join(sorted(_KINDS)) or "none (no adapter is loaded)"
-    errors: list[InitErrorDetails] = []
-    if kind is None:
-        errors.append({"type": PydanticCustomError(
-            "missing", "required key is missing; known kinds: {known}", {"known": known}),
-            "loc": ("kind",), "input": None})
-    else:
-        close = difflib.get_close_matches(str(kind), list(_KINDS), n=1)
-        hint = f'; did you mean "{close[0]}"?' if close else ""
-        errors.append({"type": PydanticCustomError(
-            "unknown_kind", 'unknown kind "{kind}"; known kinds: {known}{hint}',
-            {"kind": str(kind), "known": known, "hint": hint}), "loc": ("kind",), "input": kind})
-    if table.get("role") not in SIDES:
-        errors.append({"type": "missing", "loc": ("role",), "input": None} if "role" not in table
-                      else {"type": "literal_error", "loc": ("role",), "input": table["role"],
-                            "ctx": {"expected": "'marketing' or 'crm'"}})
-    return errors
-
-
-def validate_with_problems(handler: Callable[[Any], Any], data: Any,
-                           problems: Sequence[tuple[str, str]]) -> Any:
-    """Run pydantic's ``handler`` and report ``problems`` (key, message) alongside its errors.
-
-    For wrap validators that check keys against each other (e.g. which keys an auth mode needs)
-    and want those problems listed even when a field is wrong too.
-    """
-    errors: list[InitErrorDetails] = [
-        {"type": PydanticCustomError("key_problem", "{message}", {"message": message}),
-         "loc": (key,), "input": None} for key, message in problems]
-    try:
-        result = handler(data)
-    except ValidationError as exc:
-        if not errors:
-            raise
-        errors = [_as_init_error(error) for error in exc.errors()] + errors
-        raise ValidationError.from_exception_data(exc.title, errors) from None
-    if errors:
-        raise ValidationError.from_exception_data("settings", errors)
-    return result
-
-
-def _as_init_error(error: Any) -> InitErrorDetails:
-    context = {**(error.get("ctx") or {}), "message": error["msg"]}
-    return {"type": PydanticCustomError(error["type"], "{message}", context),
-            "loc": error["loc"], "input": None}
-
+_MODEL_CONFIG = MODEL_CONFIG
+_SYSTEM_NAME = SYSTEM_NAME
+_resolve_path = resolve_path
 
 # --- the sections ------------------------------------------------------------------------------
 
@@ -346,6 +224,33 @@ class LoggingSettings(BaseModel):
         return value.lower() if isinstance(value, str) else value
 
 
+class ConnectionSettings(BaseModel):
+    """``[connections.<name>]``: one marketing/CRM pair of several (two business units, each with
+    its own portal and org), with its own cursors, links, dead letters, budgets, locks and runs.
+
+    It names its two systems (``[systems.*]`` tables) and may set its own mapping, definition
+    and ``[sync]`` values; what it leaves unset comes from ``[sync]`` and ``[definition]``.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    marketing: str  # the name of a [systems.*] table with role = "marketing"
+    crm: str  # and of one with role = "crm"
+    mapping: ConfigPath | None = None  # default: [sync] mapping
+    definition: ConfigPath | None = None  # default: [definition] file
+    handoff: Literal["qualified_only", "all"] | None = None  # default: [definition] handoff
+    batch_size: int | None = Field(default=None, ge=1, le=200)
+    parallel: int | None = Field(default=None, ge=1, le=10)
+    dry_run: bool | None = None
+    max_attempts: int | None = Field(default=None, ge=1)
+    on_delete: Literal["flag", "ignore"] | None = None
+
+    def sync_overrides(self) -> dict[str, Any]:
+        """The ``[sync]`` values this connection sets itself."""
+        names = ("mapping", "batch_size", "parallel", "dry_run", "max_attempts", "on_delete")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+
 def _check_system_name(name: str) -> str:
     if not _SYSTEM_NAME.match(name):
         raise PydanticCustomError("system_name", "a system name is lowercase letters, digits and "
@@ -369,6 +274,8 @@ class Config(BaseModel):
     calendars: dict[str, dict[str, Any]] = Field(default_factory=dict)
     sla: SlaSettings | None = None
     systems: dict[Annotated[str, AfterValidator(_check_system_name)], SystemSettings]
+    connections: dict[Annotated[str, AfterValidator(_check_system_name)],
+                      ConnectionSettings] = Field(default_factory=dict)
     scale: ScaleSettings | None = None
     logging: LoggingSettings = Field(default_factory=_empty_table)
 
@@ -376,7 +283,9 @@ class Config(BaseModel):
 
     @model_validator(mode="after")
     def _one_system_per_role(self, info: ValidationInfo) -> Config:
-        problems = role_problems({name: s.role for name, s in self.systems.items()})
+        roles = {name: s.role for name, s in self.systems.items()}
+        problems = (connection_problems(self.connections, roles) if self.connections
+                    else role_problems(roles))
         if problems:
             raise ValidationError.from_exception_data(type(self).__name__, [
                 {"type": PydanticCustomError("role", "{message}", {"message": message}),
@@ -400,7 +309,67 @@ class Config(BaseModel):
         return self._holder("crm")
 
     def _holder(self, role: Side) -> tuple[str, SystemSettings]:
+        if self.connections:
+            raise ConfigError(f"this config holds {len(self.connections)} connections; take one "
+                              "with for_connection(name) first", "connections")
         return next((name, s) for name, s in self.systems.items() if s.role == role)
+
+    def connection_names(self) -> list[str]:
+        """The connections this config holds, in the file's order: its ``[connections.*]``
+        tables, else the one pair of ``[systems.*]`` under ``[sync] connection``."""
+        return list(self.connections) or [self.sync.connection]
+
+    def for_connection(self, name: str) -> Config:
+        """The config of one connection, as if it were the only one: its two systems, its
+        ``[sync]`` values and definition, ``[sync] connection`` set to its name."""
+        if not self.connections:
+            if name != self.sync.connection:
+                raise ConfigError(unknown_connection(name, self.connection_names()),
+                                  "connections")
+            return self
+        found = self.connections.get(name)
+        if found is None:
+            raise ConfigError(unknown_connection(name, self.connection_names()), "connections")
+        definition = self.definition
+        if found.definition is not None:
+            definition = DefinitionSettings.model_construct(
+                file=found.definition,
+                handoff=definition.handoff if definition else "qualified_only")
+        if found.handoff is not None and definition is not None:
+            definition = definition.model_copy(update={"handoff": found.handoff})
+        one = self.model_copy(update={
+            "sync": self.sync.model_copy(update={"connection": name, **found.sync_overrides()}),
+            "definition": definition,
+            "systems": {found.marketing: self.systems[found.marketing],
+                        found.crm: self.systems[found.crm]},
+            "connections": {},
+        })
+        one._source_path = self._source_path
+        return one
+
+
+def unknown_connection(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f'; did you mean "{close[0]}"?' if close else ""
+    return f'no connection "{name}" in this config; it has {", ".join(known)}{hint}'
+
+
+def connection_problems(connections: Mapping[str, ConnectionSettings],
+                        roles: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """Each connection names an existing system of the right role on each side."""
+    problems: list[tuple[tuple[str, ...], str]] = []
+    for name, connection in connections.items():
+        for role in SIDES:
+            system = getattr(connection, role)
+            if system not in roles:
+                close = difflib.get_close_matches(system, list(roles), n=1)
+                hint = f'; did you mean "{close[0]}"?' if close else ""
+                problems.append((("connections", name, role),
+                                 f'no [systems.{system}] table in this config{hint}'))
+            elif roles[system] != role:
+                problems.append((("connections", name, role),
+                                 f'systems.{system} has role = "{roles[system]}", not "{role}"'))
+    return problems
 
 
 def role_problems(roles: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:

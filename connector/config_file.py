@@ -29,7 +29,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from leadsync.connector.config import Config, SystemSettings, registered_kinds, role_problems
+from leadsync.connector.config import Config, role_problems
+from leadsync.connector.config_systems import SystemSettings, registered_kinds
 from leadsync.connector.errors import ConfigError
 
 ENV_PREFIX = "LEADSYNC_"
@@ -119,7 +120,8 @@ def _load(path: str | Path | None, environ: Mapping[str, str],
         errors = exc.errors(include_url=False, include_input=False)
     problems += [(_dotted(error["loc"]), _message(error, data, env_data)) for error in errors]
     systems = data.get("systems")
-    if isinstance(systems, Mapping) and not any(error["type"] == "role" for error in errors):
+    if (isinstance(systems, Mapping) and "connections" not in data
+            and not any(error["type"] == "role" for error in errors)):
         # the roles were not checked: some system is wrong in another way; check them raw
         roles = {name: t.get("role") if isinstance(t, Mapping) else None
                  for name, t in systems.items()}

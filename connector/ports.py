@@ -79,6 +79,13 @@ class System(Protocol):
         """Of those, the calls that were retries of a failed one (for summaries)."""
         ...
 
+    def budget(self) -> dict[str, float]:
+        """The API allowance as the vendor last reported it, in plain numbers: ``daily_limit``,
+        ``daily_used``, ``daily_left`` where it counts calls a day, ``window_limit``,
+        ``window_left`` and ``window_seconds`` where it counts them in a rolling window; a
+        key it did not report (no call answered yet) is left out. Makes no call."""
+        ...
+
 
 class Activities(Protocol):
     """The CRM side of the SLA: touches logged on leads, tasks for people, the reps."""

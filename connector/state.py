@@ -30,13 +30,12 @@ from leadsync.connector.schema import (
     ledger,
     links,
     migrate,
-    run_locks,
-    runs,
     schema_version,
     settings_table,
 )
 from leadsync.connector.state_locks import RunLocks
 from leadsync.connector.state_parked import ParkedRows
+from leadsync.connector.state_runs import RunRows
 from leadsync.connector.state_seen import SeenRecords
 from leadsync.connector.store import Effect, Link, ParkedRecord
 
@@ -78,11 +77,11 @@ def _sqlite_pragmas(connection: Any, _: Any) -> None:
         cursor.close()
 
 
-class StateStore(ParkedRows, RunLocks, SeenRecords):
+class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords):
     """Where LeadSync remembers what it has seen and done, for one or more connections.
 
     The dead-letter queue (``parked``) is ``ParkedRows``'s, the run locks ``RunLocks``'s, the
-    fingerprints of records seen ``SeenRecords``'s."""
+    runs ``RunRows``'s, the fingerprints of records seen ``SeenRecords``'s."""
 
     def __init__(self, url: str, *, engine: Engine | None = None) -> None:
         try:
@@ -247,32 +246,6 @@ class StateStore(ParkedRows, RunLocks, SeenRecords):
             lite = sqlite_insert(table)
             tx.execute(lite.on_conflict_do_update(
                 index_elements=keys, set_={name: lite.excluded[name] for name in changing}), rows)
-
-    # runs
-    def start_run(self, connection: str, job: str) -> int:
-        """Record a run as started; the job's lock, when held, names it from now on."""
-        with self.engine.begin() as conn:
-            result = conn.execute(insert(runs).values(
-                connection=connection, job=job, started_at=_now(), status="running"))
-            key = result.inserted_primary_key
-            assert key is not None  # an INSERT of one row always has one
-            conn.execute(update(run_locks).where(
-                run_locks.c.job == job, run_locks.c.connection == connection).values(
-                    run_id=int(key[0])))
-            return int(key[0])
-
-    def finish_run(self, run_id: int, status: str, summary: Mapping[str, Any]) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(runs).where(runs.c.id == run_id).values(
-                finished_at=_now(), status=status, summary=dict(summary)))
-
-    def runs(self, connection: str, limit: int = 20) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(runs).where(runs.c.connection == connection)
-                                .order_by(runs.c.id.desc()).limit(limit)).mappings()
-            return [{**row, "started_at": _aware(row["started_at"]),
-                     "finished_at": _aware(row["finished_at"]),
-                     "summary": row["summary"]} for row in rows]
 
     # lead definitions
     def adopt_definition(self, connection: str, version: str, fingerprint: str, name: str,

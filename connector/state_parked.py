@@ -11,7 +11,7 @@ from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 
 from leadsync.connector import deadletter
@@ -78,6 +78,15 @@ class ParkedRows:
     def parked(self, connection: str, system: str | None = None) -> list[ParkedRecord]:
         """The records still parked (waiting, due or needing action), oldest first."""
         return self.dead_letters(connection, system, (deadletter.PARKED,))
+
+    def parked_counts(self, connection: str) -> dict[tuple[str, str], int]:
+        """How many records are still parked, by system and vendor code."""
+        query = (select(parked.c.system, parked.c.code, func.count())
+                 .where(parked.c.connection == connection,
+                        parked.c.status == deadletter.PARKED)
+                 .group_by(parked.c.system, parked.c.code))
+        with self.engine.connect() as conn:
+            return {(row[0], row[1]): int(row[2]) for row in conn.execute(query)}
 
     def dead_letters(self, connection: str, system: str | None = None,
                      statuses: Sequence[str] = OPEN) -> list[ParkedRecord]:

@@ -16,6 +16,9 @@ A pass is a pipeline of stages over pages, each in its own module with typed inp
    batch, so a crash resumes without re-sending or losing anything; both cursors advance only
    when every batch was confirmed. A refused record does not hold the cursor back: it is parked
    with the vendor's code and retried on the next run.
+
+The engine records no run itself: the job around it does (``jobs.runs``), with the engine's
+``SyncResult`` as the run's counts (``last``, kept even when a pass fails half-way).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.deadletter import DeadLetterPolicy
 from leadsync.connector.deliver import CarryBack, Deliver, Progress
 from leadsync.connector.errors import ReserveReached
-from leadsync.connector.identity import OnDelete, add_notes, note_field
+from leadsync.connector.identity import Duplicates, OnDelete, add_notes, note_field
 from leadsync.connector.judge import Judge
 from leadsync.connector.mapping import FieldMapping
 from leadsync.connector.match import Matcher
@@ -43,6 +46,7 @@ from leadsync.connector.ports import System
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.store import Store
 from leadsync.connector.transforms import TransformContext
+from leadsync.connector.watch import Watch
 
 __all__ = ["Progress", "SideSummary", "SyncEngine", "SyncResult"]
 
@@ -91,33 +95,41 @@ class SyncEngine:
         self.notes: dict[Side, str] = {side: note_field(self.systems[side].kind)
                                        for side in SIDES}
         self._matcher: Matcher | None = None
+        self.last: SyncResult | None = None  # the latest pass's result, as far as it went
 
     def run(self, dry_run: bool = False, progress: Progress | None = None,
-            full: bool = False) -> SyncResult:
+            full: bool = False, run_id: int | None = None, watch: Watch | None = None,
+            job: str = "sync") -> SyncResult:
         """One pass; ``full`` reads every record instead of the changes since the cursors
-        (a new lead definition is adopted that way: every lead is judged again)."""
+        (a new lead definition is adopted that way: every lead is judged again); ``run_id``
+        the run the job recorded it as (``jobs.runs``), kept with what it parks. A ``watch``
+        sees each page and batch (``connector.watch``); ``job`` names the pass in the log.
+        """
         until = self.clock()
         sources = self.sources(until, full)
-        run_id = None if dry_run else self.store.start_run(self.connection, "sync")
         calls_before = {side: self.systems[side].calls_made for side in SIDES}
         retries_before = {side: self.systems[side].retries_made for side in SIDES}
         summaries = {side: SideSummary() for side in SIDES}
-        result = SyncResult(run_id, dry_run, Plan(),
-                            {self.names[side]: summaries[side] for side in SIDES})
+        result = self.last = SyncResult(run_id, dry_run, Plan(),
+                                        {self.names[side]: summaries[side] for side in SIDES})
         if self.qualifier is not None:
             result.definition_version = self.qualifier.definition.version
         commit = Commit(self.store, self.connection, self.names, self.fields, run_id,
-                        self.printed, self.print_seed)
+                        self.printed, self.print_seed, watch)
         deliver = Deliver(self.systems, self.names, self.batch_size, commit, progress)
         judge = Judge(self.qualifier, until)
         contexts: dict[Side, TransformContext] = {}
         try:
             for pairs in self._match(sources, echoes=not full):
+                if watch is not None:
+                    pairs = watch.screen(pairs)
                 contexts = contexts or self.contexts()
                 judged = judge.judge(pairs, contexts["crm"])
                 planned = plan(pairs, self.mapping, contexts, self.names, judged.stamps,
                                judged.hold)
                 add_notes(planned, pairs, self.names, self.notes, self.on_delete)
+                if watch is not None:
+                    watch.planned(pairs, planned)
                 result.plan.extend(planned, None if dry_run else KEPT_WRITES)
                 result.evaluated += judged.evaluated
                 result.qualified += judged.qualified
@@ -147,9 +159,7 @@ class SyncEngine:
                 summaries[side].calls = self.systems[side].calls_made - calls_before[side]
                 summaries[side].retries = (self.systems[side].retries_made
                                            - retries_before[side])
-            if run_id is not None:
-                self.store.finish_run(run_id, result.status, result.as_dict())
-        log.info("sync finished", connection=self.connection, dry_run=dry_run,
+        log.info(f"{job} finished", connection=self.connection, dry_run=dry_run,
                  **{name: vars(s) for name, s in result.sides.items()})
         return result
 
@@ -182,6 +192,11 @@ class SyncEngine:
         return matcher.pairs({side: sources[side].pages() for side in SIDES},
                              {side: sources[side].whole for side in SIDES},
                              {side: frozenset(sources[side].ids) for side in SIDES})
+
+    @property
+    def duplicates(self) -> Duplicates:
+        """The emails several records of one side share, as the last pass found them."""
+        return self._matcher.duplicates if self._matcher is not None else Duplicates()
 
     def all_leads(self) -> list[Pair]:
         """Every lead in both systems, paired as a pass pairs them (for what-if reports)."""

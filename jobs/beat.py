@@ -1,10 +1,8 @@
 """Celery beat's schedule, generated from the config: which job runs on which connection when.
 
-Until the config has schedules and several connections, every config schedules the sync
-every 15 minutes and, with ``[sla]``, the SLA sweep as often, on its one connection
-(``[sync] connection``). ``scheduled_jobs`` is the one place that reads what runs when, and
-``connection_names`` and ``for_connection`` the one place that knows the connections; the
-config's own schedules and connections replace them there.
+Until the config has schedules, every connection of the config (``Config.connection_names``)
+has its sync every 15 minutes and, with ``[sla]``, its SLA sweep as often. ``scheduled_jobs``
+is the one place that reads what runs when; the config's own schedules replace it there.
 
 A message beat sent expires after one interval: if the workers are busy that long, the next
 tick's message does the same job, so ticks never pile up behind a slow job.
@@ -18,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from leadsync.connector.config import Config
-from leadsync.connector.errors import ConfigError
 
 DEFAULT_EVERY = timedelta(minutes=15)
 TASKS = {"sync": "leadsync.sync", "sla_sweep": "leadsync.sla_sweep",
@@ -32,25 +29,11 @@ class Scheduled:
     every: timedelta
 
 
-def connection_names(config: Config) -> list[str]:
-    """The config's connections (one, for now: ``[sync] connection``)."""
-    return [config.sync.connection]
-
-
-def for_connection(config: Config, connection: str) -> Config:
-    """The config of one connection, which every job takes."""
-    if connection not in connection_names(config):
-        raise ConfigError(f"no connection {connection!r} in this config; it has "
-                          f"{', '.join(map(repr, connection_names(config)))}",
-                          "sync.connection")
-    return config
-
-
 def scheduled_jobs(config: Config, every: timedelta = DEFAULT_EVERY) -> list[Scheduled]:
     """What runs how often on each connection: the sync, and the SLA sweep with ``[sla]``."""
     found = []
-    for connection in connection_names(config):
-        one = for_connection(config, connection)
+    for connection in config.connection_names():
+        one = config.for_connection(connection)
         found.append(Scheduled("sync", connection, every))
         if one.sla is not None:
             found.append(Scheduled("sla_sweep", connection, every))

@@ -42,6 +42,7 @@ from leadsync.connector.sweep_plan import (
 )
 from leadsync.connector.sync import SyncEngine
 from leadsync.jobs.locking import locked
+from leadsync.jobs.runs import recorded
 from leadsync.jobs.sla_setup import SlaContext
 
 log = structlog.get_logger("leadsync.sla")
@@ -55,6 +56,7 @@ class Sweep:
         self.engine: SyncEngine = ctx.engine
         self.store, self.connection = self.engine.store, self.engine.connection
         self.notifier = notifier if notifier is not None else _webhook(ctx)
+        self.result: SweepResult | None = None  # once planned: what the sweep did so far
 
     def run(self) -> SweepResult:
         planner = SweepPlanner(self._rules(), self._inputs())
@@ -70,6 +72,7 @@ class Sweep:
             counterparts = {crm_id: Counterpart(link.marketing_id, link.key)
                             for crm_id, link in links.items() if link.marketing_id}
         plan = planner.judge(touches, counterparts)
+        self.result = plan.result
         if self.dry_run:
             log.info("sla sweep planned (dry run: nothing written)", **plan.result.as_dict())
             return plan.result
@@ -177,10 +180,15 @@ def run_sweep(config: Config, now: datetime, dry_run: bool = False,
     from leadsync.jobs.sla_setup import prepare_sla
 
     planning = plans_only(now, dry_run, allow_future_writes)
-    with nullcontext() if planning else locked(config, "sla"):  # a plan alone takes no lock
+    # a plan alone takes no lock and records no run
+    with nullcontext() if planning else locked(config, "sla"), \
+            recorded(config, "sla", record=not planning) as run:
         ctx = prepare_sla(config)
         try:
-            return Sweep(ctx, now, dry_run=planning).run()
+            run.watch(ctx.engine.systems.values(), from_start=True)  # setup calls count too
+            sweep = Sweep(ctx, now, dry_run=planning)
+            run.report(lambda: sweep.result.as_dict() if sweep.result is not None else {})
+            return sweep.run()
         finally:
             ctx.engine.store.close()
 

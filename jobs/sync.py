@@ -20,6 +20,7 @@ from leadsync.connector.state import StateStore
 from leadsync.connector.sync import Progress, SyncEngine, SyncResult
 from leadsync.jobs.install import check_installed
 from leadsync.jobs.locking import locked
+from leadsync.jobs.runs import Run, recorded
 
 
 def key_field_spec(system: System) -> FieldInfo:
@@ -86,19 +87,31 @@ def adopt(engine: SyncEngine) -> bool:
 def run_sync(config: Config, dry_run: bool = False, progress: Progress | None = None,
              now: datetime | None = None) -> SyncResult:
     """One pass; ``now`` (tests, what-ifs) stands in for the clock that stamps verdicts.
-    A pass that writes holds the sync lock of its connection (``LockHeld`` when taken)."""
+    A pass that writes holds the sync lock of its connection (``LockHeld`` when taken) and is
+    recorded as a run (``jobs.runs``), a failed login or setup included."""
     dry_run = dry_run or config.sync.dry_run
-    with nullcontext() if dry_run else locked(config, "sync"):
+    with nullcontext() if dry_run else locked(config, "sync"), \
+            recorded(config, "sync", record=not dry_run) as run:
         engine = prepare(config)
+        run.watch(engine.systems.values(), from_start=True)  # the checks' calls count too
         if now is not None:
             engine.clock = lambda: now
         try:
-            if not dry_run:
-                retry_dead_letters_on_new_config(engine, config)
-            full = False if dry_run else adopt(engine)
-            return engine.run(dry_run=dry_run, progress=progress, full=full)
+            return sync_pass(engine, run, config, dry_run=dry_run, progress=progress)
         finally:
             engine.store.close()
+
+
+def sync_pass(engine: SyncEngine, run: Run, config: Config | None = None,
+              dry_run: bool = False, progress: Progress | None = None) -> SyncResult:
+    """One pass of a prepared engine as ``run``: its calls and result are the run's; with
+    ``config``, its dead-letter settings apply (``retry_dead_letters_on_new_config``)."""
+    run.watch(engine.systems.values())
+    run.report(lambda: engine.last.as_dict() if engine.last is not None else {})
+    if not dry_run and config is not None:
+        retry_dead_letters_on_new_config(engine, config)
+    full = False if dry_run else adopt(engine)
+    return engine.run(dry_run=dry_run, progress=progress, full=full, run_id=run.id)
 
 
 def retry_dead_letters_on_new_config(engine: SyncEngine, config: Config) -> None:

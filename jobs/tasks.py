@@ -15,7 +15,6 @@ A run stopped at the daily API reserve has saved its progress, as with ``leadsyn
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -24,14 +23,10 @@ import structlog
 from celery import shared_task
 
 from leadsync.connector.config import Config
-from leadsync.connector.errors import ConfigError, LockHeld, ReserveReached
+from leadsync.connector.errors import LockHeld, ReserveReached
 from leadsync.connector.logs import configure_logging
-from leadsync.jobs.beat import for_connection
 
 log = structlog.get_logger("leadsync.tasks")
-
-RECONCILE = "leadsync.jobs.reconcile"
-
 
 def load(config_path: str, connection: str) -> Config:
     """The config of ``connection`` in the file at ``config_path``; logging set up by it."""
@@ -39,7 +34,7 @@ def load(config_path: str, connection: str) -> Config:
     from leadsync.connector.config_file import load_config
 
     load_builtin_kinds()
-    config = for_connection(load_config(config_path), connection)
+    config = load_config(config_path).for_connection(connection)
     configure_logging(config.logging.format, config.logging.level)
     return config
 
@@ -87,14 +82,9 @@ def sla_sweep(config_path: str, connection: str) -> dict[str, Any]:
 
 @shared_task(name="leadsync.reconcile")
 def reconcile(config_path: str, connection: str) -> dict[str, Any]:
-    """A full comparison of both sides of the connection, repairing drift."""
-    if importlib.util.find_spec(RECONCILE) is None:
-        raise ConfigError("reconcile is not part of this LeadSync version", "reconcile")
-    run_reconcile = importlib.import_module(RECONCILE).run_reconcile
+    """A full comparison of both sides of the connection, repairing drift (it holds the
+    connection's sync lock: a sync running skips it, and the other way round)."""
+    from leadsync.jobs.reconcile import run_reconcile
+
     config = load(config_path, connection)
-    return outcome("reconcile", connection, lambda: _as_dict(run_reconcile(config)))
-
-
-def _as_dict(result: Any) -> dict[str, Any]:
-    as_dict = getattr(result, "as_dict", None)
-    return dict(as_dict()) if callable(as_dict) else {"result": str(result)}
+    return outcome("reconcile", connection, lambda: run_reconcile(config).as_dict())

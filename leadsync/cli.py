@@ -21,9 +21,11 @@ from leadsync import __version__
 from leadsync.definition_cli import app as definition_app
 from leadsync.errors_cli import app as errors_app
 from leadsync.install_cli import install
-from leadsync.options import ConfigOption, LogFormatOption, load_settings
+from leadsync.options import ConfigOption, ConnectionOption, LogFormatOption, load_connections
+from leadsync.reconcile_cli import reconcile
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
+from leadsync.status_cli import runs, status
 
 app = typer.Typer(help="LeadSync: lead handoff between a marketing platform and a CRM.",
                   no_args_is_help=True, add_completion=False)
@@ -37,6 +39,9 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(errors_app, name="errors")
 app.command("audit")(audit)
 app.command("install")(install)
+app.command("reconcile")(reconcile)
+app.command("runs")(runs)
+app.command("status")(status)
 
 
 def _print_version(requested: bool) -> None:
@@ -71,17 +76,23 @@ def config_check(
 
     load_builtin_kinds()
     problems = check_config(file)
-    if not problems:
-        problems = _check_named_files(load_config(file))
+    every = [] if problems else _each_connection(load_config(file))
+    for one in every:
+        problems += _check_named_files(one)
+    problems = list(dict.fromkeys(problems))  # a mapping several connections share: once
     for warning in secret_warnings(file) if not problems else []:
         typer.echo(f"warning: {warning}", err=True)
-    if not problems and live:
-        problems = _check_live(load_config(file))
+    for one in every if not problems and live else []:
+        problems += _check_live(one)
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
         raise typer.Exit(1)
     typer.echo("configuration is valid")
+
+
+def _each_connection(config: Any) -> list[Any]:
+    return [config.for_connection(name) for name in config.connection_names()]
 
 
 def _check_named_files(config: Any) -> list[str]:
@@ -123,8 +134,24 @@ def sync(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Read both sides and print the plan; write nothing.")] = False,
     log_format: LogFormatOption = "",
+    connection: ConnectionOption = None,
 ) -> None:
-    """Run one bidirectional, incremental sync pass."""
+    """Run one bidirectional, incremental sync pass (of every connection, in turn)."""
+    from leadsync.exits import SEVERITY, ExitCode
+
+    every = load_connections(config, connection)
+    codes = []
+    for settings in every:
+        if len(every) > 1:
+            typer.echo(f"connection {settings.sync.connection}:")
+        codes.append(_sync_one(settings, dry_run, log_format))
+    worst = min(codes, key=SEVERITY.index)  # a failure outranks a refused record, and so on
+    if worst != ExitCode.OK:
+        raise typer.Exit(worst)
+
+
+def _sync_one(settings: Any, dry_run: bool, log_format: str) -> int:
+    """One connection's pass, shown; its exit code."""
     from rich.console import Console
 
     from leadsync.connector.errors import ConfigError, LeadSyncError, LockHeld, ReserveReached
@@ -133,27 +160,28 @@ def sync(
     from leadsync.jobs.sync import run_sync
     from leadsync.render import plan_table, summary_table
 
-    settings = load_settings(config)
     configure_logging(log_format or settings.logging.format, settings.logging.level)
     console = Console()
+    name = settings.sync.connection
     try:
         with _progress(console) as progress:
             result = run_sync(settings, dry_run=dry_run, progress=progress)
     except ConfigError as exc:
-        typer.echo(f"configuration error:\n{exc}", err=True)
-        raise typer.Exit(exit_code_for(exc)) from exc
+        typer.echo(f"configuration error ({name}):\n{exc}", err=True)
+        return exit_code_for(exc)
     except LeadSyncError as exc:  # exit 4 locked, 5 reserve reached, 1 failed
         what = ("not run" if isinstance(exc, LockHeld)
                 else "stopped" if isinstance(exc, ReserveReached) else "failed")
-        typer.echo(f"sync {what}: {exc}", err=True)
-        raise typer.Exit(exit_code_for(exc)) from exc
+        typer.echo(f"sync of {name} {what}: {exc}", err=True)
+        return exit_code_for(exc)
     if result.dry_run:
         console.print(plan_table(result))
     console.print(summary_table(result))
     if any(side.failed for side in result.sides.values()):
         console.print("Some records were refused and parked; they are retried on the next run "
                       "(see leadsync errors list).")
-        raise typer.Exit(ExitCode.REFUSED)
+        return ExitCode.REFUSED
+    return ExitCode.OK
 
 
 @app.command()

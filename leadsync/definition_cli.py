@@ -16,6 +16,7 @@ from rich.table import Table
 from leadsync.connector.errors import ConfigError
 from leadsync.options import (
     ConfigOption,
+    ConnectionOption,
     JsonOption,
     NowOption,
     fail,
@@ -26,11 +27,11 @@ from leadsync.options import (
 app = typer.Typer(help="The shared lead definition: check it, explain verdicts, what-if a new "
                        "version, list adopted versions.", no_args_is_help=True)
 
-def _engine(config: Path | None) -> Any:
+def _engine(config: Path | None, connection: str | None) -> Any:
     from leadsync.jobs.sync import prepare
 
     try:
-        return prepare(load_settings(config))
+        return prepare(load_settings(config, connection))
     except ConfigError as exc:
         raise fail(f"configuration error:\n{exc}") from exc
 
@@ -58,6 +59,7 @@ def explain(
     definition: Annotated[Path | None, typer.Option(
         help="Judge with this definition file instead of the config's.", dir_okay=False)] = None,
     config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False,
+    connection: ConnectionOption = None,
 ) -> None:
     """Explain one lead's verdict: every rule, matched or not, its points, and the reason."""
     if (email is None) == (record is None):
@@ -66,7 +68,7 @@ def explain(
     if email is not None:
         from leadsync.jobs.definition import explain_email
 
-        engine = _engine(config)
+        engine = _engine(config, connection)
         if definition is not None:
             engine.qualifier = _qualifier(engine.mapping, definition)
         try:
@@ -74,7 +76,8 @@ def explain(
         except (LookupError, ValueError) as exc:
             raise fail(str(exc), 1) from exc
     else:
-        verdict, lead, found = _explain_record(record or "-", definition, config, moment)
+        verdict, lead, found = _explain_record(record or "-", definition, config, connection,
+                                                moment)
     if as_json:
         typer.echo(json.dumps({**verdict.as_dict(), "lead": lead, "records": found},
                               default=str, indent=2))
@@ -93,7 +96,8 @@ def _qualifier(mapping: Any, file: Path) -> Any:
 
 
 def _explain_record(source: str, definition: Path | None, config: Path | None,
-                    moment: datetime) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+                    connection: str | None, moment: datetime
+                    ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     from datetime import UTC as utc
 
     from leadsync.connector.definition_file import load_definition
@@ -109,7 +113,7 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
         raise fail(f"--record {source}: must be a JSON object")
     forms = {side: data[side] for side in ("marketing", "crm") if isinstance(data.get(side), dict)}
     if definition is None or forms:
-        settings = _load_config_only(config)
+        settings = load_settings(config, connection)
         file = definition or (settings.definition.file if settings.definition else None)
         if file is None:
             raise fail("no definition: pass --definition FILE or set [definition] file")
@@ -128,10 +132,6 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
     lead = qualifier.lead(records)
     verdict = qualifier.evaluate(records, moment)
     return verdict, lead, {side: "record" for side in forms}
-
-
-def _load_config_only(config: Path | None) -> Any:
-    return load_settings(config)
 
 
 def _print_verdict(verdict: Any, found: dict[str, Any]) -> None:
@@ -156,6 +156,7 @@ def diff_command(
     new_file: Annotated[Path, typer.Argument(help="The candidate definition.", dir_okay=False)],
     config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False,
     examples: Annotated[int, typer.Option(help="How many changed leads to show.")] = 5,
+    connection: ConnectionOption = None,
 ) -> None:
     """What adopting NEW_FILE would change, over every current lead in both systems."""
     from leadsync.connector.definition_file import load_definition
@@ -165,7 +166,7 @@ def diff_command(
         candidate = load_definition(new_file)
     except ConfigError as exc:
         raise fail(str(exc), 1) from exc
-    engine = _engine(config)
+    engine = _engine(config, connection)
     try:
         result = diff(engine, candidate, now_option(now) if now else None, examples)
     except ValueError as exc:
@@ -194,11 +195,12 @@ def diff_command(
 
 
 @app.command("history")
-def history(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+def history(config: ConfigOption = None, as_json: JsonOption = False,
+            connection: ConnectionOption = None) -> None:
     """The lead definitions adopted so far, oldest first."""
     from leadsync.connector.state import StateStore
 
-    settings = _load_config_only(config)
+    settings = load_settings(config, connection)
     store = StateStore(settings.state.url)
     rows = store.definition_history(settings.sync.connection)
     store.close()

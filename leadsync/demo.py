@@ -24,9 +24,9 @@ from leadsync.connector.logs import configure_logging
 from leadsync.connector.state import StateStore
 from leadsync.connector.store import Link, Store
 from leadsync.jobs.install import run_install
-from leadsync.jobs.sla import Sweep
-from leadsync.jobs.sla_setup import prepare_sla
-from leadsync.jobs.sync import adopt, prepare
+from leadsync.jobs.runs import recorded
+from leadsync.jobs.sla import run_sweep
+from leadsync.jobs.sync import prepare, sync_pass
 from leadsync.render import summary_table
 from leadsync.sandbox.server import Sandbox
 
@@ -134,15 +134,17 @@ def run_demo(seed: int = 200, console: Console | None = None) -> int:
         console.print("[bold]leadsync install --apply[/bold]: created " + ", ".join(
             f"{len(names)} fields in {system}" for system, names in installed.created.items()))
         engine = prepare(config)
-        first = engine.run(full=adopt(engine))
+        with recorded(config, "sync") as run:
+            first = sync_pass(engine, run)
         console.print(summary_table(first))
         console.print(side_by_side(engine.store, engine, limit=6))
-        swept = Sweep(prepare_sla(config), datetime.now(UTC)).run()
+        swept = run_sweep(config, datetime.now(UTC))
         console.print(f"[bold]SLA sweep[/bold]: {swept.started} clocks started on handed-off "
                       f"leads; deadlines and status written to {swept.written} Salesforce "
                       f"records")
         console.print(sla_table(engine, limit=6))
-        second = engine.run()
+        with recorded(config, "sync") as run:
+            second = sync_pass(engine, run)
         console.print(summary_table(second))
         writes = sum(s.created + s.updated for s in second.sides.values())
         engine.store.close()

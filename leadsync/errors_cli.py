@@ -19,7 +19,7 @@ from rich.table import Table
 
 from leadsync.connector import deadletter
 from leadsync.connector.store import ParkedRecord
-from leadsync.options import ConfigOption, JsonOption, fail, load_settings
+from leadsync.options import ConfigOption, ConnectionOption, JsonOption, fail, load_settings
 
 app = typer.Typer(help="Records a system refused: list, show, retry or discard them.",
                   no_args_is_help=True)
@@ -32,10 +32,10 @@ REASON_WIDTH = 80  # characters of the reason a table row shows; `show` has it a
 class _Queue:
     """The store, connection and policy of a config."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, connection: str | None) -> None:
         from leadsync.connector.state import StateStore
 
-        settings = load_settings(config)
+        settings = load_settings(config, connection)
         self.connection = settings.sync.connection
         self.policy = deadletter.DeadLetterPolicy(max_attempts=settings.sync.max_attempts)
         self.store = StateStore(settings.state.url)
@@ -68,12 +68,13 @@ class _Queue:
 @app.command("list")
 def list_errors(
     config: ConfigOption = None, as_json: JsonOption = False,
+    connection: ConnectionOption = None,
     everything: Annotated[bool, typer.Option(
         "--all", help="Also the discarded records.")] = False,
 ) -> None:
     """The refused records, grouped by error type with counts: email, system, field, reason,
     attempts and status (waiting, due, needs action, discarded)."""
-    queue = _Queue(config)
+    queue = _Queue(config, connection)
     statuses = deadletter.OPEN_STATUSES if everything else (deadletter.PARKED,)
     rows = [queue.describe(item) for item in queue.store.dead_letters(queue.connection,
                                                                       statuses=statuses)]
@@ -105,10 +106,10 @@ def list_errors(
 
 
 @app.command("show")
-def show(parked_id: IdArgument, config: ConfigOption = None, as_json: JsonOption = False
-         ) -> None:
+def show(parked_id: IdArgument, config: ConfigOption = None, as_json: JsonOption = False,
+         connection: ConnectionOption = None) -> None:
     """One refused record, whole: ids, vendor code and message, attempts, what was sent."""
-    queue = _Queue(config)
+    queue = _Queue(config, connection)
     row = queue.describe(queue.find(parked_id), whole=True)
     queue.store.close()
     if as_json:
@@ -129,11 +130,12 @@ def retry(
         help="The record's number, from `leadsync errors list`.")] = None,
     every: Annotated[bool, typer.Option("--all", help="Every parked record.")] = False,
     config: ConfigOption = None, as_json: JsonOption = False,
+    connection: ConnectionOption = None,
 ) -> None:
     """Make a refused record (or --all) due now: the next pass tries it again."""
     if (parked_id is None) == (not every):
         raise fail("give a record's number or --all, not both")
-    queue = _Queue(config)
+    queue = _Queue(config, connection)
     if parked_id is not None:
         queue.find(parked_id)
     ids = None if parked_id is None else [parked_id]
@@ -147,10 +149,10 @@ def retry(
 
 
 @app.command("discard")
-def discard(parked_id: IdArgument, config: ConfigOption = None, as_json: JsonOption = False
-            ) -> None:
+def discard(parked_id: IdArgument, config: ConfigOption = None, as_json: JsonOption = False,
+            connection: ConnectionOption = None) -> None:
     """Drop a refused record: it is not tried again until it changes at its source."""
-    queue = _Queue(config)
+    queue = _Queue(config, connection)
     queue.find(parked_id)
     dropped = queue.store.discard_parked(queue.connection, parked_id)
     queue.store.close()

@@ -26,6 +26,11 @@ class ExitCode(IntEnum):
     RESERVE = 5
 
 
+SEVERITY = (ExitCode.CONFIG, ExitCode.FAILED, ExitCode.RESERVE, ExitCode.LOCKED,
+            ExitCode.REFUSED, ExitCode.OK)
+"""Exit codes, the worst first: a command that ran several connections ends with the worst."""
+
+
 def exit_code_for(error: BaseException) -> ExitCode:
     """The exit code a command ends with when ``error`` stopped it."""
     if isinstance(error, ConfigError):

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from leadsync.options import ConfigOption, JsonOption, fail, load_settings
+from leadsync.options import ConfigOption, ConnectionOption, JsonOption, fail, load_connections
 
 if TYPE_CHECKING:
     from leadsync.jobs.install import InstallResult
@@ -21,24 +21,31 @@ def install(config: ConfigOption = None,
             apply: Annotated[bool, typer.Option(
                 "--apply", help="Create the missing fields (without it: show, write nothing).")
             ] = False,
-            as_json: JsonOption = False) -> None:
+            as_json: JsonOption = False, connection: ConnectionOption = None) -> None:
     """Show the fields LeadSync needs, what exists, what would be created and any conflict;
     with --apply, create what is missing. Exit 1 when a conflict remains."""
     from leadsync.connector.errors import ConfigError, LeadSyncError
     from leadsync.jobs.install import run_install
 
-    settings = load_settings(config)
-    try:
-        result = run_install(settings, apply=apply)
-    except ConfigError as exc:
-        raise fail(f"configuration error:\n{exc}") from exc
-    except LeadSyncError as exc:
-        raise fail(f"install failed: {exc}", 1) from exc
+    every = load_connections(config, connection)
+    results: dict[str, InstallResult] = {}
+    for settings in every:
+        try:
+            results[settings.sync.connection] = run_install(settings, apply=apply)
+        except ConfigError as exc:
+            raise fail(f"configuration error:\n{exc}") from exc
+        except LeadSyncError as exc:
+            raise fail(f"install failed: {exc}", 1) from exc
     if as_json:
-        typer.echo(json.dumps(result.as_dict(), indent=2))
+        shown = {name: result.as_dict() for name, result in results.items()}
+        typer.echo(json.dumps(shown if len(results) > 1 else next(iter(shown.values())),
+                              indent=2))
     else:
-        _render(result)
-    if result.plan.conflicts:
+        for name, result in results.items():
+            if len(results) > 1:
+                typer.echo(f"connection {name}:")
+            _render(result)
+    if any(result.plan.conflicts for result in results.values()):
         raise typer.Exit(1)
 
 

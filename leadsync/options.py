@@ -22,6 +22,9 @@ ConfigOption = Annotated[Path | None, typer.Option(
 NowOption = Annotated[str | None, typer.Option(
     "--now", help="Act as of this instant (ISO-8601 with an offset): what-if runs and tests.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+ConnectionOption = Annotated[str | None, typer.Option(
+    "--connection", help="The connection to work on (a [connections.<name>] table of the "
+                         "config). Default: the only one; jobs run every connection in turn.")]
 LogFormatOption = Annotated[str, typer.Option(
     "--log-format", help="console (readable) or json (one JSON object a line, on stderr).")]
 
@@ -32,8 +35,26 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def load_settings(config: Path | None) -> Config:
-    """The config file, with the built-in adapter kinds known; exit 2 naming what is wrong."""
+def load_settings(config: Path | None, connection: str | None = None) -> Config:
+    """The config of one connection (``connection``, else the config's only one), with the
+    built-in adapter kinds known; exit 2 naming what is wrong."""
+    settings = load_whole(config)
+    names = settings.connection_names()
+    if connection is None and len(names) > 1:
+        raise fail(f"this config has {len(names)} connections ({', '.join(names)}); "
+                   "name one with --connection")
+    return _one(settings, connection or names[0])
+
+
+def load_connections(config: Path | None, connection: str | None = None) -> list[Config]:
+    """The configs of the connections a job runs on: ``connection``, else every one."""
+    settings = load_whole(config)
+    return [_one(settings, name) for name in
+            ([connection] if connection else settings.connection_names())]
+
+
+def load_whole(config: Path | None) -> Config:
+    """The whole config file, every connection in it; exit 2 naming what is wrong."""
     from leadsync.adapters.registry import load_builtin_kinds
     from leadsync.connector.config_file import load_config
     from leadsync.connector.errors import ConfigError
@@ -43,6 +64,15 @@ def load_settings(config: Path | None) -> Config:
         return load_config(config)
     except ConfigError as exc:
         raise fail(f"configuration error:\n{exc}") from exc
+
+
+def _one(settings: Config, name: str) -> Config:
+    from leadsync.connector.errors import ConfigError
+
+    try:
+        return settings.for_connection(name)
+    except ConfigError as exc:
+        raise fail(f"--connection: {exc.message}") from exc
 
 
 def parse_instant(value: str, option: str) -> datetime:

@@ -17,6 +17,7 @@ from leadsync.connector.errors import ConfigError, LeadSyncError
 from leadsync.exits import ExitCode, exit_code_for
 from leadsync.options import (
     ConfigOption,
+    ConnectionOption,
     JsonOption,
     LogFormatOption,
     NowOption,
@@ -29,8 +30,8 @@ from leadsync.options import (
 app = typer.Typer(help="SLA clocks: test calendars, run the sweep, find ghost leads.",
                   no_args_is_help=True)
 
-def _config(config: Path | None) -> Any:
-    return load_settings(config)
+def _config(config: Path | None, connection: str | None = None) -> Any:
+    return load_settings(config, connection)
 
 
 @app.command("calc")
@@ -42,13 +43,14 @@ def calc(
     between: Annotated[tuple[str, str] | None, typer.Option(
         help="Two instants: print the business time elapsed between them.")] = None,
     config: ConfigOption = None,
+    connection: ConnectionOption = None,
 ) -> None:
     """Business-time arithmetic on a configured calendar, to test it."""
     from leadsync.connector.calendar import format_duration, parse_duration
     from leadsync.jobs.sla_setup import load_calendars
 
     try:
-        calendars = load_calendars(_config(config))
+        calendars = load_calendars(_config(config, connection))
     except ConfigError as exc:
         raise fail(f"configuration error:\n{exc}") from exc
     if calendar not in calendars:
@@ -72,7 +74,7 @@ def calc(
 
 @app.command("sweep")
 def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False,
-          log_format: LogFormatOption = "",
+          log_format: LogFormatOption = "", connection: ConnectionOption = None,
           dry_run: Annotated[bool, typer.Option(
               "--dry-run", help="Read and print the plan; write nothing anywhere.")] = False,
           allow_future_writes: Annotated[bool, typer.Option(
@@ -83,7 +85,7 @@ def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOptio
     from leadsync.connector.logs import configure_logging
     from leadsync.jobs.sla import plans_only, run_sweep
 
-    settings = _config(config)
+    settings = _config(config, connection)
     configure_logging(log_format or settings.logging.format, settings.logging.level)
     moment = now_option(now)
     planning = plans_only(moment, dry_run, allow_future_writes)
@@ -116,13 +118,13 @@ def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOptio
 
 
 @app.command("ghosts")
-def ghosts(config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False
-           ) -> None:
+def ghosts(config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False,
+           connection: ConnectionOption = None) -> None:
     """Handed-off leads untouched past their deadline, and leads never resolved, by rep."""
     from leadsync.connector.ghosts import find_ghosts
     from leadsync.connector.state import StateStore
 
-    settings = _config(config)
+    settings = _config(config, connection)
     moment = now_option(now)
     store = StateStore(settings.state.url)
     clocks = store.clocks(settings.sync.connection)
@@ -145,11 +147,12 @@ def ghosts(config: ConfigOption = None, now: NowOption = None, as_json: JsonOpti
 
 
 def audit(email: Annotated[str, typer.Option(help="The lead's email.")],
-          config: ConfigOption = None, as_json: JsonOption = False) -> None:
+          config: ConfigOption = None, as_json: JsonOption = False,
+          connection: ConnectionOption = None) -> None:
     """A lead's history: every handoff, touch, breach, reassignment and recycle, with reasons."""
     from leadsync.connector.state import StateStore
 
-    settings = _config(config)
+    settings = _config(config, connection)
     store = StateStore(settings.state.url)
     events = store.events(settings.sync.connection, email=email.strip().lower())
     store.close()

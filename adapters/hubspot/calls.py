@@ -55,6 +55,7 @@ class HubSpotCalls:
             rate_limit(SEARCH_LIMIT, RATE_MARGIN), 1.0)
         self.max_parallel = max_parallel  # write calls in flight at once
         self.made = self.retries = self.throttled = 0
+        self.reported: dict[str, float] = {}  # the last rate-limit headers, as ``budget`` says
         self._counting = threading.Lock()
 
     def __call__(self, what: str, fn: Callable[..., Any], *args: Any, search: bool = False,
@@ -101,14 +102,28 @@ class HubSpotCalls:
 
     def _observe(self, response: Any) -> None:
         """Feed the window what HubSpot says it counted (``X-HubSpot-RateLimit-Max`` and
-        ``-Remaining``, on private-app answers): calls another process made count too."""
+        ``-Remaining``, on private-app answers): calls another process made count too. The
+        daily allowance (``X-HubSpot-RateLimit-Daily`` and ``-Daily-Remaining``, which HubSpot
+        sends to private apps but not to OAuth apps, which have none) is kept for ``budget``."""
         headers = getattr(response, "headers", None) or {}
-        try:
-            most = int(headers.get("X-HubSpot-RateLimit-Max", ""))
-            left = int(headers.get("X-HubSpot-RateLimit-Remaining", ""))
-        except ValueError:
-            return
-        self.window.observe(most - left, most)
+        reported: dict[str, float] = {
+            key: number for key, header in _BUDGET_HEADERS.items()
+            if (number := _whole(headers.get(header))) is not None}
+        if "daily_limit" in reported and "daily_left" in reported:
+            reported["daily_used"] = max(reported["daily_limit"] - reported["daily_left"], 0)
+        if "window_ms" in reported:
+            reported["window_seconds"] = reported.pop("window_ms") / 1000
+        if reported:
+            with self._counting:
+                self.reported = {**self.reported, **reported}
+        if "window_limit" in reported and "window_left" in reported:
+            most, left = int(reported["window_limit"]), int(reported["window_left"])
+            self.window.observe(most - left, most)
+
+    def budget(self) -> dict[str, float]:
+        """The portal's allowance as its last answer reported it (``System.budget``)."""
+        with self._counting:
+            return dict(self.reported)
 
     def _throttled(self, exc: Exception, error: RateLimited, search: bool) -> None:
         """HubSpot answered 429: the budget it ran into waits, for every caller."""
@@ -133,6 +148,20 @@ class HubSpotCalls:
             after = next_after(answer)
             if not after:
                 return
+
+
+_BUDGET_HEADERS = {"daily_limit": "X-HubSpot-RateLimit-Daily",
+                   "daily_left": "X-HubSpot-RateLimit-Daily-Remaining",
+                   "window_limit": "X-HubSpot-RateLimit-Max",
+                   "window_left": "X-HubSpot-RateLimit-Remaining",
+                   "window_ms": "X-HubSpot-RateLimit-Interval-Milliseconds"}
+
+
+def _whole(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
 
 
 def next_after(answer: dict[str, Any]) -> str | None:

@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from leadsync.adapters.hubspot.calls import BURST_LIMIT, RATE_MARGIN, SEARCH_LIMIT
-from leadsync.connector.config import (
+from leadsync.connector.config_systems import (
     ExistingFile,
     HttpsUrl,
     SecretText,

@@ -66,6 +66,9 @@ class HubSpotSystem:
     def max_parallel(self) -> int:  # write calls connector.deliver sends at once
         return self.calls.max_parallel
 
+    def budget(self) -> dict[str, float]:
+        return self.calls.budget()
+
     @property
     def window(self) -> CallBudget:  # the budgets, for reports of the waits
         return self.calls.window

@@ -42,6 +42,7 @@ class SalesforceCalls:
         self.daily_budget: CallBudget = daily_budget or DailyBudget(share=1.0)
         self.max_parallel = max_parallel  # write calls in flight at once
         self.made = self.retries = 0
+        self.reported: tuple[int, int] | None = None  # the last Sforce-Limit-Info: used, max
         self._counting = threading.Lock()
 
     def __call__(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -79,7 +80,20 @@ class SalesforceCalls:
     def _observe_usage(self) -> None:
         usage = (getattr(self.client, "api_usage", None) or {}).get("api-usage")
         if usage is not None:
+            self.reported = (usage.used, usage.total)
             self.daily_budget.observe(usage.used, usage.total)
+
+    def budget(self) -> dict[str, float]:
+        """The org's daily API use as its last answer reported it (``System.budget``), and
+        the share of it kept for the org's other integrations."""
+        if self.reported is None:
+            return {}
+        used, allowed = self.reported
+        found: dict[str, float] = {"daily_limit": allowed, "daily_used": used,
+                                   "daily_left": max(allowed - used, 0)}
+        if isinstance(self.daily_budget, DailyBudget):
+            found["daily_reserve"] = round(self.daily_budget.reserve, 6)
+        return found
 
     def query(self, soql: str, include_deleted: bool = False
               ) -> Iterator[list[dict[str, Any]]]:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from leadsync.connector.config import (
+from leadsync.connector.config_systems import (
     ExistingFile,
     HttpsUrl,
     SecretText,

@@ -90,6 +90,9 @@ class SalesforceSystem:
     def max_parallel(self) -> int:  # write calls connector.deliver sends at once
         return self.calls.max_parallel
 
+    def budget(self) -> dict[str, float]:
+        return self.calls.budget()
+
     # reading
     def _select(self, fields: Sequence[str]) -> str:
         names = list(dict.fromkeys([*SYSTEM_FIELDS, self.key_field, *fields]))

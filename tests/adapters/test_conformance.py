@@ -494,6 +494,30 @@ def test_every_call_is_counted(org: Org) -> None:
     assert not org.retry.seen  # and with a healthy org, nothing was retried
 
 
+def test_the_budget_is_the_daily_allowance_the_vendors_last_answer_reported(
+        make_org: Callable[..., Org]) -> None:
+    org = make_org(daily_api_limit=5_000)
+    org.system.users()
+    budget = org.system.budget()
+    used = budget["daily_used"]
+
+    org.system.users()  # one more call, counted by the vendor
+
+    after = org.system.budget()
+    assert used > 0 and after["daily_used"] == used + 1
+    assert after["daily_left"] == after["daily_limit"] - after["daily_used"] > 0
+
+
+def test_the_budget_is_empty_before_any_answer_and_asking_for_it_makes_no_call(
+        kind: str, make_sandbox: Callable[..., Sandbox]) -> None:
+    sandbox = make_sandbox()
+    system = SIDES[kind]().system(sandbox, RecordingRetry())
+    before = sandbox.requests
+
+    assert system.budget() == {}
+    assert system.calls_made == 0 and sandbox.requests == before
+
+
 def test_lookup_by_a_field_many_records_share_finds_every_one(org: Org) -> None:
     """How the SLA finds every qualified lead: a yes/no field of LeadSync's own."""
     org.system.create_fields([FieldInfo(FLAG[org.side.email_field], "boolean", "Flag")])

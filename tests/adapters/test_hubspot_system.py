@@ -786,3 +786,23 @@ def test_users_are_owners_by_id_with_their_email_over_every_page(
 
     assert make_system(http, time).users() == {"1": "a@acme.example", "3": "c@acme.example"}
     assert [r.query.get("after") for r in http.requests] == [None, ["2"]]
+
+
+def test_the_budget_is_what_the_last_answers_rate_limit_headers_said(
+        http: FakeHubSpotHttp, time: FakeTime) -> None:
+    limits = {"X-HubSpot-RateLimit-Daily": "500000",
+              "X-HubSpot-RateLimit-Daily-Remaining": "499000",
+              "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+              "X-HubSpot-RateLimit-Max": "190", "X-HubSpot-RateLimit-Remaining": "185"}
+    oauth = {"X-HubSpot-RateLimit-Max": "110", "X-HubSpot-RateLimit-Remaining": "100"}
+    http.on("GET", "/crm/v3/owners/", (200, {"results": []}, limits),
+            (200, {"results": []}, oauth))
+    system = make_system(http, time)
+
+    system.users()
+    assert system.budget() == {"daily_limit": 500_000, "daily_left": 499_000,
+                               "daily_used": 1_000, "window_limit": 190, "window_left": 185,
+                               "window_seconds": 10.0}
+    system.users()  # an answer without the daily headers (OAuth apps have no daily limit)
+    assert system.budget()["window_left"] == 100
+    assert system.budget()["daily_left"] == 499_000  # the last one reported stands

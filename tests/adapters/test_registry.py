@@ -16,7 +16,7 @@ from leadsync.adapters.hubspot.lists import HubSpotLists
 from leadsync.adapters.hubspot.system import HubSpotSystem
 from leadsync.adapters.salesforce.activities import SalesforceActivities
 from leadsync.adapters.salesforce.system import SalesforceSystem
-from leadsync.connector.config import registered_kinds
+from leadsync.connector.config_systems import registered_kinds
 from leadsync.connector.errors import ConfigError
 from tests.connector.fakes import Clock, FakeSystem
 

@@ -22,8 +22,9 @@ from leadsync.adapters.registry import build_system, load_builtin_kinds
 from leadsync.adapters.salesforce.settings import SalesforceSettings
 from leadsync.adapters.transport import ca_session
 from leadsync.connector.budget import RollingWindow
-from leadsync.connector.config import Config, registered_kinds
+from leadsync.connector.config import Config
 from leadsync.connector.config_file import check_config, load_config
+from leadsync.connector.config_systems import registered_kinds
 from leadsync.connector.deliver import max_parallel
 from leadsync.sandbox.server import Sandbox
 

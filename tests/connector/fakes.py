@@ -53,6 +53,9 @@ class FakeSystem:
     def retries_made(self) -> int:
         return 0
 
+    def budget(self) -> dict[str, float]:
+        return {}
+
     def add(self, **fields: FieldValue) -> str:
         """A record created by a user of this system."""
         record_id = f"{self.name[:2]}{self._next}"

@@ -19,15 +19,17 @@ from leadsync.connector.config import (
     DefinitionSettings,
     LoggingSettings,
     PoolSettings,
-    SecretText,
     SlaSettings,
     StateSettings,
     SyncSettings,
+)
+from leadsync.connector.config_file import check_config, load_config
+from leadsync.connector.config_systems import (
+    SecretText,
     SystemSettings,
     register_system_kind,
     registered_kinds,
 )
-from leadsync.connector.config_file import check_config, load_config
 from leadsync.connector.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -293,7 +295,7 @@ def test_every_problem_is_listed_one_per_line(tmp_path: Path) -> None:
         f"{path}: sync.batch_size: should be greater than or equal to 1",
         f"{path}: systems.hubspot.access_token: required key is missing",
         f"{path}: extra: unknown key; known keys: state, sync, definition, calendars, sla, "
-        "systems, scale, logging"]
+        "systems, connections, scale, logging"]
     assert str(caught.value).splitlines() == [f"{path}: 3 problems:", *found]
     assert caught.value.where == str(path)
 
@@ -509,7 +511,7 @@ def test_the_scale_section_checks_its_redis_url_and_shows_it_without_the_passwor
 
 def test_config_sections_are_added_by_adding_fields() -> None:
     assert list(Config.model_fields) == ["state", "sync", "definition", "calendars", "sla",
-                                         "systems", "scale", "logging"]
+                                         "systems", "connections", "scale", "logging"]
     assert Config.model_config["extra"] == "forbid"
 
 

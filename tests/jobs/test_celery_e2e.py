@@ -80,14 +80,15 @@ class Traffic:
 def sync_runs(url: str) -> list[dict[str, Any]]:
     store = StateStore(url)
     try:
-        return [run for run in store.runs("default", limit=500) if run["job"] == "sync"]
+        return store.runs("default", limit=500, job="sync")
     finally:
         store.close()
 
 
 def idle(run: dict[str, Any]) -> bool:
     return run["status"] == "ok" and all(
-        run["summary"][name]["created"] == run["summary"][name]["updated"] == 0
+        run["summary"]["counts"][name]["created"] == run["summary"]["counts"][name]["updated"]
+        == 0
         for name in ("hubspot", "salesforce"))
 
 

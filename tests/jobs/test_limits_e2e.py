@@ -60,7 +60,10 @@ def test_a_run_that_reaches_the_daily_reserve_stops_with_exit_5_and_the_next_run
     try:
         [last, *_] = store.runs("default")
         assert last["status"] == "reserve_reached"
-        assert {"calls", "retries"} <= set(last["summary"]["salesforce"])
+        assert {"calls", "retries"} <= set(last["summary"]["counts"]["salesforce"])
+        assert last["summary"]["calls"]["salesforce"] > 0
+        budget = last["summary"]["budget"]["salesforce"]
+        assert budget["daily_used"] <= budget["daily_limit"] * (1 - RESERVE)
     finally:
         store.close()
     leads, contacts = emails(sandbox)
