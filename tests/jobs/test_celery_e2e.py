@@ -1,13 +1,13 @@
 """LeadSync on Celery, end to end: two worker processes (and beat) on the machine's Redis and
 PostgreSQL, against sandbox orgs served by the test process through the real vendor clients.
 
-Beat sends the sync and the SLA sweep every two seconds while people are edited on both sides
-and another process of the same HubSpot app reads beside the workers: no run of a job overlaps
-another of the same job, every edit reaches the other side, and the sandbox's HubSpot, with a
-limit lowered so that the calls meet it, answers no 429 (with each process's own budget, even
-fed HubSpot's count of the window, the workers' parallel calls met a dozen). A worker killed
-with SIGKILL mid-sync has its job taken up by the other worker, and the orgs end as passes
-nobody interrupted leave them.
+Beat sends the sync and the SLA sweep of two connections (each its own portal and org) every
+two seconds while people are edited on both sides of each, and another process of the same
+HubSpot app reads beside the workers: no run of a job overlaps another of the same job on its
+connection, every edit reaches the other side, and each sandbox's HubSpot, with a limit lowered
+so that the calls meet it, answers no 429 (with each process's own budget, even fed HubSpot's
+count of the window, the workers' parallel calls met a dozen). A worker killed with SIGKILL
+mid-sync has its job taken up again, and the orgs end as passes nobody interrupted leave them.
 """
 
 from __future__ import annotations
@@ -33,7 +33,14 @@ from leadsync.jobs.celery_app import make_app
 from leadsync.jobs.sync import adopt, prepare
 from leadsync.sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
-from tests.jobs.celery_support import Processes, celery_config, overlapping, until
+from tests.jobs.celery_support import (
+    Processes,
+    celery_config,
+    connection_secrets,
+    connections_config,
+    overlapping,
+    until,
+)
 from tests.jobs.test_sla_e2e import SLA
 from tests.jobs.test_sync_recovery_e2e import contacts, leads
 
@@ -77,19 +84,26 @@ class Traffic:
                    default=0)
 
 
-def sync_runs(url: str) -> list[dict[str, Any]]:
+def job_runs(url: str, connection: str, job: str = "sync") -> list[dict[str, Any]]:
     store = StateStore(url)
     try:
-        return store.runs("default", limit=500, job="sync")
+        return store.runs(connection, limit=500, job=job)
     finally:
         store.close()
 
 
+def sync_runs(url: str) -> list[dict[str, Any]]:
+    return job_runs(url, "default")
+
+
 def idle(run: dict[str, Any]) -> bool:
-    return run["status"] == "ok" and all(
-        run["summary"]["counts"][name]["created"] == run["summary"]["counts"][name]["updated"]
-        == 0
-        for name in ("hubspot", "salesforce"))
+    """A sync that ended well and wrote nothing on either side."""
+    if run["status"] != "ok":
+        return False
+    sides = [side for side in run["summary"]["counts"].values()
+             if isinstance(side, dict) and "created" in side]
+    assert len(sides) == 2, run["summary"]
+    return all(side["created"] == side["updated"] == 0 for side in sides)
 
 
 def portal_contacts(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
@@ -127,67 +141,85 @@ def read_beside(config: Config, done: threading.Event) -> None:
         hubspot.calls("read", hubspot.client.crm.contacts.basic_api.get_page, limit=1)
 
 
-def test_two_workers_and_beat_run_each_job_once_at_a_time_lose_no_edit_and_meet_no_429(
+def test_two_workers_and_beat_over_two_connections_run_jobs_once_at_a_time_losing_nothing(
         make_sandbox: Callable[..., Sandbox], tmp_path: Path, postgres_url: str,
         redis_url: str, processes: list[Processes]) -> None:
-    sandbox = make_sandbox(seed=60, latency_ms=20, rate_limit=LIMIT)
-    traffic = Traffic(sandbox)
-    config = celery_config(sandbox, tmp_path, postgres_url, redis_url,
-                           hubspot=f"rate_limit = {LIMIT}\nrate_margin = 0.1\n",
-                           sync="batch_size = 10\nparallel = 4\n")
-    group = Processes(config, sandbox, tmp_path)
+    orgs = {name: make_sandbox(seed=seed, latency_ms=20, rate_limit=LIMIT)
+            for name, seed in (("east", 60), ("west", 61))}
+    traffic = {name: Traffic(sandbox) for name, sandbox in orgs.items()}
+    config = connections_config(orgs, tmp_path, postgres_url, redis_url,
+                                hubspot=f"rate_limit = {LIMIT}\nrate_margin = 0.1\n",
+                                sync="batch_size = 10\nparallel = 4\n")
+    group = Processes(config, connection_secrets(orgs), tmp_path)
     processes.append(group)
     group.worker("one")
     group.worker("two")
     group.beat(every=2.0)
-    sf = salesforce_client(sandbox)
+    sf = {name: salesforce_client(sandbox) for name, sandbox in orgs.items()}
 
-    def settled(after: int = 0) -> bool:
-        runs = [run for run in sync_runs(postgres_url) if run["id"] > after]
-        return bool(runs) and idle(max(runs, key=lambda run: run["id"]))
+    def settled(after: dict[str, int]) -> bool:
+        for name in orgs:
+            runs = [run for run in job_runs(postgres_url, name) if run["id"] > after[name]]
+            if not runs or not idle(max(runs, key=lambda run: run["id"])):
+                return False
+        return True
 
-    until(settled, 240, "a first sync that leaves nothing to write", group.logs)
-    pairs = list(on_both_sides(sf, sandbox))
-    assert len(pairs) >= ROUNDS * EDITS * 2
+    until(lambda: settled(dict.fromkeys(orgs, 0)), 300,
+          "first syncs that leave nothing to write", group.logs)
+    pairs = {name: list(on_both_sides(sf[name], sandbox)) for name, sandbox in orgs.items()}
+    assert all(len(found) >= ROUNDS * EDITS * 2 for found in pairs.values())
     reading = threading.Event()
-    reader = threading.Thread(target=read_beside, args=(config, reading), daemon=True)
+    reader = threading.Thread(target=read_beside, args=(config.for_connection("east"), reading),
+                              daemon=True)
     reader.start()
-    edited: dict[str, tuple[str, str, str]] = {}  # email: lead field, contact field, value
+    edited: dict[str, dict[str, tuple[str, str, str]]] = {name: {} for name in orgs}
     for round_ in range(ROUNDS):
-        chosen = pairs[round_ * EDITS * 2:(round_ + 1) * EDITS * 2]
-        for i, email in enumerate(chosen):
-            if i % 2:
-                title = f"Title {round_}.{i}"
-                edit_contact(sandbox, email, {"jobtitle": title})
-                edited[email] = ("Title", "jobtitle", title)
-            else:
-                phone = f"+1 555 02{round_}{i}"
-                sf.Lead.update(_lead_id(sf, email), {"Phone": phone})
-                edited[email] = ("Phone", "phone", phone)
+        for name, sandbox in orgs.items():
+            edited[name].update(edit(sandbox, sf[name], round_, pairs[name][
+                round_ * EDITS * 2:(round_ + 1) * EDITS * 2]))
         time.sleep(1.5)  # edits land while beat's jobs run
-    last = max(run["id"] for run in sync_runs(postgres_url))
-    until(lambda: settled(last), 240, "a sync after the edits that leaves nothing to write",
+    last = {name: max(run["id"] for run in job_runs(postgres_url, name)) for name in orgs}
+    until(lambda: settled(last), 300, "syncs after the edits that leave nothing to write",
           group.logs)
     reading.set()
     reader.join(timeout=60)
     group.stop_all()
 
-    runs = sync_runs(postgres_url)
-    assert overlapping(runs) == []
-    assert len(runs) >= 3 and {run["status"] for run in runs} == {"ok"}
-    end = on_both_sides(sf, sandbox)
-    for email, (lead_field, contact_field, value) in edited.items():  # no edit lost
-        lead, contact = end[email]
-        assert (lead[lead_field], contact[contact_field]) == (value, value), email
-    for email, (lead, contact) in end.items():  # both sides agree
-        assert (lead["Title"] or "", lead["Phone"] or "") == (
-            contact.get("jobtitle") or "", contact.get("phone") or ""), email
-    assert traffic.refused == 0
-    assert traffic.peak() >= LIMIT * 0.85  # the limit was met: the shared budget held
+    for name, sandbox in orgs.items():
+        runs = job_runs(postgres_url, name)
+        assert len(runs) >= 3 and {run["status"] for run in runs} == {"ok"}
+        assert overlapping(runs) == []
+        sweeps = job_runs(postgres_url, name, "sla")
+        assert sweeps and overlapping(sweeps) == []
+        end = on_both_sides(sf[name], sandbox)
+        for email, (lead_field, contact_field, value) in edited[name].items():  # none lost
+            lead, contact = end[email]
+            assert (lead[lead_field], contact[contact_field]) == (value, value), email
+        for email, (lead, contact) in end.items():  # both sides agree
+            assert (lead["Title"] or "", lead["Phone"] or "") == (
+                contact.get("jobtitle") or "", contact.get("phone") or ""), email
+        assert traffic[name].refused == 0
+    assert traffic["east"].peak() >= LIMIT * 0.85  # the limit was met: the shared budget held
     logs = "".join(path.read_text(errors="replace") for path in tmp_path.glob("*.log"))
     assert "job done" in logs and "job skipped: already running" in logs
-    secrets = sandbox_secrets(sandbox.info).values()
-    assert not [secret for secret in secrets if secret in logs]
+    assert not [secret for secret in connection_secrets(orgs).values() if secret in logs]
+
+
+def edit(sandbox: Sandbox, sf: Salesforce, round_: int, emails: list[str]
+         ) -> dict[str, tuple[str, str, str]]:
+    """Titles edited in HubSpot and phones in Salesforce; email: lead field, contact field,
+    value."""
+    edited = {}
+    for i, email in enumerate(emails):
+        if i % 2:
+            title = f"Title {round_}.{i}"
+            edit_contact(sandbox, email, {"jobtitle": title})
+            edited[email] = ("Title", "jobtitle", title)
+        else:
+            phone = f"+1 555 02{round_}{i}"
+            sf.Lead.update(_lead_id(sf, email), {"Phone": phone})
+            edited[email] = ("Phone", "phone", phone)
+    return edited
 
 
 def _lead_id(sf: Salesforce, email: str) -> str:
@@ -206,7 +238,7 @@ def test_a_worker_killed_mid_sync_has_its_job_done_again_as_if_never_interrupted
     sandbox = make_sandbox(seed=60, latency_ms=80)
     config = celery_config(sandbox, tmp_path, postgres_url, redis_url,
                            visibility=20 if lost == "machine" else 3600)
-    group = Processes(config, sandbox, tmp_path)
+    group = Processes(config, sandbox_secrets(sandbox.info), tmp_path)
     processes.append(group)
     group.worker("one")
     group.worker("two")
