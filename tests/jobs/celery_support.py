@@ -8,6 +8,7 @@ config's schedule at a test's pace (the default interval is 15 minutes).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -142,14 +143,17 @@ class Processes:
         process.wait(timeout=30)
 
     def stop_all(self) -> None:
-        for process in self.started.values():
+        """Beat first, then each worker's warm shutdown (SIGTERM to its main process: the
+        job in hand ends first); whatever is left after 60 s is killed."""
+        ordered = sorted(self.started.items(), key=lambda item: item[0] != "beat")
+        for _, process in ordered:
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.started.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                process.send_signal(signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=60)
+            if process.poll() is None or _group_alive(process.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=30)
 
     def owner_of(self, pid: int) -> str | None:
@@ -162,6 +166,14 @@ class Processes:
     def logs(self) -> str:
         return "\n".join(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
                          for path in sorted(self.folder.glob("*.log")))
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _parent(pid: int) -> int | None:
