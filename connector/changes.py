@@ -16,6 +16,7 @@ from leadsync.connector.deadletter import DeadLetterPolicy, due
 from leadsync.connector.models import Cursor, Record
 from leadsync.connector.ports import System
 from leadsync.connector.prefetch import ahead
+from leadsync.connector.progress import Progress
 from leadsync.connector.store import SyncState
 
 Page = list[Record]
@@ -25,8 +26,10 @@ class ChangeSource:
     """The changed records of one system: since ``since`` (all, when None), then ``ids``."""
 
     def __init__(self, system: System, fields: Sequence[str], since: Cursor | None,
-                 until: datetime, ids: Sequence[str] = (), read_ahead: int = 2) -> None:
+                 until: datetime, ids: Sequence[str] = (), read_ahead: int = 2,
+                 progress: Progress | None = None) -> None:
         self.system, self.fields, self.until, self.ids = system, list(fields), until, list(ids)
+        self.progress = progress  # told "reading <system>" and the records read, page by page
         self.read_ahead = read_ahead  # pages fetched while the pass works on one (0: none)
         self.since = self.cursor = since
         self.whole = since is None  # every record is read: one not read does not exist there
@@ -45,13 +48,18 @@ class ChangeSource:
                 self.cursor = (self.cursor or Cursor(page[0].modified_at)).advanced(page)
             for record in page:
                 wanted.pop(record.id, None)
-            self.read += len(page)
+            self._count(len(page))
             yield page
         if wanted:
             found = self.system.lookup(self.system.id_field, list(wanted), self.fields)
             found = [record for record in found if wanted.pop(record.id, False) is None]
-            self.read += len(found)
+            self._count(len(found))
             yield found
+
+    def _count(self, records: int) -> None:
+        self.read += records
+        if self.progress is not None:
+            self.progress(f"reading {self.system.name}", self.read, None)
 
 
 def parked_ids(store: SyncState, connection: str, target: str,

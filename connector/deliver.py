@@ -28,8 +28,8 @@ from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.models import SIDES, Record, Side, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite
 from leadsync.connector.ports import System
+from leadsync.connector.progress import Progress
 
-Progress = Callable[[str, int, int], None]  # (what, done, total)
 # the write carrying back what a created record holds as read back (``plan.plan_after_create``)
 CarryBack = Callable[[Pair, Record, PlannedWrite], PlannedWrite | None]
 Batch = list[PlannedWrite]
@@ -56,6 +56,9 @@ class Deliver:
         self.commit, self.progress = commit, progress
         self.parallel = {side: max(1, (parallel or {}).get(side) or max_parallel(systems[side]))
                          for side in SIDES}
+        # writes confirmed and planned so far in the pass, per side: "writing to <system>"
+        self.written: dict[Side, int] = dict.fromkeys(SIDES, 0)
+        self.planned: dict[Side, int] = dict.fromkeys(SIDES, 0)
 
     def deliver(self, planned: Plan, pairs: Sequence[Pair], summaries: Mapping[Side, SideSummary],
                 carry_back: CarryBack | None = None) -> None:
@@ -108,17 +111,17 @@ class Deliver:
         refused, and the confirmed creates by the id of the record made."""
         refused: set[str] = set()
         created: Created = {}
-        done = 0
+        self.planned[side] += len(writes)
 
         def confirm(batch: Batch, results: list[WriteResult]) -> None:
-            nonlocal done
             refused.update(r.key for r in results if not r.ok)
             created.update((r.id, (w, r.record)) for w, r in zip(batch, results, strict=True)
                            if r.ok and r.id and (r.created or w.create))
             self.commit.batch(side, batch, results, summary, pairs)
-            done += len(batch)
+            self.written[side] += len(batch)
             if self.progress:
-                self.progress(self.names[side], done, len(writes))
+                self.progress(f"writing to {self.names[side]}", self.written[side],
+                              self.planned[side])
 
         batches = [writes[start:start + self.batch_size]
                    for start in range(0, len(writes), self.batch_size)]

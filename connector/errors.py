@@ -10,7 +10,9 @@
     │                        batch write is split until each refused input stands alone, and
     │                        that input becomes a RecordRefused; anywhere else a setup error
     ├── TransientError       the vendor is busy or away: retried with backoff (timeouts, 5xx)
-    │   └── RateLimited      429, REQUEST_LIMIT_EXCEEDED; carries the vendor's Retry-After
+    │   ├── RateLimited      429, REQUEST_LIMIT_EXCEEDED; carries the vendor's Retry-After
+    │   └── Unreachable      no connection to the host (refused, host name not found, no
+    │                        answer to connect): retried briefly when the host never answered
     ├── RecordRefused        one record refused: parked with the vendor's code, the rest go on
     ├── LockHeld             another run of the same job and connection holds the lock
     └── ReserveReached       the run stopped at the daily API reserve kept for the org's other
@@ -77,6 +79,22 @@ class TransientError(LeadSyncError):
 
 class RateLimited(TransientError):
     """The vendor's rate or daily limit answered; wait ``retry_after`` before calling again."""
+
+
+class Unreachable(TransientError):
+    """No connection could be made to a system's host; the message names the host, what
+    failed and the setting to check.
+
+    ``first``: no call to that system had been answered yet in this process. A host that
+    refuses the very first call is most likely misconfigured or down, so the retry policy gives
+    it a few seconds (``RetryPolicy.first_contact_*``), not its minutes; a host that answered
+    before and then went away gets the whole policy, as any transient failure does.
+    """
+
+    def __init__(self, message: str, host: str = "", reason: str = "",
+                 first: bool = False) -> None:
+        super().__init__(message)
+        self.host, self.reason, self.first = host, reason, first
 
 
 class RecordRefused(LeadSyncError):

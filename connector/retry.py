@@ -4,6 +4,12 @@ Only ``TransientError`` is retried. A ``RateLimited`` error that names a wait is
 exactly that long (plus a little jitter); others back off exponentially. ``RetryPolicy.run``
 logs each retry (vendor, call, attempt, wait) and tells the caller, which counts it for the run
 summary.
+
+A host that could not be reached on the first call made to it (``Unreachable`` with
+``first``: refused, host name not found, no answer to connect) is retried a few times within a
+few seconds only: that is a wrong host name or port, or a service that is down, and an admin
+running the command wants to hear so at once, not after the minutes of backoff a vendor in
+trouble deserves.
 """
 
 from __future__ import annotations
@@ -19,22 +25,42 @@ from tenacity import (
     retry_if_exception_type,
     stop_after_attempt,
     stop_after_delay,
+    stop_any,
 )
+from tenacity.stop import stop_base
 
-from leadsync.connector.errors import TransientError
+from leadsync.connector.errors import TransientError, Unreachable
 
 T = TypeVar("T")
 
 log = structlog.get_logger("leadsync.retry")
 
 
+class _FirstContactFailed(stop_base):
+    """Stop retrying a host never reached after ``attempts``, or ``seconds`` in all."""
+
+    def __init__(self, attempts: int, seconds: float) -> None:
+        self.attempts, self.seconds = attempts, seconds
+
+    def __call__(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if not isinstance(exc, Unreachable) or not exc.first:
+            return False
+        elapsed = state.seconds_since_start or 0.0
+        return state.attempt_number >= self.attempts or elapsed >= self.seconds
+
+
 class RetryPolicy:
     """Retry transient failures up to ``attempts`` times or ``max_seconds`` in all."""
 
     def __init__(self, attempts: int = 6, initial: float = 0.5, maximum: float = 30.0,
-                 max_seconds: float = 300.0, sleep: Callable[[float], None] | None = None) -> None:
+                 max_seconds: float = 300.0, sleep: Callable[[float], None] | None = None,
+                 first_contact_attempts: int = 3, first_contact_seconds: float = 10.0) -> None:
         self.attempts, self.max_seconds = attempts, max_seconds
         self.initial, self.maximum = initial, maximum
+        # a host never reached: this many attempts at most, none begun after this many seconds
+        self.first_contact_attempts = first_contact_attempts
+        self.first_contact_seconds = first_contact_seconds
         self._sleep = sleep
 
     def _wait(self, state: RetryCallState) -> float:
@@ -57,7 +83,9 @@ class RetryPolicy:
         return Retrying(
             retry=retry_if_exception_type(TransientError),
             wait=self._wait,
-            stop=stop_after_attempt(self.attempts) | stop_after_delay(self.max_seconds),
+            stop=stop_any(stop_after_attempt(self.attempts), stop_after_delay(self.max_seconds),
+                          _FirstContactFailed(self.first_contact_attempts,
+                                              self.first_contact_seconds)),
             reraise=True,
             **options,
         )

@@ -34,7 +34,7 @@ import structlog
 from leadsync.connector.changes import ChangeSource, parked_ids
 from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.deadletter import DeadLetterPolicy
-from leadsync.connector.deliver import CarryBack, Deliver, Progress
+from leadsync.connector.deliver import CarryBack, Deliver
 from leadsync.connector.errors import ReserveReached
 from leadsync.connector.identity import Duplicates, OnDelete, add_notes, note_field
 from leadsync.connector.judge import Judge
@@ -43,6 +43,7 @@ from leadsync.connector.match import Matcher
 from leadsync.connector.models import SIDES, Record, Side
 from leadsync.connector.plan import Pair, Plan, PlannedWrite, other, plan, plan_after_create
 from leadsync.connector.ports import System
+from leadsync.connector.progress import Progress, named
 from leadsync.connector.qualify import Qualifier
 from leadsync.connector.store import Store
 from leadsync.connector.transforms import TransformContext
@@ -106,7 +107,8 @@ class SyncEngine:
         sees each page and batch (``connector.watch``); ``job`` names the pass in the log.
         """
         until = self.clock()
-        sources = self.sources(until, full)
+        sources = self.sources(until, full, progress)
+        matching = named(progress, "matching")
         calls_before = {side: self.systems[side].calls_made for side in SIDES}
         retries_before = {side: self.systems[side].retries_made for side in SIDES}
         summaries = {side: SideSummary() for side in SIDES}
@@ -119,10 +121,13 @@ class SyncEngine:
         deliver = Deliver(self.systems, self.names, self.batch_size, commit, progress)
         judge = Judge(self.qualifier, until)
         contexts: dict[Side, TransformContext] = {}
+        matched = 0
         try:
             for pairs in self._match(sources, echoes=not full):
                 if watch is not None:
                     pairs = watch.screen(pairs)
+                matched += len(pairs)
+                matching(matched, None)
                 contexts = contexts or self.contexts()
                 judged = judge.judge(pairs, contexts["crm"])
                 planned = plan(pairs, self.mapping, contexts, self.names, judged.stamps,
@@ -171,14 +176,16 @@ class SyncEngine:
             return plan_after_create(pair, record, write, self.mapping, contexts, self.names)
         return carry
 
-    def sources(self, until: datetime, full: bool = False) -> dict[Side, ChangeSource]:
+    def sources(self, until: datetime, full: bool = False, progress: Progress | None = None
+                ) -> dict[Side, ChangeSource]:
         """Each side's change source: since its cursor (from scratch when ``full``), plus the
-        records parked on the other side."""
+        records parked on the other side; each tells ``progress`` the records it read."""
         return {side: ChangeSource(
             self.systems[side], self.fields(side),
             None if full else self.store.cursor(self.connection, self.names[side]), until,
             parked_ids(self.store, self.connection, self.names[other(side)],
                        self.dead_letters, datetime.now(UTC)),  # the store's clock
+            progress=progress,
         ) for side in SIDES}
 
     def _match(self, sources: dict[Side, ChangeSource], echoes: bool = True

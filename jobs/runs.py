@@ -155,5 +155,5 @@ def _finish(store: Store, run: Run, error: BaseException | None) -> None:
     except Exception as exc:  # the store went away: the run is still finished if it can be
         log.warning("parked records not counted", error=redact(str(exc)))
     store.finish_run(run.id, run.outcome, summary)
-    log.info("run recorded", job=run.job, connection=run.connection, run_id=run.id,
-             outcome=run.outcome)
+    log.debug("run recorded", job=run.job, connection=run.connection, run_id=run.id,
+              outcome=run.outcome)

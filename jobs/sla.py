@@ -13,6 +13,7 @@ after dying anywhere does not do it again.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +32,7 @@ from leadsync.connector.effects import (
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import Record, Side, WriteOp
 from leadsync.connector.ports import Notifier
+from leadsync.connector.progress import Progress, named
 from leadsync.connector.sla import Touch
 from leadsync.connector.sweep_actions import SweepPlan, SweepResult
 from leadsync.connector.sweep_plan import (
@@ -51,28 +53,37 @@ FUTURE_TOLERANCE = timedelta(minutes=1)  # clock skew allowed before --now count
 
 class Sweep:
     def __init__(self, ctx: SlaContext, now: datetime, notifier: Notifier | None = None,
-                 dry_run: bool = False) -> None:
+                 dry_run: bool = False, progress: Progress | None = None) -> None:
         self.ctx, self.now, self.dry_run = ctx, now, dry_run  # dry: plan, apply nothing
+        self.progress = progress  # told each phase's headway (``connector.progress``)
         self.engine: SyncEngine = ctx.engine
         self.store, self.connection = self.engine.store, self.engine.connection
         self.notifier = notifier if notifier is not None else _webhook(ctx)
         self.result: SweepResult | None = None  # once planned: what the sweep did so far
 
     def run(self) -> SweepResult:
-        planner = SweepPlanner(self._rules(), self._inputs())
+        inputs = self._inputs()
+        leads = len(inputs.leads)
+        named(self.progress, "reading leads")(leads, leads)
+        planner = SweepPlanner(self._rules(), inputs)
         window = planner.open()
         touches: dict[str, list[Touch]] = defaultdict(list)
         counterparts: dict[str, Counterpart] = {}
+        judging = named(self.progress, "judging leads")
+        judging(0, leads)
         if window is not None:
-            for activity in self.ctx.activities.read_activities(window.record_ids,
-                                                                window.since, self.now):
+            read = named(self.progress, "reading touches")
+            for count, activity in enumerate(self.ctx.activities.read_activities(
+                    window.record_ids, window.since, self.now), 1):
                 touches[activity.record_id].append(Touch(activity.id, activity.kind,
                                                          activity.at))
+                read(count, None)
             links = self.store.links_by_id(self.connection, "crm", window.record_ids)
             counterparts = {crm_id: Counterpart(link.marketing_id, link.key)
                             for crm_id, link in links.items() if link.marketing_id}
         plan = planner.judge(touches, counterparts)
         self.result = plan.result
+        judging(leads, leads)
         if self.dry_run:
             log.info("sla sweep planned (dry run: nothing written)", **plan.result.as_dict())
             return plan.result
@@ -121,11 +132,20 @@ class Sweep:
         effects = Effects.of(self.store, self.connection, plan)
         recycling = recycle_fields(self.engine.mapping.view, self.ctx.process)
         follow_recorded(plan, effects.done, self.ctx.process.owner, recycling)
+        applying = _Headway(named(self.progress, "applying effects"), len(plan.tasks)
+                            + len(plan.notifications) + len(plan.writes_to("crm"))
+                            + len(plan.writes_to("marketing")))
         make_tasks(effects, self.ctx.activities, plan.tasks)
+        applying.add(len(plan.tasks))
         notify(effects, self.notifier, plan.notifications)
-        refused = self._send("crm", plan, plan.writes_to("crm"))
+        applying.add(len(plan.notifications))
+        crm_writes = plan.writes_to("crm")
+        refused = self._send("crm", plan, crm_writes)
+        applying.add(len(crm_writes))
         record_changes(effects, plan, refused, recycling)
-        refused |= self._send("marketing", plan, plan.writes_to("marketing", refused))
+        marketing_writes = plan.writes_to("marketing", refused)
+        refused |= self._send("marketing", plan, marketing_writes)
+        applying.add(len(marketing_writes), last=True)
         for name, ids in plan.nurture_ids(refused).items():
             if self.ctx.lists is not None:
                 self.ctx.lists.add_to_list(name, ids)
@@ -156,6 +176,17 @@ class Sweep:
         return refused
 
 
+class _Headway:
+    """Effects done so far, of those planned, told as each group of them is done."""
+
+    def __init__(self, report: Callable[[int, int | None], None], total: int) -> None:
+        self.report, self.total, self.done = report, total, 0
+
+    def add(self, done: int, last: bool = False) -> None:
+        self.done += done
+        self.report(self.done, self.done if last else max(self.total, self.done))
+
+
 def _webhook(ctx: SlaContext) -> Notifier | None:
     settings = ctx.settings
     if not settings.webhook_url:
@@ -175,8 +206,10 @@ def plans_only(now: datetime, dry_run: bool = False, allow_future_writes: bool =
 
 
 def run_sweep(config: Config, now: datetime, dry_run: bool = False,
-              allow_future_writes: bool = False) -> SweepResult:
-    """One sweep; it writes nothing when ``plans_only`` says so."""
+              allow_future_writes: bool = False, progress: Progress | None = None
+              ) -> SweepResult:
+    """One sweep; it writes nothing when ``plans_only`` says so; ``progress`` is told how
+    far each phase has got."""
     from leadsync.jobs.sla_setup import prepare_sla
 
     planning = plans_only(now, dry_run, allow_future_writes)
@@ -186,7 +219,7 @@ def run_sweep(config: Config, now: datetime, dry_run: bool = False,
         ctx = prepare_sla(config)
         try:
             run.watch(ctx.engine.systems.values(), from_start=True)  # setup calls count too
-            sweep = Sweep(ctx, now, dry_run=planning)
+            sweep = Sweep(ctx, now, dry_run=planning, progress=progress)
             run.report(lambda: sweep.result.as_dict() if sweep.result is not None else {})
             return sweep.run()
         finally:

@@ -20,15 +20,28 @@ import typer
 from leadsync import __version__
 from leadsync.definition_cli import app as definition_app
 from leadsync.errors_cli import app as errors_app
+from leadsync.init_cli import init
 from leadsync.install_cli import install
-from leadsync.options import ConfigOption, ConnectionOption, LogFormatOption, load_connections
+from leadsync.options import (
+    ConfigOption,
+    ConnectionOption,
+    JsonOption,
+    LogFormatOption,
+    config_failure,
+    error_document,
+    load_connections,
+)
 from leadsync.reconcile_cli import reconcile
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
 from leadsync.status_cli import runs, status
 
+# Plain help (no rich markup): square brackets in help text stay words ("[calendars]"), and a
+# flag shows as a flag ("--dry-run"), not as an option taking a value ("--dry-run <bool>", which
+# typer's rich help prints since 0.27 for every option, flags included, and which is refused).
+# The sub-apps inherit it.
 app = typer.Typer(help="LeadSync: lead handoff between a marketing platform and a CRM.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 sandbox_app = typer.Typer(help="Local HTTPS emulators of Salesforce and HubSpot.",
                           no_args_is_help=True)
 config_app = typer.Typer(help="Check a LeadSync configuration file.", no_args_is_help=True)
@@ -39,6 +52,7 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(errors_app, name="errors")
 app.command("audit")(audit)
 app.command("install")(install)
+app.command("init")(init)
 app.command("reconcile")(reconcile)
 app.command("runs")(runs)
 app.command("status")(status)
@@ -67,28 +81,36 @@ def config_check(
     live: Annotated[bool, typer.Option(
         "--live", help="Also check against the systems (read calls only): fields, status "
                        "values, users.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Report every problem in a config file (and the mapping, definition, calendars and SLA
     policies it names) with its key path; exit non-zero if any. Calls no system unless
     --live. Warns of secrets written in the file."""
     from leadsync.adapters.registry import load_builtin_kinds
     from leadsync.connector.config_file import check_config, load_config, secret_warnings
+    from leadsync.starter import config_path, missing_config_hint
 
     load_builtin_kinds()
-    problems = check_config(file)
+    hint = missing_config_hint(file)
+    problems = [hint] if hint else check_config(file)
     every = [] if problems else _each_connection(load_config(file))
     for one in every:
         problems += _check_named_files(one)
     problems = list(dict.fromkeys(problems))  # a mapping several connections share: once
-    for warning in secret_warnings(file) if not problems else []:
-        typer.echo(f"warning: {warning}", err=True)
+    warnings = secret_warnings(file) if not problems else []
     for one in every if not problems and live else []:
         problems += _check_live(one)
-    for problem in problems:
-        typer.echo(problem, err=True)
+    if as_json:
+        typer.echo(json.dumps({"ok": not problems, "file": str(config_path(file)),
+                               "live": live, "problems": problems, "warnings": warnings},
+                              indent=2))
+    else:
+        for line in [*(f"warning: {warning}" for warning in warnings), *problems]:
+            typer.echo(line, err=True)
     if problems:
         raise typer.Exit(1)
-    typer.echo("configuration is valid")
+    if not as_json:
+        typer.echo("configuration is valid")
 
 
 def _each_connection(config: Any) -> list[Any]:
@@ -135,53 +157,66 @@ def sync(
         "--dry-run", help="Read both sides and print the plan; write nothing.")] = False,
     log_format: LogFormatOption = "",
     connection: ConnectionOption = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the result of each connection (or the error) as one JSON "
+                       "document on stdout; no progress bars.")] = False,
 ) -> None:
     """Run one bidirectional, incremental sync pass (of every connection, in turn)."""
     from leadsync.exits import SEVERITY, ExitCode
 
-    every = load_connections(config, connection)
-    codes = []
+    every = load_connections(config, connection, as_json)
+    outcomes: dict[str, tuple[int, dict[str, Any]]] = {}
     for settings in every:
-        if len(every) > 1:
+        if len(every) > 1 and not as_json:
             typer.echo(f"connection {settings.sync.connection}:")
-        codes.append(_sync_one(settings, dry_run, log_format))
-    worst = min(codes, key=SEVERITY.index)  # a failure outranks a refused record, and so on
+        outcomes[settings.sync.connection] = _sync_one(settings, dry_run, log_format, as_json)
+    # a failure outranks a refused record, and so on
+    worst = min((code for code, _ in outcomes.values()), key=SEVERITY.index)
+    if as_json:
+        typer.echo(json.dumps({"ok": worst == ExitCode.OK, "exit_code": int(worst),
+                               "connections": {name: document for name, (_, document)
+                                               in outcomes.items()}},
+                              default=str, indent=2))
     if worst != ExitCode.OK:
         raise typer.Exit(worst)
 
 
-def _sync_one(settings: Any, dry_run: bool, log_format: str) -> int:
-    """One connection's pass, shown; its exit code."""
+def _sync_one(settings: Any, dry_run: bool, log_format: str, as_json: bool = False
+              ) -> tuple[int, dict[str, Any]]:
+    """One connection's pass, shown (on a terminal, with progress bars) unless ``as_json``;
+    its exit code and its result as a JSON document."""
     from rich.console import Console
 
     from leadsync.connector.errors import ConfigError, LeadSyncError, LockHeld, ReserveReached
     from leadsync.connector.logs import configure_logging
     from leadsync.exits import ExitCode, exit_code_for
     from leadsync.jobs.sync import run_sync
-    from leadsync.render import plan_table, summary_table
+    from leadsync.progress import Bars
+    from leadsync.render import plan_table, summary_table, sync_document
 
     configure_logging(log_format or settings.logging.format, settings.logging.level)
-    console = Console()
     name = settings.sync.connection
     try:
-        with _progress(console) as progress:
+        with Bars(quiet=True if as_json else None) as progress:
             result = run_sync(settings, dry_run=dry_run, progress=progress)
-    except ConfigError as exc:
-        typer.echo(f"configuration error ({name}):\n{exc}", err=True)
-        return exit_code_for(exc)
-    except LeadSyncError as exc:  # exit 4 locked, 5 reserve reached, 1 failed
+    except LeadSyncError as exc:  # exit 2 config, 4 locked, 5 reserve reached, 1 failed
         what = ("not run" if isinstance(exc, LockHeld)
                 else "stopped" if isinstance(exc, ReserveReached) else "failed")
-        typer.echo(f"sync of {name} {what}: {exc}", err=True)
-        return exit_code_for(exc)
-    if result.dry_run:
-        console.print(plan_table(result))
-    console.print(summary_table(result))
-    if any(side.failed for side in result.sides.values()):
-        console.print("Some records were refused and parked; they are retried on the next run "
-                      "(see leadsync errors list).")
-        return ExitCode.REFUSED
-    return ExitCode.OK
+        message = (config_failure(exc, name) if isinstance(exc, ConfigError)
+                   else f"sync of {name} {what}: {exc}")
+        if not as_json:
+            typer.echo(message, err=True)
+        return exit_code_for(exc), error_document(message, exit_code_for(exc))
+    code = ExitCode.REFUSED if any(side.failed for side in result.sides.values()) else ExitCode.OK
+    if not as_json:
+        console = Console()
+        if result.dry_run:
+            console.print(plan_table(result))
+        console.print(summary_table(result))
+        if code == ExitCode.REFUSED:
+            console.print("Some records were refused and parked; they are retried on the next "
+                          "run (see leadsync errors list).")
+    return code, sync_document(result, code)
 
 
 @app.command()
@@ -260,28 +295,6 @@ def demo(
 
     raise typer.Exit(run_demo(seed=seed))
 
-
-
-class _progress:
-    """A rich progress bar fed by the engine's (what, done, total) callback."""
-
-    def __init__(self, console: Any) -> None:
-        from rich.progress import Progress
-
-        self._bar = Progress(console=console, transient=True)
-        self._tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> Any:
-        self._bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
-
-    def __call__(self, what: str, done: int, total: int) -> None:
-        if what not in self._tasks:
-            self._tasks[what] = self._bar.add_task(f"writing to {what}", total=total)
-        self._bar.update(self._tasks[what], completed=done, total=total)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -7,6 +7,8 @@ adds the command groups (``definition_cli``, ``sla_cli``), and they reach the co
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -29,50 +31,82 @@ LogFormatOption = Annotated[str, typer.Option(
     "--log-format", help="console (readable) or json (one JSON object a line, on stderr).")]
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print to stderr; the Exit to raise (2: usage or configuration, 1: the work failed)."""
-    typer.echo(message, err=True)
+def fail(message: str, code: int = 2, as_json: bool = False) -> typer.Exit:
+    """Print to stderr, or with ``as_json`` as one JSON document on stdout (``error_document``);
+    the Exit to raise (2: usage or configuration, 1: the work failed)."""
+    if as_json:
+        typer.echo(json.dumps(error_document(message, code), indent=2))
+    else:
+        typer.echo(message, err=True)
     return typer.Exit(code)
 
 
-def load_settings(config: Path | None, connection: str | None = None) -> Config:
+def config_failure(error: Exception, connection: str = "") -> str:
+    """How a configuration error is shown (of ``connection``, when named): on one line when it
+    is one problem, else one problem a line under a heading."""
+    text, heading = str(error), f"configuration error ({connection})" if connection else \
+        "configuration error"
+    return f"{heading}:\n{text}" if "\n" in text else f"{heading}: {text}"
+
+
+def error_document(message: str, code: int) -> dict[str, object]:
+    """A failed command's result for ``--json``: the exit code, its meaning
+    (``leadsync.exits``: config, failed, locked, reserve...) and the message."""
+    from leadsync.exits import ExitCode
+
+    try:
+        kind = ExitCode(code).name.lower()
+    except ValueError:
+        kind = "failed"
+    return {"ok": False, "exit_code": code, "error": kind,
+            "message": re.sub(r"^configuration error( \([^)]*\))?:\s*", "", message)}
+
+
+def load_settings(config: Path | None, connection: str | None = None,
+                  as_json: bool = False) -> Config:
     """The config of one connection (``connection``, else the config's only one), with the
-    built-in adapter kinds known; exit 2 naming what is wrong."""
-    settings = load_whole(config)
+    built-in adapter kinds known; exit 2 naming what is wrong (as a JSON document with
+    ``as_json``)."""
+    settings = load_whole(config, as_json)
     names = settings.connection_names()
     if connection is None and len(names) > 1:
         raise fail(f"this config has {len(names)} connections ({', '.join(names)}); "
-                   "name one with --connection")
-    return _one(settings, connection or names[0])
+                   "name one with --connection", as_json=as_json)
+    return _one(settings, connection or names[0], as_json)
 
 
-def load_connections(config: Path | None, connection: str | None = None) -> list[Config]:
+def load_connections(config: Path | None, connection: str | None = None,
+                     as_json: bool = False) -> list[Config]:
     """The configs of the connections a job runs on: ``connection``, else every one."""
-    settings = load_whole(config)
-    return [_one(settings, name) for name in
+    settings = load_whole(config, as_json)
+    return [_one(settings, name, as_json) for name in
             ([connection] if connection else settings.connection_names())]
 
 
-def load_whole(config: Path | None) -> Config:
-    """The whole config file, every connection in it; exit 2 naming what is wrong."""
+def load_whole(config: Path | None, as_json: bool = False) -> Config:
+    """The whole config file, every connection in it; exit 2 naming what is wrong (and, when
+    there is no file, how to get one)."""
     from leadsync.adapters.registry import load_builtin_kinds
     from leadsync.connector.config_file import load_config
     from leadsync.connector.errors import ConfigError
+    from leadsync.starter import missing_config_hint
 
     load_builtin_kinds()
     try:
         return load_config(config)
     except ConfigError as exc:
-        raise fail(f"configuration error:\n{exc}") from exc
+        hint = missing_config_hint(config)
+        raise fail(f"configuration error: {hint}" if hint else config_failure(exc),
+                   as_json=as_json) from exc
 
 
-def _one(settings: Config, name: str) -> Config:
+def _one(settings: Config, name: str, as_json: bool = False) -> Config:
     from leadsync.connector.errors import ConfigError
 
     try:
         return settings.for_connection(name)
     except ConfigError as exc:
-        raise fail(f"--connection: {exc.message}") from exc
+        raise fail(f"--connection: {exc.message}", as_json=as_json) from exc
 
 
 def parse_instant(value: str, option: str) -> datetime:

@@ -1,6 +1,8 @@
-"""How command results look on a terminal."""
+"""How command results look: tables on a terminal, one JSON document with ``--json``."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -36,3 +38,34 @@ def plan_table(result: SyncResult, limit: int = 50) -> Table:
         table.add_row(refusal.side, "refused", refusal.key[:12],
                       escape(f"{refusal.field}: {refusal.message}"))
     return table
+
+
+def sync_document(result: SyncResult, exit_code: int) -> dict[str, Any]:
+    """A pass's result for ``leadsync sync --json``: the run, each system's counts (as the
+    run history keeps them), warnings and the lead definition's tally; a dry run's plan whole
+    (every planned write and refusal), since it is what a dry run is asked for."""
+    document: dict[str, Any] = {
+        "ok": exit_code == 0, "exit_code": exit_code, "run_id": result.run_id,
+        "dry_run": result.dry_run, "status": result.status,
+        "systems": {name: vars(side) for name, side in result.sides.items()},
+        "warnings": list(result.warnings)}
+    summary = result.as_dict()
+    if "definition" in summary:
+        document["definition"] = summary["definition"]
+    if result.dry_run:
+        document["plan"] = {
+            "writes": [{"to": w.side, "system": _system(result, w.side),
+                        "action": "create" if w.create else "update", "key": w.op.key,
+                        "id": w.op.target_id, "fields": dict(w.op.fields)}
+                       for w in result.plan.writes],
+            "refused": [{"to": r.side, "system": _system(result, r.side), "key": r.key,
+                         "field": r.field, "message": r.message}
+                        for r in result.plan.refusals],
+            "unchanged": dict(result.plan.unchanged), "kept_in_marketing": result.plan.held}
+    return document
+
+
+def _system(result: SyncResult, side: str) -> str:
+    """The system name of a side: the result's systems are in side order (marketing, CRM)."""
+    names = list(result.sides)
+    return names[0 if side == "marketing" else 1] if len(names) == 2 else side

@@ -84,6 +84,7 @@ def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOptio
     """Hold every handed-off lead to its SLA: stamp, count touches, escalate, recycle."""
     from leadsync.connector.logs import configure_logging
     from leadsync.jobs.sla import plans_only, run_sweep
+    from leadsync.progress import Bars
 
     settings = _config(config, connection)
     configure_logging(log_format or settings.logging.format, settings.logging.level)
@@ -93,7 +94,8 @@ def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOptio
         typer.echo("--now is later than the clock: planning only, nothing written "
                    "(--allow-future-writes to write)", err=True)
     try:
-        result = run_sweep(settings, moment, dry_run, allow_future_writes)
+        with Bars(quiet=True if as_json else None) as progress:
+            result = run_sweep(settings, moment, dry_run, allow_future_writes, progress)
     except ConfigError as exc:
         raise fail(f"configuration error:\n{exc}") from exc
     except LeadSyncError as exc:  # exit 4 locked, 5 reserve reached, 1 failed

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadsync.adapters.hubspot.errors import body_of, translate
 from leadsync.connector.budget import CallBudget, RollingWindow, rate_limit
-from leadsync.connector.errors import RateLimited
+from leadsync.connector.errors import RateLimited, Unreachable
 from leadsync.connector.retry import RetryPolicy
 
 if TYPE_CHECKING:  # the SDK is imported where a client is made; settings read the limits here
@@ -56,6 +56,7 @@ class HubSpotCalls:
         self.max_parallel = max_parallel  # write calls in flight at once
         self.made = self.retries = self.throttled = 0
         self.reported: dict[str, float] = {}  # the last rate-limit headers, as ``budget`` says
+        self.answered = False  # HubSpot answered a call: an unreachable host is then retried long
         self._counting = threading.Lock()
 
     def __call__(self, what: str, fn: Callable[..., Any], *args: Any, search: bool = False,
@@ -92,10 +93,15 @@ class HubSpotCalls:
             error = translate(exc, what, self.name)
             if isinstance(error, RateLimited):
                 self._throttled(exc, error, search)
+            if isinstance(error, Unreachable):
+                error.first = not self.answered
+            else:
+                self.answered = True  # an error answer comes from the host too
             raise error from exc
         finally:
             for budget in budgets:
                 budget.release()
+        self.answered = True
         self._observe(response)
         data = response.data
         return json.loads(data) if data else {}

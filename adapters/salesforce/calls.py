@@ -25,7 +25,7 @@ from simple_salesforce import Salesforce
 
 from leadsync.adapters.salesforce.errors import daily_limit_spent, translate
 from leadsync.connector.budget import CallBudget, DailyBudget
-from leadsync.connector.errors import ReserveReached
+from leadsync.connector.errors import ReserveReached, Unreachable
 from leadsync.connector.retry import RetryPolicy
 
 T = TypeVar("T")
@@ -43,6 +43,7 @@ class SalesforceCalls:
         self.max_parallel = max_parallel  # write calls in flight at once
         self.made = self.retries = 0
         self.reported: tuple[int, int] | None = None  # the last Sforce-Limit-Info: used, max
+        self.answered = False  # Salesforce answered a call: an unreachable host is retried long
         self._counting = threading.Lock()
 
     def __call__(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -56,11 +57,19 @@ class SalesforceCalls:
         with self._counting:
             self.made += 1
         try:
-            return fn(*args, **kwargs)
+            answer = fn(*args, **kwargs)
         except Exception as exc:
             if daily_limit_spent(exc):
                 raise self._reserve_reached() from exc
-            raise translate(exc, what, self.name) from exc
+            error = translate(exc, what, self.name)
+            if isinstance(error, Unreachable):
+                error.first = not self.answered
+            else:
+                self.answered = True  # an error answer comes from the host too
+            raise error from exc
+        else:
+            self.answered = True
+            return answer
         finally:
             self._observe_usage()
             self.daily_budget.release()

@@ -44,7 +44,7 @@ def build_system(name: str, settings: Any, budgets: Budgets | None = None) -> Sy
         raise AuthError(f"Salesforce refused the login: {exc.code}",
                         f"systems.{name}.auth") from exc
     except OSError as exc:  # requests' errors: the login host unreachable, or its TLS refused
-        failed = unreachable(exc, "Salesforce", "login", name)
+        failed = unreachable(exc, "Salesforce", "login", name, host_key="domain")
         if failed is None:
             raise
         raise failed from exc

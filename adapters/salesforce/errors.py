@@ -44,7 +44,8 @@ RETRYABLE_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "ALL_OR_NONE_OPERATION
 def translate(exc: Exception, what: str, system: str = "") -> LeadSyncError:
     """The LeadSync error for a failed call to Salesforce (``what`` names the call, ``system``
     the ``[systems.<name>]`` table, for the ``ca_bundle`` key a TLS failure names)."""
-    if (failed := unreachable(exc, "Salesforce", what, system)) is not None:
+    if (failed := unreachable(exc, "Salesforce", what, system,
+                              host_key="instance_url")) is not None:
         return failed
     if isinstance(exc, requests.ConnectionError | requests.Timeout):
         return TransientError(f"Salesforce {what}: connection failed: {type(exc).__name__}")

@@ -96,7 +96,8 @@ def test_writes_go_in_batches_each_committed_and_reported_as_it_is_confirmed(
     systems = Systems(tmp_path, batch_size=2)
     systems.run(systems.contacts(3), mapping)
     assert systems.sent[:2] == [("salesforce", ["k0", "k1"]), ("salesforce", ["k2"])]
-    assert systems.progress[:2] == [("salesforce", 2, 3), ("salesforce", 3, 3)]
+    assert systems.progress[:2] == [("writing to salesforce", 2, 3),
+                                  ("writing to salesforce", 3, 3)]
     assert systems.store.count_links("default") == 3
 
 

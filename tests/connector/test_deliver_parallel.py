@@ -170,7 +170,7 @@ def test_with_parallel_4_four_calls_are_in_flight_at_once_and_all_are_committed(
     assert systems.linked() == {f"k{i}" for i in range(8)}
     assert systems.summaries["crm"].created == 8 and systems.summaries["marketing"].updated == 8
     assert sorted(systems.events.keys("commit", "salesforce")) == [f"k{i}" for i in range(8)]
-    assert [done for name, done, total in systems.progress if name == "salesforce"] == [
+    assert [done for phase, done, _ in systems.progress if phase == "writing to salesforce"] == [
         1, 2, 3, 4, 5, 6, 7, 8]
 
 
