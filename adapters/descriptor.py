@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from leadsync.connector.budget import Budgets
 from leadsync.connector.models import SalesProcess
 from leadsync.connector.ports import Activities, Lists, System
 
@@ -27,6 +28,8 @@ class AdapterDescriptor:
     settings: type[BaseModel]  # validates its [systems.<name>] tables
     synced_object: str  # the object it syncs, as a mapping's [objects] names it
     process: SalesProcess  # where it keeps owner, status and conversion on a lead
-    system: Callable[[str, Any], System]  # (config name, settings) -> the logged-in System
+    # (config name, settings, budgets) -> the logged-in System, its calls under budgets from
+    # the factory (``connector.budget``: this process's own, or shared by workers)
+    system: Callable[[str, Any, Budgets], System]
     activities: Callable[[System], Activities] | None = None  # sharing the System's calls
     lists: Callable[[System], Lists] | None = None  # None: it keeps no lists

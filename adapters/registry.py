@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from leadsync.adapters.descriptor import AdapterDescriptor
+from leadsync.connector.budget import Budgets, LocalBudgets
 from leadsync.connector.config_systems import register_system_kind
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.ports import Activities, Lists, System
@@ -43,12 +44,15 @@ def descriptor(kind: str, where: str = "systems") -> AdapterDescriptor:
     return found
 
 
-def build_system(name: str, settings: Any, parallel: int | None = None) -> System:
+def build_system(name: str, settings: Any, parallel: int | None = None,
+                 budgets: Budgets | None = None) -> System:
     """The adapter for ``settings.kind``, logged in where its login flow needs it;
-    ``parallel`` (``[sync] parallel``) stands in for a ``max_parallel`` the table leaves unset."""
+    ``parallel`` (``[sync] parallel``) stands in for a ``max_parallel`` the table leaves unset;
+    ``budgets`` makes its call budgets (default: this process's own)."""
     if parallel is not None and getattr(settings, "max_parallel", 0) is None:
         settings = settings.model_copy(update={"max_parallel": parallel})
-    return descriptor(settings.kind, f"systems.{name}.kind").system(name, settings)
+    return descriptor(settings.kind, f"systems.{name}.kind").system(
+        name, settings, budgets if budgets is not None else LocalBudgets())
 
 
 def activities_for(crm: System) -> Activities:

@@ -13,10 +13,17 @@ Adapters hold their budgets as ``CallBudget``s: ``acquire`` before each call (wa
 threads may share one budget (``connector.deliver`` sends a page's batches in parallel): both
 budgets here take a lock. Both live in one process; a budget shared by several workers (in
 Redis, say) implements the same four methods.
+
+Adapters ask a ``Budgets`` factory for theirs, naming the vendor account by ``account_key`` (a
+hash of its host and identity: a shared store sees no secret). ``LocalBudgets`` gives the ones
+above; workers on Celery pass ``leadsync.jobs.shared_budgets``' instead, which keep the
+counts in Redis so that every worker of a connection meets the same limits. The connector
+imports no Redis client.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
@@ -178,3 +185,33 @@ class DailyBudget:
 
     def _reached(self) -> ReserveReached:
         return ReserveReached(self.system, self.used or 0, self.allowed or 0, self.reserve)
+
+
+class Budgets(Protocol):
+    """Where an adapter gets its budgets, one per vendor ``account`` (an ``account_key``)."""
+
+    def window(self, account: str, name: str, limit: int, seconds: float) -> CallBudget:
+        """At most ``limit`` calls in any ``seconds``; ``name`` tells an account's windows
+        apart (``"burst"``, ``"search"``)."""
+        ...
+
+    def daily(self, account: str, reserve: float, system: str) -> CallBudget:
+        """The vendor's daily allowance less ``reserve`` (0 to < 1), as ``DailyBudget``."""
+        ...
+
+
+class LocalBudgets:
+    """Budgets of this process alone: one machine, one run at a time."""
+
+    def window(self, account: str, name: str, limit: int, seconds: float) -> CallBudget:
+        return RollingWindow(limit, seconds)
+
+    def daily(self, account: str, reserve: float, system: str) -> CallBudget:
+        return DailyBudget.keeping(reserve, system)
+
+
+def account_key(*parts: str | None) -> str:
+    """A vendor account's name where budgets are shared: a hash of its host and identity
+    (which may be a token), so that the name carries no secret."""
+    text = "\x00".join(part or "" for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]

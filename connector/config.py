@@ -7,6 +7,7 @@
     [systems.*]        kind, role, ...         one table per system; its kind's model checks it
     [connections.*]    marketing, crm, ...     several marketing/CRM pairs in one config
     [schedules]        sync, sla_sweep, ...    when each job runs (``connector.schedule``)
+    [scale]            redis_url, queue, ...   Celery workers; budgets shared in Redis
     [logging]          format, level
 
 Reading the file and the environment, and reporting every problem with its key path, is in
@@ -180,6 +181,37 @@ class SlaSettings(BaseModel):
         return value
 
 
+_REDIS_URL = re.compile(r"^rediss?://")
+
+
+class ScaleSettings(BaseModel):
+    """``[scale]``: jobs run by Celery workers, with Redis as broker and home of the call
+    budgets every worker shares (the state store stays ``[state] url``, PostgreSQL then)."""
+
+    model_config = _MODEL_CONFIG
+
+    redis_url: str = Field(repr=False)  # may hold a password: show ``redacted_url``
+    # seconds a job's message stays with the worker that took it before Redis hands it to
+    # another (a worker killed mid-job); longer than the longest job and than the run lock's
+    # expiry, so that the job's lock has expired by then (``jobs.celery_app``)
+    visibility_timeout: int = Field(default=3600, ge=1)
+    # this deployment's name in Redis (its queue and keys): configs sharing a server keep apart
+    queue: str = Field(default="leadsync", pattern=r"^[A-Za-z0-9_.-]+$")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if not _REDIS_URL.match(value):
+            raise PydanticCustomError("redis_url", 'should be a Redis URL such as '
+                                      '"redis://127.0.0.1:6379/0" (rediss:// with TLS)')
+        return value
+
+    @property
+    def redacted_url(self) -> str:
+        """The URL with any password replaced by ``***``, for logs and messages."""
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", self.redis_url)
+
+
 class LoggingSettings(BaseModel):
     """``[logging]``: how run logs are written."""
 
@@ -248,6 +280,7 @@ class Config(BaseModel):
     connections: dict[Annotated[str, AfterValidator(_check_system_name)],
                       ConnectionSettings] = Field(default_factory=dict)
     schedules: ScheduleSettings = Field(default_factory=_empty_table)  # connector.schedule
+    scale: ScaleSettings | None = None
     logging: LoggingSettings = Field(default_factory=_empty_table)
 
     _source_path: Path | None = PrivateAttr(default=None)

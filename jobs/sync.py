@@ -32,13 +32,15 @@ def prepare(config: Config, definition: Definition | None = None) -> SyncEngine:
     """Everything a pass needs, checked: config, mapping and definition errors stop before any
     write; the files are read before any call."""
     from leadsync.adapters.registry import build_system
+    from leadsync.jobs.shared_budgets import budgets_for
 
     mapping = load_mapping(config.sync.mapping)
     if definition is None and config.definition is not None:
         definition = load_definition(config.definition.file)
     store = StateStore(config.state.url)
-    marketing = build_system(*config.marketing, parallel=config.sync.parallel)
-    crm = build_system(*config.crm, parallel=config.sync.parallel)
+    budgets = budgets_for(config)  # shared by every worker with [scale]
+    marketing = build_system(*config.marketing, parallel=config.sync.parallel, budgets=budgets)
+    crm = build_system(*config.crm, parallel=config.sync.parallel, budgets=budgets)
     features = {"definition": definition is not None, "sla": config.sla is not None}
     mapping = features_only(mapping, **features)  # creates nothing: `leadsync install` does
     check_installed(mapping, {"marketing": marketing, "crm": crm}, **features, config=config)

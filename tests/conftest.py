@@ -117,3 +117,18 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server of this machine (database 15 by default); tests name their own keys."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError as exc:
+        service_unavailable("Redis on 127.0.0.1:6379", exc)
+    finally:
+        client.close()
+    return REDIS_URL

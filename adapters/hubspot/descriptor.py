@@ -6,6 +6,7 @@ from typing import Any
 
 from leadsync.adapters.descriptor import AdapterDescriptor
 from leadsync.adapters.hubspot.settings import MAX_PARALLEL, HubSpotSettings
+from leadsync.connector.budget import Budgets, LocalBudgets
 from leadsync.connector.logs import register_secret
 from leadsync.connector.models import SalesProcess
 from leadsync.connector.ports import Activities, Lists, System
@@ -19,24 +20,29 @@ CONTACT_PROCESS = SalesProcess(
     disqualified_statuses=("UNQUALIFIED",), nurture_status="BAD_TIMING", reopen_status="NEW")
 
 
-def build_system(name: str, settings: Any) -> System:
-    """The portal's calls paced below its documented limits, less ``rate_margin``."""
+def build_system(name: str, settings: Any, budgets: Budgets | None = None) -> System:
+    """The portal's calls paced below its documented limits, less ``rate_margin``; the
+    budgets are the private app's (its host and token), whoever else uses them."""
     from hubspot import HubSpot
 
     from leadsync.adapters.hubspot.calls import BURST_SECONDS
     from leadsync.adapters.hubspot.system import HubSpotSystem
-    from leadsync.connector.budget import RollingWindow, rate_limit
+    from leadsync.connector.budget import account_key, rate_limit
 
+    budgets = budgets if budgets is not None else LocalBudgets()
     kwargs = settings.client_kwargs()
     register_secret(kwargs.get("access_token"))
+    account = account_key("hubspot", settings.host, kwargs.get("access_token"))
     # a kept-alive connection for each call in flight (the client's default: 5 per CPU)
     kwargs["connection_pool_maxsize"] = MAX_PARALLEL
     system = HubSpotSystem(
         name, HubSpot(**kwargs), key_field=settings.key_property, timeout=settings.timeout,
-        window=RollingWindow(rate_limit(settings.rate_limit, settings.rate_margin),
-                             BURST_SECONDS),
-        search_window=RollingWindow(rate_limit(settings.search_rate_limit,
-                                               settings.rate_margin), 1.0))
+        window=budgets.window(account, "burst",
+                              rate_limit(settings.rate_limit, settings.rate_margin),
+                              BURST_SECONDS),
+        search_window=budgets.window(account, "search",
+                                     rate_limit(settings.search_rate_limit,
+                                                settings.rate_margin), 1.0))
     system.calls.max_parallel = settings.max_parallel or 1
     return system
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from leadsync.adapters.descriptor import AdapterDescriptor
 from leadsync.adapters.salesforce.settings import SalesforceSettings
+from leadsync.connector.budget import Budgets, LocalBudgets, account_key
 from leadsync.connector.errors import AuthError
 from leadsync.connector.logs import register_secret
 from leadsync.connector.models import SalesProcess
@@ -23,15 +24,15 @@ LEAD_PROCESS = SalesProcess(
 SECRETS = ("session_id", "password", "security_token", "consumer_secret", "privatekey")
 
 
-def build_system(name: str, settings: Any) -> System:
-    """Logging in happens here, for the login flows that need it."""
+def build_system(name: str, settings: Any, budgets: Budgets | None = None) -> System:
+    """Logging in happens here, for the login flows that need it. The daily budget is the
+    org's: its instance and org id (a session id begins with it, up to the ``!``)."""
     from simple_salesforce import Salesforce
     from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
     from leadsync.adapters.network import unreachable
     from leadsync.adapters.salesforce.system import SalesforceSystem
     from leadsync.adapters.transport import ca_session
-    from leadsync.connector.budget import DailyBudget
 
     kwargs = settings.client_kwargs()
     for key in SECRETS:
@@ -48,8 +49,12 @@ def build_system(name: str, settings: Any) -> System:
             raise
         raise failed from exc
     register_secret(client.session_id)
+    budgets = budgets if budgets is not None else LocalBudgets()
+    account = account_key("salesforce", client.sf_instance,
+                          str(client.session_id).partition("!")[0])
     system = SalesforceSystem(name, client, key_field=settings.lead_key_field,
-                              daily_budget=DailyBudget.keeping(settings.daily_api_reserve, name),
+                              daily_budget=budgets.daily(account, settings.daily_api_reserve,
+                                                         name),
                               bulk_threshold=settings.bulk_threshold)
     system.calls.max_parallel = settings.max_parallel or 1
     return system

@@ -448,3 +448,32 @@ def test_the_example_config_connects_the_real_clients_to_the_sandbox(
     assert sf.query("SELECT Id FROM Lead LIMIT 1")["done"] is True
     hs = HubSpot(**hubspot.client_kwargs())
     assert hs.crm.contacts.basic_api.get_page(limit=1).results is not None
+
+
+def test_budgets_come_from_the_factory_given_keyed_by_account_without_a_secret(
+        tmp_path: Path) -> None:
+    from leadsync.connector.budget import DailyBudget, LocalBudgets
+
+    asked: list[tuple[Any, ...]] = []
+
+    class Recording(LocalBudgets):
+        def window(self, account: str, name: str, limit: int, seconds: float) -> Any:
+            asked.append(("window", account, name, limit, seconds))
+            return super().window(account, name, limit, seconds)
+
+        def daily(self, account: str, reserve: float, system: str) -> Any:
+            asked.append(("daily", account, reserve, system))
+            return super().daily(account, reserve, system)
+
+    config = load(tmp_path, SESSION)
+    hubspot = build_system(*config.marketing, budgets=Recording())
+    crm = build_system(*config.crm, budgets=Recording())
+
+    [(_, burst, *rest), (_, search, *more), (_, org, reserve, name)] = asked
+    assert (rest, more, reserve, name) == (["burst", 180, 10.0], ["search", 4, 1.0], 0.2,
+                                           "salesforce")
+    assert burst == search != org
+    assert all(secret not in key for key in (burst, org)
+               for secret in ("pat-SECRET-hs", SESSION["session_id"]))
+    assert isinstance(hubspot, HubSpotSystem) and isinstance(hubspot.window, RollingWindow)
+    assert isinstance(crm.calls.daily_budget, DailyBudget)  # type: ignore[attr-defined]

@@ -295,7 +295,7 @@ def test_every_problem_is_listed_one_per_line(tmp_path: Path) -> None:
         f"{path}: sync.batch_size: should be greater than or equal to 1",
         f"{path}: systems.hubspot.access_token: required key is missing",
         f"{path}: extra: unknown key; known keys: state, sync, definition, calendars, sla, "
-        "systems, connections, schedules, logging"]
+        "systems, connections, schedules, scale, logging"]
     assert str(caught.value).splitlines() == [f"{path}: 3 problems:", *found]
     assert caught.value.where == str(path)
 
@@ -496,9 +496,22 @@ def test_the_connector_config_imports_no_adapter_nor_vendor_sdk() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_the_scale_section_checks_its_redis_url_and_shows_it_without_the_password(
+        tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + '\n[scale]\nredis_url = "http://127.0.0.1:6379"\n')
+    assert problems(path) == [f'{path}: scale.redis_url: should be a Redis URL such as '
+                              f'"redis://127.0.0.1:6379/0" (rediss:// with TLS)']
+    path.write_text(VALID + "\n[scale]\n", encoding="utf-8")
+    config = load_config(path, env={"LEADSYNC_SCALE__REDIS_URL":
+                                    "redis://:s3cret@127.0.0.1:6379/0"})
+    assert config.scale is not None and config.scale.visibility_timeout == 3600
+    assert config.scale.redacted_url == "redis://:***@127.0.0.1:6379/0"
+    assert "s3cret" not in repr(config)
+
+
 def test_config_sections_are_added_by_adding_fields() -> None:
     assert list(Config.model_fields) == ["state", "sync", "definition", "calendars", "sla",
-                                         "systems", "connections", "schedules", "logging"]
+                                         "systems", "connections", "schedules", "scale", "logging"]
     assert Config.model_config["extra"] == "forbid"
 
 
