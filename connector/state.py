@@ -62,6 +62,9 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+OPEN_ATTEMPTS = 40  # tries at opening a store another process is creating, 35 s in all
+
+
 def _sqlite_pragmas(connection: Any, _: Any) -> None:
     """Write-ahead logging, synced at checkpoints: a commit survives a killed process (the
     operating system holds it) without waiting for the disk each time; a power cut may lose
@@ -91,8 +94,7 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords):
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
-            self._check_file()
-            self._migrate()
+            self._open()
         except OperationalError as exc:
             raise ConfigError(f"cannot open the state store: {exc.orig}", "state.url") from exc
         except DatabaseError as exc:  # a file that is not SQLite, or a damaged one
@@ -107,12 +109,15 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords):
         if problems != ["ok"]:
             raise ConfigError(_damaged(self.engine, "; ".join(problems[:3])), "state.url")
 
-    def _migrate(self) -> None:
-        """Migrate once even when several processes open a new store at the same moment:
-        PostgreSQL serialises them on an advisory lock; SQLite says it is locked, and the
-        step is tried again."""
-        for attempt in range(1, 6):
+    def _open(self) -> None:
+        """Check and migrate the store once, even when several processes open a new store at
+        the same moment: PostgreSQL serialises them on an advisory lock; SQLite says it is
+        locked (a busy wait cannot help a reader that must become the writer), and the whole
+        step is tried again, for half a minute at most, as long as a migration can take on a
+        busy machine."""
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
             try:
+                self._check_file()
                 with self.engine.begin() as conn:
                     if self.engine.dialect.name == "postgresql":
                         conn.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
@@ -122,9 +127,9 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords):
                 # locked: another process migrates; already exists: it created a table
                 # between this one's check and its create
                 busy = "locked" in str(exc.orig) or "already exists" in str(exc.orig)
-                if not busy or attempt == 5:
+                if not busy or attempt == OPEN_ATTEMPTS:
                     raise
-                time.sleep(0.1 * attempt)
+                time.sleep(min(0.1 * attempt, 1.0))
 
     @property
     def version(self) -> int:
