@@ -23,7 +23,7 @@ kind = "hubspot"
 role = "marketing"
 host = "{hubspot_host}"
 ca_bundle = "{ca_bundle}"
-
+{hubspot}
 [systems.salesforce_{name}]
 kind = "salesforce"
 role = "crm"
@@ -39,21 +39,24 @@ crm = "salesforce_{name}"
 
 def connections_config(infos: Mapping[str, dict[str, Any]], folder: Path,
                        state_url: str = "sqlite:///leadsync.db", extra: str = "",
-                       install: bool = True) -> Config:
+                       install: bool = True, state: str = "", sync: str = "",
+                       hubspot: str = "") -> Config:
     """``folder/leadsync.toml`` holding one connection per ``infos`` entry (connection name ->
-    ``Sandbox.info``), sharing one state store and the shipped mapping; ``extra`` is more TOML
-    appended as it is. With ``install``, each connection's fields are created first."""
+    ``Sandbox.info``), sharing one state store and the shipped mapping; ``state``, ``sync``
+    and ``hubspot`` are more keys for ``[state]``, ``[sync]`` and each HubSpot system's table,
+    ``extra`` more TOML after ``[sync]`` (a definition, calendars, an SLA, ``[scale]``). With
+    ``install``, each connection's fields are created first."""
     from leadsync.jobs.install import run_install
 
     text = (f'# Written by LeadSync for sandbox orgs; secrets come from the environment.\n'
-            f'[state]\nurl = "{state_url}"\n\n[sync]\n'
-            f'mapping = "{shipped.mapping().as_posix()}"\n')
+            f'[state]\nurl = "{state_url}"\n{state}\n[sync]\n'
+            f'mapping = "{shipped.mapping().as_posix()}"\n{sync}\n{extra}\n')
     for name, info in infos.items():
         text += SYSTEMS.format(name=name, hubspot_host=info["hubspot"]["host"],
                                instance_url=info["salesforce"]["instance_url"],
-                               ca_bundle=info["ca_bundle"])
+                               ca_bundle=info["ca_bundle"], hubspot=hubspot)
     path = folder / "leadsync.toml"
-    path.write_text(text + extra, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     load_builtin_kinds()
     config = load_config(path, env=connections_secrets(infos))
     if install:

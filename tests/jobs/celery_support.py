@@ -25,6 +25,8 @@ from leadsync.connector.config import Config
 from leadsync.connector.config_file import load_config
 from leadsync.demo import DEFINITION, sandbox_config, sandbox_secrets
 from leadsync.sandbox.server import Sandbox
+from leadsync.sandbox_connections import connections_config as connections
+from leadsync.sandbox_connections import connections_secrets
 from tests.jobs.test_sla_e2e import SLA
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,63 +55,21 @@ def celery_config(sandbox: Sandbox, folder: Path, state_url: str, redis_url: str
     return load_config(path, env=sandbox_secrets(sandbox.info))
 
 
-SYSTEMS = """
-[systems.hubspot_{name}]
-kind = "hubspot"
-role = "marketing"
-host = "{hubspot_host}"
-ca_bundle = "{ca_bundle}"
-{hubspot}
-[systems.salesforce_{name}]
-kind = "salesforce"
-role = "crm"
-auth = "session"
-instance_url = "{instance_url}"
-ca_bundle = "{ca_bundle}"
-
-[connections.{name}]
-marketing = "hubspot_{name}"
-crm = "salesforce_{name}"
-"""
-
-
 def connection_secrets(orgs: dict[str, Sandbox]) -> dict[str, str]:
     """Each connection's secrets, as an admin passes them: one variable per system's key."""
-    found = {}
-    for name, sandbox in orgs.items():
-        info = sandbox.info
-        found[f"LEADSYNC_SYSTEMS__HUBSPOT_{name.upper()}__ACCESS_TOKEN"] = \
-            info["hubspot"]["access_token"]
-        found[f"LEADSYNC_SYSTEMS__SALESFORCE_{name.upper()}__SESSION_ID"] = \
-            info["salesforce"]["session_id"]
-    return found
+    return connections_secrets({name: sandbox.info for name, sandbox in orgs.items()})
 
 
 def connections_config(orgs: dict[str, Sandbox], folder: Path, state_url: str, redis_url: str,
                        hubspot: str = "", sync: str = "") -> Config:
     """One config with a connection per sandbox (``[connections.<name>]``, each its own
     portal and org), like ``celery_config``; the fields installed on every connection."""
-    from leadsync.adapters.registry import load_builtin_kinds
-    from leadsync.demo import MAPPING
-    from leadsync.jobs.install import run_install
-
-    text = (f'[state]\nurl = "{state_url}"\nlock_expiry_seconds = 6\n\n'
-            f'[sync]\nmapping = "{MAPPING.as_posix()}"\n{sync}\n'
-            f'[definition]\nfile = "{DEFINITION.as_posix()}"\n' + SLA)
-    for name, sandbox in orgs.items():
-        info = sandbox.info
-        text += SYSTEMS.format(name=name, hubspot_host=info["hubspot"]["host"],
-                               instance_url=info["salesforce"]["instance_url"],
-                               ca_bundle=info["ca_bundle"], hubspot=hubspot)
-    text += (f'\n[scale]\nredis_url = "{redis_url}"\nvisibility_timeout = 20\n'
-             f'queue = "test-{uuid.uuid4().hex[:12]}"\n')
-    path = folder / "leadsync.toml"
-    path.write_text(text, encoding="utf-8")
-    load_builtin_kinds()
-    config = load_config(path, env=connection_secrets(orgs))
-    for name in config.connection_names():
-        run_install(config.for_connection(name), apply=True)
-    return config
+    extra = (f'[definition]\nfile = "{DEFINITION.as_posix()}"\n' + SLA
+             + f'\n[scale]\nredis_url = "{redis_url}"\nvisibility_timeout = 20\n'
+               f'queue = "test-{uuid.uuid4().hex[:12]}"\n')
+    return connections(
+        {name: sandbox.info for name, sandbox in orgs.items()}, folder, state_url=state_url,
+        state="lock_expiry_seconds = 6\n", sync=sync, hubspot=hubspot, extra=extra)
 
 
 class Processes:
