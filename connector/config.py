@@ -27,7 +27,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -36,7 +35,6 @@ from pydantic import (
     BaseModel,
     Field,
     PrivateAttr,
-    SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -54,6 +52,7 @@ from leadsync.connector.config_systems import (
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import SIDES, Side
 from leadsync.connector.schedule import ScheduleSettings, schedule_problems
+from leadsync.connector.sla_settings import SlaSettings
 
 _MODEL_CONFIG = MODEL_CONFIG
 _SYSTEM_NAME = SYSTEM_NAME
@@ -122,63 +121,6 @@ class DefinitionSettings(BaseModel):
 
     file: ConfigPath
     handoff: Literal["qualified_only", "all"] = "qualified_only"
-
-
-class PoolSettings(BaseModel):
-    """``[sla.pool]``: the round-robin pool for new handoffs and reassignments."""
-
-    model_config = _MODEL_CONFIG
-
-    reps: list[str] = Field(default_factory=list)  # the reps' emails, in turn order
-    queue: str | None = None  # or the members of this CRM queue (Salesforce) or team (HubSpot)
-    min_compliance: float | None = Field(default=None, gt=0, le=1)
-    window_days: int = Field(default=30, ge=1)
-    out_of_office: dict[str, tuple[date, date]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _reps_or_queue(self) -> PoolSettings:
-        if bool(self.reps) == bool(self.queue):
-            raise PydanticCustomError("pool", "name the reps (reps = [emails]) or a CRM queue "
-                                      "(queue = \"name\"), one of the two")
-        return self
-
-
-class SlaSettings(BaseModel):
-    """``[sla]``: how handed-off leads are held to account (policies are checked by
-    ``connector.sla.parse_policies`` when a job starts)."""
-
-    model_config = _MODEL_CONFIG
-
-    default_calendar: str = "default"
-    policies: list[dict[str, Any]] = Field(min_length=1)
-    # CRM status values; unset: the CRM's standard ones (see the adapters' SalesProcess)
-    accepted_statuses: list[str] | None = None
-    disqualified_statuses: list[str] | None = None
-    nurture_status: str | None = None
-    reopen_status: str | None = None  # a recycled lead handed off again
-    nurture_list: str | None = "LeadSync: recycled for nurture"
-    marketing_on_recycle: dict[str, str] | None = None  # unset: the marketing system's standard
-    regions: dict[str, list[str]] = Field(default_factory=dict)  # region -> country values
-    escalate_to: str | None = None  # who gets escalations for owners without a manager (email)
-    webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
-    pool: PoolSettings | None = None
-
-    @field_validator("regions")
-    @classmethod
-    def _check_regions(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for name, countries in value.items():
-            if not [c for c in countries if c.strip()]:
-                raise PydanticCustomError("regions", "region {name} names no country",
-                                          {"name": name})
-        return value
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _check_webhook(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://[^\s/]+", value):
-            raise PydanticCustomError("webhook_url", "should be an http(s) URL")
-        return value
 
 
 _REDIS_URL = re.compile(r"^rediss?://")

@@ -28,7 +28,6 @@ from typing import Any
 
 from leadsync.connector.calendar import BusinessCalendar
 from leadsync.connector.compliance import changed_fields, clock_values, iso
-from leadsync.connector.config import SlaSettings
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.leadview import LeadView
 from leadsync.connector.models import FieldValue, Record, SalesProcess, TaskSpec, WriteOp
@@ -36,6 +35,7 @@ from leadsync.connector.policies import DEFAULT_CALENDAR, resolve_calendar
 from leadsync.connector.qualify import instant
 from leadsync.connector.routing import Rep, RoundRobin, compliance
 from leadsync.connector.sla import Clock, Policy, Touch, assess, select_policy
+from leadsync.connector.sla_settings import SlaSettings
 from leadsync.connector.sweep_actions import (
     OPEN_STATUSES,
     Assignment,

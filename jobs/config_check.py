@@ -8,12 +8,13 @@
 
 from __future__ import annotations
 
-from leadsync.connector.config import Config, SlaSettings
+from leadsync.connector.config import Config
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.install_plan import features_only
 from leadsync.connector.mapping import load_mapping
 from leadsync.connector.models import Side
 from leadsync.connector.ports import System
+from leadsync.connector.sla_settings import SlaSettings
 from leadsync.jobs.install import install_plan
 
 

@@ -6,11 +6,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from leadsync.connector.calendar import BusinessCalendar, always_open
-from leadsync.connector.config import Config, SlaSettings
+from leadsync.connector.config import Config
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.models import SalesProcess
 from leadsync.connector.ports import Activities, Lists, System
 from leadsync.connector.sla import Policy, parse_policies
+from leadsync.connector.sla_settings import SlaSettings
 from leadsync.connector.sync import SyncEngine
 
 

@@ -18,8 +18,6 @@ from leadsync.connector.config import (
     Config,
     DefinitionSettings,
     LoggingSettings,
-    PoolSettings,
-    SlaSettings,
     StateSettings,
     SyncSettings,
 )
@@ -31,6 +29,7 @@ from leadsync.connector.config_systems import (
     registered_kinds,
 )
 from leadsync.connector.errors import ConfigError
+from leadsync.connector.sla_settings import PoolSettings, SlaSettings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -578,7 +577,7 @@ def test_a_pool_names_its_reps_or_a_crm_queue_not_both_nor_neither(tmp_path: Pat
 def test_crm_statuses_default_to_the_crms_own_and_the_config_overrides_them() -> None:
     from leadsync.adapters.hubspot.activities import CONTACT_PROCESS
     from leadsync.adapters.salesforce.activities import LEAD_PROCESS
-    from leadsync.connector.config import SlaSettings
+    from leadsync.connector.sla_settings import SlaSettings
     from leadsync.jobs.sla_setup import sales_process
 
     standard = SlaSettings(policies=[{"name": "p"}])

@@ -10,12 +10,12 @@ import pytest
 
 from leadsync import shipped
 from leadsync.connector.calendar import BusinessCalendar, always_open
-from leadsync.connector.config import SlaSettings
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.mapping import load_mapping
 from leadsync.connector.models import Record, SalesProcess
 from leadsync.connector.routing import Rep
 from leadsync.connector.sla import Clock, Touch, parse_policies, resolve_calendar
+from leadsync.connector.sla_settings import SlaSettings
 from leadsync.connector.sweep_actions import SweepPlan
 from leadsync.connector.sweep_plan import (
     Counterpart,
