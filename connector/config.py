@@ -234,6 +234,12 @@ class Config(BaseModel):
                     else role_problems(roles))
         problems += schedule_problems(self.schedules, self.sla is not None, {
             name: one.schedules for name, one in self.connections.items()})
+        if self.scale is not None and (self.scale.visibility_timeout
+                                       <= self.state.lock_expiry_seconds):
+            problems.append((("scale", "visibility_timeout"), (
+                f"should be longer than [state] lock_expiry_seconds "
+                f"({self.state.lock_expiry_seconds}): a killed worker's job is handed on after "
+                f"it, and its run lock must have expired by then")))
         if problems:
             raise ValidationError.from_exception_data(type(self).__name__, [
                 {"type": PydanticCustomError("role", "{message}", {"message": message}),

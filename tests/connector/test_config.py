@@ -595,3 +595,18 @@ def test_a_region_without_countries_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, VALID + SLA.replace("[sla]\n", '[sla]\nregions = { EMEA = [" "] }\n'))
     [problem] = problems(path)
     assert "sla.regions" in problem and "region EMEA names no country" in problem
+
+
+def test_config_check_refuses_a_visibility_timeout_not_longer_than_the_lock_expiry(
+        tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("[sync]\n", "[state]\nlock_expiry_seconds = 300\n\n"
+                                                     "[sync]\n", 1)
+                 + '\n[scale]\nredis_url = "redis://127.0.0.1:6379/0"\n'
+                   "visibility_timeout = 300\n")
+
+    assert problems(path) == [
+        f"{path}: scale.visibility_timeout: should be longer than [state] lock_expiry_seconds "
+        "(300): a killed worker's job is handed on after it, and its run lock must have "
+        "expired by then"]
+    path.write_text(path.read_text().replace("timeout = 300", "timeout = 301"))
+    assert problems(path) == []
