@@ -28,6 +28,9 @@ Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several ca
 - ``seen``: per system and record id, the fingerprint of the record as LeadSync last saw or
   wrote it (``connector.echo``), so its own writes read back are recognised; ``links`` are
   indexed by email, which matching asks for a page at a time (schema version 6).
+- ``journeys``: one row per lead with the facts reports are made of (``connector.journey``);
+  ``clock_history``: each SLA clock a lead's new clock replaced, so none is lost to the reports
+  (schema version 7).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from sqlalchemy.sql.dml import Insert
 
 from leadsync.connector.errors import ConfigError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = MetaData()
 
@@ -232,6 +235,49 @@ def _seen_and_email_index(conn: Connection) -> None:
             index.create(conn, checkfirst=True)
 
 
+journeys = Table(
+    "journeys", metadata,
+    Column("connection", String(100), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("email", String(320)),
+    Column("name", String(255)),
+    Column("source", String(255)),
+    Column("campaign", String(255)),
+    Column("first_judged_at", DateTime(timezone=True)),
+    Column("version", String(40)),
+    Column("qualified", Integer, nullable=False, default=0),
+    Column("hot", Integer, nullable=False, default=0),
+    Column("excluded", Integer, nullable=False, default=0),
+    Column("grade", String(2)),
+    Column("score", Integer),
+    Column("matched", JSON),
+    Column("mql_at", DateTime(timezone=True)),
+    Column("returned_at", DateTime(timezone=True)),
+    Column("crm_id", String(64)),
+    Column("owner_id", String(64)),
+    Column("handed_off_at", DateTime(timezone=True)),
+    Column("accepted_at", DateTime(timezone=True)),
+    Column("first_touch_at", DateTime(timezone=True)),
+    Column("converted_at", DateTime(timezone=True)),
+    Column("disqualified_at", DateTime(timezone=True)),
+    Column("recycled_at", DateTime(timezone=True)),
+    Column("recycle_reason", Text),
+    Column("recycle_count", Integer, nullable=False, default=0),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+clock_history = Table(
+    "clock_history", metadata,
+    Column("connection", String(100), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("cycle", Integer, primary_key=True),
+    Column("crm_id", String(64), nullable=False),
+    Column("owner_id", String(64)),
+    Column("status", String(20), nullable=False),
+    Column("clock", JSON, nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=False),
+)
+
 _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: metadata.create_all(conn, tables=[cursors, links, ledger, runs, parked]),
     2: lambda conn: definitions.create(conn, checkfirst=True),
@@ -239,6 +285,7 @@ _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     4: _dead_letters_and_locks,
     5: _add_effects,
     6: _seen_and_email_index,
+    7: lambda conn: metadata.create_all(conn, tables=[journeys, clock_history]),
 }
 
 

@@ -33,6 +33,7 @@ from leadsync.connector.schema import (
     schema_version,
     settings_table,
 )
+from leadsync.connector.state_journeys import JourneyRows
 from leadsync.connector.state_locks import RunLocks
 from leadsync.connector.state_parked import ParkedRows
 from leadsync.connector.state_runs import RunRows
@@ -80,7 +81,7 @@ def _sqlite_pragmas(connection: Any, _: Any) -> None:
         cursor.close()
 
 
-class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords):
+class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyRows):
     """Where LeadSync remembers what it has seen and done, for one or more connections.
 
     The dead-letter queue (``parked``) is ``ParkedRows``'s, the run locks ``RunLocks``'s, the

@@ -132,7 +132,7 @@ def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path) -> None:
         conn.execute(insert(schema_version).values(version=1))
     engine.dispose()
     store = StateStore(url)
-    assert store.version == SCHEMA_VERSION == 6
+    assert store.version == SCHEMA_VERSION == 7
     store.save_fingerprints("default", "hubspot", {"1": "f1"})
     assert store.fingerprints("default", "hubspot", ["1", "2"]) == {"1": "f1"}
     assert store.adopt_definition("default", "v1", "f", "n", [], None)
@@ -204,6 +204,6 @@ def test_a_version_5_store_gains_the_seen_table_and_the_email_index(tmp_path) ->
     assert "ix_links_email" not in {i["name"] for i in inspect(engine).get_indexes("links")}
     engine.dispose()
     store = StateStore(url)
-    assert store.version == 6
+    assert store.version == SCHEMA_VERSION
     assert "ix_links_email" in {i["name"] for i in inspect(store.engine).get_indexes("links")}
     assert store.fingerprints("default", "hubspot", ["1"]) == {}
