@@ -200,7 +200,7 @@ nav.contents ol { margin: 0; padding-left: 22px; columns: 2; column-gap: 40px; }
 nav.contents li { margin: 2px 0; }
 nav.contents a { color: var(--accent); text-decoration: none; font-weight: 600; }
 nav.contents a:hover { text-decoration: underline; }
-nav.contents .count { color: var(--muted); font-size: 12px; }
+nav.contents .count { color: var(--muted); font-size: 12px; white-space: nowrap; }
 section.report { margin: 0 0 36px; padding-top: 8px; border-top: 1px solid var(--line); }
 .period { color: var(--muted); margin: 0 0 8px; }
 .notes { color: var(--muted); margin-bottom: 12px; max-width: 80ch; }

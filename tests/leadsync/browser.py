@@ -26,6 +26,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -63,6 +64,7 @@ class PageVisit:
     errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     screenshot: bytes = b""
+    pdf: bytes = b""  # the page printed, when asked for
     values: dict[str, Any] = field(default_factory=dict)
 
 
@@ -180,9 +182,10 @@ class Browser:
     # -- a visit ------------------------------------------------------------------------------
 
     def visit(self, url: str, *, evaluate: dict[str, str] | None = None,
-              full_page: bool = True) -> PageVisit:
+              full_page: bool = True, pdf: bool = False) -> PageVisit:
         """Open ``url`` in a new tab, wait for its load event, collect its errors and requests,
-        evaluate each expression of ``evaluate`` (name -> JavaScript) and take a screenshot."""
+        evaluate each expression of ``evaluate`` (name -> JavaScript), take a screenshot and,
+        with ``pdf``, print the page as the print dialog would (its print CSS applies)."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget",
                             {"targetId": target, "flatten": True})["sessionId"]
@@ -211,6 +214,9 @@ class Browser:
                                 "height": size["height"], "scale": 1})
         shot = self.call("Page.captureScreenshot", params, session)
         visit.screenshot = base64.b64decode(shot["data"])
+        if pdf:
+            printed = self.call("Page.printToPDF", {"printBackground": True}, session)
+            visit.pdf = base64.b64decode(printed["data"])
         self._collect(visit, session)
         self.call("Target.closeTarget", {"targetId": target})
         return visit
@@ -237,6 +243,12 @@ class Browser:
             elif method == "Network.requestWillBeSent":
                 visit.requests.append(params.get("request", {}).get("url", ""))
         self._events = [e for e in self._events if e.get("sessionId") != session]
+
+
+def pdf_pages(data: bytes) -> int:
+    """The number of pages of a PDF Chromium printed (its page objects are not compressed)."""
+    assert data.startswith(b"%PDF-"), "not a PDF"
+    return len(re.findall(rb"/Type\s*/Page\b", data))
 
 
 def save_screenshot(visit: PageVisit, path: Path) -> Path:
