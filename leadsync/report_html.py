@@ -15,7 +15,9 @@ Self-contained means needing nothing but itself: the CSS is inline, the charts a
 here, the fonts are the reader's own, there is no script, and no URL of any kind (a
 Content-Security-Policy in the head refuses any that customer data might smuggle in). Every text
 is escaped: rep names, sources and recycle reasons are customer data. The CSS prints: each
-report starts a page, charts and rows are not split, table headers repeat.
+report starts a page, charts and rows are not split, table headers repeat. A table of ``WIDE``
+columns or more is set smaller, lets a long word or an interval break rather than run off the
+page, and prints on a landscape page.
 
 The renderer computes no number; a report's values are shown as the report holds them.
 """
@@ -31,6 +33,7 @@ from leadsync.report_svg import MAX_BARS, chart_svg, has_values
 from leadsync.report_values import NUMERIC, instant, show
 
 EMPTY = "No leads in this period."
+WIDE = 10  # a table of this many columns or more is set smaller, and printed landscape
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
@@ -127,7 +130,8 @@ def _rows_text(report: Report) -> str:
 
 
 def _section(report: Report, anchor: str, shared_period: object, many: bool) -> str:
-    parts = [f'<section class="report" id="{anchor}"><h2>{escape(report.title)}</h2>']
+    wide = " wide" if len(report.columns) >= WIDE else ""
+    parts = [f'<section class="report{wide}" id="{anchor}"><h2>{escape(report.title)}</h2>']
     facts = []
     if report.period != shared_period:
         facts.append(f"Period: {period_text(report.period)}")
@@ -174,14 +178,14 @@ def _table(report: Report) -> str:
 
 
 def _cell_class(kind: str) -> str:
-    return "num" if kind in NUMERIC else kind
+    return f"num {kind}" if kind in NUMERIC else kind
 
 
 CSS = """
 :root { --ink: #1d2330; --muted: #5b6475; --line: #d9dee7; --band: #f4f6fa; --accent: #0072B2; }
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
-body { margin: 0 auto; max-width: 1160px; padding: 24px 32px 48px; color: var(--ink);
+body { margin: 0 auto; max-width: 1320px; padding: 24px 32px 48px; color: var(--ink);
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans",
   "DejaVu Sans", Arial, sans-serif; background: #fff; }
 h1 { font-size: 26px; margin: 0 0 8px; }
@@ -226,12 +230,20 @@ th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: lef
 th { background: var(--band); font-weight: 600; position: sticky; top: 0; }
 td.num, th.num { text-align: right; }
 td.num { white-space: nowrap; }
+td.num.interval { white-space: normal; }  /* "6.1%-79.2%" may break after its dash */
 td.instant { white-space: nowrap; }
+section.wide table { font-size: 12.5px; }
+section.wide th, section.wide td { padding: 4px 6px; }
+/* a long word breaks rather than push the table off the page, but not a short one */
+section.wide td.text { overflow-wrap: anywhere; min-width: 11ch; }
 tbody tr:nth-child(even) { background: #fafbfd; }
 footer { color: var(--muted); font-size: 12px; border-top: 1px solid var(--line);
   padding-top: 8px; margin-top: 24px; }
 @media print {
   @page { margin: 14mm; }
+  @page wide { size: landscape; }
+  section.wide { page: wide; }
+  section.wide table { font-size: 9.5px; }
   body { max-width: none; padding: 0; font-size: 11px; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   nav.contents { background: none; border: 1px solid var(--line); }

@@ -77,7 +77,7 @@ def recycled() -> Report:
     columns = (Column("reason", "Recycle reason"), Column("recycled", "Recycled", "count"),
                Column("returned", "Came back", "count"),
                Column("converted", "Converted after return", "count"),
-               Column("return_rate", "Came back", "percent"))
+               Column("return_rate", "Came back (share)", "percent"))
     rows = [
         {"reason": "Cadence finished without reply", "recycled": 24, "returned": 7,
          "converted": 2, "return_rate": 7 / 24},
@@ -120,24 +120,41 @@ def funnel() -> Report:
 
 
 def definition() -> Report:
-    columns = (Column("rule", "Rule"), Column("matched", "Matched", "count"),
+    columns = (Column("rule", "Rule"), Column("kind", "Kind"), Column("test", "Test"),
+               Column("points", "Points", "count"), Column("among", "Among"),
+               Column("matched", "Matched", "count"),
+               Column("matched_won", "Converted", "count"),
                Column("matched_rate", "Converted when matched", "percent"),
                Column("matched_ci", "95% interval (matched)", "interval"),
                Column("unmatched", "Not matched", "count"),
+               Column("unmatched_won", "Converted", "count"),
                Column("unmatched_rate", "Converted when not", "percent"),
-               Column("unmatched_ci", "95% interval (not)", "interval"))
+               Column("unmatched_ci", "95% interval (not)", "interval"),
+               Column("evidence", "Evidence"))
+
+    def rule(name: str, kind: str, test: str, points: int, among: str,
+             matched: tuple[int, int, float | None, tuple[float, float] | None],
+             unmatched: tuple[int, int, float | None, tuple[float, float] | None],
+             evidence: str) -> dict[str, object]:
+        return {"rule": name, "kind": kind, "test": test, "points": points, "among": among,
+                "matched": matched[0], "matched_won": matched[1], "matched_rate": matched[2],
+                "matched_ci": matched[3], "unmatched": unmatched[0],
+                "unmatched_won": unmatched[1], "unmatched_rate": unmatched[2],
+                "unmatched_ci": unmatched[3], "evidence": evidence}
+
     rows = [
-        {"rule": "demo_request", "matched": 96, "matched_rate": 0.427, "matched_ci": (0.33, 0.53),
-         "unmatched": 1634, "unmatched_rate": 0.041, "unmatched_ci": (0.032, 0.052)},
-        {"rule": "title_is_decision_maker", "matched": 212, "matched_rate": 0.165,
-         "matched_ci": (0.12, 0.22), "unmatched": 1518, "unmatched_rate": 0.052,
-         "unmatched_ci": (0.042, 0.064)},
-        {"rule": "company_size_over_200", "matched": 405, "matched_rate": 0.07,
-         "matched_ci": (0.05, 0.1), "unmatched": 1325, "unmatched_rate": 0.061,
-         "unmatched_ci": (0.049, 0.075)},
-        {"rule": "visited_pricing_twice", "matched": 0, "matched_rate": None,
-         "matched_ci": None, "unmatched": 1730, "unmatched_rate": 0.062,
-         "unmatched_ci": (0.051, 0.074)},
+        rule("demo_request", "engagement", "source is 'Demo Request'", 40, "MQL leads",
+             (96, 41, 0.427, (0.33, 0.53)), (1634, 67, 0.041, (0.032, 0.052)),
+             "converts more"),
+        rule("title_is_decision_maker", "fit", r"title matches /\b(vp|director|chief)\b/", 20,
+             "MQL leads", (212, 35, 0.165, (0.12, 0.22)), (1518, 79, 0.052, (0.042, 0.064)),
+             "converts more"),
+        rule("company_size_over_200", "fit", "employees between 200 and 5000", 15,
+             "MQL leads", (405, 28, 0.07, (0.05, 0.1)), (1325, 81, 0.061, (0.049, 0.075)),
+             "no difference yet"),
+        rule("visited_pricing_twice", "engagement", "page views of /pricing at least 2", 10,
+             "MQL leads", (0, 0, None, None), (1730, 108, 0.062, (0.051, 0.074)),
+             "never matched"),
     ]
     return Report("definition", "The lead definition, rule by rule: did it predict conversion?",
                   columns, rows,

@@ -100,15 +100,23 @@ def test_values_are_shown_in_the_kind_of_their_column() -> None:
     webinar = cells(html, "report-funnel")[0]
     assert webinar[:3] == ["Webinar", "Q4 Pipeline Webinar", "1,204"]
     demo = cells(html, "report-definition")[0]
-    assert demo[3] == "33%\N{EN DASH}53%" and demo[6] == "3.2%\N{EN DASH}5.2%"
+    assert demo[8] == "33%\N{EN DASH}53%" and demo[12] == "3.2%\N{EN DASH}5.2%"
     assert cells(html, "report-ghosts")[0][-1] == "2026-11-03 09:15 EST"
 
 
 def test_numbers_are_right_aligned_and_text_is_not() -> None:
     html = render([sla()])
-    classes = re.findall(r'<td class="([a-z]+)">', html)[:9]
-    assert classes == ["text", "text", "num", "num", "num", "num", "num", "num", "num"]
+    classes = re.findall(r'<td class="([a-z ]+)">', html)[:9]
+    assert classes == ["text", "text", "num count", "num count", "num count", "num percent",
+                       "num hours", "num hours", "num percent"]
     assert re.search(r"td\.num, th\.num \{ text-align: right; \}", html)
+
+
+def test_a_table_of_many_columns_is_set_smaller_and_printed_landscape() -> None:
+    html = render(all_reports())
+    assert '<section class="report wide" id="report-definition">' in html  # 14 columns
+    assert '<section class="report" id="report-sla">' in html  # 9 columns
+    assert "@page wide { size: landscape; }" in html and "section.wide { page: wide; }" in html
 
 
 def test_customer_text_is_shown_as_text_in_tables_charts_and_titles() -> None:
