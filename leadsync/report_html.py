@@ -61,6 +61,7 @@ def render_html(reports: Sequence[Report], *, title: str, generated_at: datetime
             f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f'<meta name="generator" content="LeadSync">\n'
+            f'<meta name="color-scheme" content="light">\n'
             f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
             f'<header><h1>{escape(title)}</h1><dl class="facts">{header}</dl></header>\n'
             f"{_contents(reports, ids)}\n<main>\n{body}\n</main>\n"

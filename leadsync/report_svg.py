@@ -7,7 +7,8 @@ bar; an ``interval`` series is drawn as a range (a line between its two ends, wi
 ``stacked`` chart draws its series one after the other in one bar, each segment labelled inside
 when it is wide enough. Above, a legend names each series by its column label; below, an axis
 with round ticks, in the kind of the series (``50%``, ``12 h``, ``40``). Percent charts run from
-0% to 100%, so that two reports' bars compare at a glance.
+0% to 100%, so that two reports' bars compare at a glance. Axes start at zero: a negative value
+(a difference of rates) draws no bar, and a blank draws none; both are still written as values.
 
 Only the first ``MAX_BARS`` rows are drawn (the table below the chart has them all; the HTML
 says so). Every text is escaped: labels are customer data. Colours are the Okabe-Ito palette,
