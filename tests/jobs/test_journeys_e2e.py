@@ -14,6 +14,7 @@ import pytest
 
 from leadsync.connector.config import Config
 from leadsync.connector.config_file import load_config
+from leadsync.connector.deliver import Deliver
 from leadsync.connector.journey import Journey
 from leadsync.connector.state import StateStore
 from leadsync.demo import DEFINITION, sandbox_config, sandbox_secrets
@@ -281,3 +282,29 @@ def test_postgresql_keeps_journeys_as_sqlite_does(
     assert got.campaign == "See It Live Demo Days" and got.qualified and got.mql_at
     assert got.handed_off_at == now and got.crm_id
     assert config.state.url.startswith("postgresql")
+
+
+def test_a_pass_killed_before_its_writes_keeps_the_verdicts_and_the_next_keeps_the_mql_time(
+        three: tuple[Sandbox, Config], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verdicts of a page are recorded before its writes go out: a pass that dies there
+    loses no judged lead, and the pass that delivers the stamps later keeps the first MQL
+    time (when LeadSync first judged the lead qualified)."""
+    sandbox, config = three
+    first = datetime.now(UTC)
+
+    def dies(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("killed before the writes")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Deliver, "deliver", dies)
+        with pytest.raises(RuntimeError):
+            run_sync(config, now=first)
+    sf = salesforce_client(sandbox)
+    assert sf.query("SELECT Id FROM Lead")["records"] == []  # nothing went out
+    judged = journey(config, HOT["email"])
+    assert judged.qualified and judged.mql_at is not None and judged.crm_id is None
+    run_sync(config, now=first + timedelta(hours=1))
+    [lead] = sf.query("SELECT LeadSync_Qualified_At__c FROM Lead")["records"]
+    stamped = datetime.fromisoformat(lead["LeadSync_Qualified_At__c"].replace("+0000", "+00:00"))
+    assert journey(config, HOT["email"]).mql_at == judged.mql_at < stamped
+    assert len(StateStore(config.state.url).journeys("default")) == 3
