@@ -5,6 +5,10 @@ the leads that stay in marketing (not handed over). Each lead is put in its cano
 once (``Qualifier.lead``); the conversions made on the way are kept on the pair
 (``Pair.converted``), so the planner that follows does not convert the same values again, and
 the canonical lead is handed on with its verdict.
+
+Each verdict is also a fact of the lead's journey (``Judgement.journeys``, rows of
+``connector.journey_capture.verdict_row``): the sync records a page's in one upsert, before its
+writes go out, and a dry run records none.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from leadsync.connector.definition import Verdict
+from leadsync.connector.journey_capture import verdict_row
 from leadsync.connector.models import FieldValue, Side
 from leadsync.connector.plan import Pair
 from leadsync.connector.qualify import Qualifier
@@ -29,6 +34,7 @@ class Judgement:
     hold: set[str] = field(default_factory=set)  # leads kept in marketing
     leads: dict[str, dict[str, Any]] = field(default_factory=dict)  # canonical, as judged
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    journeys: list[dict[str, Any]] = field(default_factory=list)  # journey facts, a row a lead
 
     @property
     def evaluated(self) -> int:
@@ -58,7 +64,12 @@ class Judge:
             lead = qualifier.lead(pair.records, ctx, pair.converted)
             verdict = qualifier.judge(lead, pair.records, self.now)
             judgement.leads[pair.key], judgement.verdicts[pair.key] = lead, verdict
-            judgement.stamps[pair.key] = qualifier.stamps(verdict, pair.records, self.now)
+            stamps = judgement.stamps[pair.key] = qualifier.stamps(verdict, pair.records,
+                                                                  self.now)
+            returned = verdict.qualified and \
+                qualifier.recycled_since_qualified(pair.records) is not None
+            judgement.journeys.append(verdict_row(pair.key, lead, verdict, stamps,
+                                                  qualifier.view, self.now, returned))
             if pair.records["crm"] is None and not qualifier.hands_over(verdict):
                 judgement.hold.add(pair.key)
         return judgement

@@ -33,7 +33,7 @@ from leadsync.connector.schema import (
     schema_version,
     settings_table,
 )
-from leadsync.connector.state_journeys import JourneyRows
+from leadsync.connector.state_facts import JourneyFacts
 from leadsync.connector.state_locks import RunLocks
 from leadsync.connector.state_parked import ParkedRows
 from leadsync.connector.state_runs import RunRows
@@ -81,7 +81,7 @@ def _sqlite_pragmas(connection: Any, _: Any) -> None:
         cursor.close()
 
 
-class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyRows):
+class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts):
     """Where LeadSync remembers what it has seen and done, for one or more connections.
 
     The dead-letter queue (``parked``) is ``ParkedRows``'s, the run locks ``RunLocks``'s, the

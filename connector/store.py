@@ -198,3 +198,19 @@ class Store(SyncState, Protocol):
     def record_effect(self, connection: str, effect: Effect, conn: Tx = None) -> None:
         """Record an effect as done; recording one already recorded changes nothing."""
         ...
+
+    # journeys (``connector.state_facts``): the facts reports read, recorded as they happen
+    def record_verdicts(self, connection: str, rows: Sequence[Mapping[str, Any]],
+                        conn: Tx = None) -> None:
+        """Merge the sync's verdicts into the leads' journeys."""
+        ...
+
+    def record_sweep_facts(self, connection: str, rows: Sequence[Mapping[str, Any]],
+                           conn: Tx = None) -> None:
+        """Merge the SLA sweep's facts into the leads' journeys."""
+        ...
+
+    def archive_clock(self, connection: str, key: str, stored: dict[str, Any],
+                      conn: Tx = None) -> None:
+        """Keep a clock a new one is about to replace (``clock_history``)."""
+        ...

@@ -24,12 +24,12 @@ refused runs on as it was (the next sweep recycles again), and the counts say so
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from leadsync.connector.models import Side, TaskSpec, WriteOp, WriteResult
+from leadsync.connector.models import Record, Side, TaskSpec, WriteOp, WriteResult
 from leadsync.connector.sla import AT_RISK, BREACHED, MET, PENDING, Clock
 
 OPEN_STATUSES = (PENDING, AT_RISK, MET, BREACHED)
@@ -147,6 +147,9 @@ class SweepPlan:
     events: list[AuditEvent] = field(default_factory=list)
     position: int | None = None  # the round robin's, to save; None without a pool
     result: SweepResult = field(default_factory=SweepResult)
+    # what it was planned from: the CRM leads by id, the stored clocks by lead key
+    leads: Mapping[str, Record] = field(default_factory=dict)
+    stored: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def writes_to(self, side: Side, refused: Collection[str] = ()) -> list[WriteOp]:
         """The writes for ``side``, without those that wait on a refused CRM write."""

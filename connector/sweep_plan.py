@@ -107,7 +107,7 @@ class SweepPlanner:
     def __init__(self, rules: SweepRules, inputs: SweepInputs) -> None:
         self.rules, self.inputs, self.now = rules, inputs, inputs.now
         self.process, self.view = rules.process, rules.view
-        self.plan = SweepPlan(inputs.now)
+        self.plan = SweepPlan(inputs.now, leads=inputs.leads, stored=inputs.stored)
         self.result = self.plan.result
         self.escalate_to = self._escalate_to()
         self.pool = self._pool()

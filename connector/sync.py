@@ -9,7 +9,8 @@ A pass is a pipeline of stages over pages, each in its own module with typed inp
    one side's changes wait on disk while the other's are matched a page at a time, so a pass
    holds one page of pairs however many records changed;
 3. judge (``connector.judge``): each changed lead against the lead definition, once, in its
-   canonical form;
+   canonical form; the verdicts are recorded in the leads' journeys, a page at a time, before
+   its writes go out (``connector.journey_capture``; a dry run records none);
 4. plan (``connector.plan``): the writes that make both sides agree, with no I/O;
 5. deliver (``connector.deliver``): each side's writes in batches, committed one by one;
 6. commit (``connector.commit``): links, the ledger and parked records after each confirmed
@@ -146,6 +147,7 @@ class SyncEngine:
                 result.evaluated += judged.evaluated
                 result.qualified += judged.qualified
                 if not dry_run:
+                    self.store.record_verdicts(self.connection, judged.journeys)
                     commit.refusals(planned, summaries, pairs)
                     commit.agreed(planned)
                     deliver.deliver(planned, pairs, summaries,

@@ -3,11 +3,12 @@
 Reads the qualified CRM leads (and those of clocks still open), the stored clocks, the reps,
 the pool and its position; asks the planner which clocks run; reads their touches; plans; then
 applies the plan through the ports (tasks, notifications, CRM writes, marketing writes, the
-nurture list) and records the clocks, the audit events and the round robin's position in one
-transaction. A refused write is parked (``<system>:sla``) and unparked when a later sweep gets
-it through (each sweep recomputes what to write). Each effect is done once
-(``connector.effects``): recorded by its key as soon as it is done, so that a sweep repeated
-after dying anywhere does not do it again.
+nurture list) and records the clocks, the audit events, the round robin's position and the
+journeys' new facts (``connector.journey_capture``) in one transaction; a clock a new handoff
+replaces is kept in the clock history in that transaction too. A refused write is parked
+(``<system>:sla``) and unparked when a later sweep gets it through (each sweep recomputes what
+to write). Each effect is done once (``connector.effects``): recorded by its key as soon as it
+is done, so that a sweep repeated after dying anywhere does not do it again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 
@@ -30,11 +32,12 @@ from leadsync.connector.effects import (
     recycle_fields,
 )
 from leadsync.connector.errors import ConfigError
+from leadsync.connector.journey_capture import sweep_facts
 from leadsync.connector.models import Record, Side, WriteOp
 from leadsync.connector.ports import Notifier
 from leadsync.connector.progress import Progress, named
 from leadsync.connector.sla import Touch
-from leadsync.connector.sweep_actions import SweepPlan, SweepResult
+from leadsync.connector.sweep_actions import AuditEvent, SweepPlan, SweepResult
 from leadsync.connector.sweep_plan import (
     Counterpart,
     SweepInputs,
@@ -90,12 +93,22 @@ class Sweep:
         refused = self._apply(plan)
         rows = plan.settle(refused)
         with self.store.transaction() as conn:
-            self.store.save_clocks(self.connection, rows, conn)
-            self.store.record_events(self.connection, [e.as_row() for e in plan.events], conn)
+            self._save(plan, rows, plan.events, conn)
             if plan.position is not None:
                 self.store.set_job_value(self.connection, "round_robin", plan.position, conn)
         log.info("sla sweep finished", **plan.result.as_dict())
         return plan.result
+
+    def _save(self, plan: SweepPlan, rows: list[dict[str, Any]], events: list[AuditEvent],
+              conn: Any) -> None:
+        """In the caller's transaction: the clocks (each one a new handoff replaces kept in
+        the clock history), the audit events and the journeys' new facts."""
+        facts = sweep_facts(plan, rows, self.engine.mapping.view, self.ctx.process)
+        for key, stored in facts.replaced.items():
+            self.store.archive_clock(self.connection, key, dict(stored), conn)
+        self.store.save_clocks(self.connection, rows, conn)
+        self.store.record_events(self.connection, [e.as_row() for e in events], conn)
+        self.store.record_sweep_facts(self.connection, facts.rows, conn)
 
     # reading
     def _rules(self) -> SweepRules:

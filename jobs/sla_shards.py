@@ -169,14 +169,12 @@ class ShardSweep(Sweep):
         return touches, counterparts
 
     def _carry_out(self, plan: SweepPlan) -> SweepResult:
-        """Apply the plan and save its clocks and audit events (the turns' were saved when
-        they were reserved)."""
+        """Apply the plan and save its clocks, audit events and journey facts (the turns'
+        events were saved when they were reserved)."""
         refused = self._apply(plan)
         rows = plan.settle(refused)
         with self.store.transaction() as conn:
-            self.store.save_clocks(self.connection, rows, conn)
-            self.store.record_events(self.connection, [e.as_row() for e in plan.events
-                                                       if e.event not in TURNS], conn)
+            self._save(plan, rows, [e for e in plan.events if e.event not in TURNS], conn)
         log.info("sla sweep shard finished", shard=self.index, shards=self.spec.shards,
                  **plan.result.as_dict())
         return plan.result

@@ -36,6 +36,11 @@ ANALYTICS_SOURCE_OF = {"Web": "ORGANIC_SEARCH", "Demo Request": "DIRECT_TRAFFIC"
                        "Content Download": "EMAIL_MARKETING", "Trade Show": "OFFLINE",
                        "Partner Referral": "REFERRALS", "Purchased List": "OFFLINE",
                        "Contact Sales": "DIRECT_TRAFFIC"}
+# The HubSpot campaign whose asset a lead first converted on ("First touch converting
+# campaign"), for the kinds of lead a campaign brings; the others have none.
+CAMPAIGN_OF = {"Webinar": "Q4 Pipeline Webinar Series", "Content Download": "2026 Buyer's Guide",
+               "Free Trial": "Free Trial - Paid Search", "Demo Request": "See It Live Demo Days",
+               "Trade Show": "SaaStr Annual 2026"}
 
 
 def _employee_range(employees: int) -> str:
@@ -131,6 +136,8 @@ class HubSpotPortal:
             "state": person.state, "hs_lead_status": LEAD_STATUS_OF.get(person.lead_status, "NEW"),
             "lifecyclestage": person.lifecycle_stage, "hubspot_owner_id": owner_id,
             "hs_analytics_source": ANALYTICS_SOURCE_OF.get(person.lead_source, "OFFLINE"),
+            "hs_analytics_first_touch_converting_campaign": CAMPAIGN_OF.get(person.lead_source,
+                                                                            ""),
             "industry": person.industry, "numemployees": _employee_range(person.employees),
             "hubspotscore": str(person.score),
             "notes_last_updated": (timestamps.iso(person.last_activity)
@@ -167,5 +174,7 @@ def _contact_values(person: Drawn, owner_ids: list[str]) -> dict[str, str]:
               "hs_lead_status": LEAD_STATUS_OF.get(v["lead_status"], "NEW"),
               "lifecyclestage": "lead", "industry": v["industry"],
               "hs_analytics_source": ANALYTICS_SOURCE_OF.get(v["lead_source"], "OFFLINE"),
+              "hs_analytics_first_touch_converting_campaign": CAMPAIGN_OF.get(v["lead_source"],
+                                                                              ""),
               "hubspot_owner_id": owner_ids[person.owner % len(owner_ids)] if owner_ids else ""}
     return {k: value for k, value in values.items() if value}

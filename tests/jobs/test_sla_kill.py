@@ -129,6 +129,22 @@ def recorded(config: Config) -> int:
         store.close()
 
 
+def assert_journeys_follow_clocks(config: Config) -> None:
+    """Each lead's journey names the owner and CRM lead of its clock: the facts were saved
+    with the clocks, or not at all, whatever the kills."""
+    store = StateStore(config.state.url)
+    try:
+        clocks = store.clocks("default", open_only=False)
+        journeys = {j.key: j for j in store.journeys("default")}
+    finally:
+        store.close()
+    assert clocks and set(clocks) <= set(journeys)
+    for key, clock in clocks.items():
+        assert (journeys[key].owner_id, journeys[key].crm_id) == (clock["owner_id"],
+                                                                   clock["crm_id"]), key
+        assert journeys[key].handed_off_at is not None, key
+
+
 @pytest.mark.parametrize("seed", [10, 11])
 def test_a_sweep_killed_at_random_moments_then_run_to_the_end_does_each_effect_once(
         seed: int, served: dict[str, Any], tmp_path: Path, receiver: Receiver) -> None:
@@ -166,6 +182,7 @@ def test_a_sweep_killed_at_random_moments_then_run_to_the_end_does_each_effect_o
     assert finished.returncode == 0, finished.stderr
     got = counts(served, config, receiver)
     assert got == expected, f"raw webhook posts: {len(receiver.keys)}"
+    assert_journeys_follow_clocks(config)
     total = recorded(config)
     assert progress, "every sweep finished before its kill"  # each kill came in or after
     # the apply step (an effect recorded), before the clocks were saved
