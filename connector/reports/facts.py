@@ -27,6 +27,7 @@ from leadsync.connector.journey import ClockCycle, Journey
 from leadsync.connector.policies import DEFAULT_CALENDAR, REP_CALENDAR
 from leadsync.connector.routing import Rep
 from leadsync.connector.sla import Clock
+from leadsync.connector.timefmt import local
 from leadsync.connector.timefmt import zone as zone_of
 
 if TYPE_CHECKING:
@@ -131,10 +132,13 @@ class Facts:
     def month(self, moment: datetime) -> str:
         return moment.astimezone(zone_of(self.zone)).strftime("%Y-%m")
 
+    def shown(self, moment: datetime) -> str:
+        """An instant as notes show it: in the report's zone, the zone named."""
+        return local(moment, self.zone)
+
     def period_words(self) -> str:
-        start = self.start.isoformat() if self.start else "the beginning"
-        end = self.end.isoformat() if self.end else "now"
-        return f"from {start} up to (not including) {end}" if self.end else \
+        start = self.shown(self.start) if self.start else "the beginning"
+        return f"from {start} up to (not including) {self.shown(self.end)}" if self.end else \
             f"from {start} to now"
 
 

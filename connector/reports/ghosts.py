@@ -24,7 +24,7 @@ def ghost_reports(facts: Facts) -> list[Report]:
         if kind is not None:
             found.append((fact, kind))
     notes = [f"Clocks handed off {facts.period_words()}: {len(clocks)}; ghosts as of "
-             f"{facts.now.isoformat()}: {len(found)}.",
+             f"{facts.shown(facts.now)}: {len(found)}.",
              "untouched: no call or email, past the first-touch deadline; unresolved: past the "
              "cadence end and still open (untouched wins when both hold)."]
     handed: Counter[str | None] = Counter(_owner(f) for f in clocks)

@@ -37,6 +37,8 @@ company_size, demo_request; k10 student.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -142,19 +144,26 @@ def current_clocks() -> list[Clock]:
     ]
 
 
-def stored(tmp_path: Path) -> StateStore:
-    """The org in a real SQLite state store, as the sync and the sweep leave it."""
+def stored(tmp_path: Path, owners: Mapping[str, str] | None = None) -> StateStore:
+    """The org in a real SQLite state store, as the sync and the sweep leave it; ``owners``
+    maps the reps' ids above to those of a CRM (a sandbox org's users)."""
+    def owner(given: str | None) -> str | None:
+        return (owners or {}).get(given, given) if given else given
+
     store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
-    store.put_journeys("default", journeys())
-    first = clock("k5", "005C", at(2, 10), RECYCLED, touch=at(2, 12), calls=2, emails=1,
-                  recycled=at(4, 10), reason=R1)
+    store.put_journeys("default", [replace(j, owner_id=owner(j.owner_id)) for j in journeys()])
+    first = clock("k5", owner("005C") or "", at(2, 10), RECYCLED, touch=at(2, 12), calls=2,
+                  emails=1, recycled=at(4, 10), reason=R1)
     first.accepted_at = at(2, 11)
-    store.archive_clock("default", "k5", {"crm_id": "00Q5", "owner_id": "005C",
+    store.archive_clock("default", "k5", {"crm_id": "00Q5", "owner_id": first.owner_id,
                                           "status": RECYCLED, "clock": first.to_json()})
+    now = current_clocks()
+    for made in now:
+        made.owner_id = owner(made.owner_id)
     store.save_clocks("default", [
         {"key": c.key, "crm_id": "00Q" + c.key[1:], "owner_id": c.owner_id, "status": c.status,
          "handoff_at": c.deadlines.handoff_at, "open": c.status not in (RESOLVED, RECYCLED),
-         "clock": c.to_json()} for c in current_clocks()])
+         "clock": c.to_json()} for c in now])
     return store
 
 
