@@ -133,3 +133,13 @@ def rule_changes(current: Definition, candidate: Definition) -> list[tuple[str, 
             changes.append(("changed", rule))
     changes += [("removed", rule) for name, rule in before.items() if name not in after]
     return changes
+
+
+def rule_evidence(current: Definition, candidate: Definition,
+                  journeys: Sequence[Journey]) -> list[dict[str, Any]]:
+    """For ``definition diff``: each rule ``candidate`` adds, removes or changes, with the
+    evidence of the stored verdicts (every journey: a rule is found by name in what they
+    matched; a changed rule's evidence is that of its version in force). A rule no stored
+    verdict matched reads ``no evidence yet``."""
+    return [{"change": change, **rule_row(rule, journeys)}
+            for change, rule in rule_changes(current, candidate)]

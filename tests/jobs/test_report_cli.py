@@ -145,3 +145,40 @@ def test_report_refuses_bad_options_naming_them(
     result = leadsync(*args, *config, "--offline", env=env)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_definition_diff_shows_the_evidence_beside_each_rule_it_changes(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    from leadsync.demo import DEFINITION
+
+    sandbox = make_sandbox()
+    sandbox_config(sandbox.info, tmp_path, state=str(tmp_path / "state.db"),
+                   definition=DEFINITION)
+    stored(tmp_path).close()  # the fixture's journeys: demo_request matched k1 k5 k7
+    candidate = tmp_path / "v2.toml"
+    candidate.write_text(DEFINITION.read_text(encoding="utf-8")
+                         .replace('version = "2026.11-1"', 'version = "2026.12-1"')
+                         .replace('name = "demo_request"\npoints = 40',
+                                  'name = "demo_request"\npoints = 30')
+                         .replace('[[fit]]\nname = "smaller_company"',
+                                  '[[fit]]\nname = "big_budget"\npoints = 10\n'
+                                  'when = { field = "employees", gte = 10000 }\n\n'
+                                  '[[fit]]\nname = "smaller_company"'), encoding="utf-8")
+    env = secrets_env(sandbox)
+    config = ["--config", str(tmp_path / "leadsync.toml")]
+    result = leadsync("definition", "diff", str(candidate), *config, "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    rules = {row["rule"]: row for row in json.loads(result.stdout)["rules"]}
+    assert set(rules) == {"demo_request", "big_budget"}
+    # Every stored MQL lead: k1..k8 but k9, k10 (8). demo_request matched k1 k5 k7 (k5
+    # converted): 1 of 3; the other 5: 0 of 5.
+    demo = rules["demo_request"]
+    assert (demo["change"], demo["matched"], demo["matched_converted"], demo["unmatched"],
+            demo["unmatched_converted"]) == ("changed", 3, 1, 5, 0)
+    assert demo["evidence"] == "too few to conclude"
+    assert (rules["big_budget"]["change"], rules["big_budget"]["evidence"]) == (
+        "added", "no evidence yet")
+    table = leadsync("definition", "diff", str(candidate), *config, env=env)
+    assert table.returncode == 0, table.stderr
+    assert "Rules changed" in table.stdout and "no evidence yet" in table.stdout
+    assert "33% (6%-79%)" in table.stdout  # 1 of 3, Wilson 95%: 0.061-0.792
