@@ -9,6 +9,7 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,3 +183,37 @@ def test_definition_diff_shows_the_evidence_beside_each_rule_it_changes(
     assert table.returncode == 0, table.stderr
     assert "Rules changed" in table.stdout and "no evidence yet" in table.stdout
     assert "33% (6%-79%)" in table.stdout  # 1 of 3, Wilson 95%: 0.061-0.792
+
+
+def test_report_html_hands_every_table_to_the_html_renderer(
+        org: tuple[Sandbox, list[str], dict[str, str]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--format html`` calls ``leadsync.report_html.render_html(reports, *, title,
+    generated_at)`` and writes what it returns; a stand-in renderer records the call."""
+    import sys
+    import types
+    from datetime import UTC, datetime
+
+    from typer.testing import CliRunner
+
+    from leadsync.cli import app
+
+    calls: list[tuple[list[str], str, datetime]] = []
+
+    def render_html(reports: list[Any], *, title: str, generated_at: datetime) -> str:
+        calls.append(([r.name for r in reports], title, generated_at))
+        return "<!doctype html><title>reports</title>"
+
+    stand_in = types.ModuleType("leadsync.report_html")
+    stand_in.render_html = render_html  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "leadsync.report_html", stand_in)
+    _, config, env = org
+    target = tmp_path / "report.html"
+    done = CliRunner().invoke(app, ["report", "all", *NOVEMBER, *config, "--offline",
+                                    "--format", "html", "--output", str(target)], env=env)
+    assert done.exit_code == 0, done.output
+    assert target.read_text(encoding="utf-8") == "<!doctype html><title>reports</title>"
+    [(names, title, generated_at)] = calls
+    assert names[0] == "sla" and names[-1] == "delay-reps" and len(names) == 12
+    assert title == "LeadSync reports: default"
+    assert generated_at == datetime(2026, 11, 20, 12, tzinfo=UTC)
