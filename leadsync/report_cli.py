@@ -74,7 +74,10 @@ def report(
                    exit_code_for(exc)) from exc
     if facts.start and facts.end and facts.start >= facts.end:
         raise fail(f"--from {since} is not before the end of --to {until}")
-    reports = build([name], facts)
+    try:
+        reports = build([name], facts)
+    except ValueError as exc:  # a stored clock that cannot be read, named
+        raise fail(f"report {name}: {exc}", 1) from exc
     _emit(reports, output_format, output, facts.zone, moment)
 
 

@@ -62,6 +62,8 @@ class Facts:
     connection: str = "default"
     zone: str | None = None  # IANA name instants are shown in; None: UTC
     _clocks: list[ClockFact] | None = field(default=None, init=False, repr=False)
+    _hours: dict[tuple[int, datetime, datetime], float | None] = field(
+        default_factory=dict, init=False, repr=False)
 
     @property
     def period(self) -> tuple[datetime | None, datetime | None]:
@@ -77,8 +79,7 @@ class Facts:
         """Every clock, parsed, by lead and cycle (each parsed once)."""
         if self._clocks is None:
             by_key = {j.key: j for j in self.journeys}
-            self._clocks = [ClockFact(c, Clock.from_json(c.clock), by_key.get(c.key))
-                            for c in self.cycles]
+            self._clocks = [ClockFact(c, _parsed(c), by_key.get(c.key)) for c in self.cycles]
         return self._clocks
 
     def clocks_in_period(self) -> list[ClockFact]:
@@ -124,10 +125,14 @@ class Facts:
         return self.calendars.get(name)
 
     def business_hours(self, clock: Clock, start: datetime, end: datetime) -> float | None:
-        calendar = self.calendar_of(clock)
-        if calendar is None:
-            return None
-        return calendar.elapsed_minutes(start, end) / 60
+        """Business hours from ``start`` to ``end`` on ``clock``'s calendar (None: the calendar
+        is gone); kept, as a clock is measured once per table it appears in."""
+        key = (id(clock), start, end)
+        if key not in self._hours:
+            calendar = self.calendar_of(clock)
+            self._hours[key] = None if calendar is None else \
+                calendar.elapsed_minutes(start, end) / 60
+        return self._hours[key]
 
     def month(self, moment: datetime) -> str:
         return moment.astimezone(zone_of(self.zone)).strftime("%Y-%m")
@@ -140,6 +145,14 @@ class Facts:
         start = self.shown(self.start) if self.start else "the beginning"
         return f"from {start} up to (not including) {self.shown(self.end)}" if self.end else \
             f"from {start} to now"
+
+
+def _parsed(cycle: ClockCycle) -> Clock:
+    try:
+        return Clock.from_json(cycle.clock)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"the SLA clock of lead {cycle.key} (cycle {cycle.cycle}, "
+                         f"{cycle.crm_id}) cannot be read: {exc!r}") from exc
 
 
 def wall_hours(start: datetime | None, end: datetime | None) -> float | None:

@@ -124,3 +124,12 @@ def test_recycled_in_october_counts_only_k8(tmp_path: Path) -> None:
     by_reason = rows(facts(tmp_path, start=at(1, 0, month=10), end=at(1, 0)), "recycled",
                      "reason")
     assert by_reason["all reasons"]["recycled"] == 1 and R2 in by_reason
+
+
+def test_a_stored_clock_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    from leadsync.connector.journey import ClockCycle
+
+    made = facts(tmp_path)
+    made.cycles = [*made.cycles, ClockCycle("k9", 1, "00Q9", "005A", "pending", {"n": 1})]
+    with pytest.raises(ValueError, match=r"SLA clock of lead k9 \(cycle 1, 00Q9\)"):
+        build(["sla"], made)
