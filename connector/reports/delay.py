@@ -57,6 +57,11 @@ def delay_reports(facts: Facts) -> list[Report]:
              "System delay: qualified -> owned in the CRM with its SLA stamped (wall-clock). "
              "Rep delay: owned -> first touch, in business hours on the rep's calendar and in "
              "wall-clock hours."]
+    unmeasured = sum(1 for lead in leads if lead.journey.first_touch_at is not None
+                     and (lead.clock is None or facts.calendar_of(lead.clock) is None))
+    if unmeasured:
+        notes.append(f"{unmeasured} touched lead(s) have no clock kept or a calendar no longer "
+                     "configured: in the wall-clock rep delay only.")
     by_source: dict[str, list[_Lead]] = defaultdict(list)
     by_rep: dict[str | None, list[_Lead]] = defaultdict(list)
     for lead in leads:

@@ -133,3 +133,11 @@ def test_delay_splits_system_delay_from_rep_delay(tmp_path: Path) -> None:
             ann["rep_wall_median"]) == (2, 11.0, 2.25, 10.25)
     assert (by_rep["Cy Diaz"]["leads"], by_rep["Cy Diaz"]["touched"]) == (2, 1)
     assert by_rep["all reps"]["system_p90"] == pytest.approx(11.0)  # rank 4.5 of 1x5, 21
+
+
+def test_delay_without_the_clocks_calendar_counts_wall_clock_only_and_says_so(
+        tmp_path: Path) -> None:
+    (sources, _) = build(["delay"], facts(tmp_path, calendars={}))
+    web = next(row for row in sources.rows if row["source"] == "Web")
+    assert web["rep_business_median"] is None and web["rep_wall_median"] == 2.0
+    assert any(note.startswith("3 touched lead(s)") for note in sources.notes)
