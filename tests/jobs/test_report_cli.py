@@ -217,3 +217,15 @@ def test_report_html_hands_every_table_to_the_html_renderer(
     assert names[0] == "sla" and names[-1] == "delay-reps" and len(names) == 12
     assert title == "LeadSync reports: default"
     assert generated_at == datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def test_report_says_how_to_go_on_when_the_crm_cannot_be_reached(
+        org: tuple[Sandbox, list[str], dict[str, str]]) -> None:
+    sandbox, config, env = org
+    secret = sandbox.info["salesforce"]["session_id"]
+    sandbox.stop()
+    result = leadsync("report", "sla", *NOVEMBER, *config, env=env)
+    assert result.returncode == 1
+    assert "cannot read the reps from the CRM" in result.stderr
+    assert "--offline shows ids only" in result.stderr
+    assert secret not in result.stderr + result.stdout
