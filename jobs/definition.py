@@ -2,7 +2,9 @@
 
 ``diff`` reads every lead from both systems, pairs them as the sync does, and judges each with
 the definition in force and with the candidate, at the same instant, so that its counts are
-exactly what adopting the candidate then changes on the next sync.
+exactly what adopting the candidate then changes on the next sync. Beside each rule the
+candidate adds, removes or changes it gives the evidence of the stored journeys: how the leads
+that rule matched converted against the others (``connector.reports.definition``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from leadsync.connector.definition import Definition, Verdict
 from leadsync.connector.models import SIDES, Record, Side
 from leadsync.connector.qualify import Qualifier
+from leadsync.connector.reports.definition import rule_evidence
+from leadsync.connector.state_journeys import JourneyRows
 from leadsync.connector.sync import SyncEngine
 from leadsync.connector.transforms import normalize_email
 
@@ -38,6 +42,7 @@ class DefinitionDiff:
     no_longer_qualified: int = 0
     by_source: Counter[str] = field(default_factory=Counter)
     examples: list[Change] = field(default_factory=list)
+    rules: list[dict[str, Any]] = field(default_factory=list)  # rules changed, with evidence
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +54,8 @@ class DefinitionDiff:
             "examples": [{"email": c.email, "lead_source": c.source,
                           "before": c.before.reason, "after": c.after.reason}
                          for c in self.examples],
+            "rules": [{key: list(value) if isinstance(value, tuple) else value
+                       for key, value in row.items()} for row in self.rules],
         }
 
 
@@ -77,6 +84,9 @@ def diff(engine: SyncEngine, candidate: Definition, now: datetime | None = None,
         result.by_source[source] += 1
         if len(result.examples) < examples:
             result.examples.append(Change(str(lead.get("email") or ""), source, before, after))
+    stored = engine.store  # the journeys are the state store's (a test's fake keeps none)
+    journeys = stored.journeys(engine.connection) if isinstance(stored, JourneyRows) else []
+    result.rules = rule_evidence(current.definition, candidate, journeys)
     return result
 
 

@@ -32,6 +32,7 @@ from leadsync.options import (
     load_connections,
 )
 from leadsync.reconcile_cli import reconcile
+from leadsync.report_cli import report
 from leadsync.run_cli import run
 from leadsync.sla_cli import app as sla_app
 from leadsync.sla_cli import audit
@@ -55,6 +56,7 @@ app.command("audit")(audit)
 app.command("install")(install)
 app.command("init")(init)
 app.command("reconcile")(reconcile)
+app.command("report")(report)
 app.command("runs")(runs)
 app.command("status")(status)
 app.command("run")(run)

@@ -192,6 +192,29 @@ def diff_command(
     for change in result.examples:
         console.print(f"- {escape(change.email)}: {escape(change.before.reason)}\n"
                       f"  -> {escape(change.after.reason)}")
+    if result.rules:
+        console.print(_evidence_table(result.rules))
+
+
+def _evidence_table(rows: list[dict[str, Any]]) -> Table:
+    """The rules the candidate changes, with how the stored leads they matched converted."""
+    def converted(rate: float | None, interval: tuple[float, float] | None) -> str:
+        if rate is None or interval is None:
+            return ""
+        return f"{rate:.0%} ({interval[0]:.0%}-{interval[1]:.0%})"
+
+    table = Table(title="Rules changed: how the stored leads they matched converted")
+    for label in ("change", "rule", "kind", "among", "matched", "converted (95%)",
+                  "not matched", "converted (95%)", "evidence"):
+        table.add_column(label)
+    for row in rows:
+        table.add_row(row["change"], escape(row["rule"]), row["kind"], row["population"],
+                      str(row["matched"]),
+                      converted(row["matched_rate"], row["matched_interval"]),
+                      str(row["unmatched"]),
+                      converted(row["unmatched_rate"], row["unmatched_interval"]),
+                      row["evidence"])
+    return table
 
 
 @app.command("history")
