@@ -138,9 +138,10 @@ class Matcher:
         unmatched = {side: [(r, self.email(side, r)) for r in records[side]
                             if (side, r.id) not in by_id] for side in SIDES}
         self._match_by_email(pairs, by_id, unmatched)
+        takers = _takers(pairs)  # decided before a shard keeps its own, so all shards agree
         if self.owns is not None:  # a shard: the keys are settled, lookups are for its own
             pairs = {key: pair for key, pair in pairs.items() if self.owns(key)}
-        self._look_up_by_email(pairs, whole)
+        self._look_up_by_email(pairs, whole, takers)
         self._fill_counterparts(pairs)
         ledgers = self.store.ledger(self.connection, list(pairs))
         for key, pair in pairs.items():
@@ -211,16 +212,21 @@ class Matcher:
                 self._place(pair, side, record, email)
                 by_id[(side, record.id)] = pair
 
-    def _look_up_by_email(self, pairs: dict[str, Pair], whole: Mapping[Side, bool]) -> None:
-        """Counterparts on the other side of records no link pairs, found live by email."""
+    def _look_up_by_email(self, pairs: dict[str, Pair], whole: Mapping[Side, bool],
+                          takers: Mapping[tuple[Side, str], tuple[str, str]]) -> None:
+        """Counterparts on the other side of records no link pairs, found live by email.
+
+        A record found there that is linked to another lead sets aside every pair here
+        wanting it (a duplicate); one that is not linked goes to the pair ``takers`` names for
+        its email, the same in every shard, so no two leads ever pair with one record."""
         for side in SIDES:
             target = other(side)
             if whole[target]:
                 continue  # the whole other side was read: no counterpart exists there
-            wanted = {address: p for p in pairs.values()
-                      if p.records[side] is not None and p.records[target] is None
-                      and p.linked_id(target) is None
-                      and (address := p.email(side)) is not None}
+            wanted: dict[str, list[Pair]] = {}  # several leads here may share an email
+            for p in pairs.values():
+                if (address := _wanting(p, side)) is not None:
+                    wanted.setdefault(address, []).append(p)
             if not wanted:
                 continue
             found = self.systems[target].lookup(self.match_fields[target], list(wanted),
@@ -228,23 +234,32 @@ class Matcher:
             taken = self.store.links_by_id(self.connection, target, [r.id for r in found])
             for record in sorted(found, key=rank):
                 email = self.email(target, record)
-                pair = None if email is None else wanted.get(email)
-                if pair is None:
-                    continue
-                link = taken.get(record.id)
-                if link is not None and link.key != pair.key:
-                    # the record that has this email there is linked to another lead here
-                    mine = pair.records[side]
-                    self.duplicates.add(self.systems[side].name, str(email),
-                                        str(_id_of(link, side)), [mine.id] if mine else [])
-                    pairs.pop(pair.key, None)
-                    continue
-                if pair.records[target] is None:
-                    pair.place(target, record, email)
-                elif (held_there := pair.records[target]) is not None and \
-                        held_there.id != record.id:
-                    self.duplicates.add(self.systems[target].name, str(email), held_there.id,
-                                        [record.id])
+                for pair in () if email is None else wanted.get(email, ()):
+                    self._counterpart(pairs, pair, side, record, email, taken,
+                                      takers.get((side, str(email))))
+
+    def _counterpart(self, pairs: dict[str, Pair], pair: Pair, side: Side, record: Record,
+                     email: str | None, taken: Mapping[str, Link],
+                     taker: tuple[str, str] | None) -> None:
+        """Place ``record``, found by email on the other side, in ``pair``, unless another
+        lead is linked to it (the pair is then set aside as a duplicate), another lead here
+        takes it (``taker``), or the pair holds another record there already."""
+        target = other(side)
+        link = taken.get(record.id)
+        if link is not None and link.key != pair.key:
+            # the record that has this email there is linked to another lead here
+            mine = pair.records[side]
+            self.duplicates.add(self.systems[side].name, str(email),
+                                str(_id_of(link, side)), [mine.id] if mine else [])
+            pairs.pop(pair.key, None)
+        elif link is None and taker is not None and taker[0] != pair.key:
+            self.duplicates.add(self.systems[side].name, str(email), taker[1],
+                                [r.id] if (r := pair.records[side]) else [])
+        elif pair.records[target] is None:
+            pair.place(target, record, email)
+        elif (held_there := pair.records[target]) is not None and held_there.id != record.id:
+            self.duplicates.add(self.systems[target].name, str(email), held_there.id,
+                                [record.id])
 
     def _fill_counterparts(self, pairs: dict[str, Pair]) -> None:
         """Read the current state of linked counterparts that did not change this run."""
@@ -302,6 +317,28 @@ class Matcher:
     def _key_for(self, side: Side, record: Record) -> str:
         key = record.fields.get(self.systems[side].key_field)
         return str(key) if key else derived_key(self.connection, side, record.id)
+
+
+def _wanting(pair: Pair, side: Side) -> str | None:
+    """The email by which ``pair``, holding only its ``side`` record and linked to nothing on
+    the other side, looks its counterpart up; None when it looks nothing up."""
+    target = other(side)
+    if pair.records[side] is None or pair.records[target] is not None \
+            or pair.linked_id(target) is not None:
+        return None
+    return pair.email(side)
+
+
+def _takers(pairs: Mapping[str, Pair]) -> dict[tuple[Side, str], tuple[str, str]]:
+    """For each email several pairs look up by, the one pair that may take an unlinked
+    record found with it: the smallest key, with its record's id."""
+    wanting: dict[tuple[Side, str], list[tuple[str, str]]] = {}
+    for key, pair in pairs.items():
+        for side in SIDES:
+            if (address := _wanting(pair, side)) is not None and \
+                    (record := pair.records[side]) is not None:
+                wanting.setdefault((side, address), []).append((key, record.id))
+    return {where: min(keys) for where, keys in wanting.items() if len(keys) > 1}
 
 
 def _latest(pages: Iterable[Page]) -> list[Record]:

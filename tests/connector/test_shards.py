@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from leadsync.connector.match import Matcher
@@ -69,6 +69,14 @@ people = st.lists(st.tuples(st.sampled_from(["ada", "bob", "cy", "di", "ed", "fa
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(people, st.integers(min_value=1, max_value=4))
+# Two contacts linked to leads of their own and a lead linked to a third, one email: every
+# shard sets both contacts aside as duplicates, as the unsharded matching does.
+@example(who=[("bob", "marketing", True), ("bob", "marketing", True), ("bob", "crm", True)],
+         shards=2)
+# Two linked contacts and an unlinked lead, one email: one contact takes the lead, the same
+# one in every shard.
+@example(who=[("bob", "marketing", True), ("bob", "marketing", True), ("bob", "crm", False)],
+         shards=2)
 def test_the_shards_of_a_pass_share_out_its_pairs_each_to_exactly_one(
         tmp_path_factory: pytest.TempPathFactory, who: list[tuple[str, str, bool]],
         shards: int) -> None:
