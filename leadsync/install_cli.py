@@ -91,8 +91,10 @@ def _render(result: InstallResult) -> None:
     for conflict in result.conflicts:
         typer.echo(f"conflict: {conflict}", err=True)
     to_create = len(plan.create) + len(result.tasks_to_create)
-    if not to_create:
+    if not to_create and not (result.access and result.access.writes()):
         console.print("Everything LeadSync needs is in place.")
+    elif not to_create:
+        pass  # only permission set changes: said under their table
     elif not result.applied:
         console.print(f"{to_create} fields to create: run again with --apply.")
     else:
@@ -121,3 +123,6 @@ def _render_access(result: InstallResult, console: Console) -> None:
     if access.writes() and not result.applied:
         console.print(f"{access.writes()} permission set changes to make: run again with "
                       "--apply.")
+    elif access.writes():
+        console.print(f"Made {access.writes()} permission set changes (sets, field "
+                      f"permissions, assignments).")

@@ -4,6 +4,7 @@ a set missing some grants, assignments, and runs cut short by faults and by SIGK
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -218,3 +219,28 @@ def test_install_killed_among_its_permission_set_writes_is_finished_by_a_rerun(
     found = grants(salesforce_client(sandbox))
     assert len(found["LeadSync_Fields"]) == len(lead_fields(planned))
     no_duplicates(sandbox)
+
+
+def test_the_install_command_shows_the_sets_then_applies_them_and_then_has_nothing_to_do(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox(seed=20)
+    config_for(sandbox, tmp_path)
+    [rep] = salesforce_client(sandbox).query(
+        "SELECT Id, Email FROM User WHERE IsActive = true ORDER BY Id LIMIT 1")["records"]
+    command = ["install", "--config", str(tmp_path / "leadsync.toml")]
+
+    shown = leadsync(*command, env=secrets_env(sandbox))
+    applied = leadsync(*command, "--apply", "--assign-to", rep["Email"], "--json",
+                       env=secrets_env(sandbox))
+    again = leadsync(*command, "--apply", env=secrets_env(sandbox))
+
+    assert shown.returncode == 0, shown.stderr
+    assert "Permission sets in salesforce" in shown.stdout
+    assert "permission set changes to make: run again with --apply." in shown.stdout
+    assert applied.returncode == 0, applied.stderr
+    result = json.loads(applied.stdout)
+    assert result["access"]["permission_sets"]["create"] == list(SETS)
+    assert result["assigned"] == {"LeadSync_Fields": [rep["Id"]]}
+    assert {"permission_set": "LeadSync_Fields", "field": "Lead.LeadSync_SLA_Status__c",
+            "access": "read"} in result["access"]["grants"]["create"]
+    assert again.returncode == 0 and "Everything LeadSync needs is in place." in again.stdout
