@@ -3,7 +3,8 @@
 Every package under ``adapters/`` exports ``DESCRIPTOR`` from its ``descriptor`` module: the
 ``kind`` that ``[systems.<name>]`` tables name, its settings model, the object it syncs, its
 sales process, and factories for its ``System`` and, where the system keeps them, its
-``Activities`` (the SLA's CRM side) and ``Lists`` (recycling's marketing side). A new system
+``Activities`` (the SLA's CRM side), ``Lists`` (recycling's marketing side) and ``FieldAccess``
+(the permission sets that let people see LeadSync's fields). A new system
 (Marketo, Pardot, Dynamics 365) is one more package with one more descriptor; nothing outside
 ``adapters/`` asks which kind a system is.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from leadsync.connector.access_plan import FieldAccess
 from leadsync.connector.budget import Budgets
 from leadsync.connector.models import SalesProcess
 from leadsync.connector.ports import Activities, Lists, System
@@ -33,3 +35,5 @@ class AdapterDescriptor:
     system: Callable[[str, Any, Budgets], System]
     activities: Callable[[System], Activities] | None = None  # sharing the System's calls
     lists: Callable[[System], Lists] | None = None  # None: it keeps no lists
+    # its permission sets, for ``leadsync install`` (None: it has none LeadSync manages)
+    access: Callable[[System], FieldAccess] | None = None

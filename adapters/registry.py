@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from leadsync.adapters.descriptor import AdapterDescriptor
+from leadsync.connector.access_plan import FieldAccess
 from leadsync.connector.budget import Budgets, LocalBudgets
 from leadsync.connector.config_systems import register_system_kind
 from leadsync.connector.errors import ConfigError
@@ -67,6 +68,12 @@ def lists_for(marketing: System) -> Lists | None:
     """The marketing system's static lists, or None when it keeps none LeadSync can use."""
     factory = descriptor(marketing.kind).lists
     return factory(marketing) if factory is not None else None
+
+
+def access_for(crm: System) -> FieldAccess | None:
+    """The CRM's permission sets, or None when it has none LeadSync manages."""
+    factory = descriptor(crm.kind).access
+    return factory(crm) if factory is not None else None
 
 
 def list_keepers() -> list[str]:

@@ -8,7 +8,14 @@ It is evaluated on a lead in a fixed order, each rule seeing only the results of
 2. ``[[exclusions]]``: any match -> not qualified, resolved with the exclusion's reason.
 3. ``[[fit]]`` (who they are) and 4. ``[[engagement]]`` (what they did): points when matched;
    the score is their sum, the grade the highest whose threshold the score reaches.
-5. ``[[hot]]``: any match -> qualified at once, whatever the score (not past 1. or 2.).
+5. ``[[hot]]``: any match -> qualified at once, whatever the score (not past 1. or 2.). A hot
+   rule may set the grade (``grade = "A"``): a lead it makes hot has that grade whatever its
+   score (several matched: the best of their grades); when it differs from the score's grade,
+   the reason names the rule and the grade the score alone would give.
+
+An excluded lead (2.) has no grade (``""``: LeadSync's grade field is cleared on both sides);
+its reason says "Not qualified (excluded, no grade): " and the exclusions' reasons. A lead only
+missing a required field keeps the grade of its score (it qualifies once the data is there).
 
 Otherwise the lead is qualified (an MQL) when ``score >= mql_score`` and, if set,
 ``fit points >= min_fit_points``. The verdict carries the definition's version, every rule's
@@ -77,6 +84,7 @@ class Rule:
     reason: str  # what a verdict says when it decides the outcome (exclusions), else the name
     description: str = ""
     line: int = 0
+    grade: str = ""  # hot rules only: the grade a lead it makes hot gets, whatever its score
 
 
 class Definition:
@@ -113,6 +121,9 @@ class Definition:
         self._fit_points = tuple(r.points for r in rules[fitting])
         self._engagement_points = tuple(r.points for r in rules[engaging])
         self._hot_names = tuple(r.name for r in rules[heating])
+        ranks = {name: rank for rank, (name, _) in enumerate(grades)}
+        self._hot_grades = tuple((ranks.get(r.grade, len(ranks)), r.grade, r.name)
+                                 for r in rules[heating])
         scoring = sorted((i for i, r in enumerate(rules) if r.kind in ("fit", "engagement")),
                          key=lambda i: (-rules[i].points, i))
         self._labels = tuple(f"{rules[i].name} {rules[i].points:+d}" for i in scoring)
@@ -177,19 +188,29 @@ class Definition:
         required, exclusion, fit_part, engagement, hot_part = self._slices
         fit = sum(compress(self._fit_points, matched[fit_part]))
         score = fit + sum(compress(self._engagement_points, matched[engagement]))
-        grade = self.grades[-1][0]  # scores below 0 (negative points) get the floor grade
+        graded = self.grades[-1][0]  # scores below 0 (negative points) get the floor grade
         for name, floor in self.grades:
             if score >= floor:
-                grade = name
+                graded = name
                 break
+        # a hot rule that sets a grade gives it, the best of the matched hot rules' grades
+        set_by = min((g for g, on in zip(self._hot_grades, matched[hot_part], strict=True)
+                      if on and g[1]), default=None)
         missing = ", ".join(compress(self._missing, matched[required].translate(_FLIP)))
         reasons = "; ".join(dict.fromkeys(compress(self._excluded, matched[exclusion])))
         hot = ", ".join(compress(self._hot_names, matched[hot_part]))
         scored = ", ".join(compress(self._labels, self._scoring_bits(matched))) or "no points"
-        qualified = False
-        if reasons or missing:
-            body = ("Not qualified: " + reasons + ("; " if reasons and missing else "")
-                    + (f"missing {missing}" if missing else ""))
+        qualified, grade = False, graded
+        if reasons:  # an excluded lead is not graded: its grade would say nothing true
+            grade = ""
+            body = ("Not qualified (excluded, no grade): " + reasons
+                    + (f"; missing {missing}" if missing else ""))
+        elif missing:
+            body = f"Not qualified: missing {missing}"
+        elif hot and set_by is not None and set_by[1] != graded:
+            grade = set_by[1]
+            qualified, body = True, (f"Hot MQL via {hot} ({grade} set by {set_by[2]}; "
+                                     f"score {score}, {graded} by score): {scored}")
         elif hot:
             qualified, body = True, f"Hot MQL via {hot} ({grade}, {score}): {scored}"
         elif score < self.mql_score:

@@ -19,6 +19,7 @@ from typing import Any
 
 from leadsync.connector.condition_tables import Problem, compile_condition, did_you_mean
 from leadsync.connector.definition import Definition, Rule
+from leadsync.connector.definition_lines import Lines
 from leadsync.connector.errors import ConfigError
 from leadsync.connector.rules import FIELD_TYPES, Scope, Test
 
@@ -29,7 +30,7 @@ _VERDICT_KEYS = ("mql_score", "min_fit_points", "grades")
 _RULE_KEYS = {"exclusion": ("name", "reason", "when", "description"),
               "fit": ("name", "points", "when", "description"),
               "engagement": ("name", "points", "when", "description"),
-              "hot": ("name", "when", "description")}
+              "hot": ("name", "when", "grade", "description")}
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,63}")
 _LINE = re.compile(r"[^\x00-\x1f\x7f]+")
 
@@ -58,9 +59,10 @@ def load_definition_text(text: str, source: str = "<string>") -> Definition:
 
 class _Loader:
     def __init__(self, text: str, source: str) -> None:
-        self.source, self.lines = source, _Lines(text)
+        self.source, self.lines = source, Lines(text)
         self.problems: list[tuple[int, str]] = []
         self.untyped: set[str] = set()  # fields declared with a type we do not know
+        self.hot_grades: list[tuple[str, Any, int]] = []  # hot rule, its grade, the line
 
     def add(self, line: int, message: str) -> None:
         self.problems.append((line, message))
@@ -76,6 +78,7 @@ class _Loader:
         rules, tests = self._rules(data, scope, required)
         settings = self._table(data, "verdict", _VERDICT_KEYS)
         mql, min_fit, grades = self._settings(settings, rules)
+        self._check_hot_grades(grades)
         if self.problems:
             lines = [f"{self.source}:{n}: {m}" if n else f"{self.source}: {m}"
                      for n, m in sorted(self.problems, key=lambda p: p[0])]
@@ -198,9 +201,14 @@ class _Loader:
                 scope.visible[name] = len(rules)
             points, reason = raw.get("points", 0), raw.get("reason", name)
             points = points if kind in ("fit", "engagement") and _whole(points) else 0
+            grade = raw.get("grade", "")
+            if grade != "":
+                self.hot_grades.append((str(name), grade,
+                                        self.lines.key_in(start, end, "grade") or start))
             rules.append(Rule(str(name), kind, points, condition.text if condition else "",
                               reason if isinstance(reason, str) else str(name),
-                              str(raw.get("description", "")), start))
+                              str(raw.get("description", "")), start,
+                              grade if isinstance(grade, str) else ""))
             tests.append(condition.test if condition else _never)
         if not entries:
             self.add(0, "the definition has no rules: add [[fit]], [[engagement]] or [[hot]] "
@@ -251,6 +259,15 @@ class _Loader:
                      f"cannot be reached: the fit rules add up to {fit_reachable} at most")
         return int(mql or 0), min_fit, self._grades(table)
 
+    def _check_hot_grades(self, grades: tuple[tuple[str, int], ...]) -> None:
+        """A hot rule's ``grade`` must be one of ``[verdict] grades``."""
+        names = [name for name, _ in grades if name]
+        for rule, grade, line in self.hot_grades:
+            if not isinstance(grade, str) or (names and grade not in names):
+                known = f": one of {', '.join(names)}" if names else ""
+                self.add(line, f"hot rule {rule!r}: grade {grade!r} is not a grade of "
+                               f"[verdict] grades{known}")
+
     def _grades(self, table: dict[str, Any]) -> tuple[tuple[str, int], ...]:
         line = self.lines.key("verdict", "grades") or self.lines.span("verdict")[0]
         grades = table.get("grades")
@@ -292,53 +309,3 @@ def _fingerprint(data: dict[str, Any]) -> str:
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                       default=lambda value: value.isoformat())
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-class _Lines:
-    """Where tables and keys are in the TOML text, to name the line of each problem."""
-
-    _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]")
-    _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
-
-    def __init__(self, text: str) -> None:
-        self.text = text.splitlines()
-        self.blocks: dict[tuple[str, int], list[int]] = {("", 0): [1, len(self.text)]}
-        counts: dict[str, int] = {}
-        current = ("", 0)
-        for number, line in enumerate(self.text, start=1):
-            header = self._HEADER.match(line)
-            if not header:
-                continue
-            name = header.group(2).replace('"', "").replace("'", "").replace(" ", "")
-            if "." in name and name.split(".")[0] == current[0]:
-                continue  # [fit.when] continues the current [[fit]] table
-            self.blocks[current][1] = number - 1
-            if header.group(1) == "[[":
-                index = counts.get(name, 0)
-                counts[name] = index + 1
-                current = (name, index)
-            else:
-                current = (name, 0)
-            self.blocks[current] = [number, len(self.text)]
-
-    def span(self, table: str, index: int = 0) -> tuple[int, int]:
-        start, end = self.blocks.get((table, index), (0, 0))
-        return start, end
-
-    def key(self, table: str, key: str) -> int:
-        start, end = self.span(table)
-        return self.key_in(start, end, key) if start else 0
-
-    def key_in(self, start: int, end: int, key: str) -> int:
-        for number in range(max(start, 1), end + 1):
-            match = self._KEY.match(self.text[number - 1])
-            if match and match.group(1).strip('"') == key:
-                return number
-        return 0
-
-    def find(self, start: int, end: int, needles: tuple[str, ...]) -> int:
-        for needle in needles:
-            for number in range(max(start, 1), end + 1):
-                if needle in self.text[number - 1]:
-                    return number
-        return 0

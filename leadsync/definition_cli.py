@@ -137,8 +137,9 @@ def _explain_record(source: str, definition: Path | None, config: Path | None,
 def _print_verdict(verdict: Any, found: dict[str, Any]) -> None:
     console = Console()
     outcome = "MQL" if verdict.qualified else "EXCLUDED" if verdict.excluded else "NOT QUALIFIED"
+    grade = verdict.grade or "none (excluded leads are not graded)"
     console.print(f"[bold]{outcome}[/bold]{' (hot)' if verdict.hot else ''}: grade "
-                  f"{verdict.grade}, score {verdict.score}, definition {verdict.version}")
+                  f"{grade}, score {verdict.score}, definition {verdict.version}")
     if found:
         console.print("found: " + ", ".join(f"{side} {rid or '-'}" for side, rid in found.items()))
     console.print(f"reason: {escape(verdict.reason)}")

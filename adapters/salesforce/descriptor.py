@@ -1,4 +1,5 @@
-"""Salesforce as LeadSync knows it: Leads, Tasks and Events, users as reps, queues; no lists."""
+"""Salesforce as LeadSync knows it: Leads, Tasks and Events, users as reps, queues, permission
+sets; no lists."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from leadsync.adapters.descriptor import AdapterDescriptor
 from leadsync.adapters.salesforce.settings import SalesforceSettings
+from leadsync.connector.access_plan import FieldAccess
 from leadsync.connector.budget import Budgets, LocalBudgets, account_key
 from leadsync.connector.errors import AuthError
 from leadsync.connector.logs import register_secret
@@ -68,6 +70,14 @@ def activities(system: System) -> Activities:
     return SalesforceActivities(system.calls)
 
 
+def access(system: System) -> FieldAccess:
+    from leadsync.adapters.salesforce.access import SalesforceAccess
+    from leadsync.adapters.salesforce.system import SalesforceSystem
+
+    assert isinstance(system, SalesforceSystem), system
+    return SalesforceAccess(system.calls)
+
+
 DESCRIPTOR = AdapterDescriptor(
     kind="salesforce", label="Salesforce", settings=SalesforceSettings, synced_object="Lead",
-    process=LEAD_PROCESS, system=build_system, activities=activities)
+    process=LEAD_PROCESS, system=build_system, activities=activities, access=access)

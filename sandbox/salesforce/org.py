@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from leadsync.sandbox.http import WSGIEnviron
 from leadsync.sandbox.people import Owner, Person
 from leadsync.sandbox.population import Drawn
-from leadsync.sandbox.salesforce import groups, ids
+from leadsync.sandbox.salesforce import groups, ids, permissions
 from leadsync.sandbox.salesforce.app import App
 from leadsync.sandbox.salesforce.errors import MultipleChoices, RecordError, RecordRefused
 from leadsync.sandbox.salesforce.limits import ApiUsage
@@ -240,6 +240,8 @@ class SalesforceOrg:
         if sobject == "Group":
             for member in groups.memberships(self, record["Id"]):
                 self._put("GroupMember", {**member, "IsDeleted": True, "SystemModstamp": stamp})
+        for setup_object, child in permissions.cascade(self, sobject, record["Id"]):
+            self._put(setup_object, {**child, "IsDeleted": True, "SystemModstamp": stamp})
 
     def insert_raw(self, sobject: str, values: dict[str, Any], created: str | None = None) -> str:
         """Store a record without the API's checks (seeding): defaults, ids and stamps only."""
@@ -346,6 +348,7 @@ class SalesforceOrg:
                old: dict[str, Any] | None) -> list[RecordError]:
         """Object-specific requirements beyond required fields (owners, groups, events)."""
         errors = groups.check(self, t.name, record, old)
+        errors += permissions.check(self, t.name, record, old)
         if t.name != "Event":
             return errors
         missing = []

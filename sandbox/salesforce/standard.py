@@ -3,7 +3,8 @@
 Field lengths and flags follow the Object Reference for Salesforce (Lead.LastName 80,
 Company 255, Email 80, Title 128, Phone 40, ...). Lead Status is a restricted picklist carrying
 the org-specific values LeadSync works with, including a nurture value for recycled leads.
-Group and GroupMember hold public groups and queues (Group.Name 40, DeveloperName 80).
+Group and GroupMember hold public groups and queues (Group.Name 40, DeveloperName 80);
+permission sets and their field permissions and assignments are in ``permissions``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from leadsync.sandbox.people import INDUSTRIES  # Salesforce's standard Industry picklist
+from leadsync.sandbox.salesforce.permissions import permission_objects
 from leadsync.sandbox.salesforce.schema import NAME_ENTITY, Field, SObjectType
 
 LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted",
@@ -339,4 +341,4 @@ def standard_objects() -> dict[str, SObjectType]:
     """A fresh copy of every standard object, keyed by API name."""
     objects = [lead(), contact(), account(), opportunity(), task(), event(), user(), group(),
                group_member()]
-    return {o.name: o for o in objects}
+    return {**{o.name: o for o in objects}, **permission_objects()}

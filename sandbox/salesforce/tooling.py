@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request, Response
 
 from leadsync.sandbox.http import json_response
-from leadsync.sandbox.salesforce import query
+from leadsync.sandbox.salesforce import permissions, query
 from leadsync.sandbox.salesforce.errors import ApiError, method_not_allowed, not_found
 from leadsync.sandbox.salesforce.payload import read_json
 from leadsync.sandbox.salesforce.schema import Field, SObjectType
@@ -179,6 +179,8 @@ def handle_record(org: SalesforceOrg, request: Request, sobject: str, record_id:
                 if api_name in record:
                     table[record_id] = {k: v for k, v in record.items() if k != api_name}
             org.reindex_field(name)
+        for gone in permissions.for_field(org, definition["FullName"]):  # they go with it
+            org.delete(permissions.FIELD_PERMISSIONS, gone["Id"])
         org.mutations += 1
         return Response(status=204)
     raise method_not_allowed(request.method, ("GET", "PATCH", "HEAD", "DELETE"))

@@ -108,7 +108,8 @@ def test_a_handed_off_lead_that_stops_qualifying_is_flagged_not_taken_away() -> 
     stamps = QUALIFIER.stamps(verdict, records, NOW)
     assert not verdict.qualified
     assert stamps["crm"]["LeadSync_Flag__c"].startswith(
-        "No longer qualifies since 2026-11-23: Not qualified: free-mail address")
+        "No longer qualifies since 2026-11-23: Not qualified (excluded, no grade): "
+        "free-mail address")
     assert stamps["crm"]["LeadSync_Qualified__c"] is False
     # the flag keeps its first date on later passes
     flagged = salesforce(**{**lead.fields, "LeadSync_Flag__c": stamps["crm"]["LeadSync_Flag__c"]})

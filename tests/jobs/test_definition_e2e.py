@@ -75,7 +75,7 @@ def test_only_qualified_leads_reach_salesforce_and_the_verdict_is_on_both_sides(
     assert hot["leadsync_reason"] == lead["LeadSync_Reason__c"]
     kept = contact(hs, "bob@gmail.com")
     assert kept["leadsync_qualified"] == "false"
-    assert kept["leadsync_reason"].startswith("Not qualified: free-mail address")
+    assert kept["leadsync_reason"].startswith("Not qualified (excluded, no grade): free-mail")
     assert result.qualified == 1 and result.plan.held == 1
 
 

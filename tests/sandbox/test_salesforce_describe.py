@@ -29,7 +29,8 @@ def test_describe_global_lists_the_standard_objects_with_their_key_prefixes(
     prefixes = {o["name"]: o["keyPrefix"] for o in answer["sobjects"]}
     assert prefixes == {"Lead": "00Q", "Contact": "003", "Account": "001",
                         "Opportunity": "006", "Task": "00T", "Event": "00U", "User": "005",
-                        "Group": "00G", "GroupMember": "011"}
+                        "Group": "00G", "GroupMember": "011", "PermissionSet": "0PS",
+                        "FieldPermissions": "01k", "PermissionSetAssignment": "0Pa"}
     lead = next(o for o in answer["sobjects"] if o["name"] == "Lead")
     assert lead["urls"]["describe"] == "/services/data/v59.0/sobjects/Lead/describe"
     assert lead["queryable"] and lead["createable"] and lead["mergeable"]
