@@ -1,8 +1,23 @@
-"""``leadsync demo``: the main job on seeded sandbox orgs, with no credentials and no internet.
+"""``leadsync demo``: the main jobs on seeded sandbox orgs, with no credentials and no internet.
 
 Starts both sandbox orgs in-process, writes a config for them (secrets passed the way an admin
-would, through ``LEADSYNC_*`` environment variables), runs the sync, shows a few leads side by
-side in both systems, then runs it again to show that a pass with nothing changed writes nothing.
+would, through ``LEADSYNC_*`` environment variables), and tells the story each team lives:
+
+1. the sync, and a few leads side by side in both systems with the verdict both teams see;
+2. the SLA sweep, then where every seeded person is, in one table whose rows sum to the people
+   seeded (the clocks started are the leads handed off; a qualified lead Salesforce holds
+   converted already gets none: it is a contact on an account);
+3. what a rep sees on the Salesforce lead: the owner's name and the deadlines in the owner's
+   own time zone, the zone shown;
+4. the sync again: a pass with nothing changed writes nothing;
+5. time moved on past every cadence's end: the sandbox plays the reps (calls and emails logged
+   as Salesforce tasks, some leads converted; the rest untouched), the sweep runs as of then
+   (as ``sla sweep --now ... --allow-future-writes`` would), how each handed-off lead ended,
+   and the recycled leads as marketing sees them in HubSpot: in the nurture list, with the
+   reason, when and how many times.
+
+Every number shown is read back from the orgs and the state store (``demo_views``); what the
+views mean is ``demo_story``'s.
 """
 
 from __future__ import annotations
