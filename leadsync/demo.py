@@ -168,6 +168,7 @@ class Story:
     accounting: Accounting
     reps: list[RepRow]
     second_writes: int
+    sync_qualified: int  # the first sync's count of qualified leads
     later: datetime | None = None
     swept_later: SweepResult | None = None
     nurture_members: int = 0
@@ -219,7 +220,7 @@ def tell(sandbox: Sandbox, folder: Path, seed: int, console: Console) -> Story:
             console.print(f"[red]The second run wrote {writes} records; it should write none.")
         else:
             console.print("Second run: nothing changed, so nothing was written.")
-        story = Story(accounting, reps, writes)
+        story = Story(accounting, reps, writes, first.qualified)
         later = later_than_every_cadence(stamped, now)
         if later is not None and config.sla is not None and config.sla.nurture_list:
             weeks_later(sandbox, config, engine, story, stamped, now, later, console)

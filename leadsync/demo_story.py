@@ -62,6 +62,11 @@ class Accounting:
     def total(self) -> int:
         return sum(row.people for row in self.rows)
 
+    @property
+    def qualified(self) -> int:
+        return sum(self.count(label) for label in (HANDED, HANDED_UNCLOCKED,
+                                                   CONVERTED_QUALIFIED, QUALIFIED_MISSING))
+
     def count(self, label: str) -> int:
         return next((row.people for row in self.rows if row.label == label), 0)
 
@@ -99,7 +104,8 @@ def account(people: Sequence[Person], seeded: int) -> Accounting:
         if row == KEPT:
             why["ruled out" if p.reason.startswith(RULED_OUT) else "below the bar"] += 1
     rows = [Row(HANDED, placed[HANDED], "its deadlines below"),
-            Row(CONVERTED_QUALIFIED, placed[CONVERTED_QUALIFIED], "a contact on an account"),
+            Row(CONVERTED_QUALIFIED, placed[CONVERTED_QUALIFIED],
+                "a contact on an account: no clock"),
             Row(KEPT, placed[KEPT], f"{why['ruled out']} ruled out (an exclusion or a "
                                     f"missing field), {why['below the bar']} below the bar"),
             Row(SALES_OWN, placed[SALES_OWN], "its verdict stamped, no clock"),

@@ -19,6 +19,7 @@ from leadsync.connector.state import StateStore
 from leadsync.connector.store import Link
 from leadsync.connector.sync import SyncEngine
 from leadsync.demo_story import (
+    CONVERTED_QUALIFIED,
     Accounting,
     RecycledRow,
     RepRow,
@@ -96,7 +97,7 @@ def all_links(engine: SyncEngine) -> list[Link]:
 
 
 def accounting_table(accounting: Accounting) -> Table:
-    table = Table(title=f"Where each of the {accounting.seeded} people is")
+    table = Table(title=f"Every one of the {accounting.seeded} people, accounted for")
     table.add_column("people", justify="right")
     table.add_column("where")
     table.add_column("detail")
@@ -104,8 +105,10 @@ def accounting_table(accounting: Accounting) -> Table:
         table.add_row(str(row.people), escape(row.label), escape(row.detail))
     table.add_section()
     table.add_row(str(accounting.total), "in all", "every person in one row")
-    table.caption = (f"SLA clocks in the state store: {accounting.clocks}, for the "
-                     f"{accounting.handed_off} leads handed off")
+    converted = accounting.count(CONVERTED_QUALIFIED)
+    table.caption = (f"{accounting.qualified} qualified = {accounting.handed_off} handed off + "
+                     f"{converted} already converted; SLA clocks in the state store: "
+                     f"{accounting.clocks}, for the {accounting.handed_off} leads handed off")
     return table
 
 

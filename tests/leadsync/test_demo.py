@@ -98,6 +98,9 @@ def test_the_clocks_in_the_state_store_are_the_leads_handed_off(told: Told) -> N
     stamped = [r for r in _leads(told.sandbox) if r.get("LeadSync_SLA_Policy__c")]
     accounting = told.story.accounting
     assert len(clocks) == len(stamped) == accounting.clocks == accounting.handed_off
+    # the sync's qualified leads are those handed off and those Salesforce holds converted
+    assert accounting.qualified == told.story.sync_qualified
+    assert accounting.qualified == accounting.handed_off + accounting.count(CONVERTED_QUALIFIED)
     assert {r["LeadSync_Id__c"] for r in stamped} == set(clocks)
 
 

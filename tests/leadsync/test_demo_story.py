@@ -60,7 +60,7 @@ def test_each_person_lands_in_one_row_and_the_rows_sum_to_those_seeded() -> None
     assert accounting.total == 10
     kept = next(row for row in accounting.rows if row.label == KEPT)
     assert kept.detail.startswith("2 ruled out") and kept.detail.endswith("1 below the bar")
-    assert (accounting.handed_off, accounting.clocks) == (2, 2)
+    assert (accounting.handed_off, accounting.clocks, accounting.qualified) == (2, 2, 3)
 
 
 def test_a_qualified_lead_without_a_clock_gets_its_own_row_and_shows_the_difference() -> None:
