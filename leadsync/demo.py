@@ -200,7 +200,7 @@ def tell(sandbox: Sandbox, folder: Path, seed: int, console: Console) -> Story:
     try:
         with recorded(config, "sync") as run:
             first = sync_pass(engine, run)
-        console.print(summary_table(first))
+        console.print(_titled(summary_table(first), f"Sync (run {first.run_id})"))
         console.print(side_by_side(engine.store, engine, limit=6))
         now = datetime.now(UTC)
         swept = run_sweep(config, now)
@@ -214,7 +214,8 @@ def tell(sandbox: Sandbox, folder: Path, seed: int, console: Console) -> Story:
         console.print(rep_table(reps))
         with recorded(config, "sync") as run:
             second = sync_pass(engine, run)
-        console.print(summary_table(second))
+        console.print(_titled(summary_table(second), f"Sync again, nothing changed since "
+                                                     f"(run {second.run_id})"))
         writes = sum(s.created + s.updated for s in second.sides.values())
         if writes:
             console.print(f"[red]The second run wrote {writes} records; it should write none.")
@@ -291,4 +292,9 @@ def side_by_side(store: Store, engine: SyncEngine, limit: int) -> Table:
         table.add_row(escape(str(m.get("email") or "")), escape(where),
                       str(m.get("leadsync_grade") or ""),
                       escape(str(m.get("leadsync_reason") or "")))
+    return table
+
+
+def _titled(table: Table, title: str) -> Table:
+    table.title = title
     return table
