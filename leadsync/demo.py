@@ -38,7 +38,6 @@ from leadsync.connector.config import Config
 from leadsync.connector.config_file import load_config
 from leadsync.connector.logs import configure_logging
 from leadsync.connector.models import Record
-from leadsync.connector.store import Store
 from leadsync.connector.sweep_actions import SweepResult
 from leadsync.connector.sync import SyncEngine
 from leadsync.connector.timefmt import local
@@ -182,7 +181,8 @@ def run_demo(seed: int = 200, console: Console | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="leadsync-demo-") as folder, \
             Sandbox(seed=seed) as sandbox:
         story = tell(sandbox, Path(folder), seed, console)
-    return 1 if story.second_writes or story.accounting.total != seed else 0
+    refused = story.swept_later.failed if story.swept_later else 0
+    return 1 if story.second_writes or refused or story.accounting.total != seed else 0
 
 
 def tell(sandbox: Sandbox, folder: Path, seed: int, console: Console) -> Story:
@@ -201,7 +201,7 @@ def tell(sandbox: Sandbox, folder: Path, seed: int, console: Console) -> Story:
         with recorded(config, "sync") as run:
             first = sync_pass(engine, run)
         console.print(_titled(summary_table(first), f"Sync (run {first.run_id})"))
-        console.print(side_by_side(engine.store, engine, limit=6))
+        console.print(side_by_side(engine, limit=6))
         now = datetime.now(UTC)
         swept = run_sweep(config, now)
         console.print(f"[bold]SLA sweep[/bold]: {swept.started} clocks started on handed-off "
@@ -258,7 +258,8 @@ def weeks_later(sandbox: Sandbox, config: Config, engine: SyncEngine, story: Sto
     console.print(f"[bold]SLA sweep[/bold] as of then: {swept.breaches} deadlines missed, "
                   f"{swept.escalations} escalated to the rep's manager (a Salesforce task "
                   f"each), {swept.recycled} leads recycled to marketing, {swept.resolved} "
-                  f"resolved")
+                  f"resolved" + (f"; [red]{swept.failed} writes refused[/red] (see `leadsync "
+                                 f"errors`)" if swept.failed else ""))
     ended = outcomes(read_outcomes(engine))
     console.print(outcomes_table(ended, len(stamped)))
     members, rows = read_recycled(engine, config.sla.nurture_list, zone, limit=3)
@@ -267,7 +268,7 @@ def weeks_later(sandbox: Sandbox, config: Config, engine: SyncEngine, story: Sto
     story.nurture_members, story.recycled = members, rows
 
 
-def side_by_side(store: Store, engine: SyncEngine, limit: int) -> Table:
+def side_by_side(engine: SyncEngine, limit: int) -> Table:
     """A few leads as each system holds them now, with LeadSync's verdict."""
     links = [link for link in all_links(engine) if link.marketing_id]
     handed = [link for link in links if link.crm_id][:limit]

@@ -167,3 +167,11 @@ def test_the_second_run_writes_nothing_and_the_output_fits_100_columns(told: Tol
     assert "Second run: nothing changed, so nothing was written." in told.output
     assert "Time moves on" in told.output and "--allow-future-writes" in told.output
     assert max(len(line) for line in told.output.splitlines()) <= 100
+
+
+def test_the_demo_command_exits_0_once_every_check_holds() -> None:
+    from leadsync.demo import run_demo
+
+    out = io.StringIO()
+    assert run_demo(SEED, Console(file=out, width=100, color_system=None)) == 0
+    assert f"Every one of the {SEED} people, accounted for" in out.getvalue()
