@@ -57,6 +57,10 @@ class Commit:
         self._written: dict[str, dict[Side, dict[str, tuple[Record, dict[str, Any]]]]] = {}
         self._as_read: dict[str, dict[Side, dict[str, Record]]] = {}
         self._unsure: set[str] = set()  # keys with a refused write this page
+        # the ids confirmed this page, by key and side: a later batch of the same pair whose
+        # write was planned before the other side's record existed (a lead of the CRM alone,
+        # updated there after its contact was created) links it, rather than unlink it
+        self._ids: dict[str, dict[Side, str]] = {}
 
     def read_back(self, key: str, side: Side, record: Record) -> None:
         """A record a write created, as read back: its fingerprint once the pair settles."""
@@ -113,7 +117,10 @@ class Commit:
                 summary.created += 1
             else:
                 summary.updated += 1
-            ids = {side: outcome.id or planned.op.target_id, other(side): planned.counterpart_id}
+            known = self._ids.setdefault(planned.op.key, {})
+            ids = {side: outcome.id or planned.op.target_id or known.get(side),
+                   other(side): planned.counterpart_id or known.get(other(side))}
+            known.update((s, i) for s, i in ids.items() if i)
             origin: Side = side if planned.source.system == target else other(side)
             email = pairs[planned.op.key].email(origin)
             links.append(Link(planned.op.key, ids["marketing"], ids["crm"], email))
@@ -179,6 +186,7 @@ class Commit:
             email = pair.email(side_of_source)
             links.append(Link(pair.key, ids["marketing"], ids["crm"], email))
         prints = self._prints(seen, busy - {r.key for r in planned.refusals})
+        self._ids.clear()  # the page is settled: its links are stored
         with self.store.transaction() as conn:
             self.store.save_links(self.connection, links, conn)
             for side in SIDES:

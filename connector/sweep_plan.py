@@ -222,7 +222,7 @@ class SweepPlanner:
             count += 1
         wanted = clock_values(clock, status, count if clock.recycled_at else None)
         changes = changed_fields(wanted, self.rules.sla_fields("crm"), lead.fields, self.now)
-        if changes:
+        if changes and not lead.read_only:  # a converted Salesforce lead refuses every write
             self.crm[lead.id].update(changes)
         return status
 

@@ -1,13 +1,29 @@
-"""``leadsync demo``: the main job on seeded sandbox orgs, with no credentials and no internet.
+"""``leadsync demo``: the main jobs on seeded sandbox orgs, with no credentials and no internet.
 
 Starts both sandbox orgs in-process, writes a config for them (secrets passed the way an admin
-would, through ``LEADSYNC_*`` environment variables), runs the sync, shows a few leads side by
-side in both systems, then runs it again to show that a pass with nothing changed writes nothing.
+would, through ``LEADSYNC_*`` environment variables), and tells the story each team lives:
+
+1. the sync, and a few leads side by side in both systems with the verdict both teams see;
+2. the SLA sweep, then where every seeded person is, in one table whose rows sum to the people
+   seeded (the clocks started are the leads handed off; a qualified lead Salesforce holds
+   converted already gets none: it is a contact on an account);
+3. what a rep sees on the Salesforce lead: the owner's name and the deadlines in the owner's
+   own time zone, the zone shown;
+4. the sync again: a pass with nothing changed writes nothing;
+5. time moved on past every cadence's end: the sandbox plays the reps (calls and emails logged
+   as Salesforce tasks, some leads converted; the rest untouched), the sweep runs as of then
+   (as ``sla sweep --now ... --allow-future-writes`` would), how each handed-off lead ended,
+   and the recycled leads as marketing sees them in HubSpot: in the nurture list, with the
+   reason, when and how many times.
+
+Every number shown is read back from the orgs and the state store (``demo_views``); what the
+views mean is ``demo_story``'s.
 """
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,13 +37,37 @@ from leadsync.adapters.registry import load_builtin_kinds
 from leadsync.connector.config import Config
 from leadsync.connector.config_file import load_config
 from leadsync.connector.logs import configure_logging
-from leadsync.connector.state import StateStore
-from leadsync.connector.store import Link, Store
+from leadsync.connector.models import Record
+from leadsync.connector.sweep_actions import SweepResult
+from leadsync.connector.sync import SyncEngine
+from leadsync.connector.timefmt import local
+from leadsync.demo_story import (
+    Accounting,
+    RecycledRow,
+    RepRow,
+    Row,
+    later_than_every_cadence,
+    outcomes,
+    reps_work,
+)
+from leadsync.demo_views import (
+    accounting_table,
+    all_links,
+    outcomes_table,
+    read_accounting,
+    read_outcomes,
+    read_recycled,
+    read_rep_rows,
+    read_stamped,
+    recycled_table,
+    rep_table,
+)
 from leadsync.jobs.install import run_install
 from leadsync.jobs.runs import recorded
 from leadsync.jobs.sla import run_sweep
 from leadsync.jobs.sync import prepare, sync_pass
 from leadsync.render import summary_table
+from leadsync.sandbox.salesforce.seed import convert_lead, log_work
 from leadsync.sandbox.server import Sandbox
 
 MAPPING = shipped.mapping()
@@ -120,47 +160,117 @@ def sandbox_secrets(info: dict[str, Any]) -> dict[str, str]:
             "LEADSYNC_SYSTEMS__SALESFORCE__SESSION_ID": info["salesforce"]["session_id"]}
 
 
+@dataclass
+class Story:
+    """What the demo showed, as read back from the orgs (for its tests)."""
+
+    accounting: Accounting
+    reps: list[RepRow]
+    second_writes: int
+    sync_qualified: int  # the first sync's count of qualified leads
+    later: datetime | None = None
+    swept_later: SweepResult | None = None
+    nurture_members: int = 0
+    recycled: list[RecycledRow] = field(default_factory=list)
+    ended: list[Row] = field(default_factory=list)  # how the handed-off leads ended
+
+
 def run_demo(seed: int = 200, console: Console | None = None) -> int:
     console = console or Console()
     configure_logging("console", "warning")
     with tempfile.TemporaryDirectory(prefix="leadsync-demo-") as folder, \
             Sandbox(seed=seed) as sandbox:
-        console.print(f"[bold]Sandbox orgs up[/bold] with {seed} synthetic people: Salesforce "
-                      f"{sandbox.info['salesforce']['instance_url']}, HubSpot "
-                      f"{sandbox.info['hubspot']['host']}")
-        config = sandbox_config(sandbox.info, Path(folder), state="leadsync-demo.db",
-                                definition=DEFINITION, extra=DEMO_SLA, install=False)
-        installed = run_install(config, apply=True)  # standard orgs: LeadSync's fields first
-        console.print("[bold]leadsync install --apply[/bold]: created " + ", ".join(
-            f"{len(names)} fields in {system}" for system, names in installed.created.items()))
-        engine = prepare(config)
+        story = tell(sandbox, Path(folder), seed, console)
+    refused = story.swept_later.failed if story.swept_later else 0
+    return 1 if story.second_writes or refused or story.accounting.total != seed else 0
+
+
+def tell(sandbox: Sandbox, folder: Path, seed: int, console: Console) -> Story:
+    """The demo on running sandbox orgs seeded with ``seed`` people; its config and state
+    store are written to ``folder``."""
+    console.print(f"[bold]Sandbox orgs up[/bold] with {seed} synthetic people: Salesforce "
+                  f"{sandbox.info['salesforce']['instance_url']}, HubSpot "
+                  f"{sandbox.info['hubspot']['host']}")
+    config = sandbox_config(sandbox.info, folder, state="leadsync-demo.db",
+                            definition=DEFINITION, extra=DEMO_SLA, install=False)
+    installed = run_install(config, apply=True)  # standard orgs: LeadSync's fields first
+    console.print("[bold]leadsync install --apply[/bold]: created " + ", ".join(
+        f"{len(names)} fields in {system}" for system, names in installed.created.items()))
+    engine = prepare(config)
+    try:
         with recorded(config, "sync") as run:
             first = sync_pass(engine, run)
-        console.print(summary_table(first))
-        console.print(side_by_side(engine.store, engine, limit=6))
-        swept = run_sweep(config, datetime.now(UTC))
+        console.print(_titled(summary_table(first), f"Sync (run {first.run_id})"))
+        console.print(side_by_side(engine, limit=6))
+        now = datetime.now(UTC)
+        swept = run_sweep(config, now)
         console.print(f"[bold]SLA sweep[/bold]: {swept.started} clocks started on handed-off "
                       f"leads; deadlines and status written to {swept.written} Salesforce "
                       f"records")
-        console.print(sla_table(engine, limit=6))
+        accounting = read_accounting(engine, seed)
+        console.print(accounting_table(accounting))
+        stamped = read_stamped(engine)
+        reps = read_rep_rows(engine, stamped, limit=6)
+        console.print(rep_table(reps))
         with recorded(config, "sync") as run:
             second = sync_pass(engine, run)
-        console.print(summary_table(second))
+        console.print(_titled(summary_table(second), f"Sync again, nothing changed since "
+                                                     f"(run {second.run_id})"))
         writes = sum(s.created + s.updated for s in second.sides.values())
-        engine.store.close()
         if writes:
             console.print(f"[red]The second run wrote {writes} records; it should write none.")
-            return 1
-        console.print("Second run: nothing changed, so nothing was written.")
-    return 0
+        else:
+            console.print("Second run: nothing changed, so nothing was written.")
+        story = Story(accounting, reps, writes, first.qualified)
+        later = later_than_every_cadence(stamped, now)
+        if later is not None and config.sla is not None and config.sla.nurture_list:
+            weeks_later(sandbox, config, engine, story, stamped, now, later, console)
+        if accounting.total != seed:
+            console.print(f"[red]{accounting.total} people accounted for of {seed}.")
+        return story
+    finally:
+        engine.store.close()
 
 
-def side_by_side(store: Store, engine: object, limit: int) -> Table:
+def weeks_later(sandbox: Sandbox, config: Config, engine: SyncEngine, story: Story,
+                stamped: list[Record], now: datetime, later: datetime,
+                console: Console) -> None:
+    """The reps work some leads, time moves on past every cadence's end, the sweep runs as of
+    then; how the handed-off leads ended, and the recycled ones as HubSpot holds them."""
+    assert config.sla is not None and config.sla.nurture_list
+    zone = str(config.calendars.get(config.sla.default_calendar, {}).get("time_zone", "UTC"))
+    work = reps_work(stamped)
+    for done in work:
+        for kind, at in done.touches:
+            log_work(sandbox.salesforce, done.lead_id, kind, at)
+        if done.converted_at is not None:
+            convert_lead(sandbox.salesforce, done.lead_id, done.converted_at)
+    converted = sum(done.converted_at is not None for done in work)
+    console.print(
+        f"\n[bold]Time moves on[/bold] {(later - now).days} days, to {local(later, zone)}, "
+        f"past the end of every cadence. Meanwhile the reps worked {len(work)} of the "
+        f"{len(stamped)} leads (the sandbox logs their calls and emails as Salesforce tasks, "
+        f"and converts {converted} leads); nobody touched the other "
+        f"{len(stamped) - len(work)}. The sweep runs as of then, as `leadsync sla sweep "
+        f"--now {later.strftime('%Y-%m-%dT%H:%M:%SZ')} --allow-future-writes` would (a "
+        f"what-if, here on throwaway orgs).")
+    swept = run_sweep(config, later, allow_future_writes=True)
+    console.print(f"[bold]SLA sweep[/bold] as of then: {swept.breaches} deadlines missed, "
+                  f"{swept.escalations} escalated to the rep's manager (a Salesforce task "
+                  f"each), {swept.recycled} leads recycled to marketing, {swept.resolved} "
+                  f"resolved" + (f"; [red]{swept.failed} writes refused[/red] (see `leadsync "
+                                 f"errors`)" if swept.failed else ""))
+    ended = outcomes(read_outcomes(engine))
+    console.print(outcomes_table(ended, len(stamped)))
+    members, rows = read_recycled(engine, config.sla.nurture_list, zone, limit=3)
+    console.print(recycled_table(rows, members, config.sla.nurture_list))
+    story.later, story.swept_later, story.ended = later, swept, ended
+    story.nurture_members, story.recycled = members, rows
+
+
+def side_by_side(engine: SyncEngine, limit: int) -> Table:
     """A few leads as each system holds them now, with LeadSync's verdict."""
-    from leadsync.connector.sync import SyncEngine
-
-    assert isinstance(engine, SyncEngine)
-    links = [link for link in _links(store, engine.connection) if link.marketing_id]
+    links = [link for link in all_links(engine) if link.marketing_id]
     handed = [link for link in links if link.crm_id][:limit]
     kept = [link for link in links if not link.crm_id][:max(2, limit // 2)]
     marketing, crm = engine.systems["marketing"], engine.systems["crm"]
@@ -186,37 +296,6 @@ def side_by_side(store: Store, engine: object, limit: int) -> Table:
     return table
 
 
-def sla_table(engine: Any, limit: int) -> Table:
-    """What a rep sees on a few handed-off leads in Salesforce."""
-    crm = engine.systems["crm"]
-    fields = ["Email", "LeadSync_Grade__c", "LeadSync_SLA_Policy__c",
-              "LeadSync_First_Touch_By__c", "LeadSync_SLA_Status__c", "LeadSync_Calls__c",
-              "LeadSync_Emails__c"]
-    leads = [r for r in crm.lookup("LeadSync_Qualified__c", [True], fields)
-             if r.fields.get("LeadSync_SLA_Policy__c")][:limit]
-    table = Table(title="On the Salesforce lead: the SLA a rep works to")
-    for column in ("email", "grade", "policy", "first touch by (UTC)", "status", "calls",
-                   "emails"):
-        table.add_column(column)
-    for lead in leads:
-        f = lead.fields
-        table.add_row(escape(str(f.get("Email") or "")), str(f.get("LeadSync_Grade__c") or ""),
-                      str(f.get("LeadSync_SLA_Policy__c")),
-                      str(f.get("LeadSync_First_Touch_By__c") or "")[:16],
-                      str(f.get("LeadSync_SLA_Status__c")),
-                      str(int(f.get("LeadSync_Calls__c") or 0)),
-                      str(int(f.get("LeadSync_Emails__c") or 0)))
+def _titled(table: Table, title: str) -> Table:
+    table.title = title
     return table
-
-
-def _links(store: Store, connection: str) -> list[Link]:
-    """The connection's first links, read from the SQL tables: the port has no call for it."""
-    from sqlalchemy import select
-
-    from leadsync.connector.state import links
-
-    assert isinstance(store, StateStore)  # the demo's store is the SQL one
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(links).where(links.c.connection == connection)
-                            .order_by(links.c.id).limit(200)).mappings()
-        return [Link(r["key"], r["marketing_id"], r["crm_id"], r["email"]) for r in rows]

@@ -3,6 +3,11 @@ a Task per logged call or email, and a few leads already converted to a Contact 
 
 Seeding writes straight into the org (no API checks, no API calls counted) and keeps the
 people's own creation times, so the org looks like it has a history.
+
+``log_work`` and ``convert_lead`` play a rep working a lead later on (the demo tells the weeks
+after a handoff ahead of the real clock): a completed call or email done at a given moment, a
+conversion on a given date. Their records are stamped by the org's clock, as records written
+now; only the moments they are about (``CompletedDateTime``, ``ConvertedDate``) are the story's.
 """
 
 from __future__ import annotations
@@ -90,6 +95,27 @@ def load_org(org: SalesforceOrg, people: Iterable[Drawn], owners: Sequence[Owner
     return count
 
 
+def log_work(org: SalesforceOrg, lead_id: str, kind: str, at: datetime) -> str:
+    """A completed call or email (``kind``) on the lead, done by its owner at ``at``."""
+    if kind not in ("call", "email"):
+        raise ValueError(f"kind must be call or email, got {kind!r}")
+    with org.lock:
+        lead = org.records["Lead"][lead_id]
+        subtype = "Call" if kind == "call" else "Email"
+        return org.insert_raw("Task", {
+            "Subject": "Call" if kind == "call" else "Following up", "WhoId": lead_id,
+            "OwnerId": lead["OwnerId"], "TaskSubtype": subtype, "Type": subtype,
+            "Status": "Completed", "CompletedDateTime": format_datetime(at),
+            "ActivityDate": at.date().isoformat()})
+
+
+def convert_lead(org: SalesforceOrg, lead_id: str, at: datetime) -> str:
+    """Convert the lead on ``at``'s date as convertLead would: the new Contact's id."""
+    with org.lock:
+        lead = org.records["Lead"][lead_id]
+        return _convert(org, lead_id, lead["OwnerId"], at, org.clock.stamp())
+
+
 def _last_activity_date(person: Person) -> str | None:
     """What Salesforce derives from the lead's completed activities (a date)."""
     done = [a.at for a in person.activities if a.completed]
@@ -113,10 +139,12 @@ def _user(org: SalesforceOrg, owner: Owner, manager_id: str | None) -> str:
     })
 
 
-def _convert(org: SalesforceOrg, lead_id: str, owner_id: str, at: datetime) -> str:
-    """Convert a seeded lead as convertLead would have: a new Account and Contact."""
+def _convert(org: SalesforceOrg, lead_id: str, owner_id: str, at: datetime,
+             stamp: str | None = None) -> str:
+    """Convert a lead as convertLead would have: a new Account and Contact, on ``at``'s date,
+    the records stamped ``stamp`` (default: ``at``, a seeded history)."""
     lead = org.records["Lead"][lead_id]
-    stamp = format_datetime(at)
+    stamp = stamp or format_datetime(at)
     account_id = org.insert_raw("Account", {"Name": lead["Company"], "OwnerId": owner_id,
                                             "BillingCountry": lead["Country"],
                                             "BillingState": lead["State"]}, created=stamp)

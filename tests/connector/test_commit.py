@@ -64,6 +64,28 @@ def test_a_confirmed_create_links_the_pair_under_the_email_matching_normalised(
         ("hubspot", "lastname"): "Lovelace", ("salesforce", "LastName"): "Lovelace"}
 
 
+def test_a_crm_update_planned_before_its_contact_existed_keeps_the_contact_linked(
+        store: StateStore) -> None:
+    # A lead of Salesforce alone: one pass creates its HubSpot contact (marketing goes first)
+    # and stamps the lead, a write planned when no contact existed (no counterpart id). The
+    # second batch must not take the contact's id back off the link.
+    lead = Record("salesforce", "00Q1", {"Email": "ada@example.com", "LastName": "Lovelace"},
+                  T0)
+    pair = Pair("k1", {"marketing": None, "crm": lead}, changed={"crm"},
+                crm_email="ada@example.com")
+    create = PlannedWrite("marketing", WriteOp("k1", {"lastname": "Lovelace"}), lead,
+                          create=True, counterpart_id="00Q1")
+    stamp = PlannedWrite("crm", WriteOp("k1", {"LastName": "Lovelace"}, "00Q1"), lead, False,
+                         lead)
+    committing = commit(store)
+    committing.batch("marketing", [create], [WriteResult("k1", True, "hs9", created=True)],
+                     SideSummary(), {"k1": pair})
+    committing.batch("crm", [stamp], [WriteResult("k1", True, "00Q1")], SideSummary(),
+                     {"k1": pair})
+    link = store.link("default", "k1")
+    assert link is not None and (link.marketing_id, link.crm_id) == ("hs9", "00Q1")
+
+
 def test_a_confirmed_write_records_as_agreed_only_what_it_carried(store: StateStore) -> None:
     store.record_values("default", "hubspot", {"k1": {"lastname": "Lovelace", "email": "a@x"}})
     store.record_values("default", "salesforce", {"k1": {"LastName": "Lovelace", "Email": "a@x"}})

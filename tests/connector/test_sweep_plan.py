@@ -250,6 +250,17 @@ def test_a_disqualified_lead_is_resolved_once() -> None:
     assert [e.reason for e in plan.events] == ["disqualified: Closed - Not Converted"]
 
 
+def test_a_converted_lead_is_resolved_without_a_write_the_crm_would_refuse() -> None:
+    # Salesforce refuses any update to a converted lead (CANNOT_UPDATE_CONVERTED_LEAD): the
+    # clock is resolved in the state store and nothing is planned for the lead itself.
+    started = saved(sweep(rules(), H))
+    converted = Record("salesforce", "00Q1", {**lead().fields, "IsConverted": True}, H,
+                       read_only=True)
+    plan = sweep(rules(), H + timedelta(minutes=30), [converted], started)
+    assert plan.judged["key-1"].status == "resolved" and plan.result.resolved == 1
+    assert plan.writes_to("crm") == [] and saved(plan)["key-1"]["status"] == "resolved"
+
+
 def test_an_escalate_to_that_is_no_user_is_refused_naming_the_crm() -> None:
     with pytest.raises(ConfigError, match=r"'nobody@sales\.example' is not a user of salesforce"):
         sweep(rules(escalate_to="nobody@sales.example"), H)
