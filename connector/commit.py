@@ -3,7 +3,9 @@
 After each confirmed batch, its links, the values both sides now agree on (the ledger: only
 what a confirmed write carried, never an edit still on its way) and the parked records it
 delivered are committed in one transaction, so a crash resumes without re-sending or
-losing anything; a refused record is parked with the vendor's code and message. Pairs that
+losing anything; a refused record is parked with the vendor's code and message. The same
+transaction records each confirmed write in the lead's audit trail (``connector.write_audit``:
+fields, before and after, the rule and the side that won), one batched insert per batch. Pairs that
 needed no write are settled (their links and values remembered) page by page, and the cursors
 advance only once the whole pass is confirmed.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -22,6 +25,7 @@ from leadsync.connector.models import SIDES, Cursor, Record, Side, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite, other
 from leadsync.connector.store import Link, SyncState
 from leadsync.connector.watch import Watch
+from leadsync.connector.write_audit import Explain, write_events
 
 log = structlog.get_logger("leadsync.sync")
 
@@ -43,8 +47,9 @@ class Commit:
     def __init__(self, store: SyncState, connection: str, names: Mapping[Side, str],
                  fields: Callable[[Side], list[str]], run_id: int | None,
                  printed: Callable[[Side], list[str]] | None = None, seed: str = "",
-                 watch: Watch | None = None) -> None:
+                 watch: Watch | None = None, explain: Explain | None = None) -> None:
         self.store, self.connection, self.names = store, connection, names
+        self.explain = explain  # the rule and reason of each written field, for the audit
         self.run_id, self.watch = run_id, watch  # the watch sees each batch once committed
         self.fields = {side: fields(side) for side in SIDES}
         # the fields a fingerprint covers (``connector.echo``); None: none are remembered
@@ -123,6 +128,9 @@ class Commit:
             self.store.record_values(self.connection, target, written, conn)
             self.store.record_values(self.connection, counterpart, read, conn)
             self.store.unpark(self.connection, target, delivered, conn)
+            self.store.record_events(self.connection, write_events(
+                side, batch, results, pairs, self.names, self.explain, self.run_id,
+                datetime.now(UTC)), conn)
         if self.watch is not None:
             self.watch.confirmed(side, batch, results)
 
