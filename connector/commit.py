@@ -5,13 +5,16 @@ what a confirmed write carried, never an edit still on its way) and the parked r
 delivered are committed in one transaction, so a crash resumes without re-sending or
 losing anything; a refused record is parked with the vendor's code and message. The same
 transaction records each confirmed write in the lead's audit trail (``connector.write_audit``:
-fields, before and after, the rule and the side that won), one batched insert per batch. Pairs that
+fields, before and after, the rule and the side that won), one batched insert per batch; the
+events of a batch are kept before it is sent (``sending``), so that those of a pass that died
+between a call and its commit are audited once by the next pass (``settle``). Pairs that
 needed no write are settled (their links and values remembered) page by page, and the cursors
 advance only once the whole pass is confirmed.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +28,7 @@ from leadsync.connector.models import SIDES, Cursor, Record, Side, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite, other
 from leadsync.connector.store import Link, SyncState
 from leadsync.connector.watch import Watch
-from leadsync.connector.write_audit import Explain, write_events
+from leadsync.connector.write_audit import Explain, confirmed, intended, recovered
 
 log = structlog.get_logger("leadsync.sync")
 
@@ -62,6 +65,21 @@ class Commit:
         self._written: dict[str, dict[Side, dict[str, tuple[Record, dict[str, Any]]]]] = {}
         self._as_read: dict[str, dict[Side, dict[str, Record]]] = {}
         self._unsure: set[str] = set()  # keys with a refused write this page
+        # the audit events of the batches sent and not yet committed: token, events
+        self._sent: dict[int, tuple[str, list[dict[str, Any]]]] = {}
+        # those an earlier pass left (it died between a call and its commit), by lead key:
+        # token, index in its batch, event; loaded at the first page
+        self._left: dict[str, list[tuple[str, int, dict[str, Any]]]] | None = None
+        self._left_rows: dict[str, list[dict[str, Any] | None]] = {}
+
+    def sending(self, side: Side, batch: Sequence[PlannedWrite],
+                pairs: Mapping[str, Pair]) -> None:
+        """Keep the audit events of ``batch`` before it is sent to ``side`` (call just
+        before the call; ``batch`` commits them once confirmed)."""
+        events = intended(side, batch, pairs, self.names, self.explain, self.run_id)
+        token = uuid.uuid4().hex
+        self.store.put_sent(self.connection, token, events)
+        self._sent[id(batch)] = (token, events)
 
     def read_back(self, key: str, side: Side, record: Record) -> None:
         """A record a write created, as read back: its fingerprint once the pair settles."""
@@ -123,14 +141,18 @@ class Commit:
             email = pairs[planned.op.key].email(origin)
             links.append(Link(planned.op.key, ids["marketing"], ids["crm"], email))
             delivered.append(planned.op.key)
+        token, events = self._sent.pop(id(batch), ("", []))
+        if not token:  # sent without ``sending`` (a caller of its own)
+            events = intended(side, batch, pairs, self.names, self.explain, self.run_id)
         with self.store.transaction() as conn:
             self.store.save_links(self.connection, links, conn)
             self.store.record_values(self.connection, target, written, conn)
             self.store.record_values(self.connection, counterpart, read, conn)
             self.store.unpark(self.connection, target, delivered, conn)
-            self.store.record_events(self.connection, write_events(
-                side, batch, results, pairs, self.names, self.explain, self.run_id,
-                datetime.now(UTC)), conn)
+            self.store.record_events(self.connection, confirmed(
+                events, batch, results, datetime.now(UTC)), conn)
+            if token:
+                self.store.drop_sent(self.connection, [token], conn)
         if self.watch is not None:
             self.watch.confirmed(side, batch, results)
 
@@ -187,12 +209,50 @@ class Commit:
             email = pair.email(side_of_source)
             links.append(Link(pair.key, ids["marketing"], ids["crm"], email))
         prints = self._prints(seen, busy - {r.key for r in planned.refusals})
+        found, kept, dropped = self._left_behind(pairs, planned)
         with self.store.transaction() as conn:
+            self.store.record_events(self.connection, found, conn)
+            for token, remaining in kept.items():
+                self.store.put_sent(self.connection, token, remaining, conn)
+            self.store.drop_sent(self.connection, dropped, conn)
             self.store.save_links(self.connection, links, conn)
             for side in SIDES:
                 self.store.unpark(self.connection, self.names[side], settled, conn)
                 self.store.save_fingerprints(self.connection, self.names[side], prints[side],
                                              conn)
+
+    def _left_behind(self, pairs: Iterable[Pair], planned: Plan
+                     ) -> tuple[list[dict[str, Any]], dict[str, list[Any]], list[str]]:
+        """The events an earlier pass left for this page's leads (it died between a call and
+        its commit): those of values both sides now hold, to record; the batches' rows to
+        keep (with what is left of them) and to drop. A value not found delivered was either
+        planned again (its own commit audits it) or changed since: its event goes."""
+        if self._left is None:
+            self._left = {}
+            for token, events in self.store.sent_writes(self.connection).items():
+                self._left_rows[token] = list(events)
+                for index, event in enumerate(events):
+                    self._left.setdefault(event["key"], []).append((token, index, event))
+        if not self._left:
+            return [], {}, []
+        by_name = {name: side for side, name in self.names.items()}
+        found, touched = [], set()
+        now = datetime.now(UTC)
+        for pair in pairs:
+            for token, index, event in self._left.pop(pair.key, []):
+                touched.add(token)
+                self._left_rows[token][index] = None
+                side = by_name.get(event["details"]["system"])
+                if side is None:
+                    continue
+                holds = planned.agreed.get(pair.key, {}).get(side, {})
+                record = pair.records[side]
+                done = recovered(event, holds, record.id if record else None, now)
+                if done is not None:
+                    found.append(done)
+        kept = {t: [e for e in self._left_rows[t] if e is not None] for t in touched}
+        dropped = [t for t, events in kept.items() if not events]
+        return found, {t: e for t, e in kept.items() if e}, dropped
 
     def _prints(self, seen: Mapping[Side, list[Record]], written: set[str]
                 ) -> dict[Side, dict[str, str]]:

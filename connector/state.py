@@ -38,6 +38,7 @@ from leadsync.connector.state_locks import RunLocks
 from leadsync.connector.state_parked import ParkedRows
 from leadsync.connector.state_runs import RunRows
 from leadsync.connector.state_seen import SeenRecords
+from leadsync.connector.state_sent import SentWrites
 from leadsync.connector.store import Effect, Link, ParkedRecord
 
 __all__ = ["SCHEMA_VERSION", "Link", "ParkedRecord", "StateStore", "links", "new_key",
@@ -81,7 +82,7 @@ def _sqlite_pragmas(connection: Any, _: Any) -> None:
         cursor.close()
 
 
-class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyRows):
+class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyRows, SentWrites):
     """Where LeadSync remembers what it has seen and done, for one or more connections.
 
     The dead-letter queue (``parked``) is ``ParkedRows``'s, the run locks ``RunLocks``'s, the
