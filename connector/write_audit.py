@@ -20,14 +20,17 @@ One event per written record, not per field, and one batched insert per confirme
 the cost low. Its ``details``::
 
     {"system": "salesforce", "record_id": "00Q...", "from": "hubspot", "source_id": "51",
-     "run_id": 7, "fields": [{"field": "FirstName", "before": "Ann", "after": "Anne",
-                              "rule": "two_way", "winner": "hubspot",
-                              "why": "changed in hubspot since both agreed on 'Ann'; ..."}]}
+     "run_id": 7, "carried_back": false,
+     "fields": [{"field": "FirstName", "before": "Ann", "after": "Anne", "rule": "two_way",
+                 "winner": "hubspot", "why": "changed in hubspot since both agreed on ..."}]}
 
 ``before`` is what the target held as read (absent on a create). ``rule`` is the field's
 conflict rule (or ``lead definition``, ``on_delete``, ``leadsync`` for the values LeadSync sets
 itself) and ``winner`` the system whose value went across (``leadsync`` for those). The rule
-and the reason come from ``connector.decisions``, which reconcile's report uses too.
+and the reason (``why``, given for updates: a create's or a carried-back value's is the event
+itself) come from ``connector.decisions``, which reconcile's report uses too.
+``carried_back`` marks the values a write put on one side carried back to the other in the
+same pass (what Salesforce set on a lead LeadSync created: its owner, its status).
 """
 
 from __future__ import annotations
@@ -56,11 +59,13 @@ def intended(side: Side, batch: Sequence[PlannedWrite], pairs: Mapping[str, Pair
     order, JSON-safe (no ``at`` yet)."""
     events = []
     target, source_name = names[side], names[other(side)]
+    # the rule of a field created or carried back depends on the field alone: asked once
+    same: dict[tuple[str, bool], tuple[str, str]] = {}
     for planned in batch:
         pair = pairs.get(planned.op.key)
         created = planned.follows is None and planned.create
-        fields = [_field(planned, name, value, pair, created, explain, source_name)
-                  for name, value in planned.op.fields.items()]
+        fields = [_field(planned, name, value, pair, created, _asked(explain, same),
+                         source_name) for name, value in planned.op.fields.items()]
         # a write of LeadSync's own values alone (a verdict stamp) comes from no other record
         came_from = source_name if (planned.follows is not None
                                     or planned.source.system != target) else "leadsync"
@@ -69,7 +74,7 @@ def intended(side: Side, batch: Sequence[PlannedWrite], pairs: Mapping[str, Pair
             "policy": None, "reason": "",
             "details": {"system": target, "record_id": planned.op.target_id,
                         "from": came_from, "source_id": planned.source.id, "run_id": run_id,
-                        "fields": fields}})
+                        "carried_back": planned.follows is not None, "fields": fields}})
     return events
 
 
@@ -125,9 +130,26 @@ def _field(planned: PlannedWrite, name: str, value: FieldValue, pair: Pair | Non
     entry["after"] = plain(value)
     entry["rule"] = rule
     entry["winner"] = "leadsync" if rule in OWN_RULES else source_name
-    if why:
+    if why and not created and planned.follows is None:  # a create's says what the event does
         entry["why"] = why
     return entry
+
+
+def _asked(explain: Explain | None, same: dict[tuple[str, bool], tuple[str, str]]
+           ) -> Explain | None:
+    """``explain``, remembering its answers for writes whose answer is the field's alone (a
+    create, a value carried back: ``connector.decisions`` gives the rule and a fixed reason)."""
+    if explain is None:
+        return None
+
+    def asked(pair: Pair | None, write: PlannedWrite, name: str) -> tuple[str, str]:
+        if not write.create and write.follows is None:
+            return explain(pair, write, name)
+        key = (name, write.follows is not None)
+        if key not in same:
+            same[key] = explain(pair, write, name)
+        return same[key]
+    return asked
 
 
 def _email(pair: Pair | None, side: Side) -> str | None:

@@ -47,7 +47,7 @@ def test_an_update_is_audited_with_before_after_rule_winner_and_why() -> None:
     assert event["reason"] == "1 field written in salesforce: Title"
     assert event["details"] == {
         "system": "salesforce", "record_id": "00Q-ada", "from": "hubspot",
-        "source_id": "hs-ada", "run_id": 7,
+        "source_id": "hs-ada", "run_id": 7, "carried_back": False,
         "fields": [{"field": "Title", "before": "VP", "after": "CTO", "rule": "two_way",
                     "winner": "hubspot", "why": "changed in hubspot (Title)"}]}
 
@@ -62,8 +62,7 @@ def test_a_verdict_stamp_is_won_by_leadsync_and_a_create_has_no_before() -> None
                         [stamp], [WriteResult("ada", True, "00Q9", created=True)], T0)
     assert event["event"] == "sync_create" and event["details"]["record_id"] == "00Q9"
     assert event["details"]["fields"] == [{"field": "LeadSync_Grade__c", "after": "A",
-                                           "rule": "lead definition", "winner": "leadsync",
-                                           "why": "the verdict"}]
+                                           "rule": "lead definition", "winner": "leadsync"}]
 
 
 def test_only_confirmed_writes_make_events() -> None:
