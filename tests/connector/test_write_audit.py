@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,8 @@ def explain(pair: Pair | None, write: PlannedWrite, name: str) -> tuple[str, str
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> StateStore:
-    return StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+def store(state_url: str) -> StateStore:  # SQLite and PostgreSQL
+    return StateStore(state_url)
 
 
 def pair_of(key: str, title: str = "CTO") -> tuple[Pair, PlannedWrite]:

@@ -23,11 +23,14 @@ EMAIL = "ada@analytical.example"
 
 
 @pytest.fixture
-def synced(make_sandbox: Callable[..., Sandbox], tmp_path: Path
+def synced(make_sandbox: Callable[..., Sandbox], tmp_path: Path, state_url: str
            ) -> tuple[Config, Salesforce, HubSpot, str]:
-    """Ada, created in HubSpot and synced to Salesforce by a first pass."""
+    """Ada, created in HubSpot and synced to Salesforce by a first pass (the state in SQLite,
+    then in PostgreSQL)."""
     sandbox = make_sandbox()
     config = write_config(sandbox, tmp_path)
+    config = config.model_copy(update={"state": config.state.model_copy(
+        update={"url": state_url})})
     hs = hubspot_client(sandbox)
     contact = hs.crm.contacts.basic_api.create(simple_public_object_input_for_create={
         "properties": {"email": EMAIL, "firstname": "Ada", "lastname": "Lovelace",
