@@ -12,9 +12,16 @@ from typing import Any
 
 import pytest
 
+from leadsync.connector.journey import Journey
+from leadsync.connector.people import Directory
+from leadsync.connector.routing import Rep
+from leadsync.connector.state import StateStore
+from leadsync.connector.store import Link, ParkedRecord
 from leadsync.demo import DEFINITION, sandbox_config
+from leadsync.jobs.people import leads
 from leadsync.jobs.sla import run_sweep
 from leadsync.jobs.sync import run_sync
+from leadsync.records_view import audit_rows
 from leadsync.sandbox.server import Sandbox
 from tests.conftest import hubspot_client, salesforce_client
 from tests.jobs.test_cli import leadsync, secrets_env
@@ -107,3 +114,41 @@ def test_audit_tells_the_sla_story_and_the_sync_writes_in_the_reps_zone(ghost) -
     assert all(e["owner_name"] == REP_NAME and e["zone"] == "America/Los_Angeles"
                for e in events)
     assert datetime.fromisoformat(created["at"]).utcoffset() == timedelta(0)
+
+
+def test_audit_offline_shows_ids_and_makes_no_call(ghost) -> None:
+    before = ghost["sandbox"].requests
+    shown = leadsync("audit", "--email", EMAIL, "--config", ghost["config"], "--offline",
+                     env=ghost["env"])
+    assert shown.returncode == 0, shown.stderr
+    assert ghost["sandbox"].requests == before
+    assert f"owner: {ghost['rep']}" in shown.stdout and REP_NAME not in shown.stdout
+
+
+def test_the_store_gives_a_leads_name_from_its_journey_and_else_its_links_email(
+        tmp_path: Path) -> None:
+    store = StateStore(f"sqlite:///{tmp_path / 'state.db'}")
+    store.save_links("default", [Link("k1", "hs1", "00Q1", "ada@x.example"),
+                                 Link("k2", "hs2", "00Q2", "bob@x.example")])
+    store.put_journeys("default", [Journey("k1", email="ada@x.example", name="Ada Lovelace")])
+    assert leads(store, "default", ["k1", "k2", "k3"]) == {
+        "k1": ("ada@x.example", "Ada Lovelace"), "k2": ("bob@x.example", None),
+        "k3": (None, None)}
+
+
+def test_audit_rows_put_parked_records_among_events_in_time_order_in_the_reps_zone() -> None:
+    people = Directory([Rep("005A", "dana@sales.example", REP_NAME, "America/Los_Angeles")])
+    events = [{"key": "k1", "email": "ada@x.example", "event": "handoff", "policy": "hot",
+               "reason": "SLA hot started", "details": {},
+               "at": datetime(2026, 12, 7, 18, 0, tzinfo=UTC)}]
+    parked = ParkedRecord(1, "salesforce", "k1", "hs1", "STRING_TOO_LONG", "Title: too long",
+                          ("Title",), {}, 2, "parked", email="ada@x.example", target_id="00Q1",
+                          first_at=datetime(2026, 12, 7, 17, 0, tzinfo=UTC),
+                          last_at=datetime(2026, 12, 7, 17, 30, tzinfo=UTC))
+    rows = audit_rows(events, [parked], people, "005A", "24x7", "Ada Lovelace")
+    assert [(r["event"], r["at_local"]) for r in rows] == [
+        ("parked", "2026-12-07 09:30 PST"), ("handoff", "2026-12-07 10:00 PST")]
+    assert rows[0]["reason"] == "salesforce refused it: STRING_TOO_LONG Title: too long"
+    assert rows[0]["details"]["record_id"] == "00Q1"
+    assert {(r["owner_name"], r["zone"], r["name"]) for r in rows} == {
+        (REP_NAME, "America/Los_Angeles", "Ada Lovelace")}
