@@ -135,11 +135,10 @@ def ghosts(config: ConfigOption = None, now: NowOption = None, as_json: JsonOpti
     moment = now_option(now)
     store = StateStore(settings.state.url)
     clocks = store.clocks(settings.sync.connection)
-    found = find_ghosts(clocks, moment, {})
-    names = leads(store, settings.sync.connection, [g.key for g in found])
-    store.close()
+    due = {g.key: clocks[g.key] for g in find_ghosts(clocks, moment)}
     rows = [ghost.as_dict() for ghost in find_ghosts(
-        {g.key: clocks[g.key] for g in found}, moment, names)]
+        due, moment, leads(store, settings.sync.connection, due))]
+    store.close()
     people, problem = directory(settings, offline or not rows)
     if problem:
         typer.echo(f"{problem}: showing ids", err=True)
