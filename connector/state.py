@@ -275,11 +275,15 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyRows, SentWr
             return [{**row, "adopted_at": _aware(row["adopted_at"])} for row in rows]
 
     # SLA clocks
-    def clocks(self, connection: str, open_only: bool = True) -> dict[str, dict[str, Any]]:
-        """Clocks by lead key: ``{"crm_id", "owner_id", "status", "clock"}``."""
+    def clocks(self, connection: str, open_only: bool = True,
+               keys: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Clocks by lead key: ``{"crm_id", "owner_id", "status", "clock"}``; with ``keys``,
+        those leads' only."""
         query = select(clocks).where(clocks.c.connection == connection)
         if open_only:
             query = query.where(clocks.c.open == 1)
+        if keys is not None:
+            query = query.where(clocks.c.key.in_(list(keys)))
         with self.engine.connect() as conn:
             return {row.key: {"crm_id": row.crm_id, "owner_id": row.owner_id,
                               "status": row.status, "clock": row.clock,

@@ -165,7 +165,7 @@ def audit(email: Annotated[str, typer.Option(help="The lead's email.")],
     parked = [p for p in store.dead_letters(settings.sync.connection)
               if (p.email or "").lower() == wanted]
     keys = list(dict.fromkeys([e["key"] for e in events] + [p.key for p in parked]))
-    clocks = store.clocks(settings.sync.connection, open_only=False)
+    clocks = store.clocks(settings.sync.connection, open_only=False, keys=keys)
     clock = next((clocks[k] for k in reversed(keys) if k in clocks), None)
     name = next((n for _, n in leads(store, settings.sync.connection, keys).values() if n),
                 None)
