@@ -233,6 +233,9 @@ class Commit:
                 self._left_rows[token] = list(events)
                 for index, event in enumerate(events):
                     self._left.setdefault(event["key"], []).append((token, index, event))
+            if self._left_rows:
+                log.info("writes left by an interrupted pass", batches=len(self._left_rows),
+                         leads=len(self._left))
         if not self._left:
             return [], {}, []
         by_name = {name: side for side, name in self.names.items()}
