@@ -3,15 +3,21 @@
 After each confirmed batch, its links, the values both sides now agree on (the ledger: only
 what a confirmed write carried, never an edit still on its way) and the parked records it
 delivered are committed in one transaction, so a crash resumes without re-sending or
-losing anything; a refused record is parked with the vendor's code and message. Pairs that
+losing anything; a refused record is parked with the vendor's code and message. The same
+transaction records each confirmed write in the lead's audit trail (``connector.write_audit``:
+fields, before and after, the rule and the side that won), one batched insert per batch; the
+events of a batch are kept before it is sent (``sending``), so that those of a pass that died
+between a call and its commit are audited once by the next pass (``settle``). Pairs that
 needed no write are settled (their links and values remembered) page by page, and the cursors
 advance only once the whole pass is confirmed.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -22,6 +28,7 @@ from leadsync.connector.models import SIDES, Cursor, Record, Side, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite, other
 from leadsync.connector.store import Link, SyncState
 from leadsync.connector.watch import Watch
+from leadsync.connector.write_audit import Explain, confirmed, intended, recovered
 
 log = structlog.get_logger("leadsync.sync")
 
@@ -43,8 +50,9 @@ class Commit:
     def __init__(self, store: SyncState, connection: str, names: Mapping[Side, str],
                  fields: Callable[[Side], list[str]], run_id: int | None,
                  printed: Callable[[Side], list[str]] | None = None, seed: str = "",
-                 watch: Watch | None = None) -> None:
+                 watch: Watch | None = None, explain: Explain | None = None) -> None:
         self.store, self.connection, self.names = store, connection, names
+        self.explain = explain  # the rule and reason of each written field, for the audit
         self.run_id, self.watch = run_id, watch  # the watch sees each batch once committed
         self.fields = {side: fields(side) for side in SIDES}
         # the fields a fingerprint covers (``connector.echo``); None: none are remembered
@@ -61,6 +69,21 @@ class Commit:
         # write was planned before the other side's record existed (a lead of the CRM alone,
         # updated there after its contact was created) links it, rather than unlink it
         self._ids: dict[str, dict[Side, str]] = {}
+        # the audit events of the batches sent and not yet committed: token, events
+        self._sent: dict[int, tuple[str, list[dict[str, Any]]]] = {}
+        # those an earlier pass left (it died between a call and its commit), by lead key:
+        # token, index in its batch, event; loaded at the first page
+        self._left: dict[str, list[tuple[str, int, dict[str, Any]]]] | None = None
+        self._left_rows: dict[str, list[dict[str, Any] | None]] = {}
+
+    def sending(self, side: Side, batch: Sequence[PlannedWrite],
+                pairs: Mapping[str, Pair]) -> None:
+        """Keep the audit events of ``batch`` before it is sent to ``side`` (call just
+        before the call; ``batch`` commits them once confirmed)."""
+        events = intended(side, batch, pairs, self.names, self.explain, self.run_id)
+        token = uuid.uuid4().hex
+        self.store.put_sent(self.connection, token, events)
+        self._sent[id(batch)] = (token, events)
 
     def read_back(self, key: str, side: Side, record: Record) -> None:
         """A record a write created, as read back: its fingerprint once the pair settles."""
@@ -125,11 +148,18 @@ class Commit:
             email = pairs[planned.op.key].email(origin)
             links.append(Link(planned.op.key, ids["marketing"], ids["crm"], email))
             delivered.append(planned.op.key)
+        token, events = self._sent.pop(id(batch), ("", []))
+        if not token:  # sent without ``sending`` (a caller of its own)
+            events = intended(side, batch, pairs, self.names, self.explain, self.run_id)
         with self.store.transaction() as conn:
             self.store.save_links(self.connection, links, conn)
             self.store.record_values(self.connection, target, written, conn)
             self.store.record_values(self.connection, counterpart, read, conn)
             self.store.unpark(self.connection, target, delivered, conn)
+            self.store.record_events(self.connection, confirmed(
+                events, batch, results, datetime.now(UTC)), conn)
+            if token:
+                self.store.drop_sent(self.connection, [token], conn)
         if self.watch is not None:
             self.watch.confirmed(side, batch, results)
 
@@ -187,12 +217,53 @@ class Commit:
             links.append(Link(pair.key, ids["marketing"], ids["crm"], email))
         prints = self._prints(seen, busy - {r.key for r in planned.refusals})
         self._ids.clear()  # the page is settled: its links are stored
+        found, kept, dropped = self._left_behind(pairs, planned)
         with self.store.transaction() as conn:
+            self.store.record_events(self.connection, found, conn)
+            for token, remaining in kept.items():
+                self.store.put_sent(self.connection, token, remaining, conn)
+            self.store.drop_sent(self.connection, dropped, conn)
             self.store.save_links(self.connection, links, conn)
             for side in SIDES:
                 self.store.unpark(self.connection, self.names[side], settled, conn)
                 self.store.save_fingerprints(self.connection, self.names[side], prints[side],
                                              conn)
+
+    def _left_behind(self, pairs: Iterable[Pair], planned: Plan
+                     ) -> tuple[list[dict[str, Any]], dict[str, list[Any]], list[str]]:
+        """The events an earlier pass left for this page's leads (it died between a call and
+        its commit): those of values both sides now hold, to record; the batches' rows to
+        keep (with what is left of them) and to drop. A value not found delivered was either
+        planned again (its own commit audits it) or changed since: its event goes."""
+        if self._left is None:
+            self._left = {}
+            for token, events in self.store.sent_writes(self.connection).items():
+                self._left_rows[token] = list(events)
+                for index, event in enumerate(events):
+                    self._left.setdefault(event["key"], []).append((token, index, event))
+            if self._left_rows:
+                log.info("writes left by an interrupted pass", batches=len(self._left_rows),
+                         leads=len(self._left))
+        if not self._left:
+            return [], {}, []
+        by_name = {name: side for side, name in self.names.items()}
+        found, touched = [], set()
+        now = datetime.now(UTC)
+        for pair in pairs:
+            for token, index, event in self._left.pop(pair.key, []):
+                touched.add(token)
+                self._left_rows[token][index] = None
+                side = by_name.get(event["details"]["system"])
+                if side is None:
+                    continue
+                holds = planned.agreed.get(pair.key, {}).get(side, {})
+                record = pair.records[side]
+                done = recovered(event, holds, record.id if record else None, now)
+                if done is not None:
+                    found.append(done)
+        kept = {t: [e for e in self._left_rows[t] if e is not None] for t in touched}
+        dropped = [t for t, events in kept.items() if not events]
+        return found, {t: e for t, e in kept.items() if e}, dropped
 
     def _prints(self, seen: Mapping[Side, list[Record]], written: set[str]
                 ) -> dict[Side, dict[str, str]]:

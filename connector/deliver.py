@@ -14,8 +14,10 @@ arrives, while the next calls are in flight. When a call raises (``ReserveReache
 given up, anything), no further batch is sent: the calls in flight are waited for, what they
 confirmed is committed, then the error is raised. A batch in flight when the process is killed
 is sent again by the next pass, which changes nothing: every write is an upsert by LeadSync's
-key or an update by id. Asked to stop (``stop`` answers True: the scheduler got SIGTERM), it
-sends no further batch, commits what the calls in flight confirm, and raises ``Stopped``.
+key or an update by id. Each batch's audit events are kept just before it is sent
+(``Commit.sending``), for the commit to record once it is confirmed. Asked to stop (``stop``
+answers True: the scheduler got SIGTERM), it sends no further batch, commits what the calls
+in flight confirm, and raises ``Stopped``.
 """
 
 from __future__ import annotations
@@ -132,9 +134,10 @@ class Deliver:
         if workers <= 1:
             for batch in batches:
                 self.check_stop()
+                self.commit.sending(side, batch, pairs)
                 confirm(batch, self.systems[side].write([w.op for w in batch]))
         else:
-            self._in_parallel(side, iter(batches), workers, confirm)
+            self._in_parallel(side, iter(batches), workers, confirm, pairs)
         return refused, created
 
     def check_stop(self) -> None:
@@ -143,7 +146,7 @@ class Deliver:
             raise Stopped()
 
     def _in_parallel(self, side: Side, batches: Iterator[Batch], workers: int,
-                     confirm: Confirm) -> None:
+                     confirm: Confirm, pairs: Mapping[str, Pair]) -> None:
         """Up to ``workers`` batches in flight; each answer confirmed as it arrives, the next
         batch sent first. After a failure nothing more is sent: the calls in flight are
         waited for and confirmed, then the first failure is raised."""
@@ -159,6 +162,7 @@ class Deliver:
                     return
                 batch = next(batches, None)
                 if batch is not None:
+                    self.commit.sending(side, batch, pairs)
                     in_flight[pool.submit(system.write, [w.op for w in batch])] = batch
 
             for _ in range(workers):

@@ -38,6 +38,7 @@ from leadsync.connector.state_locks import RunLocks
 from leadsync.connector.state_parked import ParkedRows
 from leadsync.connector.state_runs import RunRows
 from leadsync.connector.state_seen import SeenRecords
+from leadsync.connector.state_sent import SentWrites
 from leadsync.connector.store import Effect, Link, ParkedRecord
 
 __all__ = ["SCHEMA_VERSION", "Link", "ParkedRecord", "StateStore", "links", "new_key",
@@ -81,7 +82,7 @@ def _sqlite_pragmas(connection: Any, _: Any) -> None:
         cursor.close()
 
 
-class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts):
+class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentWrites):
     """Where LeadSync remembers what it has seen and done, for one or more connections.
 
     The dead-letter queue (``parked``) is ``ParkedRows``'s, the run locks ``RunLocks``'s, the
@@ -274,11 +275,15 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts):
             return [{**row, "adopted_at": _aware(row["adopted_at"])} for row in rows]
 
     # SLA clocks
-    def clocks(self, connection: str, open_only: bool = True) -> dict[str, dict[str, Any]]:
-        """Clocks by lead key: ``{"crm_id", "owner_id", "status", "clock"}``."""
+    def clocks(self, connection: str, open_only: bool = True,
+               keys: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Clocks by lead key: ``{"crm_id", "owner_id", "status", "clock"}``; with ``keys``,
+        those leads' only."""
         query = select(clocks).where(clocks.c.connection == connection)
         if open_only:
             query = query.where(clocks.c.open == 1)
+        if keys is not None:
+            query = query.where(clocks.c.key.in_(list(keys)))
         with self.engine.connect() as conn:
             return {row.key: {"crm_id": row.crm_id, "owner_id": row.owner_id,
                               "status": row.status, "clock": row.clock,

@@ -35,6 +35,7 @@ import structlog
 from leadsync.connector.changes import ChangeSource, parked_ids
 from leadsync.connector.commit import Commit, SideSummary
 from leadsync.connector.deadletter import DeadLetterPolicy
+from leadsync.connector.decisions import decision
 from leadsync.connector.deliver import CarryBack, Deliver, Stop
 from leadsync.connector.errors import ReserveReached, Stopped
 from leadsync.connector.identity import Duplicates, OnDelete, add_notes, note_field
@@ -123,7 +124,7 @@ class SyncEngine:
         if self.qualifier is not None:
             result.definition_version = self.qualifier.definition.version
         commit = Commit(self.store, self.connection, self.names, self.fields, run_id,
-                        self.printed, self.print_seed, watch)
+                        self.printed, self.print_seed, watch, self.explain)
         deliver = Deliver(self.systems, self.names, self.batch_size, commit, progress,
                           stop=stop)
         judge = Judge(self.qualifier, until)
@@ -183,6 +184,10 @@ class SyncEngine:
         log.info(f"{job} finished", connection=self.connection, dry_run=dry_run,
                  **{name: vars(s) for name, s in result.sides.items()})
         return result
+
+    def explain(self, pair: Pair | None, write: PlannedWrite, name: str) -> tuple[str, str]:
+        """The rule that put field ``name`` in ``write``, and why (for the audit trail)."""
+        return decision(pair, write, name, self.mapping, self.names, self.notes)
 
     def _carry_back(self, contexts: dict[Side, TransformContext], commit: Commit) -> CarryBack:
         """What a created record holds when read back, carried to the other side; the record

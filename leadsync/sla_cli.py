@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from leadsync.connector.errors import ConfigError, LeadSyncError
@@ -119,55 +117,71 @@ def sweep(config: ConfigOption = None, now: NowOption = None, as_json: JsonOptio
     raise done
 
 
+OfflineOption = Annotated[bool, typer.Option(
+    "--offline", help="Show ids only: read no names from the CRM (no call at all).")]
+
+
 @app.command("ghosts")
 def ghosts(config: ConfigOption = None, now: NowOption = None, as_json: JsonOption = False,
-           connection: ConnectionOption = None) -> None:
-    """Handed-off leads untouched past their deadline, and leads never resolved, by rep."""
+           connection: ConnectionOption = None, offline: OfflineOption = False) -> None:
+    """Handed-off leads untouched past their deadline, and leads never resolved, by rep, with
+    the rep's and the lead's names and times in the rep's zone."""
     from leadsync.connector.ghosts import find_ghosts
     from leadsync.connector.state import StateStore
+    from leadsync.jobs.people import directory, leads
+    from leadsync.records_view import ghost_rows, render_ghosts
 
     settings = _config(config, connection)
     moment = now_option(now)
     store = StateStore(settings.state.url)
     clocks = store.clocks(settings.sync.connection)
-    rows = [ghost.as_dict() for ghost in find_ghosts(clocks, moment)]
+    due = {g.key: clocks[g.key] for g in find_ghosts(clocks, moment)}
+    rows = [ghost.as_dict() for ghost in find_ghosts(
+        due, moment, leads(store, settings.sync.connection, due))]
     store.close()
+    people, problem = directory(settings, offline or not rows)
+    if problem:
+        typer.echo(f"{problem}: showing ids", err=True)
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(json.dumps(ghost_rows(rows, people), indent=2))
         return
-    by_rep: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_rep[str(row["owner"])].append(row)
-    table = Table(title=f"Ghost leads as of {moment.isoformat()}: {len(rows)}")
-    for column in ("rep", "lead", "kind", "age (days)", "status", "calls", "emails", "policy"):
-        table.add_column(column)
-    for rep, items in by_rep.items():
-        for row in items:
-            table.add_row(escape(rep), row["crm_id"], row["kind"], str(row["age_days"]),
-                          row["status"], str(row["calls"]), str(row["emails"]), row["policy"])
-    Console().print(table)
+    render_ghosts(Console(), rows, people, moment)
 
 
 def audit(email: Annotated[str, typer.Option(help="The lead's email.")],
           config: ConfigOption = None, as_json: JsonOption = False,
-          connection: ConnectionOption = None) -> None:
-    """A lead's history: every handoff, touch, breach, reassignment and recycle, with reasons."""
+          connection: ConnectionOption = None, offline: OfflineOption = False) -> None:
+    """A lead's whole story: handoff, touches, breaches, reassignments and recycles, and every
+    field the sync wrote on it (before and after, the rule, the side that won), parked
+    records too; times in its rep's zone."""
     from leadsync.connector.state import StateStore
+    from leadsync.jobs.people import directory, leads
+    from leadsync.records_view import audit_rows, render_audit
 
     settings = _config(config, connection)
+    wanted = email.strip().lower()
     store = StateStore(settings.state.url)
-    events = store.events(settings.sync.connection, email=email.strip().lower())
+    events = store.events(settings.sync.connection, email=wanted)
+    parked = [p for p in store.dead_letters(settings.sync.connection)
+              if (p.email or "").lower() == wanted]
+    keys = list(dict.fromkeys([e["key"] for e in events] + [p.key for p in parked]))
+    clocks = store.clocks(settings.sync.connection, open_only=False, keys=keys)
+    clock = next((clocks[k] for k in reversed(keys) if k in clocks), None)
+    name = next((n for _, n in leads(store, settings.sync.connection, keys).values() if n),
+                None)
     store.close()
-    if as_json:
-        typer.echo(json.dumps(events, default=str, indent=2))
-        return
-    if not events:
+    if not events and not parked:
+        if as_json:
+            typer.echo("[]")
+            return
         raise fail(f"no history for {email}", 1)
-    table = Table(title=f"History of {escape(email)}")
-    for column in ("at", "event", "policy", "reason", "details"):
-        table.add_column(column)
-    for event in events:
-        table.add_row(str(event["at"])[:19], event["event"], event["policy"] or "",
-                      escape(event["reason"] or ""),
-                      escape(json.dumps(event["details"], default=str)))
-    Console().print(table)
+    owner = clock.get("owner_id") if clock else None
+    people, problem = directory(settings, offline or owner is None)
+    if problem:
+        typer.echo(f"{problem}: showing ids", err=True)
+    calendar = (clock["clock"] or {}).get("calendar") if clock else None
+    rows = audit_rows(events, parked, people, owner, calendar, name)
+    if as_json:
+        typer.echo(json.dumps(rows, default=str, indent=2))
+        return
+    render_audit(Console(), wanted, rows, people)

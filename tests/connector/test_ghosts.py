@@ -54,7 +54,18 @@ def test_ghosts_are_listed_by_rep_oldest_handoff_first_with_their_counts() -> No
     first = ghosts[0].as_dict()
     assert first == {"key": "other", "crm_id": "crm-other", "owner": "rep-a", "policy": "hot",
                      "status": "pending", "kind": "untouched", "age_days": 5.0, "calls": 0,
-                     "emails": 0}
+                     "emails": 0, "email": None, "name": None, "calendar": "24x7",
+                     "handoff_at": "2026-11-02T09:00:00+00:00",
+                     "first_touch_by": "2026-11-02T10:00:00+00:00",
+                     "cadence_end": "2026-11-05T09:00:00+00:00"}
+
+
+def test_ghosts_carry_the_leads_email_and_name_where_the_store_knows_them() -> None:
+    now = H + timedelta(days=1)
+    ghosts = find_ghosts(stored(started("a"), started("b")), now,
+                         {"a": ("ada@x.example", "Ada Lovelace")})
+    assert [(g.key, g.email, g.name) for g in ghosts] == [
+        ("a", "ada@x.example", "Ada Lovelace"), ("b", None, None)]
 
 
 def test_a_ghost_without_an_owner_is_listed_under_none() -> None:
