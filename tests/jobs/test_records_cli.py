@@ -95,7 +95,8 @@ def test_audit_tells_the_sla_story_and_the_sync_writes_in_the_reps_zone(ghost) -
                      env=ghost["env"])
     assert shown.returncode == 0, shown.stderr
     out = shown.stdout
-    assert f"History of {EMAIL}" in out
+    # the sync recorded the lead's journey, so its name stands beside its email
+    assert f"History of Ada Lovelace <{EMAIL}>" in out
     assert f"owner: {REP_NAME} <dana@sales.example> ({ghost['rep']})" in out
     assert PACIFIC.search(out)
     for event in ("sync_create", "handoff", "breach"):
