@@ -89,6 +89,31 @@ def test_every_seeded_person_is_in_exactly_one_row_and_the_rows_sum_to_the_total
     assert counts[HANDED] > 0 and counts[KEPT] > 0 and counts[SALES_OWN] > 0
 
 
+def test_the_leads_kept_in_marketing_split_by_what_their_verdict_found_not_its_wording(
+        told: Told) -> None:
+    # Counted from HubSpot, apart from any reason's text: a person kept in HubSpot (no
+    # Salesforce lead) was ruled out when excluded (an excluded lead has no grade) or missing a
+    # field the definition requires (email, company; such a lead keeps its grade); the others
+    # scored below the bar.
+    leads = {str(r["Email"]).lower() for r in _leads(told.sandbox)}
+    ruled = below = 0
+    for contact in _contacts(told.sandbox):
+        held = contact["properties"]
+        if str(held["email"]).lower() in leads:
+            continue
+        assert held.get("leadsync_qualified") == "false"
+        if not held.get("leadsync_grade") or not str(held.get("company") or "").strip():
+            ruled += 1
+        else:
+            below += 1
+    accounting = told.story.accounting
+    assert (accounting.ruled_out, accounting.below_the_bar) == (ruled, below)
+    assert ruled > 0 and below > 0 and ruled + below == accounting.count(KEPT)
+    kept = next(row for row in accounting.rows if row.label == KEPT)
+    assert kept.detail == (f"{ruled} ruled out (an exclusion or a missing field), {below} "
+                           f"below the bar")
+
+
 def test_the_clocks_in_the_state_store_are_the_leads_handed_off(told: Told) -> None:
     store = StateStore(f"sqlite:///{told.state}")
     try:
