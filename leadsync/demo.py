@@ -304,7 +304,7 @@ def show_reports(config: Config, story: Story, now: datetime, path: Path | None,
     for line in headline_lines(story.headline):
         console.print(line)
     if path is not None:
-        story.report_path = save_html(reports, path, now)
+        story.report_path = save_html(reports, path, now, zone)
         console.print(f"Every report, with charts, in one file that opens offline in any "
                       f"browser: [bold]{escape(str(path.resolve()))}[/bold]")
 

@@ -105,11 +105,14 @@ def headline_lines(numbers: Headline) -> list[str]:
     ]
 
 
-def save_html(reports: Sequence[Report], path: Path, now: datetime) -> Path:
-    """Every report in one self-contained HTML file at ``path`` (as ``leadsync report all
-    --format html --output PATH`` writes it)."""
+def save_html(reports: Sequence[Report], path: Path, now: datetime, zone: str | None) -> Path:
+    """Every report in one self-contained HTML file at ``path``, times in ``zone`` (as
+    ``leadsync report all --format html --output PATH`` writes it)."""
+    from leadsync.connector.timefmt import zone as zone_info
+    from leadsync.report_formats import in_zone
     from leadsync.report_html import render_html
 
     title = "LeadSync demo reports" + (f": {reports[0].connection}" if reports else "")
-    path.write_text(render_html(reports, title=title, generated_at=now), encoding="utf-8")
+    path.write_text(render_html(in_zone(reports, zone), title=title,
+                                generated_at=now.astimezone(zone_info(zone))), encoding="utf-8")
     return path

@@ -11,7 +11,8 @@ with round ticks, in the kind of the series (``50%``, ``12 h``, ``40``). Percent
 (a difference of rates) draws no bar, and a blank draws none; both are still written as values.
 
 Only the first ``MAX_BARS`` rows are drawn (the table below the chart has them all; the HTML
-says so). Every text is escaped: labels are customer data. Colours are the Okabe-Ito palette,
+says so), and never a report's total row (``Report.total_row``): its bar would dwarf the rows
+it sums. Every text is escaped: labels are customer data. Colours are the Okabe-Ito palette,
 which reads for colour-blind people and prints in grey distinctly.
 """
 
@@ -46,10 +47,17 @@ def chart_columns(report: Report, chart: Chart) -> tuple[Column, list[Column]]:
     return by_key[chart.label], [by_key[key] for key in chart.series]
 
 
+def drawn(report: Report) -> list[dict[str, Any]]:
+    """The rows a chart draws: the first ``MAX_BARS``, the total row left out (its bar would
+    dwarf the rows it sums)."""
+    rows = report.rows[:-1] if report.total_row else report.rows
+    return rows[:MAX_BARS]
+
+
 def has_values(report: Report, chart: Chart) -> bool:
     """Whether any drawn row has a non-zero value in a series (else the chart would be empty)."""
     _, series = chart_columns(report, chart)
-    for row in report.rows[:MAX_BARS]:
+    for row in drawn(report):
         for column in series:
             value = row.get(column.key)
             pair = interval(value) if column.kind == "interval" else None
@@ -66,7 +74,7 @@ def chart_svg(report: Report, chart: Chart) -> str:
     label_column, series = chart_columns(report, chart)
     if chart.kind == "stacked":
         series = [column for column in series if column.kind != "interval"]
-    rows = report.rows[:MAX_BARS]
+    rows = drawn(report)
     labels = [_label(row.get(label_column.key), label_column) for row in rows]
     label_px = min(max((len(_cut(text)) for text in labels), default=8) * CHAR_PX + 14, 230)
     left = max(label_px, 80.0)

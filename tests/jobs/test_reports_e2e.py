@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -130,6 +131,13 @@ def test_the_html_report_opens_in_chromium_with_every_section_and_nothing_fetche
     users = worked.sandbox.salesforce.records["User"]
     owner = users[str(worked.handed[0]["OwnerId"])]
     assert f"{owner['FirstName']} {owner['LastName']}" in visit.values["text"]
+    # every time in the zone of the config's default calendar (New York), the zone named
+    assert later_shown(worked) in visit.values["text"] and " UTC" not in visit.values["text"]
+
+
+def later_shown(worked: Worked) -> str:
+    """When the reports were made, as the page shows it: in New York's time, its zone named."""
+    return worked.later.astimezone(ZoneInfo("America/New_York")).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def test_sla_json_equals_the_counts_of_salesforce_and_the_state_store(worked: Worked) -> None:
