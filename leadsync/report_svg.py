@@ -137,15 +137,24 @@ def _domain(rows: list[dict[str, Any]], series: list[Column], chart: Chart,
                                                                                   default=0))
     if axis_kind == "percent" and largest <= 1:
         return 1.0
-    step = _step(largest or 1.0, integral=axis_kind == "count")
+    step = _step(largest or 1.0, integral=axis_kind == "count", finest=_finest(axis_kind))
     return math.ceil(largest / step) * step if largest > 0 else step * 5
 
 
-def _step(largest: float, *, integral: bool) -> float:
+def _step(largest: float, *, integral: bool, finest: float = 0.0) -> float:
+    """A round step for ticks up to ``largest``, never finer than ``finest`` (what a tick can
+    show: a step below it would label ticks alike, and a value too small to show fill the
+    chart)."""
     raw = largest / 5
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return max(1.0, math.ceil(step)) if integral else step
+    return max(1.0, math.ceil(step)) if integral else max(step, finest)
+
+
+def _finest(kind: str) -> float:
+    """The smallest step a tick of ``kind`` shows apart: ticks are shown to tenths, percents
+    to a tenth of a percent."""
+    return 0.001 if kind == "percent" else 0.1
 
 
 def _tick(value: float, kind: str) -> str:
@@ -156,7 +165,8 @@ def _tick(value: float, kind: str) -> str:
 
 
 def _axis(top: float, kind: str, x: Any, y_top: float, y_bottom: float) -> list[str]:
-    step = 0.25 if kind == "percent" and top == 1.0 else _step(top, integral=kind == "count")
+    step = 0.25 if kind == "percent" and top == 1.0 else _step(
+        top, integral=kind == "count", finest=_finest(kind))
     ticks = [step * i for i in range(round(top / step) + 1)]
     parts = []
     for value in ticks:

@@ -238,6 +238,19 @@ def test_every_report_is_saved_in_one_html_file_that_needs_nothing_else(told: To
     assert str(told.report.resolve()) in "".join(told.output.split())
 
 
+def test_the_demos_report_opens_in_chromium_without_an_error_or_a_request(told: Told) -> None:
+    from tests.leadsync.browser import Browser, chromium_or_skip, save_screenshot
+
+    with Browser(chromium_or_skip()) as browser:
+        visit = browser.visit(told.report.as_uri(), evaluate={
+            "sections": "document.querySelectorAll('section.report').length",
+            "text": "document.body.innerText"})
+    save_screenshot(visit, Path("/tmp/leadsync-demo-report.png"))  # for a person to look at
+    assert visit.errors == [] and visit.requests == [told.report.as_uri()]
+    assert visit.values["sections"] == len(told.story.reports)
+    assert " EST" in visit.values["text"] and " UTC" not in visit.values["text"]
+
+
 def test_the_demo_command_exits_0_and_writes_its_report_in_the_current_folder(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner

@@ -79,3 +79,26 @@ def test_the_reports_that_total_their_rows_say_so(tmp_path: Path) -> None:
 def test_the_closed_loops_note_names_the_definition_and_its_version(tmp_path: Path) -> None:
     (report,) = build(["definition"], facts(tmp_path))
     assert report.notes[0].startswith('Definition "t", version 2026.11-1; leads first judged')
+
+
+def ticks(svg: str) -> list[str]:
+    return re.findall(r'class="tick"[^>]*>([^<]+)<', svg)
+
+
+def delays(*values: float) -> Report:
+    columns = (Column("rep", "rep"), Column("median", "median (h)", "hours"))
+    return Report("delay", "Delay", columns,
+                  [{"rep": f"rep {n}", "median": value} for n, value in enumerate(values)],
+                  charts=(Chart("Median delay (h)", "rep", ("median",)),))
+
+
+def test_hours_too_small_to_show_draw_no_full_bar_and_ticks_are_told_apart() -> None:
+    # a second or two of system delay: 0.0 h shown, so it must not fill the chart
+    tiny = chart_svg(delays(0.0003, 0.0005), Chart("Median delay (h)", "rep", ("median",)))
+    assert ticks(tiny) == ["0 h", "0.1 h"]
+    bars = re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="17', tiny)
+    widths = [float(width) for width in bars]
+    assert widths and max(widths) < 5  # px, of a plot about 600 px wide
+    # a fifth of an hour: ticks a tenth apart, each label once
+    small = chart_svg(delays(0.23, 0.1), Chart("Median delay (h)", "rep", ("median",)))
+    assert ticks(small) == ["0 h", "0.1 h", "0.2 h", "0.3 h"]
