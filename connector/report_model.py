@@ -8,7 +8,8 @@ Column kinds tell a renderer how to show a value: ``text``, ``count`` (int), ``p
 fraction 0..1, or None when there is nothing to divide), ``hours`` (float hours), ``instant``
 (an aware datetime) and ``interval`` (a (low, high) pair of fractions, a confidence interval).
 A chart names the column of its labels and the columns of its series; ``bar`` draws them side by
-side, ``stacked`` one on the other.
+side, ``stacked`` one on the other. A report whose last row totals the others (``all reps``)
+says so with ``total_row``: charts leave that row out (its bar would dwarf the others).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Report:
     charts: tuple[Chart, ...] = ()
     period: tuple[datetime | None, datetime | None] = (None, None)  # [from, to)
     connection: str = "default"
+    total_row: bool = False  # the last row is the total of the others
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data: instants in ISO-8601, intervals as two numbers."""

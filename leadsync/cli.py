@@ -293,11 +293,16 @@ def sandbox_serve(
 @app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Synthetic people in the sandbox orgs.")] = 200,
+    report: Annotated[Path, typer.Option(
+        "--report", help="Write every report, as one self-contained HTML file, here.",
+        dir_okay=False)] = Path("leadsync-demo-report.html"),
+    no_report: Annotated[bool, typer.Option(
+        "--no-report", help="Write no HTML report.")] = False,
 ) -> None:
-    """Sync seeded sandbox orgs end to end, twice, and show the result (no credentials)."""
+    """Sync seeded sandbox orgs end to end, work the leads, show the reports (no credentials)."""
     from leadsync.demo import run_demo
 
-    raise typer.Exit(run_demo(seed=seed))
+    raise typer.Exit(run_demo(seed=seed, report_path=None if no_report else report))
 
 
 

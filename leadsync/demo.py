@@ -14,7 +14,10 @@ would, through ``LEADSYNC_*`` environment variables), and tells the story each t
    as Salesforce tasks, some leads converted; the rest untouched), the sweep runs as of then
    (as ``sla sweep --now ... --allow-future-writes`` would), how each handed-off lead ended,
    and the recycled leads as marketing sees them in HubSpot: in the nurture list, with the
-   reason, when and how many times.
+   reason, when and how many times;
+6. the reports, as ``leadsync report`` computes them as of then (``demo_reports``): SLA
+   compliance by rep, the recycled leads and the funnel in the console, and every report saved
+   as one self-contained HTML file (``--report PATH``; ``--no-report`` writes none).
 
 Every number shown is read back from the orgs and the state store (``demo_views``); what the
 views mean is ``demo_story``'s.
@@ -38,9 +41,20 @@ from leadsync.connector.config import Config
 from leadsync.connector.config_file import load_config
 from leadsync.connector.logs import configure_logging
 from leadsync.connector.models import Record
+from leadsync.connector.report_model import Report
 from leadsync.connector.sweep_actions import SweepResult
 from leadsync.connector.sync import SyncEngine
 from leadsync.connector.timefmt import local
+from leadsync.demo_reports import (
+    DEFAULT_REPORT,
+    Headline,
+    headline,
+    headline_lines,
+    read_reports,
+    report,
+    save_html,
+    sla_table,
+)
 from leadsync.demo_story import (
     Accounting,
     RecycledRow,
@@ -173,21 +187,29 @@ class Story:
     nurture_members: int = 0
     recycled: list[RecycledRow] = field(default_factory=list)
     ended: list[Row] = field(default_factory=list)  # how the handed-off leads ended
+    worked: int = 0  # leads the reps touched
+    converted: int = 0  # ... and converted
+    reports: list[Report] = field(default_factory=list)  # as `leadsync report all` as of then
+    headline: Headline | None = None
+    report_path: Path | None = None  # the HTML report written
 
 
-def run_demo(seed: int = 200, console: Console | None = None) -> int:
+def run_demo(seed: int = 200, console: Console | None = None,
+             report_path: Path | None = Path(DEFAULT_REPORT)) -> int:
+    """The demo; its HTML report is written to ``report_path`` (None: not written)."""
     console = console or Console()
     configure_logging("console", "warning")
     with tempfile.TemporaryDirectory(prefix="leadsync-demo-") as folder, \
             Sandbox(seed=seed) as sandbox:
-        story = tell(sandbox, Path(folder), seed, console)
+        story = tell(sandbox, Path(folder), seed, console, report_path)
     refused = story.swept_later.failed if story.swept_later else 0
     return 1 if story.second_writes or refused or story.accounting.total != seed else 0
 
 
-def tell(sandbox: Sandbox, folder: Path, seed: int, console: Console) -> Story:
+def tell(sandbox: Sandbox, folder: Path, seed: int, console: Console,
+         report_path: Path | None = None) -> Story:
     """The demo on running sandbox orgs seeded with ``seed`` people; its config and state
-    store are written to ``folder``."""
+    store are written to ``folder``, its HTML report to ``report_path`` (None: not written)."""
     console.print(f"[bold]Sandbox orgs up[/bold] with {seed} synthetic people: Salesforce "
                   f"{sandbox.info['salesforce']['instance_url']}, HubSpot "
                   f"{sandbox.info['hubspot']['host']}")
@@ -225,6 +247,7 @@ def tell(sandbox: Sandbox, folder: Path, seed: int, console: Console) -> Story:
         later = later_than_every_cadence(stamped, now)
         if later is not None and config.sla is not None and config.sla.nurture_list:
             weeks_later(sandbox, config, engine, story, stamped, now, later, console)
+        show_reports(config, story, story.later or now, report_path, console)
         if accounting.total != seed:
             console.print(f"[red]{accounting.total} people accounted for of {seed}.")
         return story
@@ -266,6 +289,24 @@ def weeks_later(sandbox: Sandbox, config: Config, engine: SyncEngine, story: Sto
     console.print(recycled_table(rows, members, config.sla.nurture_list))
     story.later, story.swept_later, story.ended = later, swept, ended
     story.nurture_members, story.recycled = members, rows
+    story.worked, story.converted = len(work), converted
+
+
+def show_reports(config: Config, story: Story, now: datetime, path: Path | None,
+                 console: Console) -> None:
+    """The reports as of ``now``, as ``leadsync report`` computes them: SLA compliance by rep,
+    the recycled leads and the funnel shown; every report saved as HTML to ``path``."""
+    reports, zone = read_reports(config, now)
+    story.reports, story.headline = reports, headline(reports)
+    console.print(f"\n[bold]The reports[/bold] as of {local(now, zone)}, from the state store "
+                  f"and the CRM's reps, as `leadsync report NAME` shows them:")
+    console.print(sla_table(report(reports, "sla"), zone))
+    for line in headline_lines(story.headline):
+        console.print(line)
+    if path is not None:
+        story.report_path = save_html(reports, path, now, zone)
+        console.print(f"Every report, with charts, in one file that opens offline in any "
+                      f"browser: [bold]{escape(str(path.resolve()))}[/bold]")
 
 
 def side_by_side(engine: SyncEngine, limit: int) -> Table:

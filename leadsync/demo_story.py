@@ -4,8 +4,12 @@ Three views, each read the way its audience would see it, never from the demo's 
 
 - ``account``: every person of the sandbox orgs in exactly one row, so the rows sum to the
   people seeded. A person's row follows from what the systems hold: the verdict on the HubSpot
-  contact (``leadsync_qualified``, ``leadsync_reason``), whether Salesforce holds a lead for
-  them and whether it is converted, and whether the state store holds an SLA clock for them.
+  contact (``leadsync_qualified``), whether Salesforce holds a lead for them and whether it is
+  converted, and whether the state store holds an SLA clock for them. Why a lead kept in
+  marketing was not qualified is read from the facts the state store keeps of its verdict (its
+  journey: ``excluded``, and the rules it matched), never from the reason's wording: it was
+  **ruled out** when an exclusion matched or a required field is missing (a required rule not
+  matched), else it scored **below the bar**.
   Only the qualified leads of Salesforce that are not converted are handed off: a converted lead
   is a contact on an account already (Salesforce refuses writes to it), so it gets no clock.
   Whatever fits no row is counted as "not accounted for", which should read 0.
@@ -18,17 +22,16 @@ Three views, each read the way its audience would see it, never from the demo's 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from leadsync.connector.journey import Journey
 from leadsync.connector.models import Record
 from leadsync.connector.qualify import instant
 from leadsync.connector.routing import Rep
 from leadsync.connector.store import Link
 from leadsync.connector.timefmt import local
-
-RULED_OUT = "Not qualified:"  # the verdict's reason for an exclusion or a missing field
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,7 @@ class Person:
     key: str
     email: str
     qualified: bool  # the verdict on the HubSpot contact
-    reason: str  # why, as marketing reads it
+    ruled_out: bool | None  # excluded or missing a required field; None: no verdict stored
     in_crm: bool  # Salesforce holds a lead for them
     converted: bool  # ... already converted to a contact
     clocked: bool  # the state store holds an SLA clock for them
@@ -57,6 +60,8 @@ class Accounting:
     rows: tuple[Row, ...]
     handed_off: int  # qualified, a Salesforce lead not converted
     clocks: int  # SLA clocks in the state store
+    ruled_out: int = 0  # of those kept in marketing: excluded or a required field missing
+    below_the_bar: int = 0  # ... the others with a verdict stored
 
     @property
     def total(self) -> int:
@@ -81,13 +86,23 @@ CONVERTED_OTHER = "not qualified: already a converted Salesforce lead"
 NOT_LINKED = "not accounted for (seeded, never linked)"
 
 
-def person(link: Link, contact: Record | None, lead: Record | None,
-           clocked: Iterable[str]) -> Person:
+def person(link: Link, contact: Record | None, lead: Record | None, clocked: Container[str],
+           journey: Journey | None, required: Iterable[str]) -> Person:
+    """``link``'s person; ``required`` names the definition's required fields (their rules
+    are named after them)."""
     m = contact.fields if contact else {}
     return Person(link.key, link.email or "", _true(m.get("leadsync_qualified")),
-                  str(m.get("leadsync_reason") or ""), lead is not None,
+                  ruled_out(journey, required), lead is not None,
                   lead is not None and _true(lead.fields.get("IsConverted")),
-                  link.key in set(clocked))
+                  link.key in clocked)
+
+
+def ruled_out(journey: Journey | None, required: Iterable[str]) -> bool | None:
+    """Whether the lead's latest verdict excluded it or found a required field missing (None
+    when the state store holds no verdict for it)."""
+    if journey is None or journey.first_judged_at is None:
+        return None
+    return journey.excluded or any(name not in journey.matched for name in required)
 
 
 def account(people: Sequence[Person], seeded: int) -> Accounting:
@@ -102,12 +117,14 @@ def account(people: Sequence[Person], seeded: int) -> Accounting:
             row = (CONVERTED_OTHER if p.converted else SALES_OWN if p.in_crm else KEPT)
         placed[row] += 1
         if row == KEPT:
-            why["ruled out" if p.reason.startswith(RULED_OUT) else "below the bar"] += 1
+            why[_WHY[p.ruled_out]] += 1
     rows = [Row(HANDED, placed[HANDED], "its deadlines below"),
             Row(CONVERTED_QUALIFIED, placed[CONVERTED_QUALIFIED],
                 "a contact on an account: no clock"),
             Row(KEPT, placed[KEPT], f"{why['ruled out']} ruled out (an exclusion or a "
-                                    f"missing field), {why['below the bar']} below the bar"),
+                                    f"missing field), {why['below the bar']} below the bar"
+                                    + (f", {why['no verdict']} with no verdict stored"
+                                       if why["no verdict"] else "")),
             Row(SALES_OWN, placed[SALES_OWN], "its verdict stamped, no clock"),
             Row(CONVERTED_OTHER, placed[CONVERTED_OTHER], "")]
     for label in (HANDED_UNCLOCKED, QUALIFIED_MISSING):
@@ -116,7 +133,8 @@ def account(people: Sequence[Person], seeded: int) -> Accounting:
     rows.append(Row(NOT_LINKED, max(seeded - len(people), 0)))
     handed = placed[HANDED] + placed[HANDED_UNCLOCKED]
     clocks = sum(p.clocked for p in people)
-    return Accounting(seeded, tuple(rows), handed, clocks)
+    return Accounting(seeded, tuple(rows), handed, clocks, why["ruled out"],
+                      why["below the bar"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +280,7 @@ def later_than_every_cadence(leads: Iterable[Record], now: datetime) -> datetime
 
 
 _HOUR = timedelta(hours=1)
+_WHY = {True: "ruled out", False: "below the bar", None: "no verdict"}
 
 
 def _zone_of(lead: Record, reps: Mapping[str, Rep]) -> str:

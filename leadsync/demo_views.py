@@ -40,18 +40,23 @@ RECYCLED_FIELDS = ["firstname", "lastname", "email", "hs_lead_status", "leadsync
 
 
 def read_accounting(engine: SyncEngine, seeded: int) -> Accounting:
-    """Every linked person placed, from the verdict HubSpot holds, the lead Salesforce holds
-    and the clocks the state store holds."""
+    """Every linked person placed, from the verdict HubSpot holds, the lead Salesforce holds,
+    and the clocks and verdict facts (journeys) the state store holds."""
     links = all_links(engine)
     marketing, crm = engine.systems["marketing"], engine.systems["crm"]
     contacts = {r.id: r for r in marketing.lookup(
         marketing.id_field, [link.marketing_id for link in links if link.marketing_id],
-        ["email", "leadsync_qualified", "leadsync_reason"])}
+        ["email", "leadsync_qualified"])}
     leads = {r.id: r for r in crm.lookup(
         crm.id_field, [link.crm_id for link in links if link.crm_id], ["IsConverted"])}
     clocked = set(engine.store.clocks(engine.connection, open_only=False))
+    store = engine.store
+    assert isinstance(store, StateStore)  # the demo's store is the SQL one
+    journeys = {j.key: j for j in store.journeys(engine.connection)}
+    required = engine.qualifier.definition.required if engine.qualifier else ()
     return account([person(link, contacts.get(link.marketing_id or ""),
-                           leads.get(link.crm_id or ""), clocked) for link in links], seeded)
+                           leads.get(link.crm_id or ""), clocked, journeys.get(link.key),
+                           required) for link in links], seeded)
 
 
 def read_stamped(engine: SyncEngine) -> list[Record]:

@@ -111,7 +111,7 @@ def _emit(reports: list[Report], output_format: str, output: Path | None, zone: 
     elif output_format == "json":
         text = to_json(reports, moment) + "\n"
     else:
-        text = _html(reports, moment)
+        text = _html(reports, moment, zone)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -119,12 +119,16 @@ def _emit(reports: list[Report], output_format: str, output: Path | None, zone: 
         typer.echo(f"wrote {output}", err=True)
 
 
-def _html(reports: list[Report], moment: datetime) -> str:
+def _html(reports: list[Report], moment: datetime, zone: str | None) -> str:
     import importlib
+
+    from leadsync.connector.timefmt import zone as zone_info
+    from leadsync.report_formats import in_zone
 
     try:  # leadsync.report_html: render_html(reports, *, title, generated_at) -> str
         render_html = importlib.import_module("leadsync.report_html").render_html
     except ImportError as exc:
         raise fail("--format html: this installation has no HTML report renderer") from exc
     title = "LeadSync reports" + (f": {reports[0].connection}" if reports else "")
-    return str(render_html(reports, title=title, generated_at=moment))
+    return str(render_html(in_zone(reports, zone), title=title,
+                           generated_at=moment.astimezone(zone_info(zone))))

@@ -14,13 +14,15 @@ interval   22.1%-65.4%                  CSV: two columns, ``<key>_low`` and ``<k
 =========  ===========================  ==================================================
 
 A value missing (nothing to divide, nobody touched) is empty in a table and CSV, null in JSON.
-Tables show instants in the report's zone, with the zone named. CSV writes each table after a
-``# <title>`` line, tables separated by an empty line.
+Tables show instants in the report's zone, with the zone named; ``in_zone`` gives the HTML
+renderer the reports with their instants in that zone, so the page shows them the same way.
+CSV writes each table after a ``# <title>`` line, tables separated by an empty line.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Sequence
@@ -33,6 +35,7 @@ from rich.table import Table
 
 from leadsync.connector.report_model import Column, Report
 from leadsync.connector.timefmt import local
+from leadsync.connector.timefmt import zone as zone_info
 
 FORMATS = ("table", "csv", "json", "html")
 
@@ -74,6 +77,18 @@ def print_tables(reports: Sequence[Report], zone: str | None, console: Console |
         for note in report.notes:
             console.print(f"  [dim]{escape(note)}[/dim]")
         console.print()
+
+
+def in_zone(reports: Sequence[Report], zone: str | None) -> list[Report]:
+    """Copies of ``reports`` whose instants are the same moments in ``zone`` (None: UTC)."""
+    where = zone_info(zone)
+    moved = []
+    for report in reports:
+        instants = [c.key for c in report.columns if c.kind == "instant"]
+        rows = [{**row, **{key: row[key].astimezone(where) for key in instants
+                           if isinstance(row.get(key), datetime)}} for row in report.rows]
+        moved.append(dataclasses.replace(report, rows=rows))
+    return moved
 
 
 def to_csv(reports: Sequence[Report]) -> str:

@@ -169,11 +169,13 @@ def _table(report: Report) -> str:
     head = "".join(f'<th scope="col" class="{_cell_class(column.kind)}">'
                    f"{escape(column.label)}</th>" for column in report.columns)
     lines = []
-    for row in report.rows:
+    last = len(report.rows) - 1
+    for index, row in enumerate(report.rows):
         cells = "".join(f'<td class="{_cell_class(column.kind)}">'
                         f"{escape(show(row.get(column.key), column.kind))}</td>"
                         for column in report.columns)
-        lines.append(f"<tr>{cells}</tr>")
+        total = ' class="total"' if report.total_row and index == last else ""
+        lines.append(f"<tr{total}>{cells}</tr>")
     return (f'<div class="table"><table><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(lines)}</tbody></table></div>')
 
@@ -238,6 +240,7 @@ section.wide th, section.wide td { padding: 4px 6px; }
 /* a long word breaks rather than push the table off the page, but not a short one */
 section.wide td.text { overflow-wrap: anywhere; min-width: 11ch; }
 tbody tr:nth-child(even) { background: #fafbfd; }
+tbody tr.total td { font-weight: 600; border-top: 2px solid var(--line); }
 footer { color: var(--muted); font-size: 12px; border-top: 1px solid var(--line);
   padding-top: 8px; margin-top: 24px; }
 @media print {

@@ -11,7 +11,8 @@ with round ticks, in the kind of the series (``50%``, ``12 h``, ``40``). Percent
 (a difference of rates) draws no bar, and a blank draws none; both are still written as values.
 
 Only the first ``MAX_BARS`` rows are drawn (the table below the chart has them all; the HTML
-says so). Every text is escaped: labels are customer data. Colours are the Okabe-Ito palette,
+says so), and never a report's total row (``Report.total_row``): its bar would dwarf the rows
+it sums. Every text is escaped: labels are customer data. Colours are the Okabe-Ito palette,
 which reads for colour-blind people and prints in grey distinctly.
 """
 
@@ -46,10 +47,17 @@ def chart_columns(report: Report, chart: Chart) -> tuple[Column, list[Column]]:
     return by_key[chart.label], [by_key[key] for key in chart.series]
 
 
+def drawn(report: Report) -> list[dict[str, Any]]:
+    """The rows a chart draws: the first ``MAX_BARS``, the total row left out (its bar would
+    dwarf the rows it sums)."""
+    rows = report.rows[:-1] if report.total_row else report.rows
+    return rows[:MAX_BARS]
+
+
 def has_values(report: Report, chart: Chart) -> bool:
     """Whether any drawn row has a non-zero value in a series (else the chart would be empty)."""
     _, series = chart_columns(report, chart)
-    for row in report.rows[:MAX_BARS]:
+    for row in drawn(report):
         for column in series:
             value = row.get(column.key)
             pair = interval(value) if column.kind == "interval" else None
@@ -66,7 +74,7 @@ def chart_svg(report: Report, chart: Chart) -> str:
     label_column, series = chart_columns(report, chart)
     if chart.kind == "stacked":
         series = [column for column in series if column.kind != "interval"]
-    rows = report.rows[:MAX_BARS]
+    rows = drawn(report)
     labels = [_label(row.get(label_column.key), label_column) for row in rows]
     label_px = min(max((len(_cut(text)) for text in labels), default=8) * CHAR_PX + 14, 230)
     left = max(label_px, 80.0)
@@ -129,15 +137,24 @@ def _domain(rows: list[dict[str, Any]], series: list[Column], chart: Chart,
                                                                                   default=0))
     if axis_kind == "percent" and largest <= 1:
         return 1.0
-    step = _step(largest or 1.0, integral=axis_kind == "count")
+    step = _step(largest or 1.0, integral=axis_kind == "count", finest=_finest(axis_kind))
     return math.ceil(largest / step) * step if largest > 0 else step * 5
 
 
-def _step(largest: float, *, integral: bool) -> float:
+def _step(largest: float, *, integral: bool, finest: float = 0.0) -> float:
+    """A round step for ticks up to ``largest``, never finer than ``finest`` (what a tick can
+    show: a step below it would label ticks alike, and a value too small to show fill the
+    chart)."""
     raw = largest / 5
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return max(1.0, math.ceil(step)) if integral else step
+    return max(1.0, math.ceil(step)) if integral else max(step, finest)
+
+
+def _finest(kind: str) -> float:
+    """The smallest step a tick of ``kind`` shows apart: ticks are shown to tenths, percents
+    to a tenth of a percent."""
+    return 0.001 if kind == "percent" else 0.1
 
 
 def _tick(value: float, kind: str) -> str:
@@ -148,7 +165,8 @@ def _tick(value: float, kind: str) -> str:
 
 
 def _axis(top: float, kind: str, x: Any, y_top: float, y_bottom: float) -> list[str]:
-    step = 0.25 if kind == "percent" and top == 1.0 else _step(top, integral=kind == "count")
+    step = 0.25 if kind == "percent" and top == 1.0 else _step(
+        top, integral=kind == "count", finest=_finest(kind))
     ticks = [step * i for i in range(round(top / step) + 1)]
     parts = []
     for value in ticks:

@@ -101,7 +101,7 @@ def definition_reports(facts: Facts) -> list[Report]:
         return [report]
     versions = sorted({j.version for j in leads if j.version})
     report.notes += [
-        f"Definition {definition.name} {definition.version}; leads first judged "
+        f"Definition \"{definition.name}\", version {definition.version}; leads first judged "
         f"{facts.period_words()}: {len(leads)}"
         + (f" (verdicts of versions {', '.join(versions)}; rules are matched by name)."
            if versions else "."),

@@ -89,6 +89,7 @@ def delay_reports(facts: Facts) -> list[Report]:
         sources.rows.append({"source": "all", **total})
         reps.rows.append({"rep": "all reps", "rep_email": "", "rep_id": "", "team": "",
                           **total})
+        sources.total_row = reps.total_row = True
     return [sources, reps]
 
 

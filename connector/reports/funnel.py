@@ -62,6 +62,7 @@ def funnel_reports(facts: Facts) -> list[Report]:
             report.rows.append({column: group, **_stages(groups[group])})
         if leads:
             report.rows.append({column: "all", **_stages(leads)})
+            report.total_row = True
         reports.append(report)
     return reports
 

@@ -87,6 +87,7 @@ def recycled_reports(facts: Facts) -> list[Report]:
         summary.rows.append(_counts(reason, by_reason[reason]))
     if found:
         summary.rows.append(_counts("all reasons", found))
+        summary.total_row = True
     leads = Report(
         "recycled-leads", "Recycled leads, one by one",
         (Column("email", "email"), Column("name", "name"), Column("reason", "reason"),

@@ -68,6 +68,7 @@ def sla_reports(facts: Facts) -> list[Report]:
     if clocks:
         reps.rows.append({"rep": "all reps", "rep_email": "", "rep_id": "", "team": "",
                           **_measure(clocks, facts)})
+        reps.total_row = True
     by_team: dict[str, list[ClockFact]] = defaultdict(list)
     for owner, items in by_rep.items():
         by_team[facts.team(owner)] += items

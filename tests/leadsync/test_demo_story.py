@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from leadsync.connector.journey import Journey
 from leadsync.connector.models import Record
 from leadsync.connector.routing import Rep
 from leadsync.demo_story import (
@@ -22,6 +23,7 @@ from leadsync.demo_story import (
     recycled_rows,
     rep_rows,
     reps_work,
+    ruled_out,
 )
 
 T0 = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)  # a Monday, 09:00 in New York
@@ -30,9 +32,9 @@ NEW_YORK = Rep("005nyc", "dan@sales.example", "Dan Ortiz", "America/New_York")
 REPS = {rep.id: rep for rep in (SYDNEY, NEW_YORK)}
 
 
-def who(key: str, qualified: bool = False, reason: str = "", in_crm: bool = False,
+def who(key: str, qualified: bool = False, ruled: bool | None = False, in_crm: bool = False,
         converted: bool = False, clocked: bool = False) -> Person:
-    return Person(key, f"{key}@example.com", qualified, reason, in_crm, converted, clocked)
+    return Person(key, f"{key}@example.com", qualified, ruled, in_crm, converted, clocked)
 
 
 def lead(record_id: str, **fields: Any) -> Record:
@@ -42,14 +44,14 @@ def lead(record_id: str, **fields: Any) -> Record:
 
 def test_each_person_lands_in_one_row_and_the_rows_sum_to_those_seeded() -> None:
     people = [
-        who("a", True, "MQL (B, 60)", in_crm=True, clocked=True),  # handed off
-        who("b", True, "Hot MQL via demo", in_crm=True, clocked=True),  # handed off
-        who("c", True, "MQL (A, 85)", in_crm=True, converted=True),  # converted already
-        who("d", False, "Not qualified: free-mail address"),  # kept: ruled out
-        who("e", False, "Not qualified: missing company"),  # kept: ruled out
-        who("f", False, "Not qualified (C, 40 < 50): ..."),  # kept: below the bar
-        who("g", False, "Not qualified (D, 5 < 50)", in_crm=True),  # sales' own lead
-        who("h", False, "Not qualified: competitor", in_crm=True, converted=True),
+        who("a", True, in_crm=True, clocked=True),  # handed off
+        who("b", True, in_crm=True, clocked=True),  # handed off
+        who("c", True, in_crm=True, converted=True),  # converted already
+        who("d", False, True),  # kept: ruled out (excluded)
+        who("e", False, True),  # kept: ruled out (a required field missing)
+        who("f", False, False),  # kept: below the bar
+        who("g", False, False, in_crm=True),  # sales' own lead
+        who("h", False, True, in_crm=True, converted=True),
     ]
     # 2 handed + 1 converted qualified + 3 kept + 1 sales' own + 1 converted other = 8,
     # and 10 seeded: 2 never linked
@@ -60,7 +62,35 @@ def test_each_person_lands_in_one_row_and_the_rows_sum_to_those_seeded() -> None
     assert accounting.total == 10
     kept = next(row for row in accounting.rows if row.label == KEPT)
     assert kept.detail.startswith("2 ruled out") and kept.detail.endswith("1 below the bar")
+    assert (accounting.ruled_out, accounting.below_the_bar) == (2, 1)
     assert (accounting.handed_off, accounting.clocks, accounting.qualified) == (2, 2, 3)
+
+
+def test_a_kept_lead_with_no_verdict_stored_is_said_so_not_counted_below_the_bar() -> None:
+    accounting = account([who("a", ruled=True), who("b", ruled=None), who("c", ruled=None)],
+                         seeded=3)
+    kept = next(row for row in accounting.rows if row.label == KEPT)
+    assert kept.people == 3
+    assert kept.detail.startswith("1 ruled out") and "0 below the bar" in kept.detail
+    assert kept.detail.endswith("2 with no verdict stored")
+
+
+def test_ruled_out_is_read_from_the_verdicts_facts_whatever_its_reason_says() -> None:
+    # the definition requires email and company; its required rules bear the fields' names
+    required = ("email", "company")
+    judged = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def journey(**facts: Any) -> Journey:
+        return Journey("k", first_judged_at=judged, version="2026.11-1", **facts)
+
+    excluded = journey(excluded=True, matched=("email", "company", "free_mail"))
+    no_company = journey(matched=("email", "demo_request"), grade="B", score=60)
+    low = journey(matched=("email", "company"), grade="D", score=5)
+    assert ruled_out(excluded, required) is True
+    assert ruled_out(no_company, required) is True  # keeps its grade, still ruled out
+    assert ruled_out(low, required) is False  # below the bar
+    assert ruled_out(None, required) is None  # never judged: no verdict stored
+    assert ruled_out(Journey("k", crm_id="00Q1"), required) is None  # the sweep's row only
 
 
 def test_a_qualified_lead_without_a_clock_gets_its_own_row_and_shows_the_difference() -> None:
