@@ -1,9 +1,13 @@
 """Ghost leads: handed-off leads nobody worked, by rep, by month of handoff, and one by one.
 
-A lead's current clock, handed off in the period, is a ghost at ``now`` as
-``connector.ghosts.ghost_kind`` says: **untouched** (no touch, past the first-touch deadline) or
-**unresolved** (past the cadence end). A clock that is closed (the lead resolved, recycled or
-replaced by a newer clock) is no ghost, nor is a lead converted or disqualified since.
+Every clock handed off in the period counts, open or closed: a lead the rep never touched is
+the rep's ghost even after the sweep recycled it (that is how leads die untouched). A clock is
+
+- **untouched** when no call or email was counted and its first-touch deadline passed before
+  the clock stopped (recycled, resolved or replaced) or, while it runs, before ``now``;
+- **unresolved** when it is still open past its cadence end (``connector.ghosts.ghost_kind``).
+
+Untouched wins when both hold. A lead converted or disqualified is no ghost, touched or not.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ def ghost_reports(facts: Facts) -> list[Report]:
             found.append((fact, kind))
     notes = [f"Clocks handed off {facts.period_words()}: {len(clocks)}; ghosts as of "
              f"{facts.shown(facts.now)}: {len(found)}.",
-             "untouched: no call or email, past the first-touch deadline; unresolved: past the "
-             "cadence end and still open (untouched wins when both hold)."]
+             "untouched: no call or email by the first-touch deadline, even if the lead was "
+             "recycled since; unresolved: past the cadence end and still open (untouched wins "
+             "when both hold)."]
     handed: Counter[str | None] = Counter(_owner(f) for f in clocks)
     kinds: dict[str | None, Counter[str]] = defaultdict(Counter)
     for fact, kind in found:
@@ -97,9 +102,14 @@ def _owner(fact: ClockFact) -> str | None:
 
 def _kind(fact: ClockFact, facts: Facts) -> str | None:
     clock, journey = fact.clock, fact.journey
-    if not fact.cycle.current or clock.resolved_at is not None or clock.recycled_at is not None:
-        return None
     if journey is not None and (journey.converted_at is not None
                                 or journey.disqualified_at is not None):
         return None
+    stopped = [at for at in (clock.resolved_at, clock.recycled_at) if at is not None]
+    if stopped or not fact.cycle.current:
+        if clock.resolved_at is not None and clock.recycled_at is None:
+            return None  # resolved by the rep (converted or disqualified on the CRM)
+        end = min(stopped) if stopped else facts.now
+        untouched = clock.first_touch_at is None and end > clock.deadlines.first_touch_by
+        return "untouched" if untouched else None
     return ghost_kind(clock, facts.now)

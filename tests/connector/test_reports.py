@@ -133,3 +133,27 @@ def test_a_stored_clock_that_cannot_be_read_is_named(tmp_path: Path) -> None:
     made.cycles = [*made.cycles, ClockCycle("k9", 1, "00Q9", "005A", "pending", {"n": 1})]
     with pytest.raises(ValueError, match=r"SLA clock of lead k9 \(cycle 1, 00Q9\)"):
         build(["sla"], made)
+
+
+def test_a_lead_recycled_untouched_stays_its_reps_ghost(tmp_path: Path) -> None:
+    """Cy's k9, handed off Mon 2 Nov 10:00 (first touch due 14:00), was never touched and was
+    recycled Thu 5 Nov: an untouched ghost of Cy's. k10, handed to Cy Mon 2 Nov 10:00 and
+    recycled 11:00 before its first-touch deadline, is none: nobody owed it a touch yet."""
+    from leadsync.connector.journey import ClockCycle
+    from leadsync.connector.sla import RECYCLED
+    from tests.connector.report_fixture import clock
+
+    made = facts(tmp_path)
+    extra = []
+    for key, recycled in (("k9", at(5, 10)), ("k10", at(2, 11))):
+        stopped = clock(key, "005C", at(2, 10), RECYCLED, recycled=recycled, reason=R2)
+        extra.append(ClockCycle(key, 1, "00Q" + key[1:], "005C", RECYCLED, stopped.to_json(),
+                                current=False))
+    made = Facts(made.journeys, [*made.cycles, *extra], NOW, reps=made.reps,
+                 calendars=made.calendars, policies=made.policies,
+                 definition=made.definition, start=made.start, end=made.end, zone="UTC")
+    by_rep = rows(made, "ghosts", "rep")
+    assert (by_rep["Cy Diaz"]["handed_off"], by_rep["Cy Diaz"]["untouched"]) == (3, 1)
+    (detail,) = [r for r in build(["ghosts"], made) if r.name == "ghosts-leads"]
+    assert [(r["crm_id"], r["kind"], r["status"]) for r in detail.rows
+            if r["rep"] == "Cy Diaz"] == [("00Q9", "untouched", RECYCLED)]
