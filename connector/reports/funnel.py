@@ -45,7 +45,9 @@ def funnel_reports(facts: Facts) -> list[Report]:
     outside = sum(1 for j in leads if j.mql_at is None and j.converted_at is not None)
     notes = [f"Leads first judged {facts.period_words()}: {len(leads)}.",
              "A stage counts the leads that reached it; a lead first touched counts as "
-             "accepted. Times are wall-clock hours."]
+             "accepted. Times are wall-clock hours; a conversion is timed when the SLA sweep "
+             "first saw it (Salesforce keeps only its date), so run the sweep often for "
+             "close stage times."]
     if outside:
         notes.append(f"{outside} lead(s) converted without ever qualifying: not in the funnel.")
     reports = []
