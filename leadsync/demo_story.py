@@ -225,7 +225,9 @@ def reps_work(leads: Sequence[Record]) -> list[Work]:
     """The reps' next two weeks on the SLA-stamped ``leads``, one lead in four each way: worked
     and converted (two calls, converted on the third day); worked through the whole cadence (4
     calls and 2 emails in the first five days) without converting; called once; never touched.
-    The first call comes 20 minutes after the handoff, inside every policy's first-touch time."""
+    The first call comes before the first-touch deadline stamped on the lead, 30 to 150
+    minutes ahead of it (never more than 80% of the time given), so it falls in the rep's
+    working hours as the deadline does; 20 minutes after the handoff when none is stamped."""
     stamped = sorted((lead for lead in leads if lead.fields.get("LeadSync_SLA_Policy__c")),
                      key=lambda lead: lead.id)
     work = []
@@ -233,7 +235,7 @@ def reps_work(leads: Sequence[Record]) -> list[Work]:
         handoff = instant(lead.fields.get("LeadSync_Handoff_At__c"))
         if handoff is None or number % 4 == 3:
             continue
-        first = handoff + timedelta(minutes=20)
+        first = _first_touch(lead, handoff, number)
         day = timedelta(days=1)
         if number % 4 == 0:
             work.append(Work(lead.id, (("call", first), ("call", first + day)), first + 2 * day))
@@ -245,6 +247,13 @@ def reps_work(leads: Sequence[Record]) -> list[Work]:
         else:
             work.append(Work(lead.id, (("call", first),)))
     return work
+
+
+def _first_touch(lead: Record, handoff: datetime, number: int) -> datetime:
+    due = instant(lead.fields.get("LeadSync_First_Touch_By__c"))
+    if due is None or due <= handoff:
+        return handoff + timedelta(minutes=20)
+    return due - min((due - handoff) * 0.8, timedelta(minutes=30 + 30 * (number % 5)))
 
 
 def outcomes(leads: Sequence[Record]) -> list[Row]:

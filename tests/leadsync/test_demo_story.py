@@ -136,6 +136,24 @@ def test_the_reps_work_one_lead_in_four_each_way_from_the_handoff() -> None:
     assert work["00Q2"].touches == (("call", first),)
 
 
+def test_the_first_call_comes_ahead_of_the_first_touch_deadline_stamped() -> None:
+    # In id order: a hot lead handed off Monday 15:00 UTC, due 16:00, is lead 0: its call
+    # comes 30 minutes ahead (at most 80% of its hour, 48 minutes, may be taken), 15:30.
+    # Standard leads handed off Sunday 14:00, due Monday 15:00: leads 1, 2 and 4 are called
+    # 60, 90 and 150 minutes before the deadline; lead 3 is one of those never touched.
+    due = "2026-12-07T15:00:00.000Z"
+    hot = lead("00P9", LeadSync_SLA_Policy__c="hot", LeadSync_Handoff_At__c=due,
+               LeadSync_First_Touch_By__c="2026-12-07T16:00:00.000Z")
+    leads = [lead(f"00Q{n}", LeadSync_SLA_Policy__c="standard", LeadSync_First_Touch_By__c=due,
+                  LeadSync_Handoff_At__c="2026-12-06T14:00:00.000Z") for n in range(4)]
+    work = {w.lead_id: w.touches[0][1] for w in reps_work([hot, *leads])}
+    monday = datetime(2026, 12, 7, 15, tzinfo=UTC)
+    assert work["00P9"] == monday + timedelta(minutes=30)
+    assert {key: monday - at for key, at in work.items() if key != "00P9"} == {
+        "00Q0": timedelta(minutes=60), "00Q1": timedelta(minutes=90),
+        "00Q3": timedelta(minutes=150)}
+
+
 def test_how_the_leads_ended_is_counted_by_status_and_reason() -> None:
     reason = "Cadence not completed: 0 calls, 0 emails of 4 and 2 in 10 business days"
     leads = [lead("00Q1", LeadSync_SLA_Policy__c="hot", IsConverted=True,
