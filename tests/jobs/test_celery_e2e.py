@@ -181,13 +181,20 @@ def test_two_workers_and_beat_over_two_connections_run_jobs_once_at_a_time_losin
     last = {name: max(run["id"] for run in job_runs(postgres_url, name)) for name in orgs}
     until(lambda: settled(last), 300, "syncs after the edits that leave nothing to write",
           group.logs)
+    # beat sends the SLA sweep beside the syncs; on a loaded machine its first run may come
+    # after the syncs settled: wait for one per connection, so that overlaps can be looked at
+    until(lambda: all(job_runs(postgres_url, name, "sla") for name in orgs), 300,
+          "an SLA sweep of each connection", group.logs)
     reading.set()
     reader.join(timeout=60)
     group.stop_all()
 
     for name, sandbox in orgs.items():
         runs = job_runs(postgres_url, name)
-        assert len(runs) >= 3 and {run["status"] for run in runs} == {"ok"}
+        # the first sync and one after the edits at least (a loaded machine may fold the
+        # edits into one run); every one ended well
+        assert len(runs) >= 2 and {run["status"] for run in runs} == {"ok"}, [
+            (r["id"], r["started_at"].isoformat(), r["summary"]["counts"]) for r in runs]
         assert overlapping(runs) == []
         sweeps = job_runs(postgres_url, name, "sla")
         assert sweeps and overlapping(sweeps) == []
