@@ -66,7 +66,11 @@ def connections_config(orgs: dict[str, Sandbox], folder: Path, state_url: str, r
     portal and org), like ``celery_config``; the fields installed on every connection."""
     extra = (f'[definition]\nfile = "{DEFINITION.as_posix()}"\n' + SLA
              + f'\n[scale]\nredis_url = "{redis_url}"\nvisibility_timeout = 20\n'
-               f'queue = "test-{uuid.uuid4().hex[:12]}"\n')
+               f'queue = "test-{uuid.uuid4().hex[:12]}"\n'
+             # beat's test pace runs every job every few seconds; the reconcile (nightly in
+             # use) holds the sync lock while it writes, and at that pace, on a loaded
+             # machine, it kept the syncs from ever running: sync and SLA sweep only
+             + '[schedules.reconcile]\nenabled = false\n')
     return connections(
         {name: sandbox.info for name, sandbox in orgs.items()}, folder, state_url=state_url,
         state="lock_expiry_seconds = 6\n", sync=sync, hubspot=hubspot, extra=extra)

@@ -164,8 +164,13 @@ def test_two_workers_and_beat_over_two_connections_run_jobs_once_at_a_time_losin
                 return False
         return True
 
+    def explain() -> str:
+        runs = {name: [(run["id"], run["status"], run["summary"].get("counts"))
+                       for run in job_runs(postgres_url, name)[:6]] for name in orgs}
+        return f"the latest sync runs: {runs}\n{group.logs()}"
+
     until(lambda: settled(dict.fromkeys(orgs, 0)), 300,
-          "first syncs that leave nothing to write", group.logs)
+          "first syncs that leave nothing to write", explain)
     pairs = {name: list(on_both_sides(sf[name], sandbox)) for name, sandbox in orgs.items()}
     assert all(len(found) >= ROUNDS * EDITS * 2 for found in pairs.values())
     reading = threading.Event()
@@ -180,7 +185,7 @@ def test_two_workers_and_beat_over_two_connections_run_jobs_once_at_a_time_losin
         time.sleep(1.5)  # edits land while beat's jobs run
     last = {name: max(run["id"] for run in job_runs(postgres_url, name)) for name in orgs}
     until(lambda: settled(last), 300, "syncs after the edits that leave nothing to write",
-          group.logs)
+          explain)
     # beat sends the SLA sweep beside the syncs; on a loaded machine its first run may come
     # after the syncs settled: wait for one per connection, so that overlaps can be looked at
     until(lambda: all(job_runs(postgres_url, name, "sla") for name in orgs), 300,
