@@ -14,7 +14,11 @@ in batches (HubSpot 100, Salesforce 200), created Salesforce leads read back 2,0
 Salesforce sets on a new lead goes back in the same pass: owner, status) and those values
 written to HubSpot; plus the users of each side and the describe the pass checks fields with.
 
-Run by hand: ``python bench/sync_scale.py --leads 10000 100000 [--direction sf-hs hs-sf]``.
+The state store is SQLite in the run's folder, or (``--state postgresql``) a PostgreSQL
+database made for the run on 127.0.0.1:5432 (trust auth) and dropped after it.
+
+Run by hand: ``python bench/sync_scale.py --leads 10000 100000 [--direction sf-hs hs-sf]
+[--state sqlite postgresql]``.
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 HUBSPOT_CALLS_PER_SECOND = 19.0  # 190 per rolling 10 s
 WHERE = {"sf-hs": "salesforce", "hs-sf": "hubspot"}
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
 
 
 def main() -> None:
@@ -40,6 +46,8 @@ def main() -> None:
     parser.add_argument("--leads", type=int, nargs="+", default=[10_000])
     parser.add_argument("--direction", nargs="+", choices=sorted(WHERE),
                         default=["sf-hs", "hs-sf"])
+    parser.add_argument("--state", nargs="+", choices=["sqlite", "postgresql"],
+                        default=["sqlite"])
     parser.add_argument("--child", help=argparse.SUPPRESS)  # one pass, in a child process
     args = parser.parse_args()
     if args.child:
@@ -47,13 +55,17 @@ def main() -> None:
         return
     for leads in args.leads:
         for direction in args.direction:
-            run(direction, leads)
+            for state in args.state:
+                run(direction, leads, state)
 
 
-def run(direction: str, leads: int) -> None:
+def run(direction: str, leads: int, state: str) -> None:
+    from leadsync.connector.config_file import load_config
     from leadsync.demo import sandbox_config, sandbox_secrets
+    from leadsync.jobs.install import run_install
 
     folder = Path(tempfile.mkdtemp(prefix="leadsync-scale-"))
+    database = ""
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "leadsync", "sandbox", "serve", "--people", str(leads),
          "--where", WHERE[direction], "--rate-limit", "190",
@@ -61,13 +73,24 @@ def run(direction: str, leads: int) -> None:
     try:
         assert sandbox.stdout is not None
         info = json.loads(sandbox.stdout.readline())
+        sandbox_config(info, folder, state=str(folder / "state.db"), install=False)
+        if state == "postgresql":
+            database = f"leadsync_bench_{uuid.uuid4().hex[:8]}"
+            admin(f'CREATE DATABASE "{database}"')
+            path = folder / "leadsync.toml"
+            path.write_text(path.read_text().replace(
+                f'url = "sqlite:///{folder / "state.db"}"',
+                f'url = "{POSTGRES.format(database=database)}"'))
         # `leadsync install --apply` first, as an admin would, outside the timing
-        sandbox_config(info, folder, state=str(folder / "state.db"), install=True)
+        run_install(load_config(folder / "leadsync.toml", env=sandbox_secrets(info)),
+                    apply=True)
         env = {**os.environ, **sandbox_secrets(info)}
-        print(f"\n## {direction}, {leads:,} leads")
+        print(f"\n## {direction}, {leads:,} leads, state in {state}")
         for name in ("first pass", "next pass"):
             report(name, direction, leads, measure(folder, env, sandbox.pid))
     finally:
+        if database:
+            admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         sandbox.send_signal(signal.SIGTERM)
         sandbox.wait(timeout=120)
 
@@ -152,6 +175,14 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU seconds of a running process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def admin(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
+                         autocommit=True) as conn:
+        conn.execute(statement)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +40,7 @@ from leadsync.connector.state_parked import ParkedRows
 from leadsync.connector.state_runs import RunRows
 from leadsync.connector.state_seen import SeenRecords
 from leadsync.connector.state_sent import SentWrites
+from leadsync.connector.state_stats import TableStatistics
 from leadsync.connector.store import Effect, Link, ParkedRecord
 
 __all__ = ["SCHEMA_VERSION", "Link", "ParkedRecord", "StateStore", "links", "new_key",
@@ -82,11 +84,13 @@ def _sqlite_pragmas(connection: Any, _: Any) -> None:
         cursor.close()
 
 
-class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentWrites):
+class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentWrites,
+                 TableStatistics):
     """Where LeadSync remembers what it has seen and done, for one or more connections.
 
     The dead-letter queue (``parked``) is ``ParkedRows``'s, the run locks ``RunLocks``'s, the
-    runs ``RunRows``'s, the fingerprints of records seen ``SeenRecords``'s."""
+    runs ``RunRows``'s, the fingerprints of records seen ``SeenRecords``'s; the statistics
+    PostgreSQL plans by are kept fresh by ``TableStatistics``."""
 
     def __init__(self, url: str, *, engine: Engine | None = None) -> None:
         try:
@@ -95,6 +99,7 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
             raise ConfigError(f"cannot use state store URL: {exc}", "state.url") from exc
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._start_statistics()
         try:
             self._open()
         except OperationalError as exc:
@@ -243,6 +248,7 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
     def _upsert(self, tx: Connection, table: Table, rows: list[dict[str, Any]],
                 keys: list[str], changing: list[str]) -> None:
         """INSERT ... ON CONFLICT DO UPDATE, in the dialect of the store."""
+        self._grew(table, len(rows))
         if self.engine.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as postgresql_insert
             pg = postgresql_insert(table)
@@ -361,7 +367,17 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
 
     def transaction(self) -> Any:
         """One transaction for several writes (``with store.transaction() as conn``)."""
-        return self.engine.begin()
+        return self._begin()
+
+    def _tx(self, conn: Connection | None) -> Any:
+        """A transaction: ``conn``'s when the caller has one open, else a new one."""
+        return nullcontext(conn) if conn is not None else self._begin()
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+        self._refresh_statistics()  # committed: the tables it grew may be analyzed
 
 
     def close(self) -> None:

@@ -75,6 +75,8 @@ class JourneyFacts(JourneyRows):
     if TYPE_CHECKING:  # provided by StateStore
         def _tx(self, conn: Connection | None) -> Any: ...
 
+        def _grew(self, table: Any, rows: int) -> None: ...
+
     def record_verdicts(self, connection: str, rows: Sequence[Mapping[str, Any]],
                         conn: Connection | None = None) -> None:
         """Merge the judging stage's facts (``journey_capture.verdict_row``) into journeys."""
@@ -92,6 +94,7 @@ class JourneyFacts(JourneyRows):
             return
         now = datetime.now(UTC)
         full = [_full_row(connection, row, now) for row in rows]
+        self._grew(journeys, len(full))
         with self._tx(conn) as tx:
             for start in range(0, len(full), 500):
                 statement = _insert(tx)
