@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 
@@ -42,6 +42,28 @@ class SideSummary:
     failed: int = 0
     calls: int = 0
     retries: int = 0  # of the calls, those that retried a failed one
+
+
+class Confirmed(NamedTuple):
+    """A batch written to ``side`` and the system's answer to it, to commit."""
+
+    side: Side
+    batch: Sequence[PlannedWrite]
+    results: Sequence[WriteResult]
+    summary: SideSummary
+    pairs: Mapping[str, Pair]
+
+
+@dataclass
+class _Found:
+    """What confirmed batches commit together: links, agreed values by system and key, the
+    keys delivered by system (they leave the parked queue), audit events, kept tokens."""
+
+    links: list[Link] = field(default_factory=list)
+    values: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    delivered: dict[str, list[str]] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
 
 
 class Commit:
@@ -80,10 +102,26 @@ class Commit:
                 pairs: Mapping[str, Pair]) -> None:
         """Keep the audit events of ``batch`` before it is sent to ``side`` (call just
         before the call; ``batch`` commits them once confirmed)."""
-        events = intended(side, batch, pairs, self.names, self.explain, self.run_id)
-        token = uuid.uuid4().hex
-        self.store.put_sent(self.connection, token, events)
-        self._sent[id(batch)] = (token, events)
+        self.sending_all(side, [batch], pairs)
+
+    def sending_all(self, side: Side, batches: Sequence[Sequence[PlannedWrite]],
+                    pairs: Mapping[str, Pair]) -> None:
+        """Keep the audit events of each of ``batches`` before any is sent, in one
+        transaction. Those of a batch never sent are dropped by ``unsent``; left behind (a
+        pass killed), the next pass drops them, finding their values not delivered."""
+        kept = []
+        for batch in batches:
+            events = intended(side, batch, pairs, self.names, self.explain, self.run_id)
+            kept.append((batch, uuid.uuid4().hex, events))
+        with self.store.transaction() as conn:
+            for _, token, events in kept:
+                self.store.put_sent(self.connection, token, events, conn)
+        self._sent.update((id(batch), (token, events)) for batch, token, events in kept)
+
+    def unsent(self, batches: Iterable[Sequence[PlannedWrite]]) -> None:
+        """Forget the audit events kept for ``batches``: they were never sent."""
+        tokens = [self._sent.pop(id(batch))[0] for batch in batches if id(batch) in self._sent]
+        self.store.drop_sent(self.connection, tokens)
 
     def read_back(self, key: str, side: Side, record: Record) -> None:
         """A record a write created, as read back: its fingerprint once the pair settles."""
@@ -110,10 +148,32 @@ class Commit:
     def batch(self, side: Side, batch: Sequence[PlannedWrite], results: Sequence[WriteResult],
               summary: SideSummary, pairs: Mapping[str, Pair]) -> None:
         """Commit one confirmed batch written to ``side``: links, values, parked records."""
+        self.batches([Confirmed(side, batch, results, summary, pairs)])
+
+    def batches(self, confirmed_batches: Sequence[Confirmed]) -> None:
+        """Commit confirmed batches, in the order given, in one transaction."""
+        found = _Found()
+        for item in confirmed_batches:
+            self._collect(found, item)
+        with self.store.transaction() as conn:
+            self.store.save_links(self.connection, found.links, conn)
+            for system, values in found.values.items():
+                self.store.record_values(self.connection, system, values, conn)
+            for system, keys in found.delivered.items():
+                self.store.unpark(self.connection, system, keys, conn)
+            self.store.record_events(self.connection, found.events, conn)
+            self.store.drop_sent(self.connection, found.tokens, conn)
+        if self.watch is not None:
+            for item in confirmed_batches:
+                self.watch.confirmed(item.side, item.batch, item.results)
+
+    def _collect(self, found: _Found, item: Confirmed) -> None:
+        """What one confirmed batch commits, added to ``found``; its refusals parked."""
+        side, batch, results, summary, pairs = item
         target, counterpart = self.names[side], self.names[other(side)]
-        links, delivered = [], []
-        written: dict[str, dict[str, Any]] = {}  # agreed values, as the target holds them
-        read: dict[str, dict[str, Any]] = {}  # the same, as the other side holds them
+        written = found.values.setdefault(target, {})  # agreed values, as the target holds
+        read = found.values.setdefault(counterpart, {})  # the same, as the other side holds
+        delivered = found.delivered.setdefault(target, [])
         for planned, outcome in zip(batch, results, strict=True):
             if not outcome.ok:
                 self._unsure.add(planned.op.key)
@@ -146,22 +206,14 @@ class Commit:
             known.update((s, i) for s, i in ids.items() if i)
             origin: Side = side if planned.source.system == target else other(side)
             email = pairs[planned.op.key].email(origin)
-            links.append(Link(planned.op.key, ids["marketing"], ids["crm"], email))
+            found.links.append(Link(planned.op.key, ids["marketing"], ids["crm"], email))
             delivered.append(planned.op.key)
         token, events = self._sent.pop(id(batch), ("", []))
         if not token:  # sent without ``sending`` (a caller of its own)
             events = intended(side, batch, pairs, self.names, self.explain, self.run_id)
-        with self.store.transaction() as conn:
-            self.store.save_links(self.connection, links, conn)
-            self.store.record_values(self.connection, target, written, conn)
-            self.store.record_values(self.connection, counterpart, read, conn)
-            self.store.unpark(self.connection, target, delivered, conn)
-            self.store.record_events(self.connection, confirmed(
-                events, batch, results, datetime.now(UTC)), conn)
-            if token:
-                self.store.drop_sent(self.connection, [token], conn)
-        if self.watch is not None:
-            self.watch.confirmed(side, batch, results)
+        else:
+            found.tokens.append(token)
+        found.events.extend(confirmed(events, batch, results, datetime.now(UTC)))
 
     def _predict(self, side: Side, planned: PlannedWrite) -> None:
         """The fingerprints a confirmed write leaves: the target as read with the values

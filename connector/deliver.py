@@ -8,16 +8,19 @@ goes back in the same pass.
 
 A side's batches go out up to ``parallel[side]`` at a time (the system's ``max_parallel``:
 ``[sync] parallel``, or ``[systems.<name>] max_parallel``), through a small thread pool whose
-calls share the system's budgets; with 1 they go one after another in this thread, as before.
-Each batch is committed (``connector.commit``, in this thread only) as soon as its answer
-arrives, while the next calls are in flight. When a call raises (``ReserveReached``, a retry
-given up, anything), no further batch is sent: the calls in flight are waited for, what they
-confirmed is committed, then the error is raised. A batch in flight when the process is killed
-is sent again by the next pass, which changes nothing: every write is an upsert by LeadSync's
-key or an update by id. Each batch's audit events are kept just before it is sent
-(``Commit.sending``), for the commit to record once it is confirmed. Asked to stop (``stop``
-answers True: the scheduler got SIGTERM), it sends no further batch, commits what the calls
-in flight confirm, and raises ``Stopped``.
+calls share the system's budgets; with 1 they go one after another in this thread. Each
+batch's answer is handed, as it arrives, to a thread that commits it (``connector.commit``
+through ``connector.commit_thread``: the batches waiting together in one transaction) while
+this thread sends the next calls; every batch handed over is committed before a side's writes
+return or raise. When a call raises (``ReserveReached``, a retry given up, anything), no
+further batch is sent: the calls in flight are waited for, what they confirmed is committed,
+then the error is raised. A batch in flight (or confirmed and not yet committed) when the
+process is killed is sent again by the next pass, which changes nothing: every write is an
+upsert by LeadSync's key or an update by id. The audit events of a side's batches are kept
+before the first is sent (``Commit.sending_all``; those never sent are dropped), for the
+commit to record once confirmed. Asked to stop (``stop`` answers True: the scheduler got
+SIGTERM), it sends no further batch, commits what the calls in flight confirm, and raises
+``Stopped``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import structlog
 
-from leadsync.connector.commit import Commit, SideSummary
+from leadsync.connector.commit import Commit, Confirmed, SideSummary
+from leadsync.connector.commit_thread import CommitThread
 from leadsync.connector.errors import Stopped
 from leadsync.connector.models import SIDES, Record, Side, WriteResult
 from leadsync.connector.plan import Pair, Plan, PlannedWrite
@@ -112,32 +116,43 @@ class Deliver:
 
     def _write(self, side: Side, writes: list[PlannedWrite], pairs: Mapping[str, Pair],
                summary: SideSummary) -> tuple[set[str], Created]:
-        """Write in batches, committing each as its answer arrives; the keys whose write was
-        refused, and the confirmed creates by the id of the record made."""
+        """Write in batches, each committed once its answer arrives (``CommitThread``, all
+        committed before this returns or raises); the keys whose write was refused, and the
+        confirmed creates by the id of the record made."""
         refused: set[str] = set()
         created: Created = {}
         self.planned[side] += len(writes)
-
-        def confirm(batch: Batch, results: list[WriteResult]) -> None:
-            refused.update(r.key for r in results if not r.ok)
-            created.update((r.id, (w, r.record)) for w, r in zip(batch, results, strict=True)
-                           if r.ok and r.id and (r.created or w.create))
-            self.commit.batch(side, batch, results, summary, pairs)
-            self.written[side] += len(batch)
-            if self.progress:
-                self.progress(f"writing to {self.names[side]}", self.written[side],
-                              self.planned[side])
-
         batches = [writes[start:start + self.batch_size]
                    for start in range(0, len(writes), self.batch_size)]
+        if not batches:
+            return refused, created
+        self.commit.sending_all(side, batches, pairs)
+        sent: list[Batch] = []
         workers = min(self.parallel[side], len(batches))
-        if workers <= 1:
-            for batch in batches:
-                self.check_stop()
-                self.commit.sending(side, batch, pairs)
-                confirm(batch, self.systems[side].write([w.op for w in batch]))
-        else:
-            self._in_parallel(side, iter(batches), workers, confirm, pairs)
+        try:
+            with CommitThread(self.commit, backlog=max(2, workers),
+                              name=f"leadsync-commit-{self.names[side]}") as committing:
+
+                def confirm(batch: Batch, results: list[WriteResult]) -> None:
+                    refused.update(r.key for r in results if not r.ok)
+                    created.update((r.id, (w, r.record))
+                                   for w, r in zip(batch, results, strict=True)
+                                   if r.ok and r.id and (r.created or w.create))
+                    committing.put(Confirmed(side, batch, results, summary, pairs))
+                    self.written[side] += len(batch)
+                    if self.progress:
+                        self.progress(f"writing to {self.names[side]}", self.written[side],
+                                      self.planned[side])
+
+                if workers <= 1:
+                    for batch in batches:
+                        self.check_stop()
+                        sent.append(batch)
+                        confirm(batch, self.systems[side].write([w.op for w in batch]))
+                else:
+                    self._in_parallel(side, iter(batches), workers, confirm, sent)
+        finally:  # every batch handed over is committed by now
+            self.commit.unsent(batches[len(sent):])
         return refused, created
 
     def check_stop(self) -> None:
@@ -146,7 +161,7 @@ class Deliver:
             raise Stopped()
 
     def _in_parallel(self, side: Side, batches: Iterator[Batch], workers: int,
-                     confirm: Confirm, pairs: Mapping[str, Pair]) -> None:
+                     confirm: Confirm, sent: list[Batch]) -> None:
         """Up to ``workers`` batches in flight; each answer confirmed as it arrives, the next
         batch sent first. After a failure nothing more is sent: the calls in flight are
         waited for and confirmed, then the first failure is raised."""
@@ -162,7 +177,7 @@ class Deliver:
                     return
                 batch = next(batches, None)
                 if batch is not None:
-                    self.commit.sending(side, batch, pairs)
+                    sent.append(batch)
                     in_flight[pool.submit(system.write, [w.op for w in batch])] = batch
 
             for _ in range(workers):

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from leadsync.connector import deliver as deliver_module
-from leadsync.connector.commit import Commit, SideSummary
+from leadsync.connector.commit import Commit, Confirmed, SideSummary
 from leadsync.connector.deliver import Deliver
 from leadsync.connector.errors import ReserveReached, TransientError
 from leadsync.connector.mapping import FieldMapping, load_mapping
 from leadsync.connector.models import SIDES, Side, WriteOp, WriteResult
-from leadsync.connector.plan import Pair, Plan, PlannedWrite, plan
+from leadsync.connector.plan import Pair, Plan, plan
 from leadsync.connector.state import StateStore
 from leadsync.connector.transforms import TransformContext
 from tests.connector.fakes import Clock, FakeSystem
@@ -103,10 +103,10 @@ class NotedCommit(Commit):
         super().__init__(*args)
         self.events = events
 
-    def batch(self, side: Side, batch: Sequence[PlannedWrite], results: Sequence[WriteResult],
-              summary: SideSummary, pairs: Any) -> None:
-        super().batch(side, batch, results, summary, pairs)
-        self.events.note("commit", self.names[side], [w.op.key for w in batch])
+    def batches(self, confirmed_batches: Sequence[Confirmed]) -> None:
+        super().batches(confirmed_batches)
+        for item in confirmed_batches:
+            self.events.note("commit", self.names[item.side], [w.op.key for w in item.batch])
 
 
 class Systems:
