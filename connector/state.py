@@ -14,7 +14,18 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, create_engine, event, func, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    Table,
+    cast,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
@@ -233,6 +244,11 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
         """
         now = _now()
         given = {key: dict(fields) for key, fields in values.items() if fields}
+        if self.engine.dialect.name == "postgresql":  # merged by the upsert itself
+            self._merge_values(connection, system, {
+                key: fields for key, fields in given.items() if not _has_nul(fields)}, now, conn)
+            # jsonb refuses a NUL character that json keeps: those few are merged here
+            given = {key: fields for key, fields in given.items() if _has_nul(fields)}
         with self._tx(conn) as tx:
             for keys in _chunks(list(given), 500):
                 for row in tx.execute(select(ledger.c.key, ledger.c.fields).where(
@@ -244,6 +260,27 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
             for chunk in _chunks(rows, 500):
                 self._upsert(tx, ledger, chunk, ["connection", "key", "system"],
                              ["fields", "updated_at"])
+
+    def _merge_values(self, connection: str, system: str,
+                      given: Mapping[str, Mapping[str, FieldValue]], now: datetime,
+                      conn: Connection | None) -> None:
+        """PostgreSQL: one upsert that merges the fields given into those remembered
+        (``jsonb ||``: a field given wins, one not given stays), no read before it."""
+        from sqlalchemy.dialects.postgresql import JSONB
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        rows = [{"connection": connection, "key": key, "system": system,
+                 "fields": dict(fields), "updated_at": now} for key, fields in given.items()]
+        self._grew(ledger, len(rows))
+        statement = postgresql_insert(ledger)
+        merged = cast(cast(ledger.c.fields, JSONB).op("||")(
+            cast(statement.excluded.fields, JSONB)), JSON)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["connection", "key", "system"],
+            set_={"fields": merged, "updated_at": statement.excluded.updated_at})
+        with self._tx(conn) as tx:
+            for chunk in _chunks(rows, 500):
+                tx.execute(upsert, chunk)
 
     def _upsert(self, tx: Connection, table: Table, rows: list[dict[str, Any]],
                 keys: list[str], changing: list[str]) -> None:
@@ -394,6 +431,10 @@ def _damaged(engine: Engine, why: object) -> str:
 def _link(row: RowMapping) -> Link:
     return Link(key=row["key"], marketing_id=row["marketing_id"], crm_id=row["crm_id"],
                 email=row["email"])
+
+
+def _has_nul(fields: Mapping[str, Any]) -> bool:
+    return any(isinstance(value, str) and "\x00" in value for value in fields.values())
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

@@ -70,6 +70,19 @@ def test_ledger_remembers_the_agreed_value_per_system_and_field_merging_new_ones
     }}
 
 
+def test_a_value_holding_a_nul_character_is_remembered_and_merged_like_any_other(
+        state_url: str) -> None:
+    store = StateStore(state_url)
+    store.record_values("default", "hubspot", {"k1": {"company": "A\x00B", "city": "Oslo"},
+                                                "k2": {"company": "C"}})
+    store.record_values("default", "hubspot", {"k1": {"city": "Bergen\x00"},
+                                                "k2": {"city": "Rome"}})
+
+    assert store.ledger("default", ["k1", "k2"]) == {
+        "k1": {("hubspot", "company"): "A\x00B", ("hubspot", "city"): "Bergen\x00"},
+        "k2": {("hubspot", "company"): "C", ("hubspot", "city"): "Rome"}}
+
+
 def test_runs_are_recorded_with_their_summary(state_url: str) -> None:
     store = StateStore(state_url)
     run_id = store.start_run("default", "sync")
