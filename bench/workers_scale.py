@@ -17,7 +17,9 @@ The state store is a PostgreSQL database made for the run (127.0.0.1:5432, trust
 broker and shared budgets Redis on 127.0.0.1:6379 (database 15), as a deployment has them.
 
 Also reported: the CPU seconds of the workers (with their pool processes) and of the sandbox
-processes (which includes seeding the orgs), from ``os.wait4``.
+processes (which includes seeding the orgs), from ``os.wait4``; and how busy the machine's
+cores were over the timed window (``/proc/stat``: every process, PostgreSQL and Redis too),
+which says whether a run was held back by the machine rather than by the vendors' limits.
 
 Run by hand: ``python bench/workers_scale.py --leads 40000 [--scenario connections sharded]``.
 """
@@ -61,17 +63,17 @@ def connections(leads: int, workers: int) -> dict[str, Any]:
     """Two connections of ``leads`` each, synced by ``workers`` workers."""
     CPU.update(workers=0.0, sandboxes=0.0)
     with orgs(["emea", "amer"], leads) as (path, env), celery_workers(path, env, workers):
-        started = time.perf_counter()
+        started, cores = time.perf_counter(), machine_cpu()
         for name in ("emea", "amer"):
             send(path, env, "leadsync.sync", (str(path), name))
         runs = wait_for_runs(path, env, {"sync": 2})
-        wall = time.perf_counter() - started
+        wall, busy = time.perf_counter() - started, busy_since(cores)
     figures = summarise(runs, wall, 2 * leads)
     print(f"## two connections x {leads:,} leads, {workers} worker(s): {wall:.1f} s, "
           f"{figures['rate']:,.0f} records/s, retries (429s) {figures['retries']}, "
           f"HubSpot calls {figures['hubspot_calls']}; CPU s: workers {CPU['workers']:.1f} "
           f"({CPU['workers'] / (2 * leads) * 1000:.3f} ms/record), sandboxes "
-          f"{CPU['sandboxes']:.1f}")
+          f"{CPU['sandboxes']:.1f}; machine {busy}")
     return figures
 
 
@@ -79,18 +81,32 @@ def sharded(leads: int) -> dict[str, Any]:
     """One connection of ``leads``, its sync in two shards taken by two workers."""
     CPU.update(workers=0.0, sandboxes=0.0)
     with orgs(["solo"], leads) as (path, env), celery_workers(path, env, 2):
-        started = time.perf_counter()
+        started, cores = time.perf_counter(), machine_cpu()
         send(path, env, "leadsync.sync_sharded", (str(path), "solo", 2))
         runs = wait_for_runs(path, env, {"sync:shard-0-of-2": 1, "sync:shard-1-of-2": 1})
-        wall = time.perf_counter() - started
+        wall, busy = time.perf_counter() - started, busy_since(cores)
     figures = summarise(runs, wall, leads)
     print(f"## one connection x {leads:,} leads, two shards on two workers: {wall:.1f} s, "
           f"{figures['rate']:,.0f} records/s = {figures['rate'] / CAPACITY:.0%} of HubSpot's "
           f"{CAPACITY:,.0f}, retries (429s) {figures['retries']}, "
           f"HubSpot calls {figures['hubspot_calls']}; CPU s: workers {CPU['workers']:.1f} "
           f"({CPU['workers'] / leads * 1000:.3f} ms/record), sandboxes "
-          f"{CPU['sandboxes']:.1f}")
+          f"{CPU['sandboxes']:.1f}; machine {busy}")
     return figures
+
+
+def machine_cpu() -> list[int]:
+    """The machine's CPU time so far, in ticks: user, nice, system, idle, iowait, ..."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        return [int(tick) for tick in stat.readline().split()[1:]]
+
+
+def busy_since(before: list[int]) -> str:
+    """How busy the cores were since ``before`` (``machine_cpu``), as a phrase."""
+    spent = [after - then for after, then in zip(machine_cpu(), before, strict=False)]
+    idle = spent[3] + spent[4]
+    return (f"{1 - idle / sum(spent):.0%} busy over {os.cpu_count()} cores "
+            f"(every process)")
 
 
 def summarise(runs: list[dict[str, Any]], wall: float, records: int) -> dict[str, Any]:
