@@ -36,24 +36,26 @@ from rich.table import Table
 from leadsync.connector.report_model import Column, Report
 from leadsync.connector.timefmt import local
 from leadsync.connector.timefmt import zone as zone_info
+from leadsync.report_values import tenths
 
 FORMATS = ("table", "csv", "json", "html")
 
 
 def shown(value: Any, column: Column, zone: str | None) -> str:
-    """A value as a table cell."""
+    """A value as a table cell, rounded as the HTML report rounds it (``report_values.tenths``:
+    halves up), so a figure never reads differently between the two."""
     if value is None:
         return ""
     kind = column.kind
     if kind == "percent":
-        return f"{value * 100:.1f}%"
+        return f"{tenths(value * 100)}%"
     if kind == "hours":
-        return f"{value:.1f}"
+        return f"{tenths(value)}"
     if kind == "instant":
         return local(value, zone)
     if kind == "interval":
         low, high = value
-        return f"{low * 100:.1f}%-{high * 100:.1f}%"
+        return f"{tenths(low * 100)}%-{tenths(high * 100)}%"
     return str(value)
 
 

@@ -51,3 +51,16 @@ def test_a_table_says_when_there_is_nothing_to_report() -> None:
     text = out.getvalue()
     assert "2026-12-07 15:00 UTC" in text and "met % = met / (met + breached)" in text
     assert "nothing to report in this period" in text
+
+
+def test_the_table_rounds_a_half_as_the_html_report_does() -> None:
+    from leadsync.report_values import show
+
+    # 6.25 and 0.25 are exact in binary: a float format rounds them to even (6.2, 0.2)
+    for value, kind, table, html in ((0.0625, "percent", "6.3%", "6.3%"),
+                                     (0.25, "hours", "0.3", "0.3 h"),
+                                     ((0.0625, 0.1875), "interval", "6.3%-18.8%",
+                                      "6.3%\N{EN DASH}18.8%")):
+        column = Column("x", "X", kind)  # type: ignore[arg-type]
+        assert shown(value, column, None) == table
+        assert show(value, kind) == html  # type: ignore[arg-type]
