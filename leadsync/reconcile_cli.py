@@ -55,6 +55,7 @@ def _reconcile_one(settings: Any, dry_run: bool, as_json: bool, log_format: str,
     from leadsync.connector.logs import configure_logging
     from leadsync.exits import ExitCode, exit_code_for
     from leadsync.jobs.reconcile import run_reconcile
+    from leadsync.progress import Bars
     from leadsync.render import summary_table
 
     configure_logging(log_format or settings.logging.format, settings.logging.level)
@@ -63,7 +64,8 @@ def _reconcile_one(settings: Any, dry_run: bool, as_json: bool, log_format: str,
     if named and not as_json:
         typer.echo(f"connection {name}:")
     try:
-        done = run_reconcile(settings, dry_run=dry_run)
+        with Bars(quiet=True if as_json else None) as progress:  # drawn on a terminal only
+            done = run_reconcile(settings, dry_run=dry_run, progress=progress)
     except ConfigError as exc:
         typer.echo(f"configuration error ({name}):\n{exc}", err=True)
         return exit_code_for(exc), None

@@ -110,3 +110,18 @@ def test_json_on_a_terminal_draws_no_progress(make_sandbox: Callable[..., Sandbo
 
     assert code == 0, shown
     assert "reading hubspot" not in shown and '"exit_code": 0' in shown
+
+
+def test_reconcile_draws_progress_on_a_terminal_and_nothing_in_a_pipe(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sandbox = make_sandbox(seed=30)
+    write_config(sandbox, tmp_path)
+    config = str(tmp_path / "leadsync.toml")
+
+    code, shown = on_a_terminal("reconcile", "--config", config, env=secrets_env(sandbox))
+
+    assert code == 0, shown
+    assert "reading hubspot" in shown and "reading salesforce" in shown and "matching" in shown
+    again = leadsync("reconcile", "--config", config, "--dry-run", env=secrets_env(sandbox))
+    assert again.returncode == 0, again.stderr
+    assert "reading" not in again.stderr and "matching" not in again.stderr
