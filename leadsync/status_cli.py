@@ -74,7 +74,8 @@ def status(
 ) -> None:
     """A connection at a glance: each job's last run (outcome, age) and next run, the lag on
     each side (the age of the oldest change not yet synced), the API budget used and left,
-    and the records parked by error type. Makes read calls only (none with --offline)."""
+    and the records parked by error type. Makes read calls only (none with --offline). Exits
+    1 when a system could not be read (its problem is shown, the rest still reported)."""
     from leadsync.connector.state import StateStore
     from leadsync.jobs.status import status as gather
 
@@ -88,9 +89,16 @@ def status(
             store.close()
     if as_json:  # one connection: its status; several: a list of them
         typer.echo(json.dumps(shown if len(shown) > 1 else shown[0], indent=2, default=str))
-        return
-    for found in shown:
-        _print(found)
+    else:
+        for found in shown:
+            _print(found)
+    unread = [(found["connection"], name) for found in shown
+              for name, entry in found["systems"].items() if entry.get("error")]
+    if unread:  # a monitoring script sees it in the exit code, not only in the output
+        typer.echo("could not read " + ", ".join(
+            f"{name} (connection {where})" for where, name in unread)
+            + ": its problem is shown above", err=True)
+        raise typer.Exit(1)
 
 
 def _print(found: dict[str, Any]) -> None:
