@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Table,
-    cast,
     create_engine,
     event,
     func,
@@ -30,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from leadsync.connector.errors import ConfigError
-from leadsync.connector.models import Cursor, FieldValue
+from leadsync.connector.models import Cursor
 from leadsync.connector.schema import (
     SCHEMA_VERSION,
     audit,
@@ -39,13 +37,13 @@ from leadsync.connector.schema import (
     definitions,
     effects,
     insert_unless_present,
-    ledger,
     links,
     migrate,
     schema_version,
     settings_table,
 )
 from leadsync.connector.state_facts import JourneyFacts
+from leadsync.connector.state_ledger import LedgerRows
 from leadsync.connector.state_locks import RunLocks
 from leadsync.connector.state_parked import ParkedRows
 from leadsync.connector.state_runs import RunRows
@@ -96,11 +94,12 @@ def _sqlite_pragmas(connection: Any, _: Any) -> None:
 
 
 class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentWrites,
-                 TableStatistics):
+                 LedgerRows, TableStatistics):
     """Where LeadSync remembers what it has seen and done, for one or more connections.
 
     The dead-letter queue (``parked``) is ``ParkedRows``'s, the run locks ``RunLocks``'s, the
-    runs ``RunRows``'s, the fingerprints of records seen ``SeenRecords``'s; the statistics
+    runs ``RunRows``'s, the fingerprints of records seen ``SeenRecords``'s, the values both
+    sides agreed on ``LedgerRows``'s; the statistics
     PostgreSQL plans by are kept fresh by ``TableStatistics``."""
 
     def __init__(self, url: str, *, engine: Engine | None = None) -> None:
@@ -217,70 +216,6 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(links).where(
                 links.c.connection == connection)).scalar() or 0)
-
-    # ledger
-    def ledger(self, connection: str, keys: Iterable[str]
-               ) -> dict[str, dict[tuple[str, str], FieldValue]]:
-        """For each key, the last value per (system, field) LeadSync read or wrote."""
-        result: dict[str, dict[tuple[str, str], FieldValue]] = {}
-        for chunk in _chunks(list(keys), 500):
-            with self.engine.connect() as conn:
-                rows = conn.execute(select(ledger).where(
-                    ledger.c.connection == connection, ledger.c.key.in_(chunk)))
-                for row in rows:
-                    entry = result.setdefault(row.key, {})
-                    entry.update({(row.system, name): value
-                                  for name, value in (row.fields or {}).items()})
-        return result
-
-    def record_values(self, connection: str, system: str,
-                      values: Mapping[str, Mapping[str, FieldValue]],
-                      conn: Connection | None = None) -> None:
-        """Remember ``values`` (key -> field -> value) as what ``system`` holds of the values
-        both sides agree on.
-
-        Each key's fields are merged into what was remembered for it on that system: a field
-        not given keeps its value.
-        """
-        now = _now()
-        given = {key: dict(fields) for key, fields in values.items() if fields}
-        if self.engine.dialect.name == "postgresql":  # merged by the upsert itself
-            self._merge_values(connection, system, {
-                key: fields for key, fields in given.items() if not _has_nul(fields)}, now, conn)
-            # jsonb refuses a NUL character that json keeps: those few are merged here
-            given = {key: fields for key, fields in given.items() if _has_nul(fields)}
-        with self._tx(conn) as tx:
-            for keys in _chunks(list(given), 500):
-                for row in tx.execute(select(ledger.c.key, ledger.c.fields).where(
-                        ledger.c.connection == connection, ledger.c.system == system,
-                        ledger.c.key.in_(keys))):
-                    given[row.key] = {**(row.fields or {}), **given[row.key]}
-            rows = [{"connection": connection, "key": key, "system": system,
-                     "fields": fields, "updated_at": now} for key, fields in given.items()]
-            for chunk in _chunks(rows, 500):
-                self._upsert(tx, ledger, chunk, ["connection", "key", "system"],
-                             ["fields", "updated_at"])
-
-    def _merge_values(self, connection: str, system: str,
-                      given: Mapping[str, Mapping[str, FieldValue]], now: datetime,
-                      conn: Connection | None) -> None:
-        """PostgreSQL: one upsert that merges the fields given into those remembered
-        (``jsonb ||``: a field given wins, one not given stays), no read before it."""
-        from sqlalchemy.dialects.postgresql import JSONB
-        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-        rows = [{"connection": connection, "key": key, "system": system,
-                 "fields": dict(fields), "updated_at": now} for key, fields in given.items()]
-        self._grew(ledger, len(rows))
-        statement = postgresql_insert(ledger)
-        merged = cast(cast(ledger.c.fields, JSONB).op("||")(
-            cast(statement.excluded.fields, JSONB)), JSON)
-        upsert = statement.on_conflict_do_update(
-            index_elements=["connection", "key", "system"],
-            set_={"fields": merged, "updated_at": statement.excluded.updated_at})
-        with self._tx(conn) as tx:
-            for chunk in _chunks(rows, 500):
-                tx.execute(upsert, chunk)
 
     def _upsert(self, tx: Connection, table: Table, rows: list[dict[str, Any]],
                 keys: list[str], changing: list[str]) -> None:
@@ -431,10 +366,6 @@ def _damaged(engine: Engine, why: object) -> str:
 def _link(row: RowMapping) -> Link:
     return Link(key=row["key"], marketing_id=row["marketing_id"], crm_id=row["crm_id"],
                 email=row["email"])
-
-
-def _has_nul(fields: Mapping[str, Any]) -> bool:
-    return any(isinstance(value, str) and "\x00" in value for value in fields.values())
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

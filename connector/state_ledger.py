@@ -1,0 +1,101 @@
+"""The state store's ledger: per lead and system, the values both sides were last seen or
+made to agree on (a pass compares what each side holds with them to tell which side
+changed a field since)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Table, cast, select
+from sqlalchemy.engine import Connection, Engine
+
+from leadsync.connector.models import FieldValue
+from leadsync.connector.schema import ledger
+
+_CHUNK = 500
+
+
+class LedgerRows:
+    """The ``ledger`` table: one JSON object of agreed fields per connection, key and system."""
+
+    engine: Engine
+    # the store's own helpers (``StateStore``)
+    _tx: Callable[[Connection | None], AbstractContextManager[Connection]]
+    _upsert: Callable[[Connection, Table, list[dict[str, Any]], list[str], list[str]], None]
+    _grew: Callable[[Table, int], None]
+
+    def ledger(self, connection: str, keys: Iterable[str]
+               ) -> dict[str, dict[tuple[str, str], FieldValue]]:
+        """For each key, the last value per (system, field) LeadSync read or wrote."""
+        result: dict[str, dict[tuple[str, str], FieldValue]] = {}
+        for chunk in chunks(list(keys), 500):
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(ledger).where(
+                    ledger.c.connection == connection, ledger.c.key.in_(chunk)))
+                for row in rows:
+                    entry = result.setdefault(row.key, {})
+                    entry.update({(row.system, name): value
+                                  for name, value in (row.fields or {}).items()})
+        return result
+
+    def record_values(self, connection: str, system: str,
+                      values: Mapping[str, Mapping[str, FieldValue]],
+                      conn: Connection | None = None) -> None:
+        """Remember ``values`` (key -> field -> value) as what ``system`` holds of the values
+        both sides agree on.
+
+        Each key's fields are merged into what was remembered for it on that system: a field
+        not given keeps its value.
+        """
+        now = datetime.now(UTC)
+        given = {key: dict(fields) for key, fields in values.items() if fields}
+        if self.engine.dialect.name == "postgresql":  # merged by the upsert itself
+            self._merge_values(connection, system, {
+                key: fields for key, fields in given.items() if not _has_nul(fields)}, now, conn)
+            # jsonb refuses a NUL character that json keeps: those few are merged here
+            given = {key: fields for key, fields in given.items() if _has_nul(fields)}
+        with self._tx(conn) as tx:
+            for keys in chunks(list(given), 500):
+                for row in tx.execute(select(ledger.c.key, ledger.c.fields).where(
+                        ledger.c.connection == connection, ledger.c.system == system,
+                        ledger.c.key.in_(keys))):
+                    given[row.key] = {**(row.fields or {}), **given[row.key]}
+            rows = [{"connection": connection, "key": key, "system": system,
+                     "fields": fields, "updated_at": now} for key, fields in given.items()]
+            for chunk in chunks(rows, 500):
+                self._upsert(tx, ledger, chunk, ["connection", "key", "system"],
+                             ["fields", "updated_at"])
+
+    def _merge_values(self, connection: str, system: str,
+                      given: Mapping[str, Mapping[str, FieldValue]], now: datetime,
+                      conn: Connection | None) -> None:
+        """PostgreSQL: one upsert that merges the fields given into those remembered
+        (``jsonb ||``: a field given wins, one not given stays), no read before it."""
+        from sqlalchemy.dialects.postgresql import JSONB
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        rows = [{"connection": connection, "key": key, "system": system,
+                 "fields": dict(fields), "updated_at": now} for key, fields in given.items()]
+        self._grew(ledger, len(rows))
+        statement = postgresql_insert(ledger)
+        merged = cast(cast(ledger.c.fields, JSONB).op("||")(
+            cast(statement.excluded.fields, JSONB)), JSON)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["connection", "key", "system"],
+            set_={"fields": merged, "updated_at": statement.excluded.updated_at})
+        with self._tx(conn) as tx:
+            for chunk in chunks(rows, 500):
+                tx.execute(upsert, chunk)
+
+
+
+def _has_nul(fields: Mapping[str, Any]) -> bool:
+    return any(isinstance(value, str) and "\x00" in value for value in fields.values())
+
+
+def chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
