@@ -31,7 +31,7 @@ import structlog
 
 from leadsync.connector.config import Config
 from leadsync.connector.deadletter import truncate
-from leadsync.connector.errors import ReserveReached
+from leadsync.connector.errors import ReserveReached, Stopped
 from leadsync.connector.logs import redact
 from leadsync.connector.ports import System
 from leadsync.connector.store import Store
@@ -98,7 +98,7 @@ def describe(error: BaseException) -> str:
 def outcome_of(error: BaseException) -> str:
     if isinstance(error, ReserveReached):
         return RESERVE_REACHED
-    if isinstance(error, KeyboardInterrupt | SystemExit):
+    if isinstance(error, Stopped | KeyboardInterrupt | SystemExit):
         return STOPPED
     return FAILED
 

@@ -17,8 +17,9 @@ What it promises, and how:
 - An occurrence that failed is done (the next occurrence tries again, no tight loop against a
   vendor that is down); one that was stopped is not: the next start resumes it.
 - Asked to stop (SIGTERM, SIGINT: ``stop`` is set), the sync in hand finishes the write batches
-  in flight and ends, its progress committed; an SLA sweep in hand runs to its end. Nothing more
-  starts.
+  in flight and ends, its progress committed; an SLA sweep in hand finishes the group of
+  effects in hand (its tasks, its notifications, its CRM writes, its marketing writes) and
+  ends, the effects done recorded. Nothing more starts.
 
 The clock and the sleep are given, so tests drive a scheduler through days in no time; the jobs
 are given too (``runners``), the real ones by default.
@@ -203,9 +204,13 @@ def run_sync_job(config: Config, stop: Stop) -> Outcome:
 
 
 def run_sweep_job(config: Config, stop: Stop) -> Outcome:
+    from leadsync.connector.errors import Stopped
     from leadsync.jobs.sla import run_sweep
 
-    result = run_sweep(config, now=_now())
+    try:
+        result = run_sweep(config, now=_now(), stop=stop)
+    except Stopped:
+        return Outcome("stopped", "the effects done are kept; the next sweep does the rest")
     return Outcome("refused", f"{result.failed} writes refused") if result.failed else Outcome(
         "ok")
 

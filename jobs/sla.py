@@ -5,7 +5,10 @@ the pool and its position; asks the planner which clocks run; reads their touche
 applies the plan through the ports (tasks, notifications, CRM writes, marketing writes, the
 nurture list) and records the clocks, the audit events, the round robin's position and the
 journeys' new facts (``connector.journey_capture``) in one transaction; a clock a new handoff
-replaces is kept in the clock history in that transaction too. A refused write is parked
+replaces is kept in the clock history in that transaction too. Asked to stop (``stop``
+answers True: the scheduler got SIGTERM), it ends between two of those groups of effects,
+raising ``Stopped``: the effects done are recorded, the clocks are not, and the next sweep
+plans again and does the rest, as after a sweep that died. A refused write is parked
 (``<system>:sla``) and unparked when a later sweep gets it through (each sweep recomputes what
 to write). Each effect is done once (``connector.effects``): recorded by its key as soon as it
 is done, so that a sweep repeated after dying anywhere does not do it again.
@@ -23,6 +26,7 @@ import structlog
 
 from leadsync.connector.config import Config
 from leadsync.connector.deadletter import fingerprint, truncate
+from leadsync.connector.deliver import Stop
 from leadsync.connector.effects import (
     Effects,
     follow_recorded,
@@ -31,7 +35,7 @@ from leadsync.connector.effects import (
     record_changes,
     recycle_fields,
 )
-from leadsync.connector.errors import ConfigError
+from leadsync.connector.errors import ConfigError, Stopped
 from leadsync.connector.journey_capture import sweep_facts
 from leadsync.connector.models import Record, Side, WriteOp
 from leadsync.connector.ports import Notifier
@@ -56,9 +60,11 @@ FUTURE_TOLERANCE = timedelta(minutes=1)  # clock skew allowed before --now count
 
 class Sweep:
     def __init__(self, ctx: SlaContext, now: datetime, notifier: Notifier | None = None,
-                 dry_run: bool = False, progress: Progress | None = None) -> None:
+                 dry_run: bool = False, progress: Progress | None = None,
+                 stop: Stop | None = None) -> None:
         self.ctx, self.now, self.dry_run = ctx, now, dry_run  # dry: plan, apply nothing
         self.progress = progress  # told each phase's headway (``connector.progress``)
+        self.stop = stop  # answers True once the sweep is asked to stop
         self.engine: SyncEngine = ctx.engine
         self.store, self.connection = self.engine.store, self.engine.connection
         self.notifier = notifier if notifier is not None else _webhook(ctx)
@@ -148,14 +154,18 @@ class Sweep:
         applying = _Headway(named(self.progress, "applying effects"), len(plan.tasks)
                             + len(plan.notifications) + len(plan.writes_to("crm"))
                             + len(plan.writes_to("marketing")))
+        self._check_stop()
         make_tasks(effects, self.ctx.activities, plan.tasks)
         applying.add(len(plan.tasks))
+        self._check_stop()
         notify(effects, self.notifier, plan.notifications)
         applying.add(len(plan.notifications))
+        self._check_stop()
         crm_writes = plan.writes_to("crm")
         refused = self._send("crm", plan, crm_writes)
         applying.add(len(crm_writes))
         record_changes(effects, plan, refused, recycling)
+        self._check_stop()
         marketing_writes = plan.writes_to("marketing", refused)
         refused |= self._send("marketing", plan, marketing_writes)
         applying.add(len(marketing_writes), last=True)
@@ -164,6 +174,13 @@ class Sweep:
                 self.ctx.lists.add_to_list(name, ids)
         log.info("sla effects", **effects.counts())
         return refused
+
+    def _check_stop(self) -> None:
+        """Raise ``Stopped`` when asked to stop: between two groups of effects."""
+        if self.stop is not None and self.stop():
+            log.info("sla sweep stopping: the effects done are kept, the clocks are planned "
+                     "again by the next sweep", connection=self.connection)
+            raise Stopped()
 
     def _send(self, side: Side, plan: SweepPlan, ops: list[WriteOp]) -> set[str]:
         if not ops:
@@ -219,10 +236,11 @@ def plans_only(now: datetime, dry_run: bool = False, allow_future_writes: bool =
 
 
 def run_sweep(config: Config, now: datetime, dry_run: bool = False,
-              allow_future_writes: bool = False, progress: Progress | None = None
-              ) -> SweepResult:
+              allow_future_writes: bool = False, progress: Progress | None = None,
+              stop: Stop | None = None) -> SweepResult:
     """One sweep; it writes nothing when ``plans_only`` says so; ``progress`` is told how
-    far each phase has got."""
+    far each phase has got; once ``stop`` answers True it ends between two groups of effects
+    (``Stopped``, the run recorded as stopped)."""
     from leadsync.jobs.sla_setup import prepare_sla
 
     planning = plans_only(now, dry_run, allow_future_writes)
@@ -232,7 +250,7 @@ def run_sweep(config: Config, now: datetime, dry_run: bool = False,
         ctx = prepare_sla(config)
         try:
             run.watch(ctx.engine.systems.values(), from_start=True)  # setup calls count too
-            sweep = Sweep(ctx, now, dry_run=planning, progress=progress)
+            sweep = Sweep(ctx, now, dry_run=planning, progress=progress, stop=stop)
             run.report(lambda: sweep.result.as_dict() if sweep.result is not None else {})
             return sweep.run()
         finally:

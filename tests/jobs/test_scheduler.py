@@ -261,3 +261,24 @@ def test_a_state_store_away_for_a_moment_does_not_end_the_scheduler(
 
     # the 12:00 sync, at the next look, a minute later
     assert [at for _, _, at in jobs.ran] == [utc(2026, 12, 6, 12, 8)]
+
+
+def test_a_sweep_asked_to_stop_by_the_scheduler_is_a_stopped_occurrence(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM mid-sweep: the sweep is handed the scheduler's stop and ends ``stopped`` (run
+    again at the next start), never ``failed``."""
+    from leadsync.connector.errors import Stopped
+    from leadsync.jobs import sla
+    from leadsync.jobs.scheduler import run_sweep_job
+
+    def sweep(config: Config, now: datetime, stop: Stop | None = None) -> None:
+        assert stop is not None and stop()  # asked between two groups of effects
+        raise Stopped()
+
+    monkeypatch.setattr(sla, "run_sweep", sweep)
+    stopping = threading.Event()
+    stopping.set()
+
+    outcome = run_sweep_job(config(tmp_path), stopping.is_set)
+
+    assert outcome.outcome == "stopped" and "next sweep" in outcome.detail

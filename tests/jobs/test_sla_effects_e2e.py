@@ -265,3 +265,39 @@ def test_a_sweep_stopped_by_the_daily_api_limit_at_each_call_and_repeated_next_d
         usage.maximum = maximum  # a new day
         run_sweep(orgs.config, orgs.handoff + PHASES["breach"], allow_future_writes=True)
         assert orgs.counts() == expected, f"limit reached after {allowed} requests"
+
+
+def test_a_sweep_asked_to_stop_ends_between_groups_of_effects_and_the_next_does_the_rest(
+        make_sandbox: Callable[..., Sandbox], tmp_path: Path, receiver: Receiver,
+        tripwire: Tripwire) -> None:
+    from leadsync.connector.errors import Stopped
+
+    (tmp_path / "baseline").mkdir()
+    expected, _ = baseline(make_sandbox, tmp_path, receiver, tripwire, "breach")
+    assert expected["tasks"] >= PEOPLE and expected["notifications"] >= PEOPLE
+    # asked to stop before its tasks, its notifications, its CRM writes, its marketing writes
+    for groups in (1, 2, 3, 4):
+        receiver.keys.clear()
+        folder = tmp_path / f"stop-{groups}"
+        folder.mkdir()
+        orgs = handed_off(make_sandbox, folder, receiver)
+        asked = 0
+
+        def stop(groups: int = groups) -> bool:
+            nonlocal asked
+            asked += 1
+            return asked >= groups
+
+        with pytest.raises(Stopped):
+            run_sweep(orgs.config, orgs.handoff + PHASES["breach"], allow_future_writes=True,
+                      stop=stop)
+        stopped = orgs.counts()
+        assert (stopped["tasks"] > 0) == (groups > 1), groups  # the groups before it are done
+        assert (stopped["notifications"] > 0) == (groups > 2), groups
+        store = StateStore(orgs.config.state.url)
+        try:
+            assert store.runs("default", job="sla")[0]["status"] == "stopped"
+        finally:
+            store.close()
+        run_sweep(orgs.config, orgs.handoff + PHASES["breach"], allow_future_writes=True)
+        assert orgs.counts() == expected, f"stopped before group {groups}"
