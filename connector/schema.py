@@ -59,7 +59,7 @@ from sqlalchemy.sql.dml import Insert
 
 from leadsync.connector.errors import ConfigError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 metadata = MetaData()
 
@@ -182,6 +182,9 @@ audit = Table(
     Column("policy", String(80)),
     Column("reason", Text),
     Column("details", JSON),
+    # a lead's story by key or email (``leadsync sla audit``; schema version 8)
+    Index("ix_audit_key", "connection", "key"),
+    Index("ix_audit_email", "connection", "email"),
 )
 
 settings_table = Table(
@@ -232,6 +235,13 @@ def _seen_and_email_index(conn: Connection) -> None:
     seen.create(conn, checkfirst=True)
     if inspect(conn).has_table(links.name):
         for index in links.indexes:
+            index.create(conn, checkfirst=True)
+
+
+def _audit_indexes(conn: Connection) -> None:
+    """The audit trail grows by an event per write: a lead's events found by index."""
+    if inspect(conn).has_table(audit.name):
+        for index in audit.indexes:
             index.create(conn, checkfirst=True)
 
 
@@ -286,6 +296,7 @@ _MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     5: _add_effects,
     6: _seen_and_email_index,
     7: lambda conn: metadata.create_all(conn, tables=[journeys, clock_history]),
+    8: _audit_indexes,
 }
 
 

@@ -145,7 +145,7 @@ def test_a_version_1_store_is_migrated_to_the_current_schema(tmp_path) -> None:
         conn.execute(insert(schema_version).values(version=1))
     engine.dispose()
     store = StateStore(url)
-    assert store.version == SCHEMA_VERSION == 7
+    assert store.version == SCHEMA_VERSION == 8
     store.save_fingerprints("default", "hubspot", {"1": "f1"})
     assert store.fingerprints("default", "hubspot", ["1", "2"]) == {"1": "f1"}
     assert store.adopt_definition("default", "v1", "f", "n", [], None)
@@ -220,3 +220,30 @@ def test_a_version_5_store_gains_the_seen_table_and_the_email_index(tmp_path) ->
     assert store.version == SCHEMA_VERSION
     assert "ix_links_email" in {i["name"] for i in inspect(store.engine).get_indexes("links")}
     assert store.fingerprints("default", "hubspot", ["1"]) == {}
+
+
+def test_a_version_7_store_gains_the_audit_indexes_and_a_lead_s_events_are_found_by_them(
+        state_url: str) -> None:
+    from sqlalchemy import create_engine, inspect, text
+
+    from leadsync.connector.schema import _MIGRATIONS
+
+    engine = create_engine(state_url)
+    with engine.begin() as conn:
+        schema_version.create(conn)
+        for version in range(1, 8):
+            _MIGRATIONS[version](conn)
+            conn.execute(insert(schema_version).values(version=version))
+        for name in ("ix_audit_key", "ix_audit_email"):  # as a version 7 store had it
+            conn.execute(text(f"DROP INDEX {name}"))
+    assert not inspect(engine).get_indexes("audit")
+    engine.dispose()
+
+    store = StateStore(state_url)
+    assert store.version == SCHEMA_VERSION
+    indexes = {i["name"]: i["column_names"] for i in inspect(store.engine).get_indexes("audit")}
+    assert indexes == {"ix_audit_key": ["connection", "key"],
+                       "ix_audit_email": ["connection", "email"]}
+    store.record_events("default", [{"key": "k1", "email": "ada@x.example", "at": T0,
+                                     "event": "handoff"}])
+    assert [e["key"] for e in store.events("default", email="ada@x.example")] == ["k1"]
