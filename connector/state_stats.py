@@ -7,8 +7,9 @@ every row of the connection (24 ms a lookup at 40,000 rows, against 0.5 ms once 
 a first sync slowed as it went. As PostgreSQL advises after a bulk load, the store analyzes a
 table itself, once its transaction is committed, each time this process has written as many
 rows to it as it held when last analyzed (at least ``FIRST``): a handful of ``ANALYZE`` over a
-first sync of any size, and at most one in a pass that changes little. SQLite plans by its
-indexes without statistics and is left alone.
+first sync of any size, and at most one in a pass that changes little. A database user that
+may not analyze (PostgreSQL lets the table's owner) gets one warning, and autovacuum does it.
+SQLite plans by its indexes without statistics and is left alone.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class TableStatistics:
             for name in due:
                 self._written[name] = 0
         for name in due:
-            self._due_at[name] = max(FIRST, self._analyze(name))
+            if self._stats_on:  # off after a refusal: one warning, not one per table
+                self._due_at[name] = max(FIRST, self._analyze(name))
 
     def _analyze(self, name: str) -> int:
         """``ANALYZE`` one of the store's tables; the rows it now holds, as PostgreSQL
@@ -66,8 +68,13 @@ class TableStatistics:
                                     {"name": name}).scalar()
                 conn.commit()
         except DBAPIError as exc:
-            log.warning("cannot refresh the state store's statistics; autovacuum will",
-                        table=name, error=str(getattr(exc, "orig", exc)).splitlines()[0])
-            self._stats_on = False
-            return FIRST
-        return int(rows or 0)
+            return self._leave_to_autovacuum(name, str(getattr(exc, "orig", exc)))
+        if rows is None or rows < 0:  # PostgreSQL skipped it: only the owner may analyze
+            return self._leave_to_autovacuum(name, "the database user does not own the table")
+        return int(rows)
+
+    def _leave_to_autovacuum(self, name: str, why: str) -> int:
+        log.warning("cannot refresh the state store's statistics; autovacuum will",
+                    table=name, error=why.splitlines()[0] if why else "")
+        self._stats_on = False
+        return FIRST

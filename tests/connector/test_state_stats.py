@@ -78,3 +78,33 @@ def test_sqlite_is_left_to_plan_by_its_indexes(tmp_path: Path) -> None:
         assert analyzed == 0
     finally:
         store.close()
+
+
+def test_a_user_that_may_not_analyze_gets_one_warning_and_the_writes_go_on(
+        postgres_url: str) -> None:
+    from sqlalchemy.engine import make_url
+    from structlog.testing import capture_logs
+
+    owner = StateStore(postgres_url)  # the tables made by their owner
+    role = f"leadsync_writer_{uuid.uuid4().hex[:8]}"
+    schema = postgres_url.rsplit("search_path%3D", 1)[1]
+    with owner.engine.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+        conn.execute(text(f'GRANT ALL ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'))
+        conn.execute(text(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"'))
+    writer = StateStore(make_url(postgres_url).set(username=role).render_as_string(False))
+    try:
+        with capture_logs() as logs:
+            keys = [uuid.uuid4().hex for _ in range(3 * FIRST)]
+            _write(writer, keys)
+        warned = [e for e in logs if "statistics" in e["event"]]
+        assert len(warned) == 1 and warned[0]["table"] in ("ledger", "links"), logs
+        assert "does not own" in warned[0]["error"]
+        assert len(writer.ledger("default", keys)) == 3 * FIRST  # every write went through
+    finally:
+        writer.close()
+        with owner.engine.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+        owner.close()
