@@ -95,14 +95,13 @@ def test_a_heartbeat_keeps_a_long_run_from_being_taken_over(state_url: str) -> N
 def test_runs_started_together_see_exactly_one_winner(state_url: str) -> None:
     stores = [StateStore(state_url) for _ in range(6)]
     start = threading.Barrier(len(stores))
-    won: list[int] = []
+    won: list[RunLock] = []
     refused: list[int] = []
 
     def run(index: int) -> None:
         start.wait()
         try:
-            lock(stores[index], Clock()).__enter__()
-            won.append(index)
+            won.append(lock(stores[index], Clock()).__enter__())
         except LockHeld:
             refused.append(index)
 
@@ -111,6 +110,8 @@ def test_runs_started_together_see_exactly_one_winner(state_url: str) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    for held in won:  # given back: its heartbeat must not outlive the test and its store
+        held.__exit__(None, None, None)
     assert len(won) == 1 and len(refused) == len(stores) - 1
 
 
