@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -28,6 +27,7 @@ from types import TracebackType
 import structlog
 
 from leadsync.connector.errors import LockHeld
+from leadsync.connector.heartbeat import Heartbeat
 from leadsync.connector.lock import Holder, LockStore
 
 log = structlog.get_logger("leadsync.lock")
@@ -60,9 +60,8 @@ class Lease:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store, self.job, self.connection = store, job, connection
         self.pass_id, self.expiry, self.clock = pass_id, expiry, clock
-        self.lost = False
-        self._stop = threading.Event()
-        self._beat: threading.Thread | None = None
+        self.heartbeat = Heartbeat(self.renew, expiry, "pass lock", job=job,
+                                   connection=connection)
 
     def renew(self) -> bool:
         now = self.clock()
@@ -74,24 +73,9 @@ class Lease:
             raise LockHeld(self.job, self.connection,
                            f"the lock of pass {self.pass_id[:12]} expired and was taken over "
                            f"or given back")
-        self._beat = threading.Thread(target=self._heartbeat, name=f"lease-{self.job}",
-                                      daemon=True)
-        self._beat.start()
+        self.heartbeat.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        self._stop.set()
-        if self._beat is not None:
-            self._beat.join()
-
-    def _heartbeat(self) -> None:
-        interval = max(self.expiry.total_seconds() / 3, 0.1)
-        while not self._stop.wait(interval):
-            try:
-                if not self.renew() and not self.lost:
-                    self.lost = True
-                    log.error("pass lock lost: a run took it over after it expired",
-                              job=self.job, connection=self.connection)
-            except Exception as exc:  # the store is away for a moment: try at the next beat
-                log.warning("pass lock heartbeat failed", job=self.job, error=str(exc))
+        self.heartbeat.stop()

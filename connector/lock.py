@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,6 +27,7 @@ from typing import Protocol
 import structlog
 
 from leadsync.connector.errors import LockHeld
+from leadsync.connector.heartbeat import Heartbeat
 
 log = structlog.get_logger("leadsync.lock")
 
@@ -92,9 +92,7 @@ class RunLock:
         self.store, self.job, self.connection = store, job, connection
         self.expiry, self.clock = expiry, clock
         self.holder: Holder | None = None
-        self.lost = False  # a heartbeat found the lock taken over
-        self._stop = threading.Event()
-        self._beat: threading.Thread | None = None
+        self.heartbeat: Heartbeat | None = None  # renews the lock while the block runs
 
     def __enter__(self) -> RunLock:
         mine = me(self.clock(), self.expiry)
@@ -107,16 +105,15 @@ class RunLock:
         if current is not None:
             raise LockHeld(self.job, self.connection, current.describe())
         self.holder = mine
-        self._beat = threading.Thread(target=self._heartbeat, name=f"lock-{self.job}",
-                                      daemon=True)
-        self._beat.start()
+        self.heartbeat = Heartbeat(self.beat, self.expiry, "run lock", job=self.job,
+                                   connection=self.connection)
+        self.heartbeat.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        self._stop.set()
-        if self._beat is not None:
-            self._beat.join()
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         if self.holder is not None:
             self.store.release_lock(self.job, self.connection, self.holder.token)
             self.holder = None
@@ -130,14 +127,3 @@ class RunLock:
         if held:
             self.holder = replace(self.holder, heartbeat_at=now, expires_at=now + self.expiry)
         return held
-
-    def _heartbeat(self) -> None:
-        interval = max(self.expiry.total_seconds() / 3, 0.1)
-        while not self._stop.wait(interval):
-            try:
-                if not self.beat() and not self.lost:
-                    self.lost = True
-                    log.error("run lock lost: another run took it over after it expired",
-                              job=self.job, connection=self.connection)
-            except Exception as exc:  # the store is away for a moment: try at the next beat
-                log.warning("run lock heartbeat failed", job=self.job, error=str(exc))

@@ -57,7 +57,8 @@ def test_a_killed_runs_lock_is_taken_over_once_expired_and_its_run_marked_interr
         state_url: str) -> None:
     store, clock = StateStore(state_url), Clock()
     killed = lock(store, clock).__enter__()  # never left: the process was killed
-    killed._stop.set()  # and its heartbeat died with it
+    assert killed.heartbeat is not None
+    killed.heartbeat.stop()  # and its heartbeat died with it
     run_id = store.start_run("default", "sync")
     clock.now = T0 + EXPIRY - timedelta(seconds=1)
     with pytest.raises(LockHeld):
