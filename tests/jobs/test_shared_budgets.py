@@ -19,7 +19,11 @@ from leadsync.connector.errors import ReserveReached
 from leadsync.jobs.shared_budgets import RedisBudgets, SharedDaily, SharedWindow
 from leadsync.sandbox.server import Sandbox
 
-PROCESSES, SEARCHES, PER_SECOND = 4, 9, 3  # the sandbox allows 5 searches a second
+# the sandbox allows 5 searches a second, counted as they arrive. The shared window admits 2 a
+# second (3 did: on a loaded machine, three calls admitted late in one second reached the
+# sandbox in the next with three more, and met a 429); each process on its own takes 2 too,
+# 8 a second in all: those meet 429s
+PROCESSES, SEARCHES, PER_SECOND = 4, 7, 2
 
 
 def searcher(info: dict[str, Any], redis_url: str | None, account: str,
@@ -76,7 +80,7 @@ def test_workers_in_several_processes_sharing_a_window_in_redis_meet_no_429(
 
 def test_the_same_workers_each_with_its_own_window_meet_429s(
         make_sandbox: Callable[..., Sandbox]) -> None:
-    met, answered = run_searchers(make_sandbox(), None)  # 4 x 3 searches a second, of 5
+    met, answered = run_searchers(make_sandbox(), None)  # 4 x 2 searches a second, of 5
     assert met == answered > 0
 
 
