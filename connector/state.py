@@ -42,6 +42,7 @@ from leadsync.connector.schema import (
     schema_version,
     settings_table,
 )
+from leadsync.connector.state_bulk import bulk_insert, bulk_upsert, chunks
 from leadsync.connector.state_facts import JourneyFacts
 from leadsync.connector.state_ledger import LedgerRows
 from leadsync.connector.state_locks import RunLocks
@@ -175,7 +176,7 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
         """Links whose ``role`` id ("marketing" or "crm") is among ``ids``, by that id."""
         column = links.c.marketing_id if role == "marketing" else links.c.crm_id
         found: dict[str, Link] = {}
-        for chunk in _chunks(list(ids), 500):
+        for chunk in chunks(list(ids), 500):
             with self.engine.connect() as conn:
                 rows = conn.execute(select(links).where(
                     links.c.connection == connection, column.in_(chunk))).mappings()
@@ -185,7 +186,7 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
 
     def links_by_email(self, connection: str, emails: Iterable[str]) -> dict[str, Link]:
         found: dict[str, Link] = {}
-        for chunk in _chunks(list(emails), 500):
+        for chunk in chunks(list(emails), 500):
             with self.engine.connect() as conn:
                 rows = conn.execute(select(links).where(
                     links.c.connection == connection, links.c.email.in_(chunk))).mappings()
@@ -208,7 +209,7 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
                  "crm_id": link.crm_id, "email": link.email, "created_at": now,
                  "updated_at": now} for link in {link.key: link for link in items}.values()]
         with self._tx(conn) as tx:
-            for chunk in _chunks(rows, 500):
+            for chunk in chunks(rows, 500):
                 self._upsert(tx, links, chunk, ["connection", "key"],
                              ["marketing_id", "crm_id", "email", "updated_at"])
 
@@ -222,10 +223,7 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
         """INSERT ... ON CONFLICT DO UPDATE, in the dialect of the store."""
         self._grew(table, len(rows))
         if self.engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-            pg = postgresql_insert(table)
-            tx.execute(pg.on_conflict_do_update(
-                index_elements=keys, set_={name: pg.excluded[name] for name in changing}), rows)
+            bulk_upsert(tx, table, rows, keys, changing)
         else:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
             lite = sqlite_insert(table)
@@ -278,7 +276,7 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
                  "handoff_at": i["handoff_at"], "open": 1 if i["open"] else 0,
                  "clock": i["clock"], "updated_at": now} for i in items]
         with self._tx(conn) as tx:
-            for chunk in _chunks(rows, 500):
+            for chunk in chunks(rows, 500):
                 self._upsert(tx, clocks, chunk, ["connection", "key"],
                              ["crm_id", "owner_id", "status", "open", "clock", "updated_at"])
 
@@ -292,7 +290,11 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
                  "at": e["at"], "event": e["event"], "policy": e.get("policy"),
                  "reason": e.get("reason"), "details": e.get("details") or {}} for e in events]
         with self._tx(conn) as tx:
-            tx.execute(insert(audit), rows)
+            if self.engine.dialect.name == "postgresql":
+                for chunk in chunks(rows, 500):
+                    bulk_insert(tx, audit, chunk)
+            else:
+                tx.execute(insert(audit), rows)
 
     def events(self, connection: str, key: str | None = None, email: str | None = None
                ) -> list[dict[str, Any]]:
@@ -324,7 +326,7 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
     def effects(self, connection: str, keys: Iterable[str]) -> dict[str, Effect]:
         found: dict[str, Effect] = {}
         with self.engine.connect() as conn:
-            for chunk in _chunks(list(dict.fromkeys(keys)), 500):
+            for chunk in chunks(list(dict.fromkeys(keys)), 500):
                 for row in conn.execute(select(effects).where(
                         effects.c.connection == connection, effects.c.key.in_(chunk))):
                     found[row.key] = Effect(row.key, row.kind, row.target, row.details or {})
@@ -366,8 +368,3 @@ def _damaged(engine: Engine, why: object) -> str:
 def _link(row: RowMapping) -> Link:
     return Link(key=row["key"], marketing_id=row["marketing_id"], crm_id=row["crm_id"],
                 email=row["email"])
-
-
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

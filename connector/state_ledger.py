@@ -9,13 +9,17 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, cast, select
+from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection, Engine
 
 from leadsync.connector.models import FieldValue
 from leadsync.connector.schema import ledger
+from leadsync.connector.state_bulk import bulk_upsert, chunks
 
 _CHUNK = 500
+# PostgreSQL's merge of the fields given into those remembered: a field given wins
+_MERGED = {"fields": "CAST(CAST(ledger.fields AS JSONB) || CAST(EXCLUDED.fields AS JSONB) AS JSON)",
+           "updated_at": "EXCLUDED.updated_at"}
 
 
 class LedgerRows:
@@ -74,28 +78,14 @@ class LedgerRows:
                       conn: Connection | None) -> None:
         """PostgreSQL: one upsert that merges the fields given into those remembered
         (``jsonb ||``: a field given wins, one not given stays), no read before it."""
-        from sqlalchemy.dialects.postgresql import JSONB
-        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
         rows = [{"connection": connection, "key": key, "system": system,
                  "fields": dict(fields), "updated_at": now} for key, fields in given.items()]
         self._grew(ledger, len(rows))
-        statement = postgresql_insert(ledger)
-        merged = cast(cast(ledger.c.fields, JSONB).op("||")(
-            cast(statement.excluded.fields, JSONB)), JSON)
-        upsert = statement.on_conflict_do_update(
-            index_elements=["connection", "key", "system"],
-            set_={"fields": merged, "updated_at": statement.excluded.updated_at})
         with self._tx(conn) as tx:
             for chunk in chunks(rows, 500):
-                tx.execute(upsert, chunk)
+                bulk_upsert(tx, ledger, chunk, ["connection", "key", "system"], _MERGED)
 
 
 
 def _has_nul(fields: Mapping[str, Any]) -> bool:
     return any(isinstance(value, str) and "\x00" in value for value in fields.values())
-
-
-def chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

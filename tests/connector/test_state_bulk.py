@@ -1,0 +1,82 @@
+"""Writes of many rows at once land as one statement per row would have written them
+(PostgreSQL sends them as one document; SQLite keeps ``executemany``): on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+
+from leadsync.connector.state import Link, StateStore
+
+T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+AWKWARD = ['quote " and \\ backslash', "comma, {brace} (paren)", "é ü 漢字 🙂", "", "null",
+           "tab\tnewline\n", "\\u0000 typed, not a NUL"]
+
+
+def test_values_that_need_escaping_come_back_as_they_went_in(state_url: str) -> None:
+    store = StateStore(state_url)
+    events = [{"key": f"k{i}", "email": f"{i}@x.example", "at": T0 + timedelta(seconds=i),
+               "event": "handoff", "policy": "standard", "reason": value,
+               "details": {"value": value, "list": [value, None, 2.5], "none": None}}
+              for i, value in enumerate(AWKWARD)]
+    store.record_events("default", events)
+    store.record_values("default", "hubspot", {
+        f"k{i}": {"firstname": value, "empty": None} for i, value in enumerate(AWKWARD)})
+
+    kept = store.events("default")
+    assert [(e["key"], e["reason"], e["details"], e["at"]) for e in kept] == [
+        (e["key"], e["reason"], e["details"], e["at"]) for e in events]
+    assert store.ledger("default", [f"k{i}" for i in range(len(AWKWARD))]) == {
+        f"k{i}": {("hubspot", "firstname"): value, ("hubspot", "empty"): None}
+        for i, value in enumerate(AWKWARD)}
+
+
+def test_a_nul_character_in_a_batch_is_kept_with_the_rest_of_it(state_url: str) -> None:
+    store = StateStore(state_url)
+    store.record_events("default", [
+        {"key": "k1", "at": T0, "event": "handoff", "details": {"note": "a\x00b"}},
+        {"key": "k2", "at": T0, "event": "handoff", "details": {"note": "plain"}}])
+    assert [e["details"]["note"] for e in store.events("default")] == ["a\x00b", "plain"]
+
+
+def test_a_key_given_twice_in_one_batch_keeps_its_last_row(state_url: str) -> None:
+    store = StateStore(state_url)
+    clock = {"key": "k1", "crm_id": "00Q1", "owner_id": None, "status": "pending",
+             "handoff_at": T0, "open": True, "clock": {"calls": 0}}
+    store.save_clocks("default", [clock, {**clock, "status": "met", "clock": {"calls": 2}},
+                                  {**clock, "key": "k2", "open": False}])
+    assert store.clocks("default", open_only=False) == {
+        "k1": {"crm_id": "00Q1", "owner_id": None, "status": "met", "clock": {"calls": 2},
+               "handoff_at": T0},
+        "k2": {"crm_id": "00Q1", "owner_id": None, "status": "pending",
+               "clock": {"calls": 0}, "handoff_at": T0}}
+
+
+def test_a_json_value_of_none_is_json_null_not_a_missing_value(state_url: str) -> None:
+    """As SQLAlchemy's JSON type stores it: a NOT NULL column given None must not refuse."""
+    store = StateStore(state_url)
+    store.set_job_value("default", "round_robin", None)
+    with store.engine.connect() as conn:
+        stored = conn.execute(text(
+            "SELECT value IS NULL FROM job_state WHERE name = 'round_robin'")).scalar()
+    assert stored in (False, 0)
+    assert store.job_value("default", "round_robin", "absent") is None
+
+
+def test_many_rows_over_several_statements_are_all_written_and_updated(state_url: str) -> None:
+    store = StateStore(state_url)
+    links = [Link(key=f"k{i}", marketing_id=f"m{i}", crm_id=None, email=f"{i}@x.example")
+             for i in range(1_234)]
+    store.save_links("default", links)
+    store.save_links("default", [Link(key=link.key, marketing_id=link.marketing_id,
+                                      crm_id=f"00Q{i}", email=link.email)
+                                 for i, link in enumerate(links) if i % 2])
+    store.save_fingerprints("default", "hubspot", {f"m{i}": f"f{i}" for i in range(1_234)})
+
+    found = store.links_by_id("default", "marketing", [f"m{i}" for i in range(1_234)])
+    assert len(found) == 1_234
+    assert all(found[f"m{i}"].crm_id == (f"00Q{i}" if i % 2 else None) for i in range(1_234))
+    assert store.count_links("default") == 1_234
+    assert store.fingerprints("default", "hubspot", ["m0", "m1233", "m9999"]) == {
+        "m0": "f0", "m1233": "f1233"}
