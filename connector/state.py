@@ -42,7 +42,7 @@ from leadsync.connector.schema import (
     schema_version,
     settings_table,
 )
-from leadsync.connector.state_bulk import bulk_insert, bulk_upsert, chunks
+from leadsync.connector.state_bulk import among, bulk_insert, bulk_upsert, chunks, lookup_size
 from leadsync.connector.state_facts import JourneyFacts
 from leadsync.connector.state_ledger import LedgerRows
 from leadsync.connector.state_locks import RunLocks
@@ -176,20 +176,23 @@ class StateStore(ParkedRows, RunLocks, RunRows, SeenRecords, JourneyFacts, SentW
         """Links whose ``role`` id ("marketing" or "crm") is among ``ids``, by that id."""
         column = links.c.marketing_id if role == "marketing" else links.c.crm_id
         found: dict[str, Link] = {}
-        for chunk in chunks(list(ids), 500):
-            with self.engine.connect() as conn:
+        dialect = self.engine.dialect
+        with self.engine.connect() as conn:
+            for chunk in chunks(list(ids), lookup_size(dialect)):
                 rows = conn.execute(select(links).where(
-                    links.c.connection == connection, column.in_(chunk))).mappings()
+                    links.c.connection == connection, among(column, chunk, dialect))).mappings()
                 for row in rows:
                     found[row[column.name]] = _link(row)
         return found
 
     def links_by_email(self, connection: str, emails: Iterable[str]) -> dict[str, Link]:
         found: dict[str, Link] = {}
-        for chunk in chunks(list(emails), 500):
-            with self.engine.connect() as conn:
+        dialect = self.engine.dialect
+        with self.engine.connect() as conn:
+            for chunk in chunks(list(emails), lookup_size(dialect)):
                 rows = conn.execute(select(links).where(
-                    links.c.connection == connection, links.c.email.in_(chunk))).mappings()
+                    links.c.connection == connection,
+                    among(links.c.email, chunk, dialect))).mappings()
                 found.update({row["email"]: _link(row) for row in rows})
         return found
 

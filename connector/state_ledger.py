@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from leadsync.connector.models import FieldValue
 from leadsync.connector.schema import ledger
-from leadsync.connector.state_bulk import bulk_upsert, chunks
+from leadsync.connector.state_bulk import among, bulk_upsert, chunks, lookup_size
 
 _CHUNK = 500
 # PostgreSQL's merge of the fields given into those remembered: a field given wins
@@ -35,10 +35,11 @@ class LedgerRows:
                ) -> dict[str, dict[tuple[str, str], FieldValue]]:
         """For each key, the last value per (system, field) LeadSync read or wrote."""
         result: dict[str, dict[tuple[str, str], FieldValue]] = {}
-        for chunk in chunks(list(keys), 500):
+        dialect = self.engine.dialect
+        for chunk in chunks(list(keys), lookup_size(dialect)):
             with self.engine.connect() as conn:
                 rows = conn.execute(select(ledger).where(
-                    ledger.c.connection == connection, ledger.c.key.in_(chunk)))
+                    ledger.c.connection == connection, among(ledger.c.key, chunk, dialect)))
                 for row in rows:
                     entry = result.setdefault(row.key, {})
                     entry.update({(row.system, name): value

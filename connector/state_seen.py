@@ -10,6 +10,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection, Engine
 
 from leadsync.connector.schema import seen
+from leadsync.connector.state_bulk import among, chunks, lookup_size
 
 _CHUNK = 500
 
@@ -26,11 +27,12 @@ class SeenRecords:
         """The fingerprints remembered for these record ids of ``system``, by id."""
         wanted = list(dict.fromkeys(ids))
         found: dict[str, str] = {}
+        dialect = self.engine.dialect
         with self.engine.connect() as conn:
-            for start in range(0, len(wanted), _CHUNK):
+            for chunk in chunks(wanted, lookup_size(dialect)):
                 found.update(conn.execute(select(seen.c.record_id, seen.c.fingerprint).where(
                     seen.c.connection == connection, seen.c.system == system,
-                    seen.c.record_id.in_(wanted[start:start + _CHUNK]))).all())
+                    among(seen.c.record_id, chunk, dialect))).all())
         return found
 
     def save_fingerprints(self, connection: str, system: str, prints: Mapping[str, str],

@@ -80,3 +80,32 @@ def test_many_rows_over_several_statements_are_all_written_and_updated(state_url
     assert store.count_links("default") == 1_234
     assert store.fingerprints("default", "hubspot", ["m0", "m1233", "m9999"]) == {
         "m0": "f0", "m1233": "f1233"}
+
+
+def test_lookups_find_values_that_need_quoting_in_an_array(state_url: str) -> None:
+    """PostgreSQL looks many values up as one array parameter: braces, commas, quotes,
+    backslashes, spaces and the word NULL must reach it as themselves."""
+    store = StateStore(state_url)
+    awkward = ['a,b@x.example', '{brace}@x.example', '"quoted"@x.example', 'back\\slash@x',
+               'two words@x.example', 'NULL', 'null', 'é@漢字.example']
+    store.save_links("default", [Link(key=f"k{i}", marketing_id=value, crm_id=None,
+                                      email=value) for i, value in enumerate(awkward)])
+    store.save_fingerprints("default", "hubspot", {value: f"f{i}"
+                                                   for i, value in enumerate(awkward)})
+
+    assert sorted(store.links_by_email("default", [*awkward, "absent"])) == sorted(awkward)
+    assert sorted(store.links_by_id("default", "marketing", awkward)) == sorted(awkward)
+    assert store.fingerprints("default", "hubspot", awkward) == {
+        value: f"f{i}" for i, value in enumerate(awkward)}
+
+
+def test_a_lookup_of_more_values_than_one_statement_takes_finds_them_all(
+        state_url: str) -> None:
+    store = StateStore(state_url)
+    prints = {f"id{i}": f"f{i}" for i in range(5_123)}
+    store.save_fingerprints("default", "salesforce", prints)
+    assert store.fingerprints("default", "salesforce", [*prints, "absent"]) == prints
+    store.record_values("default", "salesforce", {f"k{i}": {"Email": f"{i}@x"}
+                                                  for i in range(5_050)})
+    ledger = store.ledger("default", [f"k{i}" for i in range(5_050)])
+    assert len(ledger) == 5_050 and ledger["k5049"] == {("salesforce", "Email"): "5049@x"}
