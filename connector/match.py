@@ -49,6 +49,10 @@ class Matcher:
         self.echoes: dict[Side, int] = {side: 0 for side in SIDES}  # own writes read back
         self.duplicates = Duplicates()  # emails several records of one side hold (warnings)
         self._emails: dict[tuple[Side, str], str | None] = {}  # this batch's, normalised
+        # this batch's links, looked up once for both uses of them: by the streamed records'
+        # ids, and by the emails asked (those asked and not found included)
+        self._linked: dict[Side, dict[str, Link]] = {}
+        self._by_email: tuple[set[str], dict[str, Link]] = (set(), {})
 
     def pairs(self, changes: Mapping[Side, Iterable[Page]], whole: Mapping[Side, bool],
               asked: Mapping[Side, Collection[str]] | None = None) -> Iterator[list[Pair]]:
@@ -65,7 +69,7 @@ class Matcher:
                           for record in page)
             for batch in _batches(chain([first[streamed]], streams[streamed]),
                                   self.page_size):
-                self._emails = {}
+                self._emails, self._linked, self._by_email = {}, {}, (set(), {})
                 candidates = self._known(held, spool.find(*self._wanted(streamed, batch)))
                 pairs = self._pair_all({streamed: batch, held: candidates}, whole)
                 spool.take([r.id for p in pairs if (r := p.records[held]) is not None])
@@ -73,7 +77,7 @@ class Matcher:
                 if pairs:
                     yield pairs
             for leftovers in spool.leftovers(self.page_size):
-                self._emails = {}
+                self._emails, self._linked, self._by_email = {}, {}, (set(), {})
                 pairs = self._pair_all({held: self._known(held, leftovers), streamed: []},
                                        whole)
                 if pairs:
@@ -106,13 +110,22 @@ class Matcher:
         linked to it (by id or email), the emails and the keys of its records."""
         there = other(side)
         emails = [e for r in batch if (e := self.email(side, r))]
-        linked = [_id_of(link, there)
-                  for link in self.store.links_by_id(self.connection, side,
-                                                     [r.id for r in batch]).values()]
-        linked += [_id_of(link, there)
-                   for link in self.store.links_by_email(self.connection, emails).values()]
+        by_id = self._linked[side] = self.store.links_by_id(self.connection, side,
+                                                            [r.id for r in batch])
+        linked = [_id_of(link, there) for link in by_id.values()]
+        linked += [_id_of(link, there) for link in self._links_by_email(emails).values()]
         keys = [self._key_for(side, r) for r in batch]
         return [i for i in linked if i], emails, keys
+
+    def _links_by_email(self, emails: Iterable[str]) -> dict[str, Link]:
+        """The links of these emails, each email looked up once a batch."""
+        asked, found = self._by_email
+        wanted = set(emails)
+        missing = wanted - asked
+        if missing:
+            found.update(self.store.links_by_email(self.connection, missing))
+            asked.update(missing)
+        return {email: found[email] for email in wanted if email in found}
 
     def _pair_all(self, changed: Mapping[Side, list[Record]],
                   whole: Mapping[Side, bool]) -> list[Pair]:
@@ -123,7 +136,10 @@ class Matcher:
         by_id: dict[tuple[Side, str], Pair] = {}
         moved = self._merges(records, pairs)
         for side in SIDES:
-            links = self.store.links_by_id(self.connection, side, [r.id for r in records[side]])
+            links = self._linked.pop(side, None)  # looked up for the batch (``_wanted``)
+            if links is None:
+                links = self.store.links_by_id(self.connection, side,
+                                               [r.id for r in records[side]])
             links.update({record_id: link for (s, record_id), link in moved.items() if s == side})
             for record in records[side]:
                 link = links.get(record.id)
@@ -184,8 +200,7 @@ class Matcher:
                                         [r.id for r in group if r is not kept])
             unmatched[side] = [(r, e) for r, e in unmatched[side]
                                if not e or emails[side][e] is r]
-        stored = self.store.links_by_email(
-            self.connection, set(emails["marketing"]) | set(emails["crm"]))
+        stored = self._links_by_email(set(emails["marketing"]) | set(emails["crm"]))
         for side in SIDES:
             for record, email in unmatched[side]:
                 link = stored.get(email) if email else None
