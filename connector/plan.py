@@ -24,6 +24,7 @@ Rules, per linked pair of records and per mapped field:
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ from leadsync.connector.transforms import NORMALIZING, REGISTRY, TransformContex
 from leadsync.connector.values import equal as _equal
 
 _KEY_NAMESPACE = uuid.UUID("5f1d7a52-8f0e-4c1b-9a57-2b6c1f0d9e11")
+_NAMESPACE_BYTES = _KEY_NAMESPACE.bytes
+_CLEARED = ~((0xC000 << 48) | (0xF000 << 64))  # the variant's and the version's bits
+_VERSION_5 = (0x8000 << 48) | (5 << 76)
 
 
 def other(side: Side) -> Side:
@@ -44,7 +48,12 @@ def other(side: Side) -> Side:
 
 def derived_key(connection: str, side: Side, record_id: str) -> str:
     """The LeadSync key for a record first seen on ``side``: the same on every run."""
-    return uuid.uuid5(_KEY_NAMESPACE, f"{connection}/{side}/{record_id}").hex
+    # ``uuid.uuid5(_KEY_NAMESPACE, name).hex`` without the UUID object (a record's key is
+    # derived several times a pass): SHA-1 of namespace and name, RFC 4122 variant, version 5
+    digest = hashlib.sha1(_NAMESPACE_BYTES + f"{connection}/{side}/{record_id}".encode(),
+                          usedforsecurity=False).digest()
+    value = int.from_bytes(digest[:16], "big") & _CLEARED | _VERSION_5
+    return f"{value:032x}"
 
 
 @dataclass(slots=True)

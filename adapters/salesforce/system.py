@@ -62,7 +62,10 @@ def soql_literal(value: Any) -> str:
 
 def parse_datetime(value: str) -> datetime:
     """Salesforce's ``2024-01-15T10:30:00.000+0000`` as an aware datetime."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
+    parsed = datetime.fromisoformat(value)  # several times faster than strptime
+    if parsed.tzinfo is None or "T" not in value:
+        raise ValueError(f"not a Salesforce date-time: {value!r}")
+    return parsed.astimezone(UTC)
 
 
 class SalesforceSystem:

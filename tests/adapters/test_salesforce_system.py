@@ -552,3 +552,22 @@ def test_users_are_active_users_by_id_with_their_email(http: responses.RequestsM
 
     assert make_system().users() == {"0055e000001AbCdAAK": "rep@acme.example"}
     assert soql_of(http.calls[0].request) == "SELECT Id, Email FROM User WHERE IsActive = true"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2024-01-15T10:30:00.000+0000", datetime(2024, 1, 15, 10, 30, tzinfo=UTC)),
+    ("2024-01-15T10:30:00.250+0200", datetime(2024, 1, 15, 8, 30, 0, 250_000, tzinfo=UTC)),
+])
+def test_salesforce_date_times_are_read_as_aware_utc(text: str, expected: datetime) -> None:
+    from leadsync.adapters.salesforce.system import parse_datetime
+
+    parsed = parse_datetime(text)
+    assert parsed == expected and parsed.tzinfo == UTC
+
+
+@pytest.mark.parametrize("text", ["2024-01-15", "2024-01-15T10:30:00.000", "soon"])
+def test_a_value_that_is_not_a_salesforce_date_time_is_refused(text: str) -> None:
+    from leadsync.adapters.salesforce.system import parse_datetime
+
+    with pytest.raises(ValueError):
+        parse_datetime(text)
