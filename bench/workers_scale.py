@@ -105,8 +105,9 @@ def busy_since(before: list[int]) -> str:
     """How busy the cores were since ``before`` (``machine_cpu``), as a phrase."""
     spent = [after - then for after, then in zip(machine_cpu(), before, strict=False)]
     idle = spent[3] + spent[4]
+    steal = spent[7] if len(spent) > 7 else 0  # taken by the hypervisor for other machines
     return (f"{1 - idle / sum(spent):.0%} busy over {os.cpu_count()} cores "
-            f"(every process)")
+            f"(every process; {steal / sum(spent):.0%} of it stolen by the hypervisor)")
 
 
 def summarise(runs: list[dict[str, Any]], wall: float, records: int) -> dict[str, Any]:
