@@ -21,6 +21,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import ARRAY, JSON, String, Table, any_, bindparam, cast, insert, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ColumnElement, TextClause
@@ -110,19 +111,23 @@ def _statement(dialect: Dialect, table: Table, names: tuple[str, ...], keys: tup
 
 
 def _document(rows: Sequence[Mapping[str, Any]]) -> str | None:
-    """The rows as one JSON array; None when one holds a NUL character."""
-    written: dict[date, str] = {}  # a chunk's rows mostly share their instants
+    """The rows as one JSON array; None when one holds a NUL character.
 
-    def isoformat(value: object) -> str:
-        if not isinstance(value, date):
-            raise TypeError(f"{type(value).__name__} cannot be written to the state store")
-        text = written.get(value)
-        if text is None:
-            text = written[value] = value.isoformat()
-        return text
-
-    document = json.dumps(rows, default=isoformat)
+    orjson writes it several times faster than the standard library (a first sync sends
+    kilobytes a record: the audit events twice, once before the call and once confirmed);
+    what it refuses (an integer past 64 bits, a lone surrogate) goes through ``json``, which
+    refuses a type neither knows, as SQLAlchemy's JSON type would."""
+    try:
+        document = orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        document = json.dumps(rows, default=_isoformat)
     return None if "\\u0000" in document else document
+
+
+def _isoformat(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be written to the state store")
 
 
 def _quoted(dialect: Dialect, name: str) -> str:

@@ -109,3 +109,16 @@ def test_a_lookup_of_more_values_than_one_statement_takes_finds_them_all(
                                                   for i in range(5_050)})
     ledger = store.ledger("default", [f"k{i}" for i in range(5_050)])
     assert len(ledger) == 5_050 and ledger["k5049"] == {("salesforce", "Email"): "5049@x"}
+
+
+def test_what_the_fast_encoder_refuses_is_still_kept(state_url: str) -> None:
+    """An integer past 64 bits goes through the standard library's JSON."""
+    store = StateStore(state_url)
+    store.record_events("default", [
+        {"key": "k1", "at": T0, "event": "handoff", "details": {"big": 2**70}}])
+    store.record_values("default", "hubspot", {"k1": {"score": 2**70, "n": 1.5}})
+
+    [event] = store.events("default")
+    assert event["details"] == {"big": 2**70} and event["at"] == T0
+    assert store.ledger("default", ["k1"]) == {"k1": {("hubspot", "score"): 2**70,
+                                                      ("hubspot", "n"): 1.5}}
