@@ -47,6 +47,7 @@ from leadsync.jobs.sync import adopt, prepare, retry_dead_letters_on_new_config
 log = structlog.get_logger("leadsync.shards")
 
 SYNC = "sync"
+MAX_SHARD_PAGE = 16_000  # pairs a shard matches at a time, whatever the number of shards
 
 
 def expiry(config: Config) -> timedelta:
@@ -109,6 +110,10 @@ def run_sync_shard(config: Config, spec: ShardedPass, index: int) -> SyncResult:
             try:
                 engine.clock = lambda: until
                 engine.dead_letters = DeadLetterPolicy(max_attempts=config.sync.max_attempts)
+                # a shard keeps about one pair in ``shards`` of each page it matches: pages as
+                # many times larger keep its write batches full (a part-filled batch a page
+                # was 6% more HubSpot calls in a pass of two shards)
+                engine.page_size = min(engine.page_size * spec.shards, MAX_SHARD_PAGE)
                 shard = engine.shard = SyncShard(spec, index, engine.store)
                 result = engine.run(full=spec.full, run_id=run.id)
             finally:
