@@ -122,3 +122,11 @@ def test_what_the_fast_encoder_refuses_is_still_kept(state_url: str) -> None:
     assert event["details"] == {"big": 2**70} and event["at"] == T0
     assert store.ledger("default", ["k1"]) == {"k1": {("hubspot", "score"): 2**70,
                                                       ("hubspot", "n"): 1.5}}
+
+
+def test_an_upserted_value_holding_a_nul_character_is_kept_and_updated(
+        state_url: str) -> None:
+    store = StateStore(state_url)
+    store.set_job_value("default", "note", {"text": "a\x00b"})
+    store.set_job_value("default", "note", {"text": "c\x00d"})
+    assert store.job_value("default", "note") == {"text": "c\x00d"}
