@@ -36,6 +36,7 @@ Tables, keyed by ``connection`` (the name of a marketing/CRM pair, so several ca
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -54,12 +55,28 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.types import TypeDecorator
 
 from leadsync.connector.errors import ConfigError
 
 SCHEMA_VERSION = 8
+
+
+class Instant(TypeDecorator[datetime]):
+    """A moment, kept in UTC. SQLite keeps a datetime's wall time without its zone, so an
+    aware value in another zone is turned to UTC first (10:30 in Paris would read back as
+    10:30 UTC); PostgreSQL keeps the moment either way."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
 
 metadata = MetaData()
 
@@ -70,7 +87,7 @@ cursors = Table(
     Column("connection", String(100), primary_key=True),
     Column("system", String(100), primary_key=True),
     Column("cursor", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", Instant(), nullable=False),
 )
 
 links = Table(
@@ -81,8 +98,8 @@ links = Table(
     Column("marketing_id", String(64)),
     Column("crm_id", String(64)),
     Column("email", String(320)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Instant(), nullable=False),
+    Column("updated_at", Instant(), nullable=False),
     UniqueConstraint("connection", "key", name="uq_links_key"),
     UniqueConstraint("connection", "marketing_id", name="uq_links_marketing"),
     UniqueConstraint("connection", "crm_id", name="uq_links_crm"),
@@ -95,7 +112,7 @@ ledger = Table(
     Column("key", String(64), primary_key=True),
     Column("system", String(100), primary_key=True),
     Column("fields", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", Instant(), nullable=False),
 )
 
 runs = Table(
@@ -103,8 +120,8 @@ runs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("connection", String(100), nullable=False),
     Column("job", String(50), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
+    Column("started_at", Instant(), nullable=False),
+    Column("finished_at", Instant()),
     Column("status", String(20), nullable=False),
     Column("summary", JSON),
 )
@@ -123,13 +140,13 @@ parked = Table(
     Column("payload", JSON),
     Column("attempts", Integer, nullable=False, default=1),
     Column("status", String(20), nullable=False, default="parked"),
-    Column("created_at", DateTime(timezone=True), nullable=False),  # first refused
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Instant(), nullable=False),  # first refused
+    Column("updated_at", Instant(), nullable=False),
     Column("email", String(320)),  # schema version 4
     Column("target_id", String(64)),
     Column("fingerprint", String(64)),
-    Column("last_at", DateTime(timezone=True)),  # last refused
-    Column("retry_at", DateTime(timezone=True)),  # ``leadsync errors retry``
+    Column("last_at", Instant()),  # last refused
+    Column("retry_at", Instant()),  # ``leadsync errors retry``
     UniqueConstraint("connection", "system", "key", name="uq_parked_record"),
 )
 
@@ -141,9 +158,9 @@ run_locks = Table(
     Column("host", String(255), nullable=False),
     Column("pid", Integer, nullable=False),
     Column("run_id", Integer),  # the run it started, once started (``runs``)
-    Column("acquired_at", DateTime(timezone=True), nullable=False),
-    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("acquired_at", Instant(), nullable=False),
+    Column("heartbeat_at", Instant(), nullable=False),
+    Column("expires_at", Instant(), nullable=False),
 )
 
 definitions = Table(
@@ -155,7 +172,7 @@ definitions = Table(
     Column("name", String(255), nullable=False),
     Column("agreed_by", JSON),
     Column("agreed_on", String(10)),
-    Column("adopted_at", DateTime(timezone=True), nullable=False),
+    Column("adopted_at", Instant(), nullable=False),
 )
 
 clocks = Table(
@@ -165,10 +182,10 @@ clocks = Table(
     Column("crm_id", String(64), nullable=False),
     Column("owner_id", String(64)),
     Column("status", String(20), nullable=False),
-    Column("handoff_at", DateTime(timezone=True), nullable=False),
+    Column("handoff_at", Instant(), nullable=False),
     Column("open", Integer, nullable=False),  # 1 while the clock runs
     Column("clock", JSON, nullable=False),  # connector.sla.Clock as JSON
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", Instant(), nullable=False),
 )
 
 audit = Table(
@@ -177,7 +194,7 @@ audit = Table(
     Column("connection", String(100), nullable=False),
     Column("key", String(64), nullable=False),
     Column("email", String(320)),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", Instant(), nullable=False),
     Column("event", String(40), nullable=False),
     Column("policy", String(80)),
     Column("reason", Text),
@@ -214,7 +231,7 @@ effects = Table(
     Column("kind", String(20), nullable=False),  # task, notification, reassignment, recycle
     Column("target", String(64)),  # what it made or changed: the task's id, the lead's id
     Column("details", JSON),  # what it set: a reassignment's rep, a recycle's stamp and count
-    Column("done_at", DateTime(timezone=True), nullable=False),
+    Column("done_at", Instant(), nullable=False),
 )
 
 
@@ -253,7 +270,7 @@ journeys = Table(
     Column("name", String(255)),
     Column("source", String(255)),
     Column("campaign", String(255)),
-    Column("first_judged_at", DateTime(timezone=True)),
+    Column("first_judged_at", Instant()),
     Column("version", String(40)),
     Column("qualified", Integer, nullable=False, default=0),
     Column("hot", Integer, nullable=False, default=0),
@@ -261,19 +278,19 @@ journeys = Table(
     Column("grade", String(2)),
     Column("score", Integer),
     Column("matched", JSON),
-    Column("mql_at", DateTime(timezone=True)),
-    Column("returned_at", DateTime(timezone=True)),
+    Column("mql_at", Instant()),
+    Column("returned_at", Instant()),
     Column("crm_id", String(64)),
     Column("owner_id", String(64)),
-    Column("handed_off_at", DateTime(timezone=True)),
-    Column("accepted_at", DateTime(timezone=True)),
-    Column("first_touch_at", DateTime(timezone=True)),
-    Column("converted_at", DateTime(timezone=True)),
-    Column("disqualified_at", DateTime(timezone=True)),
-    Column("recycled_at", DateTime(timezone=True)),
+    Column("handed_off_at", Instant()),
+    Column("accepted_at", Instant()),
+    Column("first_touch_at", Instant()),
+    Column("converted_at", Instant()),
+    Column("disqualified_at", Instant()),
+    Column("recycled_at", Instant()),
     Column("recycle_reason", Text),
     Column("recycle_count", Integer, nullable=False, default=0),
-    Column("updated_at", DateTime(timezone=True)),
+    Column("updated_at", Instant()),
 )
 
 clock_history = Table(
@@ -285,7 +302,7 @@ clock_history = Table(
     Column("owner_id", String(64)),
     Column("status", String(20), nullable=False),
     Column("clock", JSON, nullable=False),
-    Column("closed_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", Instant(), nullable=False),
 )
 
 _MIGRATIONS: dict[int, Callable[[Connection], None]] = {

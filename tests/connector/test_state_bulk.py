@@ -130,3 +130,18 @@ def test_an_upserted_value_holding_a_nul_character_is_kept_and_updated(
     store.set_job_value("default", "note", {"text": "a\x00b"})
     store.set_job_value("default", "note", {"text": "c\x00d"})
     assert store.job_value("default", "note") == {"text": "c\x00d"}
+
+
+def test_an_instant_given_in_another_zone_is_the_same_instant_read_back(
+        state_url: str) -> None:
+    """SQLite keeps a wall time without its zone: the store turns instants to UTC first."""
+    from zoneinfo import ZoneInfo
+
+    store = StateStore(state_url)
+    paris = datetime(2026, 11, 2, 10, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    store.record_events("default", [{"key": "k1", "at": paris, "event": "handoff"}])
+    store.save_clocks("default", [{"key": "k1", "crm_id": "00Q1", "status": "pending",
+                                   "handoff_at": paris, "open": True, "clock": {}}])
+
+    assert store.events("default")[0]["at"] == paris == T0.replace(hour=9)
+    assert store.clocks("default")["k1"]["handoff_at"] == paris
