@@ -1,15 +1,19 @@
-"""PostgreSQL writes of many rows in one statement: the rows travel as one JSON document and
-``json_populate_recordset`` turns them back into rows of the table on the server.
+"""The state store's many rows at once, on PostgreSQL.
 
-A plain ``executemany`` sends, and PostgreSQL executes, one statement per row: six a record in
-a first sync (ledger twice, links, fingerprints twice, audit), most of the server's work per
-record. One statement per chunk does the same writes for a fraction of it, and the client
-serialises the chunk once, in C (arrays in psycopg's text format are escaped element by
-element in Python, slower than the statements they save).
+Writes: the rows of a chunk travel as one JSON document and ``json_populate_recordset`` turns
+them back into rows of the table on the server. A plain ``executemany`` sends, and PostgreSQL
+executes, one statement per row: six a record in a first sync (ledger twice, links,
+fingerprints twice, audit), most of the server's work per record. One statement per chunk
+does the same writes for a fraction of it, and the client serialises the chunk once, with
+orjson (arrays in psycopg's text format are escaped element by element in Python, slower
+than the statements they save).
 
 What lands is what ``executemany`` wrote: a JSON column given ``None`` holds JSON ``null``, as
 SQLAlchemy's JSON type stores it. A chunk holding a NUL character (PostgreSQL's JSON parser
 refuses ``\\u0000`` where text must come out of it) is written by ``executemany``.
+
+Lookups (``among``): thousands of ids, emails or keys bind one array, ``column = ANY(...)``,
+instead of one parameter each. SQLite keeps ``IN`` and ``executemany``.
 """
 
 from __future__ import annotations
