@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from leadsync.adapters.hubspot.calls import HubSpotCalls
-from leadsync.connector.errors import NotFound
+from leadsync.connector.errors import BatchRefused, NotFound
 
 CONTACTS = "0-1"  # HubSpot's object type id for contacts
 CHUNK = 100
@@ -21,16 +22,29 @@ class HubSpotLists:
         """The id of the static contact list of that name, created if missing."""
         if name in self._ids:
             return self._ids[name]
-        lists = self.calls.client.crm.lists
         try:
-            answer = self.calls("find list", lists.lists_api.get_by_name,
-                                list_name=name, object_type_id=CONTACTS)
+            answer = self._find(name)
         except NotFound:
-            answer = self.calls("create list", lists.lists_api.create,
-                                list_create_request={"name": name, "objectTypeId": CONTACTS,
-                                                     "processingType": "MANUAL"})
+            answer = self._create(name)
         self._ids[name] = str(answer["list"]["listId"])
         return self._ids[name]
+
+    def _find(self, name: str) -> Any:
+        return self.calls("find list", self.calls.client.crm.lists.lists_api.get_by_name,
+                          list_name=name, object_type_id=CONTACTS)
+
+    def _create(self, name: str) -> Any:
+        try:
+            return self.calls("create list", self.calls.client.crm.lists.lists_api.create,
+                              list_create_request={"name": name, "objectTypeId": CONTACTS,
+                                                   "processingType": "MANUAL"})
+        except BatchRefused as refused:
+            # list names are unique: another process (a shard of the same sweep) may have
+            # made it since this one looked; then it is that list
+            try:
+                return self._find(name)
+            except NotFound:
+                raise refused from None
 
     def add_to_list(self, list_name: str, record_ids: Sequence[str]) -> int:
         list_id = self.list_id(list_name)
