@@ -16,7 +16,6 @@ from leadsync.connector.models import FieldValue
 from leadsync.connector.schema import ledger
 from leadsync.connector.state_bulk import among, bulk_upsert, chunks, lookup_size
 
-_CHUNK = 500
 # PostgreSQL's merge of the fields given into those remembered: a field given wins
 _MERGED = {"fields": "CAST(CAST(ledger.fields AS JSONB) || CAST(EXCLUDED.fields AS JSONB) AS JSON)",
            "updated_at": "EXCLUDED.updated_at"}
