@@ -1,8 +1,9 @@
 """Call budgets: the connector slows itself down before the vendor has to.
 
 A ``RollingWindow`` allows ``limit`` calls in any ``window`` seconds (HubSpot: 190 per 10 s
-for private apps, and 5 searches per second, each less a margin: ``rate_limit``); ``acquire``
-waits for a free slot, and ``pause`` (the vendor answered 429) makes every caller wait. A
+for private apps, and 5 searches per second, less an optional margin: ``rate_limit``), each
+call holding its place until ``window`` after its answer; ``acquire`` waits for a free place,
+and ``pause`` (the vendor answered 429) makes every caller wait. A
 ``DailyBudget`` counts calls against a daily allowance (Salesforce's API request limit) and
 refuses (``ReserveReached``, never retried) before a call would use the reserve kept for the
 org's other integrations: a spent daily allowance does not come back by waiting.
@@ -56,6 +57,9 @@ class CallBudget(Protocol):
         ...
 
 
+IN_FLIGHT_WAIT = 0.01  # seconds between looks while every place is held by a call in flight
+
+
 def rate_limit(documented: int, margin: float) -> int:
     """A documented limit less a margin (0.05: 5% below it), whole calls, at least one."""
     if not 0 <= margin < 1:
@@ -65,6 +69,14 @@ def rate_limit(documented: int, margin: float) -> int:
 
 class RollingWindow:
     """At most ``limit`` calls in any ``window`` seconds, in this process, across threads.
+
+    A call holds its place from when it goes out (``acquire``) until ``window`` seconds after
+    its answer (``release``). The vendor counts a call at some moment between the two (on
+    arrival, or later), so however long the network or the vendor takes, and however unevenly,
+    no ``window`` of the vendor's own ever holds more than ``limit`` of these calls: the
+    documented limit can be used whole without meeting a 429. (Counting a call from when it went
+    out, as a window of send times does, lets a call that travelled slowly land in the same
+    vendor window as one sent ``window`` later: a 429 at the full limit.)
 
     ``waited`` sums the seconds callers spent waiting (with callers in parallel, more than the
     wall time); ``peak`` is the most calls the window ever held, for reports.
@@ -76,7 +88,8 @@ class RollingWindow:
             raise ValueError("a rolling window needs limit >= 1 and window > 0")
         self.limit, self.window = limit, window
         self._clock, self._sleep = clock, sleep
-        self._calls: deque[float] = deque()
+        self._answered: deque[float] = deque()  # when each call still held was answered
+        self._in_flight = 0
         self._lock = threading.Lock()
         self._resume_at = -math.inf  # no call before this instant (the vendor said wait)
         self.waited = 0.0
@@ -89,35 +102,44 @@ class RollingWindow:
                 if now < self._resume_at:
                     wait = self._resume_at - now
                 else:
-                    while self._calls and now >= self._calls[0] + self.window:
-                        self._calls.popleft()
-                    if len(self._calls) < self.limit:
-                        self._calls.append(now)
-                        self.peak = max(self.peak, len(self._calls))
+                    held = self._held(now)
+                    if held < self.limit:
+                        self._in_flight += 1
+                        self.peak = max(self.peak, held + 1)
                         return
-                    wait = max(self._calls[0] + self.window - now, 0.001)
+                    wait = (max(self._answered[0] + self.window - now, 0.001)
+                            if self._answered else IN_FLIGHT_WAIT)
                 self.waited += wait
             self._sleep(wait)
 
     def release(self) -> None:
-        """A call counts from when it went out; its answer changes nothing."""
+        """The call went out and was answered (or failed): its place is free ``window``
+        seconds from now."""
+        with self._lock:
+            if self._in_flight:
+                self._in_flight -= 1
+                self._answered.append(self._clock())
 
     def observe(self, used: int, allowed: int) -> None:
         """The vendor counted ``used`` calls in its window: when that is more than this
         window holds (another process on the same app, a pass that just ended), the
-        difference counts as calls made now, so the next ones wait instead of meeting 429s.
-        ``allowed`` is the vendor's own limit, this window's being that less a margin."""
+        difference counts as calls answered now, so the next ones wait instead of meeting
+        429s. ``allowed`` is the vendor's own limit, this window's being that less a margin."""
         with self._lock:
             now = self._clock()
-            while self._calls and now >= self._calls[0] + self.window:
-                self._calls.popleft()
-            self._calls.extend([now] * max(used - len(self._calls), 0))
-            self.peak = max(self.peak, len(self._calls))
+            self._answered.extend([now] * max(used - self._held(now), 0))
+            self.peak = max(self.peak, self._held(now))
 
     def pause(self, seconds: float) -> None:
         """Hold every caller, those already waiting included, for ``seconds`` from now."""
         with self._lock:
             self._resume_at = max(self._resume_at, self._clock() + max(seconds, 0.0))
+
+    def _held(self, now: float) -> int:
+        """The calls in flight and those answered less than ``window`` ago (lock held)."""
+        while self._answered and now >= self._answered[0] + self.window:
+            self._answered.popleft()
+        return self._in_flight + len(self._answered)
 
 
 class DailyBudget:

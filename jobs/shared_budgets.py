@@ -8,7 +8,10 @@ one at a time, so that two workers can never both take the last call of a window
 Redis server's (``TIME``), one clock for workers on several machines.
 
 - ``SharedWindow``: HubSpot's rolling windows (190 calls per 10 s, 5 searches a second, less
-  ``rate_margin``): a sorted set of the calls made, scored by when they went out. A 429 pauses
+  an optional ``rate_margin``): a sorted set of the calls held, each held (as in
+  ``connector.budget.RollingWindow``) from when it went out until a window after its answer,
+  so that no window of HubSpot's holds more than the limit, whatever the calls' latency; a
+  killed worker's call in flight lapses after ``LEASE_SECONDS`` and a window. A 429 pauses
   every worker (a key holding the moment calls may resume); the vendor's own count
   (``X-HubSpot-RateLimit-Remaining``) adds the calls some other app made.
 - ``SharedDaily``: Salesforce's daily allowance. Each answer's ``Sforce-Limit-Info`` already
@@ -28,39 +31,55 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import redis
+import structlog
 
 from leadsync.connector.budget import Budgets, LocalBudgets
 from leadsync.connector.config import Config
 from leadsync.connector.errors import ReserveReached, TransientError
 
+log = structlog.get_logger("leadsync.budgets")
+
 PREFIX = "leadsync:budget"
 ORG_CONCURRENT_CALLS = 20  # of Salesforce's 25 long-running requests at once per org
 LEASE_SECONDS = 300  # a call in flight not released by then was a killed worker's
 BUSY_WAIT = 0.05  # seconds between tries while every concurrent call is taken
+IN_FLIGHT_MS = 10  # ms between tries while every place of a window is held by calls in flight
 DAY_SECONDS = 2 * 86_400  # how long an org's last reported count is kept
 
-# KEYS: calls (sorted set), resume-at (ms). ARGV: limit, window (ms), call id.
+# KEYS: calls (sorted set), resume-at (ms). ARGV: limit, window (ms), call id, lease (ms).
+# A call in flight is scored by when its lease ends (it is still held then), one answered by
+# when its answer came (``RELEASE``): it leaves the window ``window`` ms after either.
 # Returns {0, calls held} when the call may go, else {ms to wait, calls held}.
 ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local limit, window, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[4])
 local resume = tonumber(redis.call('GET', KEYS[2]) or '0')
 if now < resume then return {resume - now, 0} end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local held = redis.call('ZCARD', KEYS[1])
 if held < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window * 2)
+  redis.call('ZADD', KEYS[1], now + lease, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window + lease)
   return {0, held + 1}
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {math.max(tonumber(oldest[2]) + window - now, 1), held}
+local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+if oldest > now then return {IN_FLIGHT_MS, held} end
+return {math.max(oldest + window - now, 1), held}
+""".replace("IN_FLIGHT_MS", str(IN_FLIGHT_MS))
+
+# KEYS: calls. ARGV: call id. The call was answered: it is held from now (the next
+# millisecond: Redis's clock has no finer grain) for the window, if its lease has not lapsed.
+RELEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + 1
+return redis.call('ZADD', KEYS[1], 'XX', 'CH', now, ARGV[1])
 """
 
 # KEYS: calls. ARGV: window (ms), the vendor's count, call id prefix.
@@ -138,7 +157,9 @@ class SharedWindow(_Shared):
         self.limit, self.window = limit, window
         self.calls_key, self.resume_key = f"{key}:calls", f"{key}:resume"
         self._acquire = client.register_script(ACQUIRE)
+        self._release = client.register_script(RELEASE)
         self._observe = client.register_script(OBSERVE)
+        self._flying: deque[str] = deque()  # this process's calls in flight, by id
         self._pause = client.register_script(PAUSE)
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -146,23 +167,37 @@ class SharedWindow(_Shared):
         self.peak = 0
 
     def acquire(self) -> None:
+        call = uuid.uuid4().hex
         while True:
-            wait_ms, held = self._try()
+            wait_ms, held = self._try(call)
             with self._lock:
                 self.peak = max(self.peak, int(held))
                 if not wait_ms:
+                    self._flying.append(call)
                     return
                 self.waited += wait_ms / 1000
             self._sleep(wait_ms / 1000)
 
     @_redis_errors("taking a call")
-    def _try(self) -> tuple[int, int]:
+    def _try(self, call: str) -> tuple[int, int]:
         wait_ms, held = self._acquire(keys=[self.calls_key, self.resume_key],
-                                      args=[self.limit, self._window_ms, uuid.uuid4().hex])
+                                      args=[self.limit, self._window_ms, call,
+                                            LEASE_SECONDS * 1000])
         return int(wait_ms), int(held)
 
     def release(self) -> None:
-        """A call counts from when it went out; its answer changes nothing."""
+        """One of this process's calls was answered: held for a window from now. (Which one
+        does not matter: each is held alike from its answer.) Redis away: the call's lease
+        lapses by itself, and the call's own outcome is not replaced by this error."""
+        with self._lock:
+            if not self._flying:
+                return
+            call = self._flying.popleft()
+        try:
+            self._release(keys=[self.calls_key], args=[call])
+        except redis.exceptions.RedisError as exc:
+            log.warning("shared_budget_release_failed", redis=self.shown, error=str(exc),
+                        lapses_in_seconds=LEASE_SECONDS + self.window)
 
     @_redis_errors("adding the vendor's count")
     def observe(self, used: int, allowed: int) -> None:
@@ -215,11 +250,16 @@ class SharedDaily(_Shared):
             args=[1.0 - self.reserve, self.concurrent, lease, LEASE_SECONDS * 1000])
         return int(verdict), max(int(used), 0), max(int(allowed), 0)
 
-    @_redis_errors("giving a call back")
     def release(self) -> None:
+        """The call was answered; Redis away: its lease lapses by itself (as the window's)."""
         leases = self._leases()
-        if leases:
+        if not leases:
+            return
+        try:
             self.client.zrem(self.flight_key, leases.pop())
+        except redis.exceptions.RedisError as exc:
+            log.warning("shared_budget_release_failed", redis=self.shown, error=str(exc),
+                        lapses_in_seconds=LEASE_SECONDS)
 
     @_redis_errors("recording the org's count")
     def observe(self, used: int, allowed: int) -> None:

@@ -28,10 +28,51 @@ def test_rolling_window_waits_only_when_the_window_is_full() -> None:
     window = RollingWindow(3, 10.0, clock=t.clock, sleep=t.sleep)
     for _ in range(3):
         window.acquire()
+        window.release()  # answered at once
     assert t.slept == []
     t.now = 4.0
-    window.acquire()  # the oldest call (t=0) leaves the window at t=10
+    window.acquire()  # the oldest call (answered at t=0) leaves the window at t=10
     assert t.slept == [6.0] and window.waited == 6.0
+
+
+def test_a_call_holds_its_place_until_a_window_after_its_answer() -> None:
+    """A call sent at t=0 and answered at t=3 may have been counted by the vendor as late as
+    t=3: the next call of a one-call window goes at t=13, not t=10."""
+    t = FakeTime()
+    window = RollingWindow(1, 10.0, clock=t.clock, sleep=t.sleep)
+    window.acquire()
+    t.now = 3.0
+    window.release()
+    t.now = 5.0
+    window.acquire()
+    assert t.slept == [8.0] and t.now == 13.0
+
+
+def test_when_every_place_is_in_flight_the_next_call_waits_for_an_answer() -> None:
+    t = FakeTime()
+    window = RollingWindow(2, 10.0, clock=t.clock, sleep=t.sleep)
+    window.acquire()
+    window.acquire()
+    answered = []
+
+    def sleep(seconds: float) -> None:  # the first call is answered while the third waits
+        t.sleep(seconds)
+        if not answered:
+            answered.append(t.now)
+            window.release()
+
+    window._sleep = sleep
+    window.acquire()
+    assert answered and t.now == pytest.approx(answered[0] + 10.0)
+    assert window.peak == 2
+
+
+def test_a_release_without_a_call_in_flight_holds_no_place() -> None:
+    t = FakeTime()
+    window = RollingWindow(1, 10.0, clock=t.clock, sleep=t.sleep)
+    window.release()
+    window.acquire()
+    assert t.slept == []
 
 
 def test_rolling_window_never_admits_more_than_the_limit_in_any_window() -> None:
@@ -41,6 +82,7 @@ def test_rolling_window_never_admits_more_than_the_limit_in_any_window() -> None
     for _ in range(23):
         window.acquire()
         stamps.append(t.now)
+        window.release()
         t.now += 0.05
     for start in stamps:
         assert sum(1 for s in stamps if start <= s < start + 1.0) <= 5
@@ -139,6 +181,7 @@ def test_a_rolling_window_shared_by_threads_never_lets_more_than_its_limit_throu
         for _ in range(25):
             window.acquire()
             admitted = t.last_read
+            window.release()
             with noted:
                 stamps.append(admitted)
 
