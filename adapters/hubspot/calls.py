@@ -3,8 +3,11 @@ adapter, its activities and its lists alike.
 
 Calls are paced by a rolling 10-second budget (and searches by the search budget) before
 HubSpot has to answer 429: by default the limits HubSpot documents for private apps on
-Professional and Enterprise portals (190 calls per 10 s, 5 searches per second), less a 5%
-margin (``[systems.<name>] rate_margin``). Every call goes through the retry policy and is
+Professional and Enterprise portals (190 calls per 10 s, 5 searches per second), used whole,
+each call holding its place until a window after its answer (``connector.budget``), so that
+no latency can put more than the limit in one of HubSpot's windows; ``[systems.<name>]
+rate_margin`` stays below them, for other tools on the same private app. Every call goes
+through the retry policy and is
 counted; failures are translated by the error table in ``errors``; ``retries`` counts retries.
 
 Several threads may call at once (``connector.deliver`` sends a page's batches in parallel, at
@@ -34,7 +37,7 @@ if TYPE_CHECKING:  # the SDK is imported where a client is made; settings read t
 BURST_LIMIT = 190  # private apps, Professional and Enterprise portals: calls per rolling 10 s
 BURST_SECONDS = 10.0
 SEARCH_LIMIT = 5  # CRM search: requests per second
-RATE_MARGIN = 0.05  # how far below the documented limits LeadSync stays, by default
+RATE_MARGIN = 0.0  # how far below the documented limits LeadSync stays, by default
 PAUSE_WITHOUT_RETRY_AFTER = 1.0  # seconds every caller waits after a 429 that names no wait
 SEARCH_POLICY = "SECONDLY"  # the policyName of a 429 from the search limit
 

@@ -7,8 +7,9 @@ LeadSync logs in with a private app's access token, best set from the environmen
 Calls are paced below the limits HubSpot documents for private apps: ``rate_limit`` calls per
 rolling 10 seconds (190 on Professional and Enterprise portals, 100 on Free and Starter, 250
 with the API limit increase) and ``search_rate_limit`` searches per second (5), each less
-``rate_margin`` (0.05: 5% below, so 180 and 4). ``max_parallel`` write calls go at once (unset:
-``[sync] parallel``), all within those limits.
+``rate_margin`` (default 0: each call holds its place until a window after its answer, so the
+limits can be used whole; 0.1 leaves 10% to other tools on the same private app).
+``max_parallel`` write calls go at once (unset: ``[sync] parallel``), all within those limits.
 """
 
 from __future__ import annotations

@@ -354,32 +354,32 @@ def test_hubspot_client_kwargs_configure_the_vendor_client(tmp_path: Path) -> No
 
 # --- budgets and calls in parallel ------------------------------------------------------------
 
-def test_hubspot_calls_are_paced_below_the_documented_limits_by_the_margin(
+def test_hubspot_calls_are_paced_at_the_documented_limits_by_default(
         tmp_path: Path) -> None:
     settings = hubspot_of(load(tmp_path, SESSION))
     assert (settings.rate_limit, settings.search_rate_limit, settings.rate_margin) == (
-        190, 5, 0.05)
+        190, 5, 0.0)
 
     system = build_system("hubspot", settings)
 
     assert isinstance(system, HubSpotSystem)
     assert isinstance(system.window, RollingWindow) and isinstance(
         system.search_window, RollingWindow)
-    assert (system.window.limit, system.window.window) == (180, 10.0)  # 190 less 5%
-    assert (system.search_window.limit, system.search_window.window) == (4, 1.0)
+    assert (system.window.limit, system.window.window) == (190, 10.0)
+    assert (system.search_window.limit, system.search_window.window) == (5, 1.0)
     # a kept-alive connection for as many calls in flight as max_parallel allows
     assert system.client.config["connection_pool_maxsize"] == 16
 
 
 def test_a_portal_s_own_tier_and_margin_set_its_budgets(tmp_path: Path) -> None:
-    values = {**HUBSPOT, "rate_limit": 100, "search_rate_limit": 5, "rate_margin": 0}
+    values = {**HUBSPOT, "rate_limit": 100, "search_rate_limit": 5, "rate_margin": 0.1}
 
     system = build_system("hubspot", hubspot_of(load(tmp_path, SESSION, values)))
 
     assert isinstance(system, HubSpotSystem)
     assert isinstance(system.window, RollingWindow) and isinstance(
         system.search_window, RollingWindow)
-    assert (system.window.limit, system.search_window.limit) == (100, 5)
+    assert (system.window.limit, system.search_window.limit) == (90, 4)  # 10% below
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
@@ -470,7 +470,7 @@ def test_budgets_come_from_the_factory_given_keyed_by_account_without_a_secret(
     crm = build_system(*config.crm, budgets=Recording())
 
     [(_, burst, *rest), (_, search, *more), (_, org, reserve, name)] = asked
-    assert (rest, more, reserve, name) == (["burst", 180, 10.0], ["search", 4, 1.0], 0.2,
+    assert (rest, more, reserve, name) == (["burst", 190, 10.0], ["search", 5, 1.0], 0.2,
                                            "salesforce")
     assert burst == search != org
     assert all(secret not in key for key in (burst, org)
