@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 
 from leadsync.connector import deadletter
 from leadsync.connector.schema import parked
+from leadsync.connector.state_bulk import among, chunks, lookup_size
 from leadsync.connector.store import ParkedRecord
 
 OPEN = deadletter.OPEN_STATUSES
@@ -66,12 +67,12 @@ class ParkedRows:
     def unpark(self, connection: str, system: str, keys: Iterable[str],
                conn: Connection | None = None) -> None:
         """Mark parked (or discarded) records as delivered."""
-        keys = list(keys)
+        keys, dialect = list(keys), self.engine.dialect
         with self._tx(conn) as tx:
-            for start in range(0, len(keys), 500):
+            for chunk in chunks(keys, lookup_size(dialect)):
                 tx.execute(update(parked).where(
                     parked.c.connection == connection, parked.c.system == system,
-                    parked.c.key.in_(keys[start:start + 500]), parked.c.status.in_(OPEN),
+                    among(parked.c.key, chunk, dialect), parked.c.status.in_(OPEN),
                 ).values(status=deadletter.DELIVERED, retry_at=None,
                          updated_at=datetime.now(UTC)))
 

@@ -82,6 +82,21 @@ def test_a_delivered_record_leaves_the_queue_and_a_retry_of_all_skips_it(
     assert store.dead_letter("default", 999) is None
 
 
+def test_unparking_thousands_of_keys_delivers_the_parked_among_them_and_no_other(
+        state_url: str) -> None:
+    """A committed page unparks every key it delivered: over one statement's worth (5,000
+    on PostgreSQL, 500 on SQLite), keys that need quoting in an array among them."""
+    store = StateStore(state_url)
+    odd = ['a,"b"', "{brace}", "back\\slash", "NULL"]
+    for key in ["k10", "k4999", "k5000", "k6000", *odd, "other"]:
+        park(store, key=key)
+    keys = [f"k{n}" for n in range(6_001)] + odd
+    store.unpark("default", "salesforce", keys)
+    assert [p.key for p in store.parked("default")] == ["other"]
+    store.unpark("default", "hubspot", ["other"])  # another system's key: not this row
+    assert [p.key for p in store.parked("default")] == ["other"]
+
+
 def test_a_version_3_parked_table_gains_the_dead_letter_columns_and_keeps_its_rows(
         tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'v3.db'}"
