@@ -55,12 +55,14 @@ class LedgerRows:
         not given keeps its value.
         """
         now = datetime.now(UTC)
-        given = {key: dict(fields) for key, fields in values.items() if fields}
+        given = {key: fields for key, fields in values.items() if fields}
         if self.engine.dialect.name == "postgresql":  # merged by the upsert itself
+            # jsonb refuses a NUL character that json keeps: those few are merged below
+            nul = {key for key, fields in given.items() if _has_nul(fields)}
             self._merge_values(connection, system, {
-                key: fields for key, fields in given.items() if not _has_nul(fields)}, now, conn)
-            # jsonb refuses a NUL character that json keeps: those few are merged here
-            given = {key: fields for key, fields in given.items() if _has_nul(fields)}
+                key: fields for key, fields in given.items() if key not in nul}, now, conn)
+            given = {key: given[key] for key in nul}
+        given = {key: dict(fields) for key, fields in given.items()}
         with self._tx(conn) as tx:
             for keys in chunks(list(given), 500):
                 for row in tx.execute(select(ledger.c.key, ledger.c.fields).where(
