@@ -26,6 +26,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from leadsync.adapters.hubspot.errors import body_of, translate
 from leadsync.connector.budget import CallBudget, RollingWindow, rate_limit
 from leadsync.connector.errors import RateLimited, Unreachable
@@ -107,7 +109,7 @@ class HubSpotCalls:
         self.answered = True
         self._observe(response)
         data = response.data
-        return json.loads(data) if data else {}
+        return _parsed(data) if data else {}
 
     def _observe(self, response: Any) -> None:
         """Feed the window what HubSpot says it counted (``X-HubSpot-RateLimit-Max`` and
@@ -176,3 +178,13 @@ def _whole(value: object) -> int | None:
 def next_after(answer: dict[str, Any]) -> str | None:
     after = ((answer.get("paging") or {}).get("next") or {}).get("after")
     return str(after) if after is not None else None
+
+
+def _parsed(data: bytes) -> Any:
+    """An answer's JSON: orjson (a batch's answer holds every record's properties), the
+    standard library for what orjson refuses (an integer past 64 bits), which raises as
+    before on what is not JSON."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)

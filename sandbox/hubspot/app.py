@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from leadsync.sandbox.http import WSGIEnviron, json_response
+from leadsync.sandbox.http import WSGIEnviron, json_response, parse_json
 from leadsync.sandbox.hubspot import owners as _owners
 from leadsync.sandbox.hubspot import properties as props
 from leadsync.sandbox.hubspot import schema
@@ -281,7 +281,7 @@ def _query(request: Request) -> dict[str, Any]:
 def _body(request: Request, expect: tuple[type, ...] = (dict,)) -> Any:
     text = request.get_data(as_text=True)
     try:
-        body = json.loads(text)
+        body = parse_json(text)
     except json.JSONDecodeError as error:
         raise validation_error(f"Invalid input JSON on line {error.lineno}, column "
                                f"{error.colno}: {error.msg}") from None

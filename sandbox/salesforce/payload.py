@@ -8,6 +8,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
+from leadsync.sandbox.http import parse_json
 from leadsync.sandbox.salesforce.errors import json_parser_error
 
 
@@ -17,7 +18,7 @@ def read_json(request: Request) -> tuple[Any, str]:
     if not raw.strip():
         raise json_parser_error("No content to map due to end-of-input at [line:1, column:0]")
     try:
-        return json.loads(raw), raw
+        return parse_json(raw), raw
     except json.JSONDecodeError as error:
         char = raw[error.pos] if error.pos < len(raw) else ""
         reason = ("was expecting double-quote to start field name"

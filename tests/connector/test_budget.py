@@ -292,3 +292,15 @@ def test_hubspot_answers_rate_limit_headers_feed_the_window() -> None:
     calls = HubSpotCalls(object(), window=Window(100, 10.0))  # type: ignore[arg-type]
     assert calls("read", lambda **_: Answer()) == {"results": []}
     assert seen == [(178, 190)]
+
+
+def test_a_hubspot_answer_holding_an_integer_past_64_bits_is_read() -> None:
+    from leadsync.adapters.hubspot.calls import HubSpotCalls
+
+    class Answer:
+        def __init__(self) -> None:
+            self.headers: dict[str, str] = {}
+            self.data = b'{"results": [{"id": "1", "n": 1180591620717411303424}]}'
+
+    calls = HubSpotCalls(object(), window=RollingWindow(100, 10.0))  # type: ignore[arg-type]
+    assert calls("read", lambda **_: Answer()) == {"results": [{"id": "1", "n": 2**70}]}
