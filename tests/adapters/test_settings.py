@@ -449,6 +449,10 @@ def test_the_example_config_connects_the_real_clients_to_the_sandbox(
     hs = HubSpot(**hubspot.client_kwargs())
     assert hs.crm.contacts.basic_api.get_page(limit=1).results is not None
 
+    crm = build_system(*config.crm)  # as LeadSync makes its client: answers as plain dicts
+    page = crm.client.query("SELECT Id, Email FROM Lead LIMIT 2")  # type: ignore[attr-defined]
+    assert type(page) is dict and [type(row) for row in page["records"]] == [dict, dict]
+
 
 def test_budgets_come_from_the_factory_given_keyed_by_account_without_a_secret(
         tmp_path: Path) -> None:
